@@ -1,0 +1,3 @@
+from purenn.cli import run
+
+run()

@@ -1,0 +1,66 @@
+"""A labelled data set kept compact, handed out as float rows one batch at a time.
+
+Features are stored as ``bytes`` of 0-255 values with a 256-entry lookup table (MNIST:
+47 MB for 60,000 images, where lists of floats would take gigabytes) or as an
+``array('d')``. Only a batch is ever turned into lists of floats.
+"""
+
+import math
+from array import array
+
+from ..losses import one_hot as to_one_hot
+
+
+class Dataset:
+    """``len(ds)`` samples of ``sample_shape`` with integer labels in [0, num_classes).
+
+    ``batch(indices)`` returns (x, t): x an (len(indices), features) list of float rows,
+    t a list of class indices, or of one-hot rows when ``one_hot`` is set.
+    """
+
+    def __init__(self, features, labels, sample_shape, num_classes, *, table=None,
+                 one_hot=False, name="data"):
+        self.features = features
+        self.labels = labels
+        self.sample_shape = tuple(sample_shape)
+        self.features_per_sample = math.prod(self.sample_shape)
+        self.num_classes = num_classes
+        self.table = table
+        self.one_hot = one_hot
+        self.name = name
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __repr__(self):
+        shape = "x".join(map(str, self.sample_shape))
+        return f"<Dataset {self.name!r}: {len(self)} samples of {shape}>"
+
+    def row(self, i):
+        d = self.features_per_sample
+        chunk = self.features[i * d:(i + 1) * d]
+        if self.table is not None:
+            return list(map(self.table.__getitem__, chunk))
+        return chunk.tolist() if isinstance(chunk, array) else list(map(float, chunk))
+
+    def x(self, indices):
+        return [self.row(i) for i in indices]
+
+    def t(self, indices):
+        labels = [self.labels[i] for i in indices]
+        return to_one_hot(labels, self.num_classes) if self.one_hot else labels
+
+    def batch(self, indices):
+        return self.x(indices), self.t(indices)
+
+    def head(self, n):
+        """The first n samples as a data set of their own (shares nothing mutable)."""
+        d = self.features_per_sample
+        return Dataset(self.features[:n * d], self.labels[:n], self.sample_shape,
+                       self.num_classes, table=self.table, one_hot=self.one_hot,
+                       name=self.name)
+
+    def batches(self, size):
+        """Consecutive batches of at most ``size`` samples, in order (for evaluation)."""
+        for start in range(0, len(self), size):
+            yield self.batch(range(start, min(start + size, len(self))))

@@ -1,0 +1,147 @@
+"""The IDX file format of the MNIST database, read and written with ``struct``.
+
+Layout (all integers big-endian)::
+
+    bytes 0-1   0x00 0x00
+    byte  2     type of the data: 0x08 unsigned byte, 0x09 signed byte, 0x0B int16,
+                0x0C int32, 0x0D float32, 0x0E float64
+    byte  3     number of dimensions d
+    then        d sizes, 4-byte unsigned ints
+    then        the data, C order, prod(sizes) items
+
+Files may be gzip-compressed (recognised by their first two bytes). The reader checks
+every field, refuses a declared size above ``max_bytes`` before allocating anything,
+reads exactly the declared number of bytes from the (decompressing) stream, and refuses
+truncated data and trailing bytes. Every error names the file.
+"""
+
+import gzip
+import math
+import os
+import struct
+import sys
+import zlib
+from array import array
+from dataclasses import dataclass
+
+from ..errors import DataError
+from ..fileio import atomic_write
+
+# type code → (array typecode, item size, name)
+TYPES = {
+    0x08: ("B", 1, "unsigned byte"),
+    0x09: ("b", 1, "signed byte"),
+    0x0B: ("h", 2, "int16"),
+    0x0C: ("i", 4, "int32"),
+    0x0D: ("f", 4, "float32"),
+    0x0E: ("d", 8, "float64"),
+}
+MAX_BYTES = 1 << 30
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass
+class IdxData:
+    """What an IDX file holds: its sizes, its type code and its items.
+
+    ``data`` is ``bytes`` for unsigned bytes (compact, and what MNIST uses) and an
+    ``array`` in native byte order for the other types.
+    """
+
+    dims: tuple
+    type_code: int
+    data: object
+
+    def __len__(self):
+        return self.dims[0]
+
+
+def _read_exactly(f, n, path, what):
+    chunks, got = [], 0
+    while got < n:
+        chunk = f.read(min(n - got, 1 << 22))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    data = b"".join(chunks)
+    if len(data) < n:
+        raise DataError(f"{path}: truncated: expected {n} bytes of {what}, "
+                        f"the file holds only {len(data)}")
+    return data
+
+
+def read_idx(path, *, max_bytes=MAX_BYTES):
+    """Read an IDX file (plain or gzip) into ``IdxData``; DataError on any defect."""
+    path = os.fspath(path)
+    try:
+        raw = open(path, "rb")
+    except OSError as exc:
+        raise DataError(f"{path}: cannot open: {exc.strerror or exc}") from None
+    with raw:
+        compressed = raw.read(2) == GZIP_MAGIC
+        raw.seek(0)
+        f = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+        try:
+            return _read_stream(f, path, max_bytes)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise DataError(f"{path}: corrupt or truncated gzip data: {exc}") from None
+
+
+def _read_stream(f, path, max_bytes):
+    header = _read_exactly(f, 4, path, "header")
+    zero, type_code, ndim = struct.unpack(">HBB", header)
+    if zero != 0:
+        raise DataError(f"{path}: bad magic number 0x{header.hex()}; an IDX file starts "
+                        f"with two zero bytes, a type code and the number of dimensions")
+    if type_code not in TYPES:
+        known = ", ".join(f"0x{c:02X} {TYPES[c][2]}" for c in TYPES)
+        raise DataError(f"{path}: unknown data type 0x{type_code:02X} (known: {known})")
+    if ndim == 0:
+        raise DataError(f"{path}: the header declares 0 dimensions")
+    dims = struct.unpack(f">{ndim}I", _read_exactly(f, 4 * ndim, path, "sizes"))
+    typecode, itemsize, _ = TYPES[type_code]
+    size = math.prod(dims) * itemsize
+    if size > max_bytes:
+        raise DataError(f"{path}: the header declares {'x'.join(map(str, dims))} items "
+                        f"({size} bytes), over the limit of {max_bytes} bytes")
+    data = _read_exactly(f, size, path, f"data for sizes {'x'.join(map(str, dims))}")
+    if f.read(1):
+        raise DataError(f"{path}: trailing bytes after the {size} bytes of data that the "
+                        f"header declares ({'x'.join(map(str, dims))})")
+    if type_code != 0x08:
+        items = array(typecode)
+        items.frombytes(data)
+        if sys.byteorder == "little" and itemsize > 1:
+            items.byteswap()
+        data = items
+    return IdxData(tuple(dims), type_code, data)
+
+
+def encode_idx(dims, data, type_code=0x08):
+    """The bytes of an IDX file holding ``data`` (bytes, a list or an array) of ``dims``."""
+    if type_code not in TYPES:
+        raise ValueError(f"unknown IDX type code {type_code!r}")
+    typecode, itemsize, _ = TYPES[type_code]
+    if isinstance(data, (bytes, bytearray)) and type_code == 0x08:
+        payload = bytes(data)
+    else:
+        items = array(typecode, data)
+        if sys.byteorder == "little" and itemsize > 1:
+            items.byteswap()
+        payload = items.tobytes()
+    if len(payload) != math.prod(dims) * itemsize:
+        raise ValueError(f"{len(payload) // itemsize} items do not fill sizes {dims!r}")
+    return struct.pack(f">HBB{len(dims)}I", 0, type_code, len(dims), *dims) + payload
+
+
+def write_idx(path, dims, data, type_code=0x08):
+    """Write an IDX file atomically; gzip-compressed when the name ends in ``.gz``."""
+    blob = encode_idx(dims, data, type_code)
+    with atomic_write(path) as f:
+        if os.fspath(path).endswith(".gz"):
+            # mtime=0 keeps the file identical from run to run
+            with gzip.GzipFile(fileobj=f, mode="wb", mtime=0, filename="") as gz:
+                gz.write(blob)
+        else:
+            f.write(blob)

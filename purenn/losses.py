@@ -1,0 +1,106 @@
+"""The built-in losses: softmax cross-entropy (fused with softmax) and mean squared error.
+
+A loss takes the last layer's output x of shape (N, K) and the labels t, either N class
+indices or N one-hot (or any target) rows of K numbers. ``forward(x, t)`` returns the
+loss averaged over the batch; ``backward()`` returns ∂L/∂x, shape (N, K).
+``output(x)`` is what the network's scores mean to a user (probabilities for softmax).
+"""
+
+import math
+
+from . import linalg
+from .layers import log_softmax, softmax
+
+
+def is_one_hot(t):
+    """True when the labels are rows (one-hot or target vectors), False for class indices."""
+    return bool(t) and isinstance(t[0], (list, tuple))
+
+
+def one_hot(labels, num_classes):
+    """Rows of K numbers with 1.0 at each label's index."""
+    rows = []
+    for label in labels:
+        row = [0.0] * num_classes
+        row[label] = 1.0
+        rows.append(row)
+    return rows
+
+
+class Loss:
+    """Base class and contract of every loss: ``forward(x, t) -> float`` averaged over the
+    batch, ``backward() -> dx`` for that same batch, ``output(x)`` for display."""
+
+    def __init__(self):
+        self.config = {}
+
+    def output(self, x):
+        return x
+
+
+class SoftmaxCrossEntropy(Loss):
+    """Softmax followed by cross-entropy, fused so that it is stable and exact.
+
+        y = softmax(x)                      (N, K)
+        L = −(1/N) Σ_n Σ_k t_nk · log y_nk  (one-hot t; class index t_n picks one term)
+        ∂L/∂x = (y·Σ_k t_nk − t) / N        = (y − t) / N for one-hot labels
+
+    log y is computed as log_softmax(x) = x − logsumexp(x), never as log of a rounded
+    probability, so a confidently wrong prediction gives a large finite loss, not inf.
+    The book writes −Σ t·log(y + 1e-7) instead; the two differ by at most ~1e-7/y.
+    """
+
+    def forward(self, x, t):
+        self.x = x
+        self.t = t
+        total = 0.0
+        if is_one_hot(t):
+            for row, target in zip(x, t):
+                total -= linalg.dot(target, log_softmax(row))
+        else:
+            for row, label in zip(x, t):
+                total -= log_softmax(row)[label]
+        return total / len(x)
+
+    def backward(self, dout=1.0):
+        n = len(self.x)
+        scale = dout / n
+        dx = []
+        if is_one_hot(self.t):
+            for row, target in zip(self.x, self.t):
+                mass = math.fsum(target)
+                dx.append([(y * mass - tk) * scale for y, tk in zip(softmax(row), target)])
+        else:
+            for row, label in zip(self.x, self.t):
+                grad = softmax(row)
+                grad[label] -= 1.0
+                dx.append([g * scale for g in grad])
+        return dx
+
+    def output(self, x):
+        return [softmax(row) for row in x]
+
+
+class MeanSquaredError(Loss):
+    """Half the squared error, summed over the K outputs and averaged over the batch:
+
+        L = (1/N) Σ_n ½ Σ_k (y_nk − t_nk)²
+        ∂L/∂y = (y − t) / N
+
+    This is the book's ``0.5 * np.sum((y - t)**2)`` divided by the batch size N (the book
+    leaves a single sample's sum undivided; for a batch of one they agree). Class-index
+    labels are compared as one-hot rows.
+    """
+
+    def forward(self, y, t):
+        if not is_one_hot(t):
+            t = one_hot(t, len(y[0]))
+        self.y = y
+        self.t = t
+        total = math.fsum((a - b) ** 2 for row, target in zip(y, t) for a, b in zip(row, target))
+        return 0.5 * total / len(y)
+
+    def backward(self, dout=1.0):
+        scale = dout / len(self.y)
+        return [[(a - b) * scale for a, b in zip(row, target)]
+                for row, target in zip(self.y, self.t)]
