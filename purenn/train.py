@@ -8,8 +8,9 @@ Two schedules, both driven by one seeded ``random.Random``:
   replacement (``np.random.choice(train_size, batch_size)``), with an evaluation after
   update i whenever i % iter_per_epoch == 0, iter_per_epoch = max(train_size // batch_size, 1).
 
-After each epoch the history records the mean training loss over that epoch's updates,
-the accuracy on the whole training set and on the test set (as the book's figures do).
+After each epoch (or every ``eval_every``-th, and always the last) the history records the
+mean training loss over the updates since the last record, the accuracy on the whole
+training set and on the test set (as the book's figures do).
 """
 
 import math
@@ -53,7 +54,7 @@ class Trainer:
 
     def __init__(self, net, train_set, test_set=None, *, epochs=5, batch_size=100,
                  rng=None, optimizer=None, gradient="backprop", iterations=None,
-                 log=print, eval_batch_size=1000):
+                 log=print, eval_batch_size=1000, eval_every=1):
         if gradient not in ("backprop", "numerical"):
             raise ValueError(f"gradient must be 'backprop' or 'numerical', got {gradient!r}")
         if batch_size < 1:
@@ -71,6 +72,7 @@ class Trainer:
         self.iterations = iterations
         self.log = log or (lambda line: None)
         self.eval_batch_size = eval_batch_size
+        self.eval_every = eval_every
         self.history = History()
 
     def step(self, indices):
@@ -116,13 +118,15 @@ class Trainer:
 
     def _fit_epochs(self):
         n = len(self.train_set)
+        losses, started = [], time.perf_counter()
         for epoch in range(1, self.epochs + 1):
-            started = time.perf_counter()
             order = list(range(n))
             self.rng.shuffle(order)
-            losses = [self.step(order[i:i + self.batch_size])
-                      for i in range(0, n, self.batch_size)]
-            self.end_epoch(epoch, losses, started)
+            losses.extend(self.step(order[i:i + self.batch_size])
+                          for i in range(0, n, self.batch_size))
+            if epoch % self.eval_every == 0 or epoch == self.epochs:
+                self.end_epoch(epoch, losses, started)
+                losses, started = [], time.perf_counter()
 
     def _fit_book(self):
         n = len(self.train_set)

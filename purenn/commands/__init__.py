@@ -1,0 +1,1 @@
+"""The commands of ``python -m purenn``, one module each (see ``purenn.cli``)."""

@@ -1,0 +1,126 @@
+"""``purenn train``: train a network from a spec and report its accuracy."""
+
+import argparse
+import math
+import platform
+import random
+import time
+
+from .. import linalg
+from ..errors import PurennError
+from .args import positive_float, positive_int
+
+EXAMPLES = """\
+examples:
+  python -m purenn train                              the book's 784-50-10 net, bundled MNIST
+  python -m purenn train --epochs 16 --data ../shared/data/mnist
+  python -m purenn train --spec my.net --lr 0.05 --batch-size 50 --seed 7
+  python -m purenn train --train-size 1000 --iterations 2000   the book's schedule
+  python -m purenn train --dataset spiral             CS231n's spiral, 100-unit ReLU net
+  python -m purenn train --dataset spiral --spec spiral_linear --gradient numerical
+"""
+
+# what a data set is trained with unless told otherwise
+DEFAULTS = {
+    "mnist": {"spec": "two_layer", "epochs": 5, "batch_size": 100},
+    "spiral": {"spec": "spiral_net", "epochs": 1500, "batch_size": 300},
+}
+
+
+def add_parser(sub, common):
+    p = sub.add_parser(
+        "train", parents=[common], help="train a network and report its accuracy",
+        description="Train a network from a spec on MNIST (the bundled subset unless "
+                    "--data is given) or on CS231n's spiral data set, printing the loss "
+                    "and the train and test accuracy per epoch.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--spec", help="a spec file or the name of a shipped spec (default: "
+                   "two_layer for MNIST, spiral_net for spiral; 'python -m purenn specs' "
+                   "lists them)")
+    p.add_argument("--dataset", choices=sorted(DEFAULTS), default="mnist",
+                   help="what to train on (default: mnist)")
+    p.add_argument("--data", metavar="DIR",
+                   help="folder with the four MNIST files (default: the bundled subset "
+                        "of 10,000 training and 2,000 test images)")
+    p.add_argument("--epochs", type=positive_int,
+                   help="passes over the training set (default: 5 for MNIST; 1500 "
+                        "full-batch steps for spiral)")
+    p.add_argument("--iterations", type=positive_int, metavar="N",
+                   help="the book's schedule instead of epochs: N updates on batches "
+                        "drawn with replacement")
+    p.add_argument("--batch-size", type=positive_int,
+                   help="samples per update (default: 100; 300, the whole set, for spiral)")
+    p.add_argument("--lr", type=positive_float,
+                   help="learning rate (default: the spec's optimizer line)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the one random generator used for everything (default: 0)")
+    p.add_argument("--train-size", type=positive_int, metavar="N",
+                   help="use only the first N training samples")
+    p.add_argument("--gradient", choices=("backprop", "numerical"), default="backprop",
+                   help="how gradients are computed; numerical is the book's first, very "
+                        "slow method (default: backprop)")
+    p.add_argument("--log-every", type=positive_int, metavar="K",
+                   help="print every K-th epoch only (default: about 20 lines in all)")
+
+
+def load_data(args, rng):
+    """(train, test, description) for the data the arguments ask for."""
+    if args.dataset == "spiral":
+        if args.data:
+            raise PurennError("--data is for MNIST files; the spiral data set is generated")
+        from ..data.spiral import make_spiral
+        return make_spiral(rng=rng), make_spiral(rng=rng), "spiral, 3 classes"
+    from ..data import mnist
+    train, test = mnist.load(args.data)
+    return train, test, f"MNIST, {args.data if args.data else 'bundled subset'}"
+
+
+def check_fit(net, dataset, spec_ref):
+    """The spec's input and output sizes must match the data's."""
+    features = math.prod(net.input_shape)
+    if features != dataset.features_per_sample:
+        raise PurennError(f"spec {spec_ref!r} takes input "
+                          f"{'x'.join(map(str, net.input_shape))} ({features} numbers) but "
+                          f"the data has {dataset.features_per_sample} per sample")
+    outputs = math.prod(net.output_shape)
+    if outputs != dataset.num_classes:
+        raise PurennError(f"spec {spec_ref!r} ends in {outputs} outputs but the data has "
+                          f"{dataset.num_classes} classes")
+
+
+def run(args, out):
+    from ..network import build
+    from ..train import Trainer
+
+    defaults = DEFAULTS[args.dataset]
+    epochs = args.epochs or defaults["epochs"]
+    batch_size = args.batch_size or defaults["batch_size"]
+    rng = random.Random(args.seed)
+    train_set, test_set, description = load_data(args, rng)
+    if args.train_size is not None:
+        if args.train_size > len(train_set):
+            raise PurennError(f"--train-size {args.train_size} is more than the "
+                              f"{len(train_set)} training samples of {description}")
+        train_set = train_set.head(args.train_size)
+    spec_ref = args.spec or defaults["spec"]
+    net = build(spec_ref, rng=rng)
+    check_fit(net, train_set, spec_ref)
+    if args.lr is not None:
+        net.set_optimizer(net.optimizer_name, {**net.optimizer_args, "lr": args.lr})
+    out(f"data: {description}: {len(train_set)} training, {len(test_set)} test samples")
+    params = sum(len(linalg.flatten(v)) for v in net.params.values())
+    settings = " ".join(f"{k}={v}" for k, v in net.optimizer_args.items())
+    out(f"network: {net.source}, {params:,} parameters; optimizer {net.optimizer_name} "
+        f"{settings}; batch {batch_size}; seed {args.seed}")
+    out(f"python {platform.python_version()}, kernel {linalg.KERNEL}, "
+        f"gradients by {args.gradient}")
+    every = args.log_every or max(1, epochs // 20)
+    trainer = Trainer(net, train_set, test_set, epochs=epochs, batch_size=batch_size,
+                      rng=rng, gradient=args.gradient, iterations=args.iterations,
+                      log=out, eval_every=every)
+    started = time.perf_counter()
+    history = trainer.fit()
+    elapsed = time.perf_counter() - started
+    out(f"test accuracy {history.test_acc[-1]:.4f} after {history.epoch[-1]} epochs "
+        f"in {elapsed:.1f} s")
+    return 0
