@@ -4,17 +4,54 @@ An optimizer is created for a network's ``params`` (a dict of nested lists) and 
 them in place on every ``step(grads)``; the lists a network holds stay the same objects.
 Its per-parameter state is created with it, and ``state_dict()`` /
 ``load_state_dict(state)`` save and restore it exactly.
+
+The update rules and defaults are those of "Deep Learning from Scratch"
+(``common/optimizer.py``), written in the same order of operations so that the numbers
+agree bit for bit; AdamW is PyTorch's. In the formulas W is any parameter and
+g = ∂L/∂W its gradient; products, squares, roots and quotients are elementwise.
 """
 
+import math
+import operator
+
 from . import linalg
+from .errors import ModelFileError
+
+
+def zeros_for(params):
+    """One nested list of zeros per parameter, shaped like it: per-parameter state."""
+    return {key: linalg.zeros_like(value) for key, value in params.items()}
+
+
+def each_leaf(*values):
+    """The innermost lists of equally shaped nested lists, side by side."""
+    return zip(*map(linalg.leaves, values), strict=True)
+
+
+def check_fraction(name, value):
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {name}={value!r}")
+
+
+def check_positive(name, value):
+    if not value > 0:
+        raise ValueError(f"{name} must be positive, got {name}={value!r}")
 
 
 class Optimizer:
-    """Base class and contract of every optimizer."""
+    """Base class and contract of every optimizer.
+
+    - ``__init__(params, **hyperparameters)``: the hyperparameters (with type annotations,
+      so a spec line can set them) are kept in ``self.config``; all state is created here.
+    - ``step(grads)``: update every parameter in place, leaf by leaf.
+    - ``state_names``: the attributes that are state, either a step count (int) or a dict
+      of per-parameter nested lists; ``state_dict`` / ``load_state_dict`` copy them.
+    """
+
+    state_names = ()
 
     def __init__(self, params, lr):
-        if not lr > 0:
-            raise ValueError(f"learning rate must be positive, got lr={lr!r}")
+        check_positive("learning rate", lr)
         self.params = params
         self.lr = lr
         self.config = {"lr": lr}
@@ -23,10 +60,41 @@ class Optimizer:
         raise NotImplementedError
 
     def state_dict(self):
-        return {}
+        """The state as plain values (copies): {name: step count or {key: nested lists}}."""
+        state = {}
+        for name in self.state_names:
+            value = getattr(self, name)
+            if isinstance(value, dict):
+                value = {key: linalg.copy_nested(v) for key, v in value.items()}
+            state[name] = value
+        return state
 
     def load_state_dict(self, state):
-        pass
+        """Restore what ``state_dict`` returned; values are copied into the optimizer's
+        own lists, so the state given stays the caller's."""
+        kind = type(self).__name__
+        if set(state) != set(self.state_names):
+            raise ModelFileError(f"{kind} state needs the fields {sorted(self.state_names)!r}, "
+                                 f"got {sorted(state)!r}")
+        for name in self.state_names:
+            value, current = state[name], getattr(self, name)
+            if not isinstance(current, dict):
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise ModelFileError(f"{kind} state field {name!r} must be a count ≥ 0, "
+                                         f"got {value!r}")
+                setattr(self, name, value)
+                continue
+            if not isinstance(value, dict) or set(value) != set(current):
+                got = sorted(value) if isinstance(value, dict) else value
+                raise ModelFileError(f"{kind} state field {name!r} must hold the parameters "
+                                     f"{sorted(current)!r}, got {got!r}")
+            for key, slot in current.items():
+                shape = linalg.shape_of(value[key])
+                if shape != linalg.shape_of(slot):
+                    raise ModelFileError(f"{kind} state {name}[{key!r}] has shape {shape!r}, "
+                                         f"the parameter {linalg.shape_of(slot)!r}")
+                for leaf, saved in each_leaf(slot, value[key]):
+                    leaf[:] = map(float, saved)
 
 
 class SGD(Optimizer):
@@ -38,3 +106,203 @@ class SGD(Optimizer):
     def step(self, grads):
         for key, param in self.params.items():
             linalg.axpy_(param, -self.lr, grads[key])
+
+
+class Momentum(Optimizer):
+    """SGD with momentum: a velocity v that gradients accelerate and friction μ slows.
+
+        v ← μ·v − lr·g
+        W ← W + v
+
+    v starts at zero. Defaults as the book: lr = 0.01, μ = 0.9.
+    """
+
+    state_names = ("v",)
+
+    def __init__(self, params, lr: float = 0.01, momentum: float = 0.9):
+        super().__init__(params, lr)
+        check_fraction("momentum", momentum)
+        self.momentum = momentum
+        self.config["momentum"] = momentum
+        self.v = zeros_for(params)
+
+    def step(self, grads):
+        mu, lr = self.momentum, self.lr
+        for key, param in self.params.items():
+            for W, v, g in each_leaf(param, self.v[key], grads[key]):
+                v[:] = [mu * vi - lr * gi for vi, gi in zip(v, g, strict=True)]
+                W[:] = map(operator.add, W, v)
+
+
+class Nesterov(Optimizer):
+    """Nesterov's accelerated gradient, in the book's formulation (after Bengio et al.,
+    arXiv:1212.0901), which needs the gradient at W only, not at a look-ahead point:
+
+        v ← μ·v − lr·g
+        W ← W + μ²·v − (1 + μ)·lr·g
+
+    The second line uses the new v, as the book's code does; Bengio et al. and CS231n use
+    the previous one (W ← W + μ²·v_prev − (1 + μ)·lr·g), so this variant's momentum
+    term carries one more factor μ. v starts at zero. Defaults: lr = 0.01, μ = 0.9.
+    """
+
+    state_names = ("v",)
+
+    def __init__(self, params, lr: float = 0.01, momentum: float = 0.9):
+        super().__init__(params, lr)
+        check_fraction("momentum", momentum)
+        self.momentum = momentum
+        self.config["momentum"] = momentum
+        self.v = zeros_for(params)
+
+    def step(self, grads):
+        mu, lr = self.momentum, self.lr
+        mu2, lr_g = mu * mu, (1 + mu) * lr
+        for key, param in self.params.items():
+            for W, v, g in each_leaf(param, self.v[key], grads[key]):
+                v[:] = [mu * vi - lr * gi for vi, gi in zip(v, g, strict=True)]
+                W[:] = [w + mu2 * vi - lr_g * gi for w, vi, gi in zip(W, v, g, strict=True)]
+
+
+class AdaGrad(Optimizer):
+    """AdaGrad: each parameter's step shrinks with the sum of its squared gradients.
+
+        h ← h + g·g
+        W ← W − lr·g / (√h + ε)
+
+    h starts at zero; ε = 1e-7 keeps the first division finite. Default lr = 0.01.
+    """
+
+    state_names = ("h",)
+
+    def __init__(self, params, lr: float = 0.01, eps: float = 1e-7):
+        super().__init__(params, lr)
+        check_positive("eps", eps)
+        self.eps = eps
+        self.config["eps"] = eps
+        self.h = zeros_for(params)
+
+    def step(self, grads):
+        lr, eps, sqrt = self.lr, self.eps, math.sqrt
+        for key, param in self.params.items():
+            for W, h, g in each_leaf(param, self.h[key], grads[key]):
+                h[:] = [hi + gi * gi for hi, gi in zip(h, g, strict=True)]
+                W[:] = [w - lr * gi / (sqrt(hi) + eps) for w, gi, hi in zip(W, g, h, strict=True)]
+
+
+class RMSprop(Optimizer):
+    """RMSprop: AdaGrad with a decaying (exponential moving) average of squared gradients,
+    so old gradients are forgotten at rate ρ.
+
+        h ← ρ·h + (1 − ρ)·g·g
+        W ← W − lr·g / (√h + ε)
+
+    h starts at zero. Defaults as the book: lr = 0.01, ρ = decay_rate = 0.99, ε = 1e-7.
+    """
+
+    state_names = ("h",)
+
+    def __init__(self, params, lr: float = 0.01, decay_rate: float = 0.99,
+                 eps: float = 1e-7):
+        super().__init__(params, lr)
+        check_fraction("decay_rate", decay_rate)
+        check_positive("eps", eps)
+        self.decay_rate = decay_rate
+        self.eps = eps
+        self.config.update(decay_rate=decay_rate, eps=eps)
+        self.h = zeros_for(params)
+
+    def step(self, grads):
+        lr, eps, sqrt = self.lr, self.eps, math.sqrt
+        rho = self.decay_rate
+        one_minus_rho = 1 - rho
+        for key, param in self.params.items():
+            for W, h, g in each_leaf(param, self.h[key], grads[key]):
+                h[:] = [rho * hi + one_minus_rho * gi * gi for hi, gi in zip(h, g, strict=True)]
+                W[:] = [w - lr * gi / (sqrt(hi) + eps) for w, gi, hi in zip(W, g, h, strict=True)]
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba, arXiv:1412.6980): momentum (m) and RMSprop (v) together,
+    with the bias of their zero start corrected, in the book's form. At step t = 1, 2, ...:
+
+        lr_t = lr·√(1 − β2^t) / (1 − β1^t)
+        m ← m + (1 − β1)·(g − m)          (= β1·m + (1 − β1)·g)
+        v ← v + (1 − β2)·(g·g − v)        (= β2·v + (1 − β2)·g²)
+        W ← W − lr_t·m / (√v + ε)
+
+    which is the paper's W ← W − lr·m̂ / (√v̂ + ε̂) with m̂ = m/(1 − β1^t),
+    v̂ = v/(1 − β2^t) and ε̂ = ε·√(1 − β2^t). m, v start at zero, t at 0.
+    Defaults as the book: lr = 0.001, β1 = 0.9, β2 = 0.999, ε = 1e-7.
+    """
+
+    state_names = ("t", "m", "v")
+
+    def __init__(self, params, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-7):
+        super().__init__(params, lr)
+        check_fraction("beta1", beta1)
+        check_fraction("beta2", beta2)
+        check_positive("eps", eps)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.config.update(beta1=beta1, beta2=beta2, eps=eps)
+        self.t = 0
+        self.m = zeros_for(params)
+        self.v = zeros_for(params)
+
+    def step(self, grads):
+        self.t += 1
+        b1, b2, eps, sqrt = self.beta1, self.beta2, self.eps, math.sqrt
+        lr_t = self.lr * sqrt(1.0 - b2 ** self.t) / (1.0 - b1 ** self.t)
+        for key, param in self.params.items():
+            for W, m, v, g in each_leaf(param, self.m[key], self.v[key], grads[key]):
+                m[:] = [mi + (1 - b1) * (gi - mi) for mi, gi in zip(m, g, strict=True)]
+                v[:] = [vi + (1 - b2) * (gi * gi - vi) for vi, gi in zip(v, g, strict=True)]
+                W[:] = [w - lr_t * mi / (sqrt(vi) + eps) for w, mi, vi in zip(W, m, v, strict=True)]
+
+
+class AdamW(Optimizer):
+    """AdamW (Loshchilov and Hutter, arXiv:1711.05101): Adam with decoupled weight decay,
+    in PyTorch's formulation (``torch.optim.AdamW``). At step t = 1, 2, ...:
+
+        W ← W·(1 − lr·λ)                  the decay, apart from the gradient
+        m ← β1·m + (1 − β1)·g             (computed as m + (1 − β1)·(g − m), as PyTorch)
+        v ← β2·v + (1 − β2)·g·g
+        m̂ = m / (1 − β1^t),  v̂ = v / (1 − β2^t)
+        W ← W − lr·m̂ / (√v̂ + ε)
+
+    Unlike the loss's ``weight_decay`` (½·λ·ΣW² added to the loss, so λ·W passes through
+    Adam's scaling), the decay here shrinks every parameter by the same factor, biases
+    included, as PyTorch does for a single parameter group. m, v start at zero, t at 0.
+    Defaults as PyTorch: lr = 0.001, β1 = 0.9, β2 = 0.999, ε = 1e-8, λ = weight_decay = 0.01.
+    """
+
+    state_names = ("t", "m", "v")
+
+    def __init__(self, params, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, weight_decay: float = 0.01):
+        super().__init__(params, lr)
+        check_fraction("beta1", beta1)
+        check_fraction("beta2", beta2)
+        check_positive("eps", eps)
+        if not weight_decay >= 0:
+            raise ValueError(f"weight_decay must be ≥ 0, got weight_decay={weight_decay!r}")
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.weight_decay = weight_decay
+        self.config.update(beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay)
+        self.t = 0
+        self.m = zeros_for(params)
+        self.v = zeros_for(params)
+
+    def step(self, grads):
+        self.t += 1
+        b1, b2, eps, sqrt = self.beta1, self.beta2, self.eps, math.sqrt
+        shrink = 1 - self.lr * self.weight_decay
+        step_size = self.lr / (1 - b1 ** self.t)
+        sqrt_correction2 = sqrt(1 - b2 ** self.t)
+        for key, param in self.params.items():
+            for W, m, v, g in each_leaf(param, self.m[key], self.v[key], grads[key]):
+                m[:] = [mi + (1 - b1) * (gi - mi) for mi, gi in zip(m, g, strict=True)]
+                v[:] = [b2 * vi + (1 - b2) * gi * gi for vi, gi in zip(v, g, strict=True)]
+                W[:] = [w * shrink - step_size * mi / (sqrt(vi) / sqrt_correction2 + eps)
+                        for w, mi, vi in zip(W, m, v, strict=True)]
