@@ -1,0 +1,1 @@
+"""File formats purenn reads and writes with the standard library: safetensors, .npy/.npz."""
