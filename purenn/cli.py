@@ -19,7 +19,7 @@ from .errors import PurennError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-COMMANDS = ["train", "specs"]
+COMMANDS = ["train", "specs", "plugins", "fetch"]
 
 
 class Parser(argparse.ArgumentParser):

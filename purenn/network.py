@@ -14,7 +14,7 @@ import random
 from importlib import resources
 
 from . import linalg, registry, spec
-from .errors import SpecError
+from .errors import PurennError, SpecError
 
 SPEC_SUFFIX = ".net"
 
@@ -41,7 +41,7 @@ class Network:
         for i, (_, layer) in enumerate(self.layers):
             try:
                 shape = tuple(layer.build(shape, self.rng))
-            except (SpecError, ValueError) as exc:
+            except (PurennError, ValueError) as exc:
                 if lines is None:
                     raise
                 raise lines[i].error(str(exc)) from None
@@ -218,13 +218,13 @@ def build(spec_ref, *, seed=0, rng=None):
         cls = spec.load("purenn.layers", line.keyword, line)
         args = spec.bind(cls, line, line.positional, 0, line.keyword, spec.RESERVED_LAYER_ARGS)
         counts[line.keyword] = counts.get(line.keyword, 0) + 1
-        name = str(line.named.get("name", f"{line.keyword}{counts[line.keyword]}"))
+        name = spec.layer_name(line, f"{line.keyword}{counts[line.keyword]}")
         if name in seen:
             raise line.error(f"layer name {name!r} is used twice")
         seen.add(name)
         try:
             layer = cls(**args)
-        except (SpecError, ValueError) as exc:
+        except (PurennError, ValueError) as exc:
             raise line.error(str(exc)) from None
         layer.kind = line.keyword
         layers.append((name, layer))
@@ -236,7 +236,10 @@ def build(spec_ref, *, seed=0, rng=None):
     if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) \
             or weight_decay < 0:
         raise loss_line.error(f"weight_decay must be a number ≥ 0, got {weight_decay!r}")
-    loss = loss_cls(**loss_args)
+    try:
+        loss = loss_cls(**loss_args)
+    except (PurennError, ValueError) as exc:
+        raise loss_line.error(str(exc)) from None
     loss.kind = loss_line.positional[0]
     optimizer = ("sgd", {"lr": 0.01})
     if parsed.optimizer is not None:

@@ -7,11 +7,13 @@ and turned into the same ``EntryPoint`` objects: one loading path either way.
 
 Entry points are found eagerly (names only, cheap) and imported lazily, on first use.
 A plugin that fails to import is reported by name and distribution when it is used and
-breaks neither the others nor the listing; two distributions claiming one name, or a
-plugin claiming a built-in's name, is an error naming both.
+breaks neither the others nor the listing. Two distributions claiming one name make that
+name an error naming both. A plugin claiming a built-in's name is ignored and shown as
+such by ``python -m purenn plugins``: a plugin cannot replace a built-in.
 """
 
 import difflib
+import re
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -49,9 +51,27 @@ KIND = {
 OWN_DISTRIBUTION = "purenn"
 
 
+# Names a spec line can use: lower case, as the spec reads its first word in lower case.
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]*\Z")
+# Words of the spec language that no layer may be called.
+RESERVED_LAYER_NAMES = ("input", "loss", "optimizer")
+
+# What each kind of part must have to be used (see plugins/README.md for the contract).
+CONTRACT = {
+    "purenn.layers": ("build", "forward", "backward"),
+    "purenn.losses": ("forward", "backward"),
+    "purenn.optimizers": ("step",),
+    "purenn.initializers": (),
+}
+
+
 @dataclass
 class Entry:
-    """One registered part: its name, the ``module:attr`` it points at, and its origin."""
+    """One registered part: its name, the ``module:attr`` it points at, and its origin.
+
+    ``clash`` says why the name cannot be used (two distributions claim it); ``ignored``
+    says why this claim is not used at all (it names a built-in, or an impossible name).
+    """
 
     group: str
     name: str
@@ -60,13 +80,19 @@ class Entry:
     version: str
     entry_point: metadata.EntryPoint
     clash: str = ""
+    ignored: str = ""
 
     @property
     def builtin(self):
         return self.distribution == OWN_DISTRIBUTION
 
+    @property
+    def origin(self):
+        return f"{self.distribution!r} ({self.value})"
+
 
 _found = {}
+_ignored = {}
 _loaded = {}
 
 
@@ -75,30 +101,63 @@ def _own_version():
     return __version__
 
 
+def _distribution_of(ep):
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return "?", "?"
+    return dist.metadata["Name"] or "?", dist.version or "?"
+
+
+def _bad_name(group, name):
+    """Why a plugin's name cannot be used in a spec, or ''."""
+    if not NAME_PATTERN.match(name):
+        return (f"{KIND[group]} name {name!r} cannot be written in a spec: use lower-case "
+                f"letters, digits and '_', starting with a letter")
+    if group == "purenn.layers" and name in RESERVED_LAYER_NAMES:
+        return f"{name!r} is a word of the spec language, not a layer name"
+    return ""
+
+
 def discover(group):
-    """All entries of a group, name → Entry, built-ins first; found once, then cached."""
+    """All usable entries of a group, name → Entry, built-ins first; found once, then
+    cached. Claims that are never used are kept in ``ignored(group)``."""
     if group in _found:
         return _found[group]
-    entries = {}
+    entries, ignored = {}, []
     for name, value in BUILTINS[group].items():
         ep = metadata.EntryPoint(name=name, value=value, group=group)
         entries[name] = Entry(group, name, value, OWN_DISTRIBUTION, _own_version(), ep)
     for ep in metadata.entry_points(group=group):
-        dist = getattr(ep, "dist", None)
-        dist_name = dist.metadata["Name"] if dist is not None else "?"
-        dist_version = dist.version if dist is not None else "?"
+        dist_name, dist_version = _distribution_of(ep)
         if dist_name == OWN_DISTRIBUTION:
             continue  # an installed purenn declares the same built-ins as BUILTINS
+        entry = Entry(group, ep.name, ep.value, dist_name, dist_version, ep)
         known = entries.get(ep.name)
-        if known is None:
-            entries[ep.name] = Entry(group, ep.name, ep.value, dist_name, dist_version, ep)
+        if _bad_name(group, ep.name):
+            entry.ignored = _bad_name(group, ep.name)
+            ignored.append(entry)
+        elif known is None:
+            entries[ep.name] = entry
+        elif known.builtin:
+            entry.ignored = (f"{KIND[group]} {ep.name!r} of distribution {entry.origin} "
+                             f"is ignored: it is the name of a built-in "
+                             f"({known.value}); a plugin cannot replace a built-in")
+            ignored.append(entry)
         elif (known.distribution, known.value) != (dist_name, ep.value):
-            what = "the built-in" if known.builtin else "distribution"
-            known.clash = (f"{KIND[group]} {ep.name!r} is claimed by {what} "
-                           f"{known.distribution!r} ({known.value}) and by distribution "
-                           f"{dist_name!r} ({ep.value})")
+            known.clash = (f"{KIND[group]} {ep.name!r} is claimed by two distributions: "
+                           f"{known.origin} and {entry.origin}; uninstall one of them")
+            entry.clash = known.clash
+            ignored.append(entry)
     _found[group] = entries
+    _ignored[group] = ignored
     return entries
+
+
+def ignored(group):
+    """Entries of a group that are not used: a clash's second claim, a claim on a
+    built-in's name, a name no spec can write."""
+    discover(group)
+    return _ignored[group]
 
 
 def names(group):
@@ -123,23 +182,48 @@ def find(group, name):
     return entry
 
 
+def contract_problem(group, obj):
+    """Why a loaded object cannot serve as a part of this group, or ''."""
+    if not callable(obj):
+        return f"it is a {type(obj).__name__}, not a class or function"
+    missing = [m for m in CONTRACT[group] if not callable(getattr(obj, m, None))]
+    if missing:
+        return f"it has no {', '.join(repr(m) for m in missing)} method"
+    return ""
+
+
 def load_entry(group, name):
     """Import and return the class or function registered under ``name`` in ``group``."""
     key = (group, name)
     if key in _loaded:
         return _loaded[key]
     entry = find(group, name)
+    where = f"{KIND[group]} {name!r} from distribution {entry.origin}"
     try:
         obj = entry.entry_point.load()
     except Exception as exc:  # a broken plugin must not take the others down
-        raise PluginError(f"{KIND[group]} {name!r} from distribution {entry.distribution!r} "
-                          f"failed to import ({entry.value}): {type(exc).__name__}: {exc}"
-                          ) from exc
+        raise PluginError(f"{where} failed to import: {type(exc).__name__}: {exc}") from exc
+    problem = contract_problem(group, obj)
+    if problem:
+        raise PluginError(f"{where} is not a {KIND[group]}: {problem}")
     _loaded[key] = obj
     return obj
+
+
+def status(entry):
+    """'ok', or what is wrong with an entry (clash, ignored, import or contract failure);
+    imports the entry's module to find out."""
+    if entry.clash or entry.ignored:
+        return entry.clash or entry.ignored
+    try:
+        load_entry(entry.group, entry.name)
+    except PluginError as exc:
+        return str(exc)
+    return "ok"
 
 
 def clear_cache():
     """Forget what was found and loaded (for tests that install plugins on the fly)."""
     _found.clear()
+    _ignored.clear()
     _loaded.clear()

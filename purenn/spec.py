@@ -15,10 +15,19 @@ word is a positional value or ``key=value``. Values read as int, float, bool
 (``true``/``false``) or string. A layer may take ``name=`` (default: kind plus index, as
 ``dense1``); ``loss`` may take ``weight_decay=λ``. ``input`` takes a shape: ``784`` or
 ``1x28x28``. Every error names the source and line.
+
+Arguments are checked against the ``__init__`` signature of the class a name is
+registered for (its parameters after ``self``, after ``params`` for an optimizer): unknown,
+missing and duplicate arguments are errors, and an annotation of ``int``, ``float``,
+``bool`` or ``str`` (or such a type ``| None``) is the type the value must have.
 """
 
+import difflib
 import inspect
 import math
+import re
+import types
+import typing
 from dataclasses import dataclass, field
 
 from . import registry
@@ -26,6 +35,8 @@ from .errors import PluginError, SpecError
 
 RESERVED_LAYER_ARGS = ("name",)
 RESERVED_LOSS_ARGS = ("weight_decay",)
+LAYER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+SIMPLE_TYPES = (int, float, bool, str)
 
 
 @dataclass
@@ -111,7 +122,8 @@ def tokenize(text, source):
 def parse(text, source="<spec>"):
     """Read spec text into a ``Spec``; SpecError names the line of the first problem."""
     spec = None
-    for line in tokenize(text, source):
+    lines = tokenize(text, source)
+    for line in lines:
         if line.keyword == "input":
             if spec is not None:
                 raise line.error("'input' is given twice")
@@ -134,10 +146,11 @@ def parse(text, source="<spec>"):
                 raise line.error(f"layer {line.keyword!r} comes after the loss line")
             spec.layers.append(line)
     if spec is None:
-        raise SpecError(f"{source}: the spec has no 'input SHAPE' line")
+        raise SpecError(f"{source}: the spec is empty; it needs an 'input SHAPE' line, "
+                        f"layers and a 'loss' line")
     if spec.loss is None:
-        raise SpecError(f"{source}: the spec has no 'loss' line, such as "
-                        f"'loss softmax_cross_entropy'")
+        raise lines[-1].error("the spec ends without a 'loss' line, such as "
+                              "'loss softmax_cross_entropy'")
     return spec
 
 
@@ -146,21 +159,37 @@ def default_name(keyword):
 
 
 def _signature_params(target, skip):
-    sig = inspect.signature(target)
+    try:
+        sig = inspect.signature(target, eval_str=True)
+    except (NameError, SyntaxError, TypeError):  # an annotation that cannot be evaluated
+        sig = inspect.signature(target)
     return [p for p in list(sig.parameters.values())[skip:]
             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
+def _allowed_types(annotation):
+    """The simple types an annotation admits: (int,) for ``int`` or ``int | None``;
+    () when the annotation is absent or says nothing a spec value can be checked against."""
+    if annotation in SIMPLE_TYPES:
+        return (annotation,)
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if args and all(a in SIMPLE_TYPES for a in args):
+            return tuple(args)
+    return ()
+
+
 def _check_type(value, param, kind, line):
-    expected = param.annotation
-    if expected is inspect.Parameter.empty or expected is str:
-        return value if expected is not str or isinstance(value, str) else str(value)
-    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+    """The value converted to what the parameter's annotation asks for, or SpecError."""
+    allowed = _allowed_types(param.annotation)
+    if not allowed or type(value) in allowed:
+        return value
+    if str in allowed:
+        return format_value(value)  # a name that happens to read as a number: 'init=2'
+    if float in allowed and type(value) is int:
         return float(value)
-    if expected in (int, float, bool) and (type(value) is not expected):
-        raise line.error(f"argument {param.name!r} of {kind} must be "
-                         f"{expected.__name__}, got {value!r}")
-    return value
+    expected = " or ".join(t.__name__ for t in allowed)
+    raise line.error(f"argument {param.name!r} of {kind} must be {expected}, got {value!r}")
 
 
 def bind(target, line, values, skip, kind, reserved=()):
@@ -178,7 +207,7 @@ def bind(target, line, values, skip, kind, reserved=()):
         if key in reserved:
             continue
         if key not in names:
-            hint = registry.difflib.get_close_matches(key, names, n=1)
+            hint = difflib.get_close_matches(key, names, n=1)
             hint = f"; did you mean {hint[0]!r}?" if hint else ""
             raise line.error(f"{kind} has no argument {key!r}{hint} "
                              f"(arguments: {', '.join(names + list(reserved)) or 'none'})")
@@ -190,6 +219,16 @@ def bind(target, line, values, skip, kind, reserved=()):
         if param.name not in kwargs and param.default is inspect.Parameter.empty:
             raise line.error(f"{kind} needs argument {param.name!r}")
     return {k: _check_type(v, by_name[k], kind, line) for k, v in kwargs.items()}
+
+
+def layer_name(line, default):
+    """The ``name=`` of a layer line (checked: it becomes the prefix of parameter keys such
+    as ``dense1.W``), or the default."""
+    name = line.named.get("name", default)
+    if not isinstance(name, str) or not LAYER_NAME.match(name):
+        raise line.error(f"layer name must be letters, digits, '_' or '-', starting with a "
+                         f"letter, got {name!r}")
+    return name
 
 
 def load(group, name, line):
