@@ -23,6 +23,8 @@ examples:
 # what a data set is trained with unless told otherwise
 DEFAULTS = {
     "mnist": {"spec": "two_layer", "epochs": 5, "batch_size": 100},
+    "fashion-mnist": {"spec": "two_layer", "epochs": 5, "batch_size": 100},
+    "kmnist": {"spec": "two_layer", "epochs": 5, "batch_size": 100},
     "spiral": {"spec": "spiral_net", "epochs": 1500, "batch_size": 300},
 }
 
@@ -38,10 +40,12 @@ def add_parser(sub, common):
                    "two_layer for MNIST, spiral_net for spiral; 'python -m purenn specs' "
                    "lists them)")
     p.add_argument("--dataset", choices=sorted(DEFAULTS), default="mnist",
-                   help="what to train on (default: mnist)")
+                   help="what to train on (default: mnist); fashion-mnist and kmnist "
+                        "come from --data DIR or 'python -m purenn fetch NAME'")
     p.add_argument("--data", metavar="DIR",
-                   help="folder with the four MNIST files (default: the bundled subset "
-                        "of 10,000 training and 2,000 test images)")
+                   help="folder with the four IDX files of the data set (default: the "
+                        "fetched copy in the cache, else for mnist the bundled subset of "
+                        "10,000 training and 2,000 test images)")
     p.add_argument("--epochs", type=positive_int,
                    help="passes over the training set (default: 5 for MNIST; 1500 "
                         "full-batch steps for spiral)")
@@ -67,12 +71,12 @@ def load_data(args, rng):
     """(train, test, description) for the data the arguments ask for."""
     if args.dataset == "spiral":
         if args.data:
-            raise PurennError("--data is for MNIST files; the spiral data set is generated")
+            raise PurennError(f"--data {args.data!r} is for MNIST-shaped files (mnist, "
+                              f"fashion-mnist, kmnist); the spiral data set is generated")
         from ..data.spiral import make_spiral
         return make_spiral(rng=rng), make_spiral(rng=rng), "spiral, 3 classes"
-    from ..data import mnist
-    train, test = mnist.load(args.data)
-    return train, test, f"MNIST, {args.data if args.data else 'bundled subset'}"
+    from ..data import resolve
+    return resolve.load(args.dataset, args.data)
 
 
 def check_fit(net, dataset, spec_ref):

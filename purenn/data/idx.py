@@ -11,11 +11,14 @@ Layout (all integers big-endian)::
 
 Files may be gzip-compressed (recognised by their first two bytes). The reader checks
 every field, refuses a declared size above ``max_bytes`` before allocating anything,
-reads exactly the declared number of bytes from the (decompressing) stream, and refuses
-truncated data and trailing bytes. Every error names the file.
+reads exactly the declared number of bytes from the (decompressing) stream a chunk at a
+time, and refuses truncated data and trailing bytes. So a hostile file costs at most
+``max_bytes`` of memory: a gzip bomb (a small file that inflates to gigabytes) is refused
+after one byte past the declared size. Every error names the file.
 """
 
 import gzip
+import io
 import math
 import os
 import struct
@@ -36,7 +39,8 @@ TYPES = {
     0x0D: ("f", 4, "float32"),
     0x0E: ("d", 8, "float64"),
 }
-MAX_BYTES = 1 << 30
+MAX_BYTES = 1 << 30  # default limit on the declared data size
+CHUNK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -57,18 +61,17 @@ class IdxData:
 
 
 def _read_exactly(f, n, path, what):
-    chunks, got = [], 0
+    """Exactly n bytes from f, read in bounded chunks; DataError if the stream ends first."""
+    out = io.BytesIO()  # grows as bytes arrive; getvalue() hands over its buffer uncopied
+    got = 0
     while got < n:
-        chunk = f.read(min(n - got, 1 << 22))
+        chunk = f.read(min(n - got, CHUNK))
         if not chunk:
-            break
-        chunks.append(chunk)
+            raise DataError(f"{path}: truncated: expected {n} bytes of {what}, "
+                            f"the file holds only {got}")
+        out.write(chunk)
         got += len(chunk)
-    data = b"".join(chunks)
-    if len(data) < n:
-        raise DataError(f"{path}: truncated: expected {n} bytes of {what}, "
-                        f"the file holds only {len(data)}")
-    return data
+    return out.getvalue()
 
 
 def read_idx(path, *, max_bytes=MAX_BYTES):
@@ -84,8 +87,11 @@ def read_idx(path, *, max_bytes=MAX_BYTES):
         f = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
         try:
             return _read_stream(f, path, max_bytes)
-        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-            raise DataError(f"{path}: corrupt or truncated gzip data: {exc}") from None
+        except EOFError:
+            raise DataError(f"{path}: truncated gzip data: the compressed stream ends "
+                            f"before its end marker (an interrupted download?)") from None
+        except (gzip.BadGzipFile, zlib.error) as exc:
+            raise DataError(f"{path}: corrupt gzip data: {exc}") from None
 
 
 def _read_stream(f, path, max_bytes):

@@ -2,6 +2,9 @@
 the subset bundled with purenn (the first 10,000 training and 2,000 test images of the
 official files, so that training works on a fresh machine with no network).
 
+Fashion-MNIST and Kuzushiji-MNIST use the same four file names, the same format and ten
+classes, so ``load(folder, title=...)`` reads them too.
+
 Pixels are kept as bytes and scaled to [0, 1] (x/255) a batch at a time.
 """
 
@@ -10,7 +13,7 @@ from importlib import resources
 
 from ..errors import DataError
 from .dataset import Dataset
-from .idx import read_idx
+from .idx import TYPES, read_idx
 
 FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
@@ -38,39 +41,63 @@ def find_file(folder, name):
                     f"four MNIST files {', '.join(FILES.values())}")
 
 
-def _load_pair(images_path, labels_path, normalize, one_hot, name):
+def _sizes(dims):
+    return "x".join(map(str, dims))
+
+
+def _read_pair(images_path, labels_path):
+    """The images and labels IDX files of one split, checked against each other."""
     images = read_idx(images_path)
     labels = read_idx(labels_path)
-    if images.type_code != 0x08 or len(images.dims) != 3:
-        raise DataError(f"{images_path}: expected unsigned-byte images of 3 dimensions "
-                        f"(count x rows x cols), got type 0x{images.type_code:02X} with "
-                        f"sizes {'x'.join(map(str, images.dims))}")
-    if labels.type_code != 0x08 or len(labels.dims) != 1:
-        raise DataError(f"{labels_path}: expected unsigned-byte labels of 1 dimension, got "
-                        f"type 0x{labels.type_code:02X} with sizes "
-                        f"{'x'.join(map(str, labels.dims))}")
+    if images.type_code != 0x08:
+        raise DataError(f"{images_path}: images of type 0x{images.type_code:02X} "
+                        f"({TYPES[images.type_code][2]}) are not supported; expected "
+                        f"0x08 (unsigned byte)")
+    if len(images.dims) != 3:
+        raise DataError(f"{images_path}: expected images of 3 dimensions (count x rows x "
+                        f"cols), got {len(images.dims)}: {_sizes(images.dims)}")
+    if labels.type_code != 0x08:
+        raise DataError(f"{labels_path}: labels of type 0x{labels.type_code:02X} "
+                        f"({TYPES[labels.type_code][2]}) are not supported; expected "
+                        f"0x08 (unsigned byte)")
+    if len(labels.dims) != 1:
+        raise DataError(f"{labels_path}: expected labels of 1 dimension (count), got "
+                        f"{len(labels.dims)}: {_sizes(labels.dims)}")
+    if images.dims[0] == 0:
+        raise DataError(f"{images_path}: holds no images (sizes {_sizes(images.dims)})")
     if images.dims[0] != labels.dims[0]:
         raise DataError(f"{images_path} holds {images.dims[0]} images but {labels_path} "
                         f"holds {labels.dims[0]} labels")
-    bad = next((v for v in labels.data if v >= NUM_CLASSES), None)
-    if bad is not None:
-        raise DataError(f"{labels_path}: label {bad!r} is not a digit 0-9")
+    biggest = max(labels.data)
+    if biggest >= NUM_CLASSES:
+        raise DataError(f"{labels_path}: label {biggest!r} at index "
+                        f"{labels.data.index(biggest)} is not a class 0-9")
+    return images, labels
+
+
+def _dataset(images, labels, normalize, one_hot, name):
     return Dataset(images.data, labels.data, (1,) + images.dims[1:], NUM_CLASSES,
                    table=SCALE if normalize else RAW, one_hot=one_hot, name=name)
 
 
-def load(data_dir=None, *, normalize=True, one_hot=False):
+def load(data_dir=None, *, normalize=True, one_hot=False, title="MNIST"):
     """(train, test) data sets from ``data_dir`` (the four official files), or from the
-    bundled subset when ``data_dir`` is None."""
+    bundled MNIST subset when ``data_dir`` is None. ``title`` names the data set in
+    messages (e.g. "Fashion-MNIST" for a folder of Fashion-MNIST files)."""
     folder = data_dir if data_dir is not None else bundled_dir()
     if not os.path.isdir(folder):
         raise DataError(f"{folder}: no such folder")
     paths = {key: find_file(folder, name) for key, name in FILES.items()}
     source = "bundled subset" if data_dir is None else folder
-    train = _load_pair(paths["train_images"], paths["train_labels"], normalize, one_hot,
-                       f"MNIST train ({source})")
-    test = _load_pair(paths["test_images"], paths["test_labels"], normalize, one_hot,
-                      f"MNIST test ({source})")
+    train_images, train_labels = _read_pair(paths["train_images"], paths["train_labels"])
+    test_images, test_labels = _read_pair(paths["test_images"], paths["test_labels"])
+    if train_images.dims[1:] != test_images.dims[1:]:
+        raise DataError(f"{paths['test_images']}: test images are "
+                        f"{_sizes(test_images.dims[1:])} but the training images in "
+                        f"{paths['train_images']} are {_sizes(train_images.dims[1:])}")
+    train = _dataset(train_images, train_labels, normalize, one_hot,
+                     f"{title} train ({source})")
+    test = _dataset(test_images, test_labels, normalize, one_hot, f"{title} test ({source})")
     return train, test
 
 

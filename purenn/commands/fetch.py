@@ -1,0 +1,111 @@
+"""``purenn fetch NAME``: download a data set into the cache, verified."""
+
+import argparse
+import sys
+
+from ..data.cache import cache_root
+from ..data.catalog import SOURCES
+from .args import positive_float
+
+EXAMPLES = """\
+examples:
+  python -m purenn fetch mnist                 the full MNIST into the cache
+  python -m purenn fetch fashion-mnist         then: python -m purenn train --dataset fashion-mnist
+  python -m purenn fetch kmnist --to data/kmnist
+  python -m purenn fetch mnist --mirror https://example.org/mnist/
+
+Each file is checked against the MD5 its authors publish before it is kept. The cache is
+$PURENN_DATA/NAME when PURENN_DATA is set, else NAME in the platform cache folder
+(~/.cache/purenn on Linux, ~/Library/Caches/purenn on macOS, %LOCALAPPDATA%\\purenn on
+Windows).
+"""
+
+
+def add_parser(sub, common):
+    p = sub.add_parser(
+        "fetch", parents=[common], help="download a data set (mnist, fashion-mnist, kmnist)",
+        description="Download the four IDX files of a data set, check each against its "
+                    "published checksum, and keep them in the cache (or --to DIR), where "
+                    "'train --dataset NAME' finds them.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("name", choices=list(SOURCES), metavar="NAME",
+                   help=f"the data set: {', '.join(SOURCES)}")
+    p.add_argument("--mirror", action="append", default=[], metavar="URL",
+                   help="a base URL holding the four files, tried before the built-in "
+                        "mirrors (may be given more than once; http, https or file)")
+    p.add_argument("--to", metavar="DIR",
+                   help=f"the folder to put the files in (default: the cache, now "
+                        f"{cache_root()}/NAME)")
+    p.add_argument("--timeout", type=positive_float, default=30.0, metavar="SECONDS",
+                   help="give up on a mirror silent this long (default: 30)")
+
+
+def run(args, out):
+    from ..data import catalog
+    from ..data.fetch import fetch
+
+    source = catalog.get(args.name)
+    out(f"{source.title}: {source.homepage}; credit {source.credit}; "
+        f"license {source.license}")
+    stream = sys.stdout
+    bar = ProgressBar(stream) if stream.isatty() else PlainProgress(out)
+
+    def log(line):
+        bar.finish()
+        out(line)
+
+    folder = fetch(args.name, args.to, mirrors=args.mirror, log=log, progress=bar.update,
+                   timeout=args.timeout)
+    bar.finish()
+    hint = f" --data {folder}" if args.to else ""
+    out(f"{source.title} is in {folder}; train on it with "
+        f"'python -m purenn train --dataset {args.name}{hint}'")
+    return 0
+
+
+class ProgressBar:
+    """One line redrawn in place: file, bar, percent and megabytes."""
+
+    WIDTH = 30
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.drawn = False
+
+    def update(self, file_name, done, total):
+        if total:
+            filled = min(self.WIDTH, done * self.WIDTH // total)
+            bar = "#" * filled + "." * (self.WIDTH - filled)
+            text = f"{file_name} [{bar}] {done * 100 // total:3d}% " \
+                   f"{done / 1e6:.1f}/{total / 1e6:.1f} MB"
+        else:
+            text = f"{file_name} {done / 1e6:.1f} MB"
+        self.stream.write("\r" + text)
+        self.stream.flush()
+        self.drawn = True
+
+    def finish(self):
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.drawn = False
+
+
+class PlainProgress:
+    """For logs and pipes: a plain line at each quarter of a file larger than 1 MB."""
+
+    def __init__(self, out):
+        self.out = out
+        self.quarter = {}
+
+    def update(self, file_name, done, total):
+        if not total or total < 1_000_000:
+            return
+        quarter = done * 4 // total
+        if 0 < quarter < 4 and quarter > self.quarter.get(file_name, 0):
+            self.quarter[file_name] = quarter
+            self.out(f"{file_name}: {quarter * 25}% ({done / 1e6:.1f} of "
+                     f"{total / 1e6:.1f} MB)")
+
+    def finish(self):
+        pass
