@@ -1,4 +1,4 @@
-"""The built-in layers: Dense, ReLU, Sigmoid, Tanh, Softmax.
+"""The built-in layers: Dense, ReLU, Sigmoid, Tanh, Softmax, Dropout, BatchNorm.
 
 A layer maps a batch x of shape (N, features) to y of shape (N, features'), one flat row
 per sample. ``forward(x, train)`` keeps what ``backward`` needs; ``backward(dout)`` takes
@@ -8,7 +8,9 @@ same names as ``self.params``. The products themselves live in ``purenn.linalg``
 Plugin layers follow the same contract: see ``Layer``.
 """
 
+import contextlib
 import math
+import operator
 
 from . import linalg
 from .errors import SpecError
@@ -191,3 +193,189 @@ class Softmax(Layer):
         return out
 
 
+class Dropout(Layer):
+    """Dropout (Srivastava et al., 2014; the book's section 6.4.3): in training every input
+    is zeroed with probability p = ``ratio``, a fresh mask for every forward pass, drawn
+    from the network's seeded rng as u ~ U[0, 1), keeping the inputs with u > p.
+
+    Inverted (the default, as PyTorch and Keras): the kept inputs are scaled up at
+    training time, so inference is the identity:
+        training:   y = x ⊙ mask,   mask = 1/(1 − p) where u > p, else 0
+        inference:  y = x
+    The book's form (``inverted=false``): a 0/1 mask in training, the scaling at inference:
+        training:   y = x ⊙ mask,   mask = 1 where u > p, else 0
+        inference:  y = x·(1 − p)
+    Either way a unit's expected output is the same in training and at inference.
+    Backward: dx = dout ⊙ mask (training); dout, or dout·(1 − p) in the book's form
+    (inference).
+
+    ``freeze()`` keeps the current mask for every training pass (one is drawn on the next
+    pass if no mask of the batch's size exists) so that the layer is a fixed function, as
+    a gradient check needs; ``freeze(False)`` draws a fresh mask per pass again.
+    """
+
+    def __init__(self, ratio: float = 0.5, inverted: bool = True):
+        super().__init__()
+        if not 0.0 <= ratio < 1.0:
+            raise SpecError(f"dropout ratio must be in [0, 1), got {ratio!r}")
+        self.ratio = ratio
+        self.inverted = inverted
+        self.config = {"ratio": ratio, "inverted": inverted}
+        self.mask = None
+        self.frozen = False
+        self.train = False
+        self.rng = None
+
+    def build(self, input_shape, rng):
+        self.rng = rng
+        return input_shape
+
+    def freeze(self, frozen=True):
+        self.frozen = frozen
+
+    def draw_mask(self, n, d):
+        """An (n, d) mask: 1/(1 − p) (inverted) or 1 where u > p, else 0."""
+        p, random = self.ratio, self.rng.random
+        keep = 1.0 / (1.0 - p) if self.inverted else 1.0
+        return [[keep if random() > p else 0.0 for _ in range(d)] for _ in range(n)]
+
+    def forward(self, x, train=False):
+        self.train = train
+        if not train:
+            return x if self.inverted else linalg.scaled(x, 1.0 - self.ratio)
+        mask = self.mask
+        if not (self.frozen and mask is not None and len(mask) == len(x)
+                and len(mask[0]) == len(x[0])):
+            self.mask = mask = self.draw_mask(len(x), len(x[0]))
+        return linalg.hadamard(x, mask)
+
+    def backward(self, dout):
+        if self.train:
+            return linalg.hadamard(dout, self.mask)
+        return dout if self.inverted else linalg.scaled(dout, 1.0 - self.ratio)
+
+
+def rowwise(op, m, v):
+    """op(M[n], v) entry by entry for every row n: v broadcast over the batch."""
+    return [list(map(op, row, v)) for row in m]
+
+
+class BatchNorm(Layer):
+    """Batch normalization (Ioffe and Szegedy, arXiv:1502.03167; the book's section 6.3):
+    each feature normalized over the batch, then scaled by γ and shifted by β (learned).
+
+    Training, for x of shape (N, D):
+        μ = (1/N) Σ_n x_n                     (D,)
+        xc = x − μ                            (N, D)
+        σ² = (1/N) Σ_n xc_n²                  (D,)   the biased variance, as the book
+        std = √(σ² + ε)                       (D,)
+        x̂ = xc / std                          (N, D)
+        y = γ ⊙ x̂ + β                         (N, D)
+    and the running statistics that inference uses in place of μ and σ²:
+        running_mean ← momentum·running_mean + (1 − momentum)·μ
+        running_var  ← momentum·running_var + (1 − momentum)·σ²
+    Inference: y = γ ⊙ (x − running_mean) / √(running_var + ε) + β.
+
+    Backward (training), the book's steps back through the graph above, dout = ∂L/∂y:
+        dβ = Σ_n dout_n
+        dγ = Σ_n x̂_n ⊙ dout_n
+        dx̂ = γ ⊙ dout
+        dxc = dx̂ / std
+        dstd = −Σ_n dx̂_n ⊙ xc_n / std²
+        dσ² = ½·dstd / std
+        dxc ← dxc + (2/N)·xc ⊙ dσ²
+        dμ = Σ_n dxc_n
+        dx = dxc − dμ / N
+    (after an inference pass: dx = γ ⊙ dout / √(running_var + ε)).
+
+    γ starts at 1 and β at 0, and they are not weight-decayed. The running statistics
+    start at 0, as in the book (PyTorch starts the variance at 1), and live in
+    ``self.buffers`` = {"running_mean": [...], "running_var": [...]}, updated in place, to
+    be saved with the model. A sample of any shape is normalized number by number
+    (D = prod(input shape)), as the book's ``x.reshape(N, -1)``. Defaults as the book:
+    momentum = 0.9, ε = 1e-6 (its code writes ``10e-7``, which is 1e-6).
+    """
+
+    def __init__(self, momentum: float = 0.9, eps: float = 1e-6):
+        super().__init__()
+        if not 0.0 <= momentum < 1.0:
+            raise SpecError(f"batchnorm momentum must be in [0, 1), got {momentum!r}")
+        if not eps > 0:
+            raise SpecError(f"batchnorm eps must be positive, got {eps!r}")
+        self.momentum = momentum
+        self.eps = eps
+        self.config = {"momentum": momentum, "eps": eps}
+        self.buffers = {}
+        self.train = False
+
+    def build(self, input_shape, rng):
+        d = math.prod(input_shape)
+        self.params = {"gamma": [1.0] * d, "beta": [0.0] * d}
+        self.buffers = {"running_mean": [0.0] * d, "running_var": [0.0] * d}
+        return input_shape
+
+    def forward(self, x, train=False):
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        running_mean, running_var = self.buffers["running_mean"], self.buffers["running_var"]
+        eps = self.eps
+        self.train = train
+        if train:
+            n = len(x)
+            mu = [s / n for s in linalg.col_sums(x)]
+            xc = rowwise(operator.sub, x, mu)
+            var = [s / n for s in linalg.col_sums(linalg.hadamard(xc, xc))]
+            std = [math.sqrt(v + eps) for v in var]
+            m = self.momentum
+            running_mean[:] = [m * r + (1 - m) * u for r, u in zip(running_mean, mu,
+                                                                   strict=True)]
+            running_var[:] = [m * r + (1 - m) * v for r, v in zip(running_var, var,
+                                                                  strict=True)]
+        else:
+            xc = rowwise(operator.sub, x, running_mean)
+            std = [math.sqrt(v + eps) for v in running_var]
+        xn = rowwise(operator.truediv, xc, std)
+        self.xc, self.xn, self.std = xc, xn, std
+        return linalg.add_row(rowwise(operator.mul, xn, gamma), beta)
+
+    def backward(self, dout):
+        gamma, xc, xn, std = self.params["gamma"], self.xc, self.xn, self.std
+        self.grads = {"gamma": linalg.col_sums(linalg.hadamard(xn, dout)),
+                      "beta": linalg.col_sums(dout)}
+        dxn = rowwise(operator.mul, dout, gamma)
+        dxc = rowwise(operator.truediv, dxn, std)
+        if not self.train:
+            return dxc
+        n = len(dout)
+        dstd = [-s / (sd * sd) for s, sd in zip(linalg.col_sums(linalg.hadamard(dxn, xc)),
+                                                std, strict=True)]
+        dvar = [0.5 * ds / sd for ds, sd in zip(dstd, std, strict=True)]
+        two_dvar_n = [2.0 / n * dv for dv in dvar]
+        dxc = [[d + c * w for d, c, w in zip(drow, crow, two_dvar_n, strict=True)]
+               for drow, crow in zip(dxc, xc, strict=True)]
+        dmu_n = [s / n for s in linalg.col_sums(dxc)]
+        return rowwise(operator.sub, dxc, dmu_n)
+
+
+@contextlib.contextmanager
+def frozen(layers):
+    """Within: every training pass through ``layers`` is one fixed function of the
+    parameters (dropout masks stay those last drawn), and their running statistics
+    (``buffers``) are put back afterwards. For numerical gradients, which run the same
+    batch through the network twice per parameter number."""
+    layers = list(layers)
+    stochastic = [(layer, layer.frozen) for layer in layers if hasattr(layer, "freeze")]
+    saved = [(layer.buffers, {key: linalg.copy_nested(value)
+                              for key, value in layer.buffers.items()})
+             for layer in layers if getattr(layer, "buffers", None)]
+    for layer, _ in stochastic:
+        layer.freeze(True)
+    try:
+        yield
+    finally:
+        for layer, was_frozen in stochastic:
+            layer.freeze(was_frozen)
+        for buffers, copy in saved:
+            for key, value in copy.items():
+                for leaf, saved_leaf in zip(linalg.leaves(buffers[key]), linalg.leaves(value),
+                                            strict=True):
+                    leaf[:] = saved_leaf

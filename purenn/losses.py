@@ -104,3 +104,46 @@ class MeanSquaredError(Loss):
         scale = dout / len(self.y)
         return [[(a - b) * scale for a, b in zip(row, target)]
                 for row, target in zip(self.y, self.t)]
+
+
+class MulticlassSVM(Loss):
+    """CS231n's multiclass SVM (hinge) loss: the score of the right class s_t should beat
+    every other score s_j by at least the margin Δ (default 1), averaged over the batch:
+
+        L_n = Σ_{j ≠ t_n} max(0, s_nj − s_nt_n + Δ)
+        L = (1/N) Σ_n L_n
+        ∂L/∂s_nj = 1[s_nj − s_nt_n + Δ > 0] / N              for j ≠ t_n
+        ∂L/∂s_nt_n = −(number of j ≠ t_n with a positive margin) / N
+
+    At a margin of exactly 0 the (sub)gradient taken is 0, as CS231n's ``margins > 0``.
+    One-hot label rows are read as the index of their largest entry. The scores are the
+    output as they are (there are no probabilities).
+    """
+
+    def __init__(self, margin: float = 1.0):
+        super().__init__()
+        if not margin > 0:
+            raise ValueError(f"multiclass_svm margin must be positive, got {margin!r}")
+        self.margin = margin
+        self.config = {"margin": margin}
+
+    def forward(self, x, t):
+        labels = [linalg.argmax(row) for row in t] if is_one_hot(t) else t
+        delta = self.margin
+        self.x, self.labels, self.positive = x, labels, []
+        total = []
+        for s, label in zip(x, labels, strict=True):
+            margins = [sj - s[label] + delta for sj in s]
+            margins[label] = 0.0
+            self.positive.append([m > 0.0 for m in margins])
+            total.extend(m for m in margins if m > 0.0)
+        return math.fsum(total) / len(x)
+
+    def backward(self, dout=1.0):
+        scale = dout / len(self.x)
+        dx = []
+        for positive, label in zip(self.positive, self.labels, strict=True):
+            row = [scale if p else 0.0 for p in positive]
+            row[label] = -scale * sum(positive)
+            dx.append(row)
+        return dx

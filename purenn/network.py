@@ -13,7 +13,7 @@ import os
 import random
 from importlib import resources
 
-from . import linalg, registry, spec
+from . import layers, linalg, registry, spec
 from .errors import PurennError, SpecError
 
 SPEC_SUFFIX = ".net"
@@ -121,20 +121,23 @@ class Network:
         """∂L/∂p by central differences (L(p+h) − L(p−h)) / 2h, one number at a time.
 
         Slow by design: two passes over the batch per parameter (the book's chapter 4).
-        The loss is taken in training mode, as ``gradient`` takes it.
+        The loss is taken in training mode, as ``gradient`` takes it, with the dropout
+        masks of the last training pass held fixed and running statistics left as they
+        were (``layers.frozen``).
         """
         grads = {}
-        for key, param in self.params.items():
-            grad = linalg.zeros_like(param)
-            for leaf, gleaf in zip(linalg.leaves(param), linalg.leaves(grad)):
-                for i, saved in enumerate(leaf):
-                    leaf[i] = saved + h
-                    plus = self.loss(x, t, train=True)
-                    leaf[i] = saved - h
-                    minus = self.loss(x, t, train=True)
-                    leaf[i] = saved
-                    gleaf[i] = (plus - minus) / (2 * h)
-            grads[key] = grad
+        with layers.frozen(layer for _, layer in self.layers):
+            for key, param in self.params.items():
+                grad = linalg.zeros_like(param)
+                for leaf, gleaf in zip(linalg.leaves(param), linalg.leaves(grad), strict=True):
+                    for i, saved in enumerate(leaf):
+                        leaf[i] = saved + h
+                        plus = self.loss(x, t, train=True)
+                        leaf[i] = saved - h
+                        minus = self.loss(x, t, train=True)
+                        leaf[i] = saved
+                        gleaf[i] = (plus - minus) / (2 * h)
+                grads[key] = grad
         return grads
 
     # -- description --------------------------------------------------------------------

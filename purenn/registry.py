@@ -26,13 +26,22 @@ BUILTINS = {
         "sigmoid": "purenn.layers:Sigmoid",
         "tanh": "purenn.layers:Tanh",
         "softmax": "purenn.layers:Softmax",
+        "dropout": "purenn.layers:Dropout",
+        "batchnorm": "purenn.layers:BatchNorm",
     },
     "purenn.losses": {
         "softmax_cross_entropy": "purenn.losses:SoftmaxCrossEntropy",
         "mean_squared_error": "purenn.losses:MeanSquaredError",
+        "multiclass_svm": "purenn.losses:MulticlassSVM",
     },
     "purenn.optimizers": {
         "sgd": "purenn.optimizers:SGD",
+        "momentum": "purenn.optimizers:Momentum",
+        "nesterov": "purenn.optimizers:Nesterov",
+        "adagrad": "purenn.optimizers:AdaGrad",
+        "rmsprop": "purenn.optimizers:RMSprop",
+        "adam": "purenn.optimizers:Adam",
+        "adamw": "purenn.optimizers:AdamW",
     },
     "purenn.initializers": {
         "normal": "purenn.init:normal",
