@@ -1,0 +1,155 @@
+"""Model files: a network's weights, buffers and spec in one safetensors file.
+
+    purenn.save(net, "model.safetensors", training={"epochs": 5, "test_acc": 0.95})
+    net = purenn.load("model.safetensors")
+
+The file holds one F64 tensor per parameter (``dense1.W``, ``dense1.b``, ...) and per
+buffer, the non-learned state some layers keep in a ``buffers`` dict (BatchNorm's
+``batchnorm1.running_mean``). Its ``__metadata__`` (strings only, as the format wants):
+
+    format           "purenn.model"
+    format_version   "1"
+    purenn_version   the version that wrote it
+    spec             the spec text that rebuilds the network (``net.spec_text()``)
+    training         a JSON object summarising the training run (may be "{}")
+
+Loading rebuilds the network from the spec and then checks the tensors against it: the
+same names, every shape equal to the one the spec builds, a floating-point dtype. A file
+that fails any check is refused with a ModelFileError naming the file and the tensor.
+"""
+
+import json
+import math
+import os
+
+from . import __version__, linalg
+from .errors import ModelFileError, SpecError
+from .formats import safetensors
+
+FORMAT = "purenn.model"
+FORMAT_VERSION = "1"
+
+
+def state_tensors(net):
+    """{name: (shape, flat values)} of every parameter and buffer of ``net``."""
+    tensors = {key: (linalg.shape_of(value), linalg.flatten(value))
+               for key, value in net.params.items()}
+    for name, layer in net.layers:
+        for key, value in (getattr(layer, "buffers", None) or {}).items():
+            if isinstance(value, list):
+                tensors[f"{name}.{key}"] = (linalg.shape_of(value), linalg.flatten(value))
+            else:
+                tensors[f"{name}.{key}"] = ((), [float(value)])
+    return tensors
+
+
+def _buffer_slots(net):
+    """{name: (layer's buffers dict, key)} of every buffer of ``net``."""
+    return {f"{name}.{key}": (layer.buffers, key)
+            for name, layer in net.layers
+            for key in (getattr(layer, "buffers", None) or {})}
+
+
+def load_state_tensors(net, tensors, source):
+    """Copy ``tensors`` (as read by ``safetensors.read_tensors``) into ``net`` in place,
+    after checking that names, shapes and dtypes match what ``net`` expects."""
+    expected = state_tensors(net)
+    missing = [k for k in expected if k not in tensors]
+    if missing:
+        raise ModelFileError(f"{source}: no tensor {missing[0]!r}, which the spec's network "
+                             f"needs (it has: {', '.join(tensors) or 'none'})")
+    extra = [k for k in tensors if k not in expected]
+    if extra:
+        raise ModelFileError(f"{source}: tensor {extra[0]!r} is not a parameter or buffer "
+                             f"of the spec's network (it needs: {', '.join(expected)})")
+    for key, (shape, _) in expected.items():
+        tensor = tensors[key]
+        if tuple(tensor.shape) != tuple(shape):
+            raise ModelFileError(f"{source}: tensor {key!r} has shape "
+                                 f"{list(tensor.shape)!r} but the spec builds "
+                                 f"{list(shape)!r}")
+        dtype = getattr(tensor, "dtype", "F64")
+        if dtype not in safetensors.FLOAT_DTYPES:
+            raise ModelFileError(f"{source}: tensor {key!r} has dtype {dtype!r}; "
+                                 f"parameters must be {', '.join(safetensors.FLOAT_DTYPES)}")
+    slots = _buffer_slots(net)
+    for key, tensor in tensors.items():
+        values = [float(v) for v in tensor.values]
+        target = net.params.get(key)
+        if target is None:
+            buffers, name = slots[key]
+            target = buffers[name]
+            if not isinstance(target, list):
+                buffers[name] = values[0]
+                continue
+        flat = iter(values)
+        for leaf in linalg.leaves(target):
+            leaf[:] = [next(flat) for _ in range(len(leaf))]
+
+
+def model_metadata(net, training=None):
+    """The ``__metadata__`` of a model file for ``net``."""
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "purenn_version": __version__,
+        "spec": net.spec_text(),
+        "training": json.dumps(training or {}, sort_keys=True),
+    }
+
+
+def save(net, path, *, training=None):
+    """Write ``net`` to ``path`` (safetensors, atomically); ``training`` is a small dict
+    of JSON values describing how it was trained (epochs, accuracy, data, seed, ...)."""
+    safetensors.write_tensors(path, state_tensors(net), model_metadata(net, training))
+
+
+def build_from_metadata(metadata, source):
+    """The network the ``spec`` in a file's metadata builds (weights not yet loaded)."""
+    from .network import build
+
+    spec_text = metadata.get("spec")
+    if not spec_text:
+        raise ModelFileError(f"{source}: no 'spec' in __metadata__, so the network cannot "
+                             f"be rebuilt (keys: {', '.join(metadata) or 'none'})")
+    try:
+        net = build(spec_text if "\n" in spec_text else spec_text + "\n")
+    except SpecError as exc:
+        raise ModelFileError(f"{source}: the spec in __metadata__ does not build: "
+                             f"{exc}") from None
+    return net
+
+
+def check_format(metadata, source, expected=FORMAT):
+    fmt = metadata.get("format", expected)
+    if fmt != expected:
+        raise ModelFileError(f"{source}: format {fmt!r} in __metadata__, expected "
+                             f"{expected!r}")
+    version = metadata.get("format_version", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        raise ModelFileError(f"{source}: format_version {version!r} is not one this "
+                             f"purenn reads ({FORMAT_VERSION!r})")
+
+
+def load(path):
+    """The network saved in ``path``, its weights and buffers restored.
+
+    ``net.training`` holds the file's training summary (a dict), ``net.source`` the path.
+    """
+    source = os.fspath(path)
+    tensors, metadata = safetensors.read_tensors(source)
+    check_format(metadata, source)
+    net = build_from_metadata(metadata, source)
+    load_state_tensors(net, tensors, source)
+    try:
+        training = json.loads(metadata.get("training", "{}"))
+    except ValueError as exc:
+        raise ModelFileError(f"{source}: 'training' in __metadata__ is not JSON: "
+                             f"{exc}") from None
+    bad = [k for k, v in net.params.items()
+           if not all(math.isfinite(x) for leaf in linalg.leaves(v) for x in leaf)]
+    if bad:
+        raise ModelFileError(f"{source}: tensor {bad[0]!r} holds a NaN or infinite value")
+    net.training = training if isinstance(training, dict) else {}
+    net.source = source
+    return net
