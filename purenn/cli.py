@@ -19,7 +19,9 @@ from .errors import PurennError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-COMMANDS = ["train", "specs", "plugins", "fetch"]
+COMMANDS = ["train", "specs", "plugins", "fetch", "import", "export"]
+# command name -> module name under purenn.commands, where they differ
+MODULE_NAMES = {"import": "import_weights"}  # "import" is a Python keyword
 
 
 class Parser(argparse.ArgumentParser):
@@ -41,7 +43,7 @@ def make_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     modules = {}
     for name in COMMANDS:
-        module = importlib.import_module(f"purenn.commands.{name}")
+        module = importlib.import_module(f"purenn.commands.{MODULE_NAMES.get(name, name)}")
         module.add_parser(sub, common)
         modules[name] = module
     return parser, modules

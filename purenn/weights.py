@@ -9,17 +9,19 @@ mapping pairs them:
   the first remaining array, in file order, of exactly its shape. The book's archives list
   ``W1 W2 W3 b1 b2 b3``, and this still pairs ``W1→dense1.W, b1→dense1.b, W2→dense2.W``.
 
-Every parameter must get exactly one array and every array must be used; a shape that
-does not agree is an error naming the array and the parameter with both shapes. Values
-are copied into the network's own lists (the objects an optimizer holds stay the same),
-converted to float64 exactly (every float32 is a float64).
+The targets are what a model file stores: every parameter and every buffer (BatchNorm's
+running statistics). Every target must get exactly one array and every array must be
+used; a shape that does not agree is an error naming the array and the parameter with
+both shapes. Values are copied into the network's own lists (the objects an optimizer
+holds stay the same), converted to float64 exactly (every float32 is a float64).
 """
 
 import math
 
-from . import linalg
+from . import model
 from .errors import ModelFileError
 from .formats.npy import Array
+from .formats.safetensors import Tensor
 
 
 def shape_text(shape):
@@ -41,25 +43,24 @@ def parse_map(text):
     return pairs
 
 
-def plan(arrays, params, explicit=(), source="arrays"):
-    """The mapping as a list of (array name, parameter name, how) in network order, where
-    ``how`` is ``"explicit"`` or ``"by order"``.
+def plan(arrays, shapes, explicit=(), source="arrays"):
+    """The mapping as a list of (array name, target name, how) in the order of ``shapes``,
+    where ``how`` is ``"explicit"`` or ``"by order"``.
 
-    ``arrays``: name -> Array (in file order); ``params``: name -> nested lists (in network
-    order); ``explicit``: (array, parameter) pairs. Raises ModelFileError on any name that
-    is unknown or used twice, any shape that disagrees, and anything left unpaired.
+    ``arrays``: name -> Array (in file order); ``shapes``: target name -> shape (in network
+    order); ``explicit``: (array, target) pairs. Raises ModelFileError on any name that is
+    unknown or used twice, any shape that disagrees, and anything left unpaired.
     """
-    shapes = {name: tuple(linalg.shape_of(value)) if isinstance(value, list) else ()
-              for name, value in params.items()}
+    shapes = {name: tuple(shape) for name, shape in shapes.items()}
     chosen = {}
     used = set()
     for array_name, param_name in explicit:
         if array_name not in arrays:
             raise ModelFileError(f"--map names array {array_name!r}, which {source} does "
                                  f"not hold (arrays: {', '.join(arrays) or 'none'})")
-        if param_name not in params:
+        if param_name not in shapes:
             raise ModelFileError(f"--map names parameter {param_name!r}, which the network "
-                                 f"does not have (parameters: {', '.join(params)})")
+                                 f"does not have (parameters: {', '.join(shapes)})")
         if array_name in used:
             raise ModelFileError(f"--map uses array {array_name!r} twice")
         if param_name in chosen:
@@ -84,7 +85,7 @@ def plan(arrays, params, explicit=(), source="arrays"):
     if unused:
         raise ModelFileError(f"{source} holds arrays the network has no parameter for: "
                              f"{describe(arrays, unused)}")
-    return [(chosen[name][0], name, chosen[name][1]) for name in params]
+    return [(chosen[name][0], name, chosen[name][1]) for name in shapes]
 
 
 def describe(arrays, names):
@@ -112,27 +113,24 @@ def float_values(array, array_name, source):
     return values
 
 
-def assign(net, arrays, mapping, source="arrays"):
-    """Copy each mapped array into its parameter, in place."""
-    for array_name, param_name, _ in mapping:
-        array = arrays[array_name]
-        param = net.params[param_name]
-        check_shape(array, array_name, linalg.shape_of(param), param_name, source)
-        values = float_values(array, array_name, source)
-        offset = 0
-        for leaf in linalg.leaves(param):
-            leaf[:] = values[offset:offset + len(leaf)]
-            offset += len(leaf)
+def target_shapes(net):
+    """Shape of everything a model file stores, in network order: each parameter and
+    each buffer (a layer's non-learned state, such as BatchNorm's running mean)."""
+    return {name: tuple(shape) for name, (shape, _) in model.state_tensors(net).items()}
 
 
 def load_into(net, arrays, explicit=(), source="arrays"):
-    """Plan the mapping, copy the arrays into ``net``, and return the mapping."""
-    mapping = plan(arrays, net.params, explicit, source)
-    assign(net, arrays, mapping, source)
+    """Pair ``arrays`` with the parameters (and buffers) of ``net``, copy them in, in
+    place, and return the mapping (see ``plan``)."""
+    mapping = plan(arrays, target_shapes(net), explicit, source)
+    tensors = {target: Tensor(tuple(arrays[name].shape),
+                              float_values(arrays[name], name, source), "F64")
+               for name, target, _ in mapping}
+    model.load_state_tensors(net, tensors, source)
     return mapping
 
 
-def network_arrays(net):
-    """The network's parameters as float64 Arrays by parameter name, in network order."""
-    return {name: Array.from_nested(linalg.copy_nested(value), "float64")
-            for name, value in net.params.items()}
+def network_arrays(net, dtype="float64"):
+    """Every parameter and buffer of ``net`` as an Array by name, in network order."""
+    return {name: Array(dtype, tuple(shape), list(values))
+            for name, (shape, values) in model.state_tensors(net).items()}

@@ -149,7 +149,7 @@ def from_fortran(values, shape):
 
 def to_fortran(values, shape):
     out = [None] * len(values)
-    for value, k in zip(values, fortran_offsets(shape)):
+    for value, k in zip(values, fortran_offsets(shape), strict=True):
         out[k] = value
     return out
 

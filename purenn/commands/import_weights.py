@@ -1,0 +1,56 @@
+"""``purenn import WEIGHTS --spec SPEC -o MODEL``: NumPy arrays into a purenn model file.
+
+(The module is not called ``import``, a Python keyword; ``purenn.cli`` maps the command
+name to it.)
+"""
+
+import argparse
+import os
+
+from .. import model
+from ..formats import npy
+from ..network import build
+from ..weights import load_into, parse_map, shape_text
+
+EXAMPLES = """\
+examples:
+  python -m purenn import ch03_sample_weight.npz --spec three_layer_sigmoid -o ch03.safetensors
+  python -m purenn import weights.npz --spec my.net -o model.safetensors \\
+      --map W1=dense1.W,b1=dense1.b,W2=dense2.W,b2=dense2.b
+"""
+
+
+def add_parser(sub, common):
+    p = sub.add_parser(
+        "import", parents=[common], help="turn NumPy .npz/.npy weights into a model file",
+        description="Read the arrays of a NumPy .npz (or a single .npy) file without NumPy, "
+                    "put them into the network a spec builds, and save it as a purenn "
+                    "model file (safetensors). Arrays are paired with parameters by --map, "
+                    "then by order where the shapes agree: each parameter, in network "
+                    "order, takes the first unused array of its shape. The mapping chosen "
+                    "is printed; a shape that disagrees is an error.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("weights", metavar="WEIGHTS", help="a .npz or .npy file")
+    p.add_argument("--spec", required=True,
+                   help="a spec file or the name of a shipped spec that builds the network")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL",
+                   help="the model file to write (.safetensors)")
+    p.add_argument("--map", action="append", default=[], metavar="ARRAY=PARAM,...",
+                   help="pair arrays with parameters by name, e.g. W1=dense1.W,b1=dense1.b "
+                        "(may be repeated; the rest are paired by order)")
+
+
+def run(args, out):
+    explicit = [pair for text in args.map for pair in parse_map(text)]
+    net = build(args.spec)
+    arrays = npy.read_arrays(args.weights)
+    source = os.path.basename(args.weights)
+    mapping = load_into(net, arrays, explicit, source)
+    width = max(len(f"{name} {shape_text(arrays[name].shape)}") for name, _, _ in mapping)
+    for name, target, how in mapping:
+        array = arrays[name]
+        left = f"{name} {shape_text(array.shape)}"
+        out(f"{left:<{width}} -> {target:<16} {array.dtype}, {how}")
+    model.save(net, args.output, training={"imported_from": source})
+    out(f"wrote {args.output}: {len(mapping)} tensors, spec {net.source}")
+    return 0
