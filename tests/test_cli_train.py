@@ -1,0 +1,109 @@
+"""`python -m purenn train` end to end in a subprocess, and its error paths."""
+
+import os
+
+import pytest
+from conftest import REPO, run_purenn
+
+from purenn.data import idx
+
+
+@pytest.fixture(scope="module")
+def tiny_mnist(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mnist")
+    for prefix, count in (("train", 60), ("t10k", 20)):
+        idx.write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", (count, 28, 28),
+                      bytes((i * 13) % 256 if i % 5 else 0 for i in range(count * 784)))
+        idx.write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", (count,),
+                      bytes(i % 10 for i in range(count)))
+    return str(folder)
+
+
+def test_train_on_a_tiny_data_set(tiny_mnist):
+    done = run_purenn("train", "--data", tiny_mnist, "--epochs", "2", "--batch-size", "20")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert f"{tiny_mnist}: 60 training, 20 test samples" in done.stdout
+    assert "network: two_layer.net, 39,760 parameters; optimizer sgd lr=0.1; batch 20; " \
+           "seed 0" in done.stdout
+    assert sum(line.startswith("epoch ") for line in lines) == 2
+    assert lines[-1].startswith("test accuracy ") and " after 2 epochs in " in lines[-1]
+
+
+def test_train_is_repeatable_with_a_seed(tiny_mnist):
+    args = ("train", "--data", tiny_mnist, "--epochs", "1", "--seed", "3",
+            "--train-size", "40", "--lr", "0.05")
+    first, second = run_purenn(*args), run_purenn(*args)
+    assert first.returncode == 0, first.stderr
+
+    def strip_times(text):
+        return [line.split("(")[0] for line in text.splitlines() if "accuracy" in line
+                or line.startswith("epoch")]
+    assert strip_times(first.stdout) == strip_times(second.stdout)
+    assert "optimizer sgd lr=0.05" in first.stdout
+
+
+def test_book_schedule_and_numerical_gradients_from_the_cli():
+    done = run_purenn("train", "--dataset", "spiral", "--spec", "spiral_linear",
+                      "--iterations", "3", "--batch-size", "100", "--gradient", "numerical")
+    assert done.returncode == 0, done.stderr
+    assert "gradients by numerical" in done.stdout
+    assert "epoch   1/1" in done.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (("train", "--spec", "nope"),
+     "error: no spec file or shipped spec named 'nope' (shipped: "),
+    (("train", "--spec", "spiral_net"),
+     "error: spec 'spiral_net' takes input 2 (2 numbers) but the data has 784 per sample"),
+    (("train", "--dataset", "spiral", "--spec", "two_layer"),
+     "error: spec 'two_layer' takes input 784 (784 numbers) but the data has 2 per sample"),
+    (("train", "--train-size", "20000"),
+     "error: --train-size 20000 is more than the 10000 training samples of MNIST"),
+    (("train", "--data", "/nonexistent/folder"), "error: /nonexistent/folder: no such folder"),
+])
+def test_runtime_errors_are_one_line_with_exit_1(args, message):
+    done = run_purenn(*args)
+    assert done.returncode == 1
+    assert done.stderr.startswith(message), done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_spec_file_names_file_and_line(tmp_path):
+    spec = tmp_path / "bad.net"
+    spec.write_text("input 784\ndense 50\nrleu\ndense 10\nloss softmax_cross_entropy\n")
+    done = run_purenn("train", "--spec", str(spec))
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"error: {spec}:3: unknown layer 'rleu'; did you mean "
+                                  f"'relu'?")
+
+
+def test_debug_shows_the_traceback():
+    done = run_purenn("train", "--spec", "nope", "--debug")
+    assert done.returncode == 1
+    assert "Traceback" in done.stderr and "SpecError" in done.stderr
+
+
+@pytest.mark.parametrize("args", [("train", "--epochs", "0"), ("train", "--lr", "-1"),
+                                  ("train", "--batch-size", "x"), ("frobnicate",), ()])
+def test_usage_errors_exit_2(args):
+    done = run_purenn(*args)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+
+
+def test_version_and_help():
+    done = run_purenn("--version")
+    assert done.returncode == 0 and done.stdout.startswith("purenn ")
+    for command in ("train", "specs"):
+        done = run_purenn(command, "--help")
+        assert done.returncode == 0 and "examples:" in done.stdout
+
+
+def test_runs_from_a_clone_with_nothing_installed():
+    # -S leaves site-packages out: only the checkout's own files are importable
+    done = run_purenn("specs", python=os.environ.get("PYTHON", None) or __import__("sys")
+                      .executable, flags=("-S",), cwd=REPO, env={"PYTHONPATH": ""})
+    assert done.returncode == 0, done.stderr
+    assert "two_layer" in done.stdout

@@ -1,0 +1,99 @@
+"""The trainer: schedules, determinism, history, and failure on a diverging loss."""
+
+import random
+from array import array
+
+import pytest
+
+import purenn
+from purenn.data import Dataset
+from purenn.data.spiral import make_spiral
+from purenn.errors import TrainingError
+from purenn.train import Trainer, evaluate
+
+TINY = "input 2\ndense 8 init=he\nrelu\ndense 3\nloss softmax_cross_entropy\n" \
+       "optimizer sgd lr=0.5\n"
+
+
+def _setup(seed=0, points=40):
+    rng = random.Random(seed)
+    train, test = make_spiral(points, rng=rng), make_spiral(points // 2, rng=rng)
+    return purenn.build(TINY, rng=rng), train, test, rng
+
+
+def test_epochs_record_loss_and_accuracies():
+    net, train, test, rng = _setup()
+    lines = []
+    history = Trainer(net, train, test, epochs=3, batch_size=50, rng=rng,
+                      log=lines.append).fit()
+    assert history.epoch == [1, 2, 3]
+    assert len(history.iteration_loss) == 3 * 3  # 120 samples: batches of 50, 50, 20
+    assert all(0.0 <= a <= 1.0 for a in history.train_acc + history.test_acc)
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert history.train_acc[-1] == evaluate(net, train)
+    assert len(lines) == 3 and lines[0].startswith("epoch   1/3  loss ")
+    assert "train acc" in lines[0] and "test acc" in lines[0]
+
+
+def test_same_seed_gives_identical_training():
+    runs = []
+    for _ in range(2):
+        net, train, test, rng = _setup(seed=5)
+        history = Trainer(net, train, test, epochs=2, batch_size=16, rng=rng, log=None).fit()
+        runs.append((net.params, history.iteration_loss, history.test_acc))
+    assert runs[0] == runs[1]
+
+
+def test_the_books_schedule_draws_with_replacement_and_evaluates_every_epoch():
+    net, train, test, rng = _setup(points=100)  # 300 samples, batch 100: 3 updates/epoch
+    drawn = []
+    batch = train.batch
+    train.batch = lambda indices: (isinstance(indices, list) and drawn.append(indices)) \
+        or batch(indices)  # the trainer's draws are lists; evaluation passes ranges
+    history = Trainer(net, train, test, batch_size=100, iterations=7, rng=rng,
+                      log=None).fit()
+    assert len(history.iteration_loss) == 7
+    assert history.epoch == [1, 2, 3]  # after updates 0, 3 and 6, as the book's loop
+    assert all(len(indices) == 100 for indices in drawn)
+    assert any(len(set(indices)) < 100 for indices in drawn)  # repeats happen
+
+
+def test_eval_every_records_selected_epochs_and_the_last():
+    net, train, test, rng = _setup()
+    history = Trainer(net, train, test, epochs=5, batch_size=120, eval_every=2, rng=rng,
+                      log=None).fit()
+    assert history.epoch == [2, 4, 5]
+
+
+def test_numerical_gradient_training_follows_backprop():
+    # random points: the spiral's first points sit at (0, 0), where zero biases put every
+    # ReLU exactly on its kink and central differences see a slope of 1/2
+    results = []
+    for method in ("backprop", "numerical"):
+        rng = random.Random(2)
+        train = Dataset(array("d", (rng.uniform(-1, 1) for _ in range(60))),
+                        bytes(rng.randrange(3) for _ in range(30)), (2,), 3)
+        net = purenn.build(TINY, rng=rng)
+        Trainer(net, train, None, epochs=1, batch_size=10, rng=rng, gradient=method,
+                log=None).fit()
+        results.append(net.params)
+    for key in results[0]:
+        flat = [v for row in results[0][key] for v in (row if isinstance(row, list) else [row])]
+        other = [v for row in results[1][key] for v in (row if isinstance(row, list) else [row])]
+        assert flat == pytest.approx(other, abs=1e-8)
+
+
+def test_a_diverging_loss_stops_with_a_clear_error():
+    net, train, test, rng = _setup()
+    net.set_optimizer("sgd", {"lr": 1e308})
+    with pytest.raises(TrainingError, match=r"the loss became (nan|inf) at update \d+; the "
+                       r"learning rate \(lr=1e\+308\) is probably too large"):
+        Trainer(net, train, test, epochs=3, batch_size=10, rng=rng, log=None).fit()
+
+
+def test_bad_arguments_are_refused():
+    net, train, test, rng = _setup()
+    with pytest.raises(ValueError, match="gradient must be 'backprop' or 'numerical'"):
+        Trainer(net, train, test, gradient="magic")
+    with pytest.raises(ValueError, match="batch size must be at least 1, got 0"):
+        Trainer(net, train, test, batch_size=0)
