@@ -13,6 +13,7 @@ examples:
   python -m purenn fetch fashion-mnist         then: python -m purenn train --dataset fashion-mnist
   python -m purenn fetch kmnist --to data/kmnist
   python -m purenn fetch mnist --mirror https://example.org/mnist/
+  python -m purenn fetch mnist --mirror file:///media/usb/mnist/ --mirrors-only
 
 Each file is checked against the MD5 its authors publish before it is kept. The cache is
 $PURENN_DATA/NAME when PURENN_DATA is set, else NAME in the platform cache folder
@@ -33,6 +34,8 @@ def add_parser(sub, common):
     p.add_argument("--mirror", action="append", default=[], metavar="URL",
                    help="a base URL holding the four files, tried before the built-in "
                         "mirrors (may be given more than once; http, https or file)")
+    p.add_argument("--mirrors-only", action="store_true",
+                   help="use only the --mirror URLs, not the built-in mirrors")
     p.add_argument("--to", metavar="DIR",
                    help=f"the folder to put the files in (default: the cache, now "
                         f"{cache_root()}/NAME)")
@@ -54,7 +57,8 @@ def run(args, out):
         bar.finish()
         out(line)
 
-    folder = fetch(args.name, args.to, mirrors=args.mirror, log=log, progress=bar.update,
+    folder = fetch(args.name, args.to, mirrors=args.mirror,
+                   builtin_mirrors=not args.mirrors_only, log=log, progress=bar.update,
                    timeout=args.timeout)
     bar.finish()
     hint = f" --data {folder}" if args.to else ""

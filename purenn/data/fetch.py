@@ -55,14 +55,20 @@ def md5_of(path):
     return digest.hexdigest()
 
 
-def fetch(name, folder=None, *, mirrors=(), log=None, progress=None, timeout=TIMEOUT):
+def fetch(name, folder=None, *, mirrors=(), builtin_mirrors=True, log=None, progress=None,
+          timeout=TIMEOUT):
     """Download the data set ``name`` into ``folder`` (default: its cache folder) and
-    return the folder. ``mirrors`` are extra base URLs, tried before the built-in ones.
+    return the folder. ``mirrors`` are extra base URLs, tried before the built-in ones
+    (which are left out when ``builtin_mirrors`` is false).
     ``log(line)`` hears what happens; ``progress(file_name, done, total)`` hears each
     chunk (``total`` is None when the server does not say)."""
     source = catalog.get(name)
     log = log or (lambda line: None)
-    bases = [check_mirror(url) for url in mirrors] + list(source.mirrors)
+    bases = [check_mirror(url) for url in mirrors]
+    if builtin_mirrors:
+        bases += source.mirrors
+    if not bases:
+        raise FetchError(f"no mirror to fetch {name} from: give one with --mirror URL")
     folder = os.fspath(folder) if folder is not None else cache_dir(name)
     created = not os.path.isdir(folder)
     try:
