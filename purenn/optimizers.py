@@ -51,7 +51,8 @@ class Optimizer:
     state_names = ()
 
     def __init__(self, params, lr):
-        check_positive("learning rate", lr)
+        if not lr > 0:
+            raise ValueError(f"learning rate must be positive, got lr={lr!r}")
         self.params = params
         self.lr = lr
         self.config = {"lr": lr}
