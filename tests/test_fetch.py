@@ -218,6 +218,21 @@ def test_connection_cut_on_the_only_mirror_keeps_nothing(server, monkeypatch, tm
     assert listing(tmp_path) == []
 
 
+def test_interrupted_download_leaves_nothing(server, monkeypatch, tmp_path):
+    use_mirrors(monkeypatch, server.serve("a", FILES))
+
+    def interrupt(name, done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fetch.fetch("mnist", tmp_path / "m", progress=interrupt, timeout=TIMEOUT)
+    assert listing(tmp_path / "m") is None
+    (tmp_path / "old").mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        fetch.fetch("mnist", tmp_path / "old", progress=interrupt, timeout=TIMEOUT)
+    assert listing(tmp_path / "old") == []
+
+
 def test_404_on_the_first_mirror(server, monkeypatch, tmp_path):
     empty = server.url("empty")
     good = server.serve("good", FILES)
@@ -302,15 +317,20 @@ def test_progress_bar_on_a_terminal_and_plain_lines_otherwise():
     bar.update("f.gz", 2_000_000, 2_000_000)
     bar.finish()
     bar.finish()
-    assert stream.getvalue() == ("\rf.gz [#######.......................]  25% 0.5/2.0 MB"
-                                 "\rf.gz [##############################] 100% 2.0/2.0 MB\n")
+    bar.update("g.gz", 4500, None)
+    bar.finish()
+    assert stream.getvalue() == ("\rf.gz [#######.......................]  25% 500.0 kB of "
+                                 "2.0 MB"
+                                 "\rf.gz [##############################] 100% 2.0 MB of "
+                                 "2.0 MB\n"
+                                 "\rg.gz 4.5 kB\n")
     lines = []
     plain = PlainProgress(lines.append)
     for done in range(0, 2_000_001, 100_000):
         plain.update("f.gz", done, 2_000_000)
     plain.update("small.gz", 10, 20)
-    assert lines == ["f.gz: 25% (0.5 of 2.0 MB)", "f.gz: 50% (1.0 of 2.0 MB)",
-                     "f.gz: 75% (1.5 of 2.0 MB)"]
+    assert lines == ["f.gz: 25% (500.0 kB of 2.0 MB)", "f.gz: 50% (1.0 MB of 2.0 MB)",
+                     "f.gz: 75% (1.5 MB of 2.0 MB)"]
 
 
 def test_cli_errors_are_one_line_with_exit_codes(tmp_path):

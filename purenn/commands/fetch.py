@@ -57,10 +57,12 @@ def run(args, out):
         bar.finish()
         out(line)
 
-    folder = fetch(args.name, args.to, mirrors=args.mirror,
-                   builtin_mirrors=not args.mirrors_only, log=log, progress=bar.update,
-                   timeout=args.timeout)
-    bar.finish()
+    try:
+        folder = fetch(args.name, args.to, mirrors=args.mirror,
+                       builtin_mirrors=not args.mirrors_only, log=log, progress=bar.update,
+                       timeout=args.timeout)
+    finally:
+        bar.finish()  # an error message starts on a line of its own
     hint = f" --data {folder}" if args.to else ""
     out(f"{source.title} is in {folder}; train on it with "
         f"'python -m purenn train --dataset {args.name}{hint}'")
@@ -80,10 +82,9 @@ class ProgressBar:
         if total:
             filled = min(self.WIDTH, done * self.WIDTH // total)
             bar = "#" * filled + "." * (self.WIDTH - filled)
-            text = f"{file_name} [{bar}] {done * 100 // total:3d}% " \
-                   f"{done / 1e6:.1f}/{total / 1e6:.1f} MB"
+            text = f"{file_name} [{bar}] {done * 100 // total:3d}% {size(done)} of {size(total)}"
         else:
-            text = f"{file_name} {done / 1e6:.1f} MB"
+            text = f"{file_name} {size(done)}"
         self.stream.write("\r" + text)
         self.stream.flush()
         self.drawn = True
@@ -108,8 +109,12 @@ class PlainProgress:
         quarter = done * 4 // total
         if 0 < quarter < 4 and quarter > self.quarter.get(file_name, 0):
             self.quarter[file_name] = quarter
-            self.out(f"{file_name}: {quarter * 25}% ({done / 1e6:.1f} of "
-                     f"{total / 1e6:.1f} MB)")
+            self.out(f"{file_name}: {quarter * 25}% ({size(done)} of {size(total)})")
 
     def finish(self):
         pass
+
+
+def size(n):
+    """A byte count for people: 4.5 kB, 9.9 MB."""
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} kB"
