@@ -65,9 +65,14 @@ def check_layer(layer, input_shape, *, batch=3, rng=None, h=1e-4, x=None, train=
     {"x": error, "<param>": error, ...} (see ``relative_error``).
 
     The layer is built for ``input_shape`` if it has no parameters yet. The scalar
-    checked is L = Σ y ⊙ R for a fixed random R, so ∂L/∂y = R.
+    checked is L = Σ y ⊙ R for a fixed random R, so ∂L/∂y = R. ``layer`` may also be a
+    spec line, ``check_layer("conv2d 4 kernel=3 pad=1", (2, 6, 6))``: the layer is then
+    made through the registry, as a network would make it.
     """
     rng = rng or random.Random(0)
+    if isinstance(layer, str):
+        from .spec import make_part
+        layer = make_part("purenn.layers", layer)
     if not layer.params:
         layer.build(tuple(input_shape), rng)
     features = 1
@@ -94,7 +99,14 @@ def check_layer(layer, input_shape, *, batch=3, rng=None, h=1e-4, x=None, train=
 
 
 def check_loss(loss, x, t, *, h=1e-4):
-    """Compare a loss's backward pass with numerical gradients: {"x": error}."""
+    """Compare a loss's backward pass with numerical gradients: {"x": error}.
+
+    ``loss`` may also be the words of a spec's loss line, ``check_loss("huber delta=0.5",
+    x, t)``: the loss is then made through the registry.
+    """
+    if isinstance(loss, str):
+        from .spec import make_part
+        loss = make_part("purenn.losses", loss)
     loss.forward(x, t)
     dx = loss.backward(1.0)
     return {"x": relative_error(dx, numerical_gradient(lambda v: loss.forward(v, t), x, h))}

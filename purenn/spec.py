@@ -31,7 +31,7 @@ import typing
 from dataclasses import dataclass, field
 
 from . import registry
-from .errors import PluginError, SpecError
+from .errors import PluginError, PurennError, SpecError
 
 RESERVED_LAYER_ARGS = ("name",)
 RESERVED_LOSS_ARGS = ("weight_decay",)
@@ -229,6 +229,27 @@ def layer_name(line, default):
         raise line.error(f"layer name must be letters, digits, '_' or '-', starting with a "
                          f"letter, got {name!r}")
     return name
+
+
+def make_part(group, text, source="<line>"):
+    """A layer, loss or optimizer class's instance from one spec line's words after the
+    keyword, such as ``make_part("purenn.layers", "conv2d 8 kernel=3")`` (a layer is not
+    built yet; an optimizer is returned as its class and bound arguments)."""
+    lines = tokenize(text, source)
+    if len(lines) != 1:
+        raise SpecError(f"{source}: expected one spec line, got {text!r}")
+    line = lines[0]
+    cls = load(group, line.keyword, line)
+    skip = 1 if group == "purenn.optimizers" else 0
+    args = bind(cls, line, line.positional, skip, line.keyword)
+    if skip:
+        return cls, args
+    try:
+        part = cls(**args)
+    except (PurennError, ValueError) as exc:
+        raise line.error(str(exc)) from None
+    part.kind = line.keyword
+    return part
 
 
 def load(group, name, line):
