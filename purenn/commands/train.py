@@ -4,6 +4,7 @@ import argparse
 import math
 import platform
 import random
+import sys
 import time
 
 from .. import linalg
@@ -18,6 +19,11 @@ examples:
   python -m purenn train --train-size 1000 --iterations 2000   the book's schedule
   python -m purenn train --dataset spiral             CS231n's spiral, 100-unit ReLU net
   python -m purenn train --dataset spiral --spec spiral_linear --gradient numerical
+  python -m purenn train --out model.safetensors --plot curves.png
+  python -m purenn train --dataset spiral --epochs 300 --plot-boundary boundary.png
+  python -m purenn train --epochs 20 --checkpoint-dir ckpt    (Ctrl-C writes a checkpoint)
+  python -m purenn train --resume ckpt                         continue where it stopped
+  python -m purenn train --resume ckpt --epochs 30             ... and train longer
 """
 
 # what a data set is trained with unless told otherwise
@@ -56,7 +62,7 @@ def add_parser(sub, common):
                    help="samples per update (default: 100; 300, the whole set, for spiral)")
     p.add_argument("--lr", type=positive_float,
                    help="learning rate (default: the spec's optimizer line)")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=int,
                    help="seed of the one random generator used for everything (default: 0)")
     p.add_argument("--train-size", type=positive_int, metavar="N",
                    help="use only the first N training samples")
@@ -65,6 +71,22 @@ def add_parser(sub, common):
                         "slow method (default: backprop)")
     p.add_argument("--log-every", type=positive_int, metavar="K",
                    help="print every K-th epoch only (default: about 20 lines in all)")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="print only the final accuracy (no progress bar, no epoch lines)")
+    p.add_argument("--out", metavar="MODEL",
+                   help="save the trained network to this .safetensors file")
+    p.add_argument("--plot", metavar="FILE",
+                   help="draw the loss per iteration and the train and test accuracy per "
+                        "epoch to a .png or .svg file")
+    p.add_argument("--plot-boundary", metavar="FILE",
+                   help="for 2-D data (spiral): draw the decision regions with the points "
+                        "on top to a .png or .svg file")
+    p.add_argument("--checkpoint-dir", metavar="DIR",
+                   help="write DIR/checkpoint.safetensors after every recorded epoch and on "
+                        "Ctrl-C (without it, Ctrl-C writes to ./checkpoints)")
+    p.add_argument("--resume", metavar="CHECKPOINT",
+                   help="continue the run saved in a checkpoint file or folder, exactly as "
+                        "if it had never stopped; --epochs/--iterations may raise the total")
 
 
 def load_data(args, rng):
@@ -94,8 +116,13 @@ def check_fit(net, dataset, spec_ref):
 
 def run(args, out):
     from ..network import build
-    from ..train import Trainer
+    from ..train import Trainer, TrainingInterrupted
+    from . import runs
 
+    checkpoint = runs.apply_resume(args) if args.resume else None
+    final_out, out = out, ((lambda line: None) if args.quiet else out)
+    runs.check_output_paths(args)
+    args.seed = 0 if args.seed is None else args.seed
     defaults = DEFAULTS[args.dataset]
     epochs = args.epochs or defaults["epochs"]
     batch_size = args.batch_size or defaults["batch_size"]
@@ -106,9 +133,16 @@ def run(args, out):
             raise PurennError(f"--train-size {args.train_size} is more than the "
                               f"{len(train_set)} training samples of {description}")
         train_set = train_set.head(args.train_size)
-    spec_ref = args.spec or defaults["spec"]
+    spec_ref = checkpoint.spec if checkpoint else args.spec or defaults["spec"]
     net = build(spec_ref, rng=rng)
+    if checkpoint:
+        runs.check_resumed_data(checkpoint, description)
+        net.source = f"{checkpoint.path} (resumed)"
+        spec_ref = checkpoint.path
     check_fit(net, train_set, spec_ref)
+    if args.plot_boundary and train_set.features_per_sample != 2:
+        raise PurennError(f"--plot-boundary draws 2-D data such as --dataset spiral; "
+                          f"{description} has {train_set.features_per_sample} features")
     if args.lr is not None:
         net.set_optimizer(net.optimizer_name, {**net.optimizer_args, "lr": args.lr})
     out(f"data: {description}: {len(train_set)} training, {len(test_set)} test samples")
@@ -119,12 +153,41 @@ def run(args, out):
     out(f"python {platform.python_version()}, kernel {linalg.KERNEL}, "
         f"gradients by {args.gradient}")
     every = args.log_every or max(1, epochs // 20)
+    from ..viz.progress import Progress, is_terminal
+
+    progress = Progress(sys.stderr, out, interactive=not args.quiet and is_terminal(sys.stderr),
+                        unicode=(sys.stderr.encoding or "").lower().startswith("utf"))
+    settings = runs.run_settings(args, description)
+    settings.update(epochs=epochs, batch_size=batch_size)
+
+    def record(trainer):
+        if args.checkpoint_dir:
+            runs.write_checkpoint(args.checkpoint_dir, trainer, settings)
+
     trainer = Trainer(net, train_set, test_set, epochs=epochs, batch_size=batch_size,
                       rng=rng, gradient=args.gradient, iterations=args.iterations,
-                      log=out, eval_every=every)
+                      log=progress.line, eval_every=every, on_update=progress.on_update,
+                      on_record=record)
+    if checkpoint:
+        checkpoint.restore(trainer)
+        out(f"resumed from {checkpoint.path}: {trainer.progress()[0]}, "
+            f"{trainer.updates} updates done")
     started = time.perf_counter()
-    history = trainer.fit()
+    try:
+        with runs.stop_on_interrupt(trainer):
+            history = trainer.fit()
+    except TrainingInterrupted:
+        progress.close()
+        runs.interrupted(trainer, args.checkpoint_dir or "checkpoints", settings)
+        return 130
+    finally:
+        progress.close()
     elapsed = time.perf_counter() - started
-    out(f"test accuracy {history.test_acc[-1]:.4f} after {history.epoch[-1]} epochs "
-        f"in {elapsed:.1f} s")
+    if args.out:
+        from ..model import save
+        save(net, args.out, training=runs.training_summary(trainer, settings, elapsed))
+        out(f"model written to {args.out}")
+    runs.write_pictures(args, trainer, out)
+    final_out(f"test accuracy {history.test_acc[-1]:.4f} after {history.epoch[-1]} epochs "
+              f"in {elapsed:.1f} s")
     return 0

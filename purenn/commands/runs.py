@@ -1,0 +1,155 @@
+"""What ``train`` does around the Trainer: the outputs it writes, the checkpoints it keeps,
+Ctrl-C, and putting a run back together for ``--resume``.
+
+A run's settings (``RUN_KEYS``) are stored in every checkpoint; ``--resume`` takes them
+from there, so the data, the network and the random stream are rebuilt exactly as they
+were, and refuses a command line that asks for different ones.
+"""
+
+import contextlib
+import os
+import signal
+import sys
+
+from .. import __version__
+from ..checkpoint import FILENAME, load_checkpoint, save_checkpoint
+from ..errors import PurennError
+
+# settings a resumed run must share with the run it continues
+FIXED_KEYS = ("dataset", "data", "seed", "batch_size", "train_size", "gradient")
+# settings taken from the checkpoint unless given again
+RUN_KEYS = FIXED_KEYS + ("epochs", "iterations", "log_every")
+PARSER_DEFAULTS = {"dataset": "mnist", "gradient": "backprop"}
+PICTURE_SUFFIXES = (".png", ".svg")
+
+
+def option(key):
+    return "--" + key.replace("_", "-")
+
+
+def run_settings(args, description):
+    """The settings of this run, as stored in its checkpoints."""
+    settings = {key: getattr(args, key, None) for key in RUN_KEYS}
+    settings["description"] = description
+    return settings
+
+
+def apply_resume(args):
+    """Read the checkpoint ``args.resume`` names and fill ``args`` from its settings;
+    returns the Checkpoint. PurennError when the command line contradicts it."""
+    checkpoint = load_checkpoint(args.resume)
+    run = checkpoint.run
+    for key in FIXED_KEYS:
+        given, saved = getattr(args, key, None), run.get(key)
+        if given is not None and given != PARSER_DEFAULTS.get(key) and given != saved:
+            raise PurennError(f"{option(key)} {given!r} differs from the checkpoint's "
+                              f"{saved!r} ({checkpoint.path}); a resumed run keeps the "
+                              f"settings it was started with")
+        setattr(args, key, saved)
+    for key in ("epochs", "iterations", "log_every"):
+        if getattr(args, key, None) is None:
+            setattr(args, key, run.get(key))
+    if args.spec is not None or args.lr is not None:
+        raise PurennError(f"--spec and --lr cannot be given with --resume: the network "
+                          f"comes from the checkpoint {checkpoint.path!r}")
+    if args.checkpoint_dir is None:
+        args.checkpoint_dir = os.path.dirname(checkpoint.path) or "."
+    return checkpoint
+
+
+def check_resumed_data(checkpoint, description):
+    saved = checkpoint.run.get("description")
+    if saved is not None and saved != description:
+        raise PurennError(f"the checkpoint {checkpoint.path!r} was trained on {saved!r} but "
+                          f"the data now resolves to {description!r}; pass the same "
+                          f"--data folder")
+
+
+def check_output_paths(args):
+    """Fail before training, not after it, when an output cannot be written."""
+    for key in ("out", "plot", "plot_boundary"):
+        path = getattr(args, key, None)
+        if path is None:
+            continue
+        if key != "out" and not path.lower().endswith(PICTURE_SUFFIXES):
+            raise PurennError(f"{option(key)} {path!r}: the picture must be a .png or .svg "
+                              f"file")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise PurennError(f"{option(key)} {path!r}: no such folder {folder!r}")
+    if args.checkpoint_dir is not None:
+        try:
+            os.makedirs(args.checkpoint_dir, exist_ok=True)
+        except OSError as exc:
+            raise PurennError(f"--checkpoint-dir {args.checkpoint_dir!r}: cannot create it: "
+                              f"{exc.strerror or exc}") from None
+
+
+def checkpoint_file(folder):
+    return os.path.join(folder, FILENAME)
+
+
+def write_checkpoint(folder, trainer, settings):
+    path = checkpoint_file(folder)
+    save_checkpoint(path, trainer, settings)
+    return path
+
+
+@contextlib.contextmanager
+def stop_on_interrupt(trainer):
+    """While inside, the first Ctrl-C (SIGINT) asks ``trainer`` to stop at its next safe
+    point; a second one interrupts at once (KeyboardInterrupt, no checkpoint)."""
+    def handler(signum, frame):
+        trainer.stop_requested = True
+        signal.signal(signal.SIGINT, previous)
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: leave Ctrl-C alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def interrupted(trainer, folder, settings):
+    """Write the checkpoint of an interrupted run and say how to go on."""
+    os.makedirs(folder, exist_ok=True)
+    path = write_checkpoint(folder, trainer, settings)
+    label, done, total = trainer.progress()
+    print(f"interrupted in {label} after update {done}/{total}: checkpoint written to "
+          f"{path}; continue with 'python -m purenn train --resume {folder}'",
+          file=sys.stderr, flush=True)
+
+
+def training_summary(trainer, settings, elapsed):
+    """The short summary a model file keeps in its metadata."""
+    h = trainer.history
+    return {
+        "dataset": settings.get("dataset"),
+        "data": settings.get("description"),
+        "seed": settings.get("seed"),
+        "batch_size": trainer.batch_size,
+        "train_size": len(trainer.train_set),
+        "epochs": h.epoch[-1] if h.epoch else 0,
+        "updates": trainer.updates,
+        "train_loss": h.train_loss[-1] if h.train_loss else None,
+        "train_acc": h.train_acc[-1] if h.train_acc else None,
+        "test_acc": h.test_acc[-1] if h.test_acc else None,
+        "seconds": round(elapsed, 3),
+        "purenn_version": __version__,
+    }
+
+
+def write_pictures(args, trainer, out):
+    from ..viz import charts, figure
+
+    if args.plot:
+        figure.save(charts.curves(trainer.history), args.plot)
+        out(f"curves written to {args.plot}")
+    if args.plot_boundary:
+        figure.save(charts.decision_regions(trainer.net, trainer.train_set),
+                    args.plot_boundary)
+        out(f"decision regions written to {args.plot_boundary}")
