@@ -11,6 +11,7 @@ Exit codes: 0 success, 1 a runtime error (bad file, bad spec, training failed),
 
 import argparse
 import importlib
+import os
 import platform
 import sys
 
@@ -64,6 +65,11 @@ def main(argv=None, out=None):
             raise
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader went away (python -m purenn train | head): stop quietly, as the
+        # Python docs advise, pointing stdout at devnull so the final flush cannot fail
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
     except PurennError as exc:
         if args.debug:
             raise

@@ -33,6 +33,8 @@ def run_purenn(*args, cwd=None, env=None, timeout=300, python=sys.executable, fl
     full_env = dict(os.environ)
     full_env.pop("NO_COLOR", None)
     full_env["PYTHONPATH"] = package_parent
+    # a copy the developer fetched into the cache must not change what the tests see
+    full_env["PURENN_DATA"] = os.path.join(REPO, ".no-such-cache")
     full_env.update(env or {})
     return subprocess.run([python, *flags, "-m", "purenn", *args], cwd=cwd or REPO,
                           env=full_env, capture_output=True, text=True, timeout=timeout,

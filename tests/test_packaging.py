@@ -46,6 +46,7 @@ def _venv(path):
 
 def _run(cmd, cwd):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env["PURENN_DATA"] = os.path.join(cwd, "no-cache")  # a fetched copy must not be used
     done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=600, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, f"{cmd}: {done.stdout}\n{done.stderr}"
@@ -73,6 +74,7 @@ def test_runs_from_the_checkout_without_site_packages():
     if not os.path.isdir(os.path.join(REPO, "purenn")):
         pytest.skip("no checkout beside the tests")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env["PURENN_DATA"] = os.path.join(REPO, "no-such-cache")
     done = subprocess.run([sys.executable, "-S", "-m", "purenn", "train", "--train-size",
                            "100", "--epochs", "1"], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=300, stdin=subprocess.DEVNULL)
