@@ -194,7 +194,7 @@ def find(group, name):
 def contract_problem(group, obj):
     """Why a loaded object cannot serve as a part of this group, or ''."""
     if not callable(obj):
-        return f"it is a {type(obj).__name__}, not a class or function"
+        return f"it is an object of type {type(obj).__name__!r}, not a class or function"
     missing = [m for m in CONTRACT[group] if not callable(getattr(obj, m, None))]
     if missing:
         return f"it has no {', '.join(repr(m) for m in missing)} method"

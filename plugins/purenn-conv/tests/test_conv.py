@@ -4,11 +4,11 @@ import os
 import random
 
 import pytest
+from purenn_conv import Conv2D, Flatten
 
 from purenn import build, registry
 from purenn.errors import SpecError
 from purenn.gradcheck import TOLERANCE, check_layer
-from purenn_conv import Conv2D, Flatten
 
 INSTALLED = "conv2d" in registry.discover("purenn.layers")
 # tox's plugins env sets PURENN_PLUGINS_INSTALLED: there these tests must run, not skip

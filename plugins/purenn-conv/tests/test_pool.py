@@ -3,10 +3,10 @@
 import random
 
 import pytest
+from purenn_conv import AvgPool2D, MaxPool2D
 
 from purenn.errors import SpecError
 from purenn.gradcheck import TOLERANCE, check_layer
-from purenn_conv import AvgPool2D, MaxPool2D
 
 
 def pool_by_loops(x, shape, size, stride, pad, reduce):

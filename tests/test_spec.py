@@ -1,0 +1,264 @@
+"""The spec language: every kind of error with its exact message and line, values and
+their types, names, shapes, shipped specs, and the round trip text → network → text."""
+
+import pytest
+
+from purenn import build, registry, shipped_specs, spec
+from purenn.errors import SpecError
+from purenn.layers import Layer
+from purenn.network import read_spec
+
+LOSS = "loss softmax_cross_entropy\n"
+
+
+def error_of(text, **kwargs):
+    with pytest.raises(SpecError) as info:
+        build(text, **kwargs)
+    return str(info.value)
+
+
+def known(group):
+    return ", ".join(registry.names(group))
+
+
+class SquareOnly(Layer):
+    """A test layer that takes only square CxHxW inputs (registered by a fixture)."""
+
+    def __init__(self, scale: float = 1.0):
+        super().__init__()
+        self.config = {"scale": scale}
+
+    def build(self, input_shape, rng):
+        if len(input_shape) != 3 or input_shape[1] != input_shape[2]:
+            raise SpecError(f"square_only needs a square CxHxW input, got {input_shape!r}")
+        return input_shape
+
+
+@pytest.fixture
+def square_only(monkeypatch):
+    monkeypatch.setitem(registry.BUILTINS["purenn.layers"], "square_only",
+                        "test_spec:SquareOnly")
+    registry.clear_cache()
+    yield
+    monkeypatch.undo()
+    registry.clear_cache()
+
+
+# -- values ------------------------------------------------------------------------------
+@pytest.mark.parametrize("word, value", [
+    ("50", 50), ("-3", -3), ("0.1", 0.1), ("1e-3", 0.001), ("true", True), ("False", False),
+    ("he", "he"), ("nan", "nan"), ("inf", "inf"), ("1x28x28", "1x28x28"),
+])
+def test_values_read_as_int_float_bool_or_string(word, value):
+    parsed = spec.parse_value(word)
+    assert (parsed, type(parsed)) == (value, type(value))
+
+
+def test_a_full_spec_parses_into_its_parts():
+    parsed = spec.parse("# comment\ninput 1x28x28   # trailing\n\ndense 50 init=he name=hidden\n"
+                        "relu\nloss softmax_cross_entropy weight_decay=0.01\n"
+                        "optimizer sgd lr=0.5\n", "my.net")
+    assert parsed.input_shape == (1, 28, 28)
+    assert [(ln.keyword, ln.positional, ln.named, ln.lineno) for ln in parsed.layers] == [
+        ("dense", [50], {"init": "he", "name": "hidden"}, 4), ("relu", [], {}, 5)]
+    assert (parsed.loss.positional, parsed.loss.named, parsed.loss.lineno) == (
+        ["softmax_cross_entropy"], {"weight_decay": 0.01}, 6)
+    assert (parsed.optimizer.positional, parsed.optimizer.named) == (["sgd"], {"lr": 0.5})
+
+
+def test_an_int_is_taken_where_a_float_is_asked_and_a_number_where_a_name_is():
+    net = build("input 2\ndense 3 init=normal std=1\n" + LOSS + "optimizer sgd lr=1\n")
+    layer = net.layers[0][1]
+    assert (layer.std, type(layer.std)) == (1.0, float)
+    assert (net.optimizer.lr, type(net.optimizer.lr)) == (1.0, float)
+    assert error_of("input 2\ndense 3 init=2\n" + LOSS) == (
+        f"<spec>:2: unknown initializer '2' (known: {known('purenn.initializers')})")
+
+
+# -- errors, each with its line ------------------------------------------------------------
+@pytest.mark.parametrize("text, message", [
+    ("input 784\ndense 50\nrleu\n" + LOSS,
+     "<spec>:3: unknown layer 'rleu'; did you mean 'relu'? (known: {layers})"),
+    ("input 784\ndense 10\nloss softmax_cross_entrop\n",
+     "<spec>:3: unknown loss 'softmax_cross_entrop'; did you mean 'softmax_cross_entropy'? "
+     "(known: {losses})"),
+    ("input 784\ndense 10\n" + LOSS + "optimizer sgdd lr=0.1\n",
+     "<spec>:4: unknown optimizer 'sgdd'; did you mean 'sgd'? (known: {optimizers})"),
+    ("input 784\ndense 10 init=hee\n" + LOSS,
+     "<spec>:2: unknown initializer 'hee'; did you mean 'he'? (known: {initializers})"),
+])
+def test_unknown_names(text, message):
+    assert error_of(text) == message.format(
+        layers=known("purenn.layers"), losses=known("purenn.losses"),
+        optimizers=known("purenn.optimizers"), initializers=known("purenn.initializers"))
+
+
+@pytest.mark.parametrize("text, message", [
+    # arguments: unknown, missing, given twice, too many, of the wrong type
+    ("input 4\ndense 3 unit=5\n" + LOSS,
+     "<spec>:2: dense has no argument 'unit'; did you mean 'units'? "
+     "(arguments: units, init, std, name)"),
+    ("input 4\n\ndense init=he\n" + LOSS, "<spec>:3: dense needs argument 'units'"),
+    ("input 4\ndense 3 units=3\n" + LOSS, "<spec>:2: argument 'units' of dense is given twice"),
+    ("input 4\ndense units=3 units=4\n" + LOSS, "<spec>:2: argument 'units' is given twice"),
+    ("input 4\ndense 3 he 0.1 7\n" + LOSS,
+     "<spec>:2: dense takes at most 3 positional value(s) (units, init, std), got 4"),
+    ("input 4\nrelu 3\n" + LOSS,
+     "<spec>:2: relu takes at most 0 positional value(s) (none), got 1"),
+    ("input 4\ndense fifty\n" + LOSS, "<spec>:2: argument 'units' of dense must be int, "
+                                      "got 'fifty'"),
+    ("input 4\ndense 2.5\n" + LOSS, "<spec>:2: argument 'units' of dense must be int, got 2.5"),
+    ("input 4\ndense true\n" + LOSS, "<spec>:2: argument 'units' of dense must be int, "
+                                     "got True"),
+    ("input 4\ndense 3 std=big\n" + LOSS,
+     "<spec>:2: argument 'std' of dense must be float, got 'big'"),
+    ("input 4\ndense 3\n" + LOSS + "optimizer sgd lr=fast\n",
+     "<spec>:4: argument 'lr' of sgd must be float, got 'fast'"),
+    ("input 4\ndense 3\nloss softmax_cross_entropy reduction=sum\n",
+     "<spec>:3: softmax_cross_entropy has no argument 'reduction' (arguments: weight_decay)"),
+    ("input 4\ndense 3 =5\n" + LOSS, "<spec>:2: malformed argument '=5'; write key=value"),
+    ("input 4\ndense units=3 he\n" + LOSS,
+     "<spec>:2: positional value 'he' after key=value arguments"),
+    # layer names
+    ("input 4\ndense 3 name=a\ndense 3 name=a\n" + LOSS, "<spec>:3: layer name 'a' is used "
+                                                        "twice"),
+    ("input 4\ndense 3\ndense 3 name=dense1\n" + LOSS,
+     "<spec>:3: layer name 'dense1' is used twice"),
+    ("input 4\ndense 3 name=a.b\n" + LOSS, "<spec>:2: layer name must be letters, digits, '_' "
+                                           "or '-', starting with a letter, got 'a.b'"),
+    ("input 4\ndense 3 name=7\n" + LOSS, "<spec>:2: layer name must be letters, digits, '_' "
+                                         "or '-', starting with a letter, got 7"),
+    # values a part refuses
+    ("input 4\ndense 0\n" + LOSS, "<spec>:2: dense needs a positive number of units, got 0"),
+    ("input 4\ndense 3\nloss softmax_cross_entropy weight_decay=-1\n",
+     "<spec>:3: weight_decay must be a number ≥ 0, got -1"),
+    # structure: input, loss, optimizer
+    ("dense 3\ninput 4\n" + LOSS, "<spec>:1: the spec must start with 'input SHAPE', not "
+                                  "'dense'"),
+    ("# nothing\n\n", "<spec>: the spec is empty; it needs an 'input SHAPE' line, layers and "
+                      "a 'loss' line"),
+    ("input 4\ndense 3\nrelu  # no loss\n",
+     "<spec>:3: the spec ends without a 'loss' line, such as 'loss softmax_cross_entropy'"),
+    ("input 4\ninput 5\n" + LOSS, "<spec>:2: 'input' is given twice"),
+    ("input 4\n" + LOSS + LOSS, "<spec>:3: 'loss' is given twice"),
+    ("input 4\n" + LOSS + "optimizer sgd\noptimizer sgd\n", "<spec>:4: 'optimizer' is given "
+                                                             "twice"),
+    ("input 4\n" + LOSS + "dense 3\n", "<spec>:3: layer 'dense' comes after the loss line"),
+    ("input 4\nloss\n", "<spec>:2: 'loss' needs a name, such as 'loss softmax_cross_entropy'"),
+    ("input 4\n" + LOSS + "optimizer lr=0.1\n",
+     "<spec>:3: 'optimizer' needs a name, such as 'optimizer sgd'"),
+    # shapes
+    ("input 0x28\n" + LOSS,
+     "<spec>:1: input shape must be positive sizes such as 784 or 1x28x28, got '0x28'"),
+    ("input 28by28\n" + LOSS,
+     "<spec>:1: input shape must be positive sizes such as 784 or 1x28x28, got '28by28'"),
+    ("input 28 28\n" + LOSS,
+     "<spec>:1: 'input' takes one shape, such as 'input 784' or 'input 1x28x28'"),
+])
+def test_errors_name_the_line_and_what_is_wrong(text, message):
+    assert error_of(text) == message
+
+
+def test_an_impossible_shape_is_caught_at_build_naming_the_line(square_only):
+    assert error_of("input 3x4x5\ndense 8\nsquare_only\n" + LOSS) == (
+        "<spec>:3: square_only needs a square CxHxW input, got (8,)")
+    assert error_of("input 3x4x5\n\nsquare_only scale=2\n" + LOSS) == (
+        "<spec>:3: square_only needs a square CxHxW input, got (3, 4, 5)")
+    net = build("input 2x4x4\nsquare_only\ndense 3\n" + LOSS)
+    assert net.shapes == [(2, 4, 4), (2, 4, 4), (3,)]
+
+
+def test_a_bad_optimizer_value_names_the_optimizer_line():
+    message = error_of("input 4\ndense 3\n" + LOSS + "optimizer sgd lr=0\n")
+    assert message.startswith("<spec>:4: ") and "lr=0" in message
+
+
+def test_errors_in_a_file_name_the_file(tmp_path):
+    path = tmp_path / "mnist.net"
+    path.write_text("input 784\ndense 50\nrleu\n" + LOSS, encoding="utf-8")
+    assert error_of(str(path)).startswith(f"{path}:3: unknown layer 'rleu'; did you mean")
+
+
+def test_an_unknown_spec_name_lists_the_shipped_ones():
+    assert error_of("two_layers") == (f"no spec file or shipped spec named 'two_layers' "
+                                      f"(shipped: {', '.join(shipped_specs())})")
+
+
+def test_the_cli_prints_a_spec_error_on_one_line(tmp_path):
+    from conftest import run_purenn
+    path = tmp_path / "bad.net"
+    path.write_text("input 784\ndense 50 unit=3\n" + LOSS, encoding="utf-8")
+    result = run_purenn("train", "--spec", str(path), "--epochs", "1")
+    assert result.returncode == 1
+    assert result.stderr == (f"error: {path}:2: dense has no argument 'unit'; did you mean "
+                             f"'units'? (arguments: units, init, std, name)\n")
+
+
+# -- names, shapes and the shipped specs ---------------------------------------------------
+def test_layers_are_named_kind_plus_index_unless_named():
+    net = build("input 4\ndense 8 name=hidden\nrelu\ndense 8\nrelu\ndense 2\n" + LOSS)
+    assert [name for name, _ in net.layers] == ["hidden", "relu1", "dense2", "relu2",
+                                                "dense3"]
+    assert sorted(net.params) == ["dense2.W", "dense2.b", "dense3.W", "dense3.b",
+                                  "hidden.W", "hidden.b"]
+
+
+def test_shapes_flow_from_the_input():
+    net = build("input 1x28x28\ndense 50\nsigmoid\ndense 10\n" + LOSS)
+    assert net.shapes == [(1, 28, 28), (50,), (50,), (10,)]
+    assert len(net.params["dense1.W"]) == 784
+
+
+def test_the_shipped_specs():
+    assert {"two_layer", "three_layer_sigmoid", "spiral_net", "spiral_linear",
+            "simple_convnet", "deep_convnet"} <= set(shipped_specs())
+    for name in shipped_specs():
+        text, source = read_spec(name)
+        assert source == name + ".net" and text.startswith("#")
+        spec.parse(text, source)
+    net = build("three_layer_sigmoid")
+    assert [layer.units for _, layer in net.layers if hasattr(layer, "units")] == [50, 100, 10]
+    assert "needs the purenn-conv plugin" in read_spec("simple_convnet")[0]
+    assert "needs the purenn-conv plugin" in read_spec("deep_convnet")[0]
+
+
+def buildable(name):
+    text, source = read_spec(name)
+    parsed = spec.parse(text, source)
+    return all(line.keyword in registry.discover("purenn.layers") for line in parsed.layers)
+
+
+# -- round trip ----------------------------------------------------------------------------
+@pytest.mark.parametrize("name", shipped_specs())
+def test_every_shipped_spec_round_trips(name):
+    if not buildable(name):
+        pytest.skip(f"{name} needs a plugin that is not installed")
+    net = build(name, seed=3)
+    text = net.spec_text()
+    again = build(text, seed=3)
+    assert again.spec_text() == text
+    assert again.params == net.params
+    assert again.optimizer_name == net.optimizer_name
+    assert again.optimizer.config == net.optimizer.config
+
+
+def test_a_round_trip_keeps_names_arguments_weight_decay_and_optimizer():
+    text = ("input 1x4x4\n"
+            "dense 8 init=he name=hidden\n"
+            "tanh\n"
+            "dense 3 std=0.5\n"
+            "loss softmax_cross_entropy weight_decay=0.001\n"
+            "optimizer sgd lr=0.25\n")
+    net = build(text, seed=1)
+    assert net.spec_text() == text
+    again = build(net.spec_text(), seed=1)
+    assert again.params == net.params
+    assert again.weight_decay == 0.001 and again.optimizer.lr == 0.25
+    x = [[0.1 * i for i in range(16)]]
+    assert again.predict(x) == net.predict(x)
+
+
+def test_spec_text_writes_a_default_optimizer_when_there_was_none():
+    net = build("input 2\ndense 3\n" + LOSS)
+    assert net.spec_text() == "input 2\ndense 3\n" + LOSS + "optimizer sgd\n"
+    assert build(net.spec_text()).spec_text() == net.spec_text()
