@@ -20,7 +20,8 @@ from .errors import PurennError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-COMMANDS = ["train", "specs", "plugins", "fetch", "import", "export"]
+COMMANDS = ["train", "evaluate", "predict", "show", "gradcheck", "specs", "plugins", "fetch",
+            "import", "export"]
 # command name -> module name under purenn.commands, where they differ
 MODULE_NAMES = {"import": "import_weights"}  # "import" is a Python keyword
 

@@ -1,0 +1,108 @@
+"""``purenn evaluate MODEL``: accuracy, loss, per-class accuracy and the confusion matrix
+of a saved model on a data set, and optionally a picture of what it got wrong."""
+
+import argparse
+import math
+
+from .. import linalg
+from ..errors import PurennError
+from .args import positive_int
+from .modeldata import add_data_options, check_model_fits, image_shape, load_split
+
+EXAMPLES = """\
+examples:
+  python -m purenn evaluate model.safetensors
+  python -m purenn evaluate model.safetensors --split train
+  python -m purenn evaluate model.safetensors --misclassified wrong.png
+  python -m purenn evaluate model.safetensors --data ../shared/data/mnist
+"""
+
+
+def add_parser(sub, common):
+    p = sub.add_parser(
+        "evaluate", parents=[common], help="accuracy, loss and confusion matrix of a model",
+        description="Evaluate a saved model (train --out) on a data set: accuracy, mean "
+                    "loss, accuracy per class and the confusion matrix (rows: the true "
+                    "class, columns: the predicted one).",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", metavar="MODEL", help="a .safetensors model file")
+    add_data_options(p)
+    p.add_argument("--misclassified", metavar="PNG",
+                   help="draw the misclassified images to this PNG, each captioned "
+                        "'tT pP' (true class T, predicted P)")
+    p.add_argument("--max-images", type=positive_int, default=100, metavar="N",
+                   help="at most N images in --misclassified (default: 100)")
+    p.add_argument("--batch-size", type=positive_int, default=500,
+                   help="samples per forward pass (default: 500)")
+
+
+def confusion(net, data, batch_size):
+    """(matrix, mean loss, wrong) over ``data``: matrix[true][predicted] counts, the
+    loss of the network's loss layer (without weight decay), and the (index, true,
+    predicted) of every mistake."""
+    k = data.num_classes
+    matrix = [[0] * k for _ in range(k)]
+    total_loss, wrong, start = 0.0, [], 0
+    for x, t in data.batches(batch_size):
+        scores = net.predict(x)
+        total_loss += net.loss_layer.forward(scores, t) * len(x)
+        labels = [linalg.argmax(row) for row in t] if t and isinstance(t[0], list) else t
+        for offset, (row, label) in enumerate(zip(scores, labels, strict=True)):
+            predicted = linalg.argmax(row)
+            matrix[label][predicted] += 1
+            if predicted != label:
+                wrong.append((start + offset, label, predicted))
+        start += len(x)
+    return matrix, total_loss / len(data), wrong
+
+
+def report_lines(matrix, loss):
+    """The text report of a confusion matrix."""
+    total = sum(map(sum, matrix))
+    correct = sum(matrix[i][i] for i in range(len(matrix)))
+    lines = [f"accuracy {correct / total:.4f} ({correct}/{total}), loss {loss:.4f}",
+             "", "per class:", f"{'class':>7} {'count':>7} {'correct':>8} {'accuracy':>9}"]
+    for i, row in enumerate(matrix):
+        count = sum(row)
+        acc = f"{row[i] / count:.4f}" if count else "-"
+        lines.append(f"{i:>7} {count:>7} {row[i]:>8} {acc:>9}")
+    width = max(5, len(str(max(max(row) for row in matrix))) + 1)
+    lines += ["", "confusion matrix (rows: true class, columns: predicted):",
+              " " * 7 + "".join(f"{j:>{width}}" for j in range(len(matrix)))]
+    for i, row in enumerate(matrix):
+        lines.append(f"{i:>7}" + "".join(f"{v:>{width}}" for v in row))
+    return lines
+
+
+def run(args, out):
+    from ..model import load
+    from ..viz.charts import grid_canvas
+    from ..viz.figure import PALETTE
+
+    if args.misclassified and not args.misclassified.lower().endswith(".png"):
+        raise PurennError(f"--misclassified {args.misclassified!r}: the picture is a .png "
+                          f"file")
+    net = load(args.model)
+    data, description = load_split(args, net.training)
+    check_model_fits(net, data, args.model)
+    shape = image_shape(data)
+    if args.misclassified and shape is None:
+        raise PurennError(f"--misclassified draws images; the samples of {description} "
+                          f"have shape {'x'.join(map(str, data.sample_shape))}")
+    out(f"model: {args.model} ({sum(len(linalg.flatten(v)) for v in net.params.values()):,} "
+        f"parameters)")
+    out(f"data: {description}: {len(data)} samples")
+    matrix, loss, wrong = confusion(net, data, args.batch_size)
+    if not math.isfinite(loss):
+        raise PurennError(f"{args.model}: the loss over the data is {loss!r}")
+    for line in report_lines(matrix, loss):
+        out(line)
+    if args.misclassified:
+        shown = wrong[:args.max_images]
+        images = [data.row(i) for i, _, _ in shown]
+        captions = [f"t{t} p{p}" for _, t, p in shown]
+        canvas = grid_canvas(images, captions, shape, colors=[PALETTE[3]] * len(shown))
+        canvas.save_png(args.misclassified)
+        out(f"{len(shown)} of {len(wrong)} misclassified images drawn to "
+            f"{args.misclassified}")
+    return 0

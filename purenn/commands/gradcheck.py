@@ -1,0 +1,151 @@
+"""``purenn gradcheck SPEC``: backpropagation against numerical gradients, per parameter.
+
+The network is built from the spec, then (unless ``--spec-init``) its parameters are
+redrawn uniformly in ±sqrt(3/fan_in) (matrices; fan_in = size / last dimension) or ±1
+(vectors): the spec's small initial weights make gradients tiny and put many ReLU
+inputs within h of their kink, where central differences are wrong although backprop
+is right. On a small random batch (inputs uniform in [0, 1), random class labels) the
+gradient of the loss by backprop (``net.gradient``) is compared with central differences
+(L(p + h) − L(p − h)) / 2h, h = 1e-4 (``net.numerical_gradient``, which holds dropout
+masks and running statistics fixed), for each parameter. The report gives CS231n's
+relative error |a − n| / max(1e-8, |a| + |n|), the largest over the entries checked, and
+the largest absolute difference |a − n|. A parameter passes when the relative error is
+at most the tolerance or the absolute difference at most 1e-9 (a gradient that is zero,
+such as that of a bias before batch normalization, leaves only rounding noise). Small
+networks are checked in full; in larger ones ``--entries`` random entries of each
+parameter (two forward passes each).
+"""
+
+import argparse
+import math
+import random
+
+from .. import linalg
+from ..errors import PurennError
+from ..gradcheck import relative_error
+from .args import positive_float, positive_int
+
+EXAMPLES = """\
+examples:
+  python -m purenn gradcheck two_layer
+  python -m purenn gradcheck my.net --batch 5 --entries 200
+  python -m purenn gradcheck spiral_net --entries all --tolerance 1e-7
+"""
+FULL_CHECK_LIMIT = 2000  # networks with at most this many parameters are checked in full
+ABSOLUTE_TOLERANCE = 1e-9
+
+
+def entries_arg(text):
+    if text == "all":
+        return None
+    return positive_int(text)
+
+
+def add_parser(sub, common):
+    p = sub.add_parser(
+        "gradcheck", parents=[common], help="check backprop against numerical gradients",
+        description="Build a network from a spec and compare its backprop gradients with "
+                    "numerical ones on a small random batch: the largest relative error "
+                    "of each parameter, pass or fail (exit 1 on a failure).",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("spec", metavar="SPEC", help="a spec file or the name of a shipped spec")
+    p.add_argument("--batch", type=positive_int, default=3, help="samples (default: 3)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--entries", type=entries_arg, default=30, metavar="N|all",
+                   help=f"entries checked per parameter, or 'all' (default: 30; networks "
+                        f"of at most {FULL_CHECK_LIMIT} parameters are always checked in "
+                        f"full)")
+    p.add_argument("--tolerance", type=positive_float, default=1e-5,
+                   help="the largest relative error that passes (default: 1e-5; CS231n: "
+                        "below 1e-7 is excellent, above 1e-2 means a bug)")
+    p.add_argument("--spec-init", action="store_true",
+                   help="check at the spec's own initial weights instead of redrawn ones")
+
+
+def redraw(net, rng):
+    """Give every parameter values of order one (see the module docstring)."""
+    for param in net.params.values():
+        shape = linalg.shape_of(param)
+        scale = 1.0 if len(shape) == 1 else math.sqrt(3.0 * shape[-1] / math.prod(shape))
+        for leaf in linalg.leaves(param):
+            leaf[:] = [rng.uniform(-scale, scale) for _ in leaf]
+
+
+def max_abs_difference(a, b):
+    return max((abs(u - v) for la, lb in zip(linalg.leaves(a), linalg.leaves(b), strict=True)
+                for u, v in zip(la, lb, strict=True)), default=0.0)
+
+
+def full_errors(net, x, t):
+    """{param: (max relative error, max absolute difference, entries)}, every entry."""
+    analytic = net.gradient(x, t)
+    numeric = net.numerical_gradient(x, t)
+    return {key: (relative_error(analytic[key], numeric[key]),
+                  max_abs_difference(analytic[key], numeric[key]),
+                  len(linalg.flatten(analytic[key]))) for key in analytic}
+
+
+def sampled_errors(net, x, t, entries, rng, h=1e-4):
+    """{param: (max relative error, max absolute difference, entries checked)} over
+    ``entries`` random entries of each parameter (all of a smaller one)."""
+    from ..layers import frozen
+
+    analytic = net.gradient(x, t)
+    results = {}
+    with frozen(layer for _, layer in net.layers):
+        for key, param in net.params.items():
+            slots = [(leaf, i) for leaf in linalg.leaves(param) for i in range(len(leaf))]
+            grads = [g for leaf in linalg.leaves(analytic[key]) for g in leaf]
+            picks = range(len(slots)) if len(slots) <= entries else \
+                sorted(rng.sample(range(len(slots)), entries))
+            worst = worst_abs = 0.0
+            for n in picks:
+                leaf, i = slots[n]
+                saved = leaf[i]
+                leaf[i] = saved + h
+                plus = net.loss(x, t, train=True)
+                leaf[i] = saved - h
+                minus = net.loss(x, t, train=True)
+                leaf[i] = saved
+                numeric = (plus - minus) / (2 * h)
+                worst = max(worst, relative_error([grads[n]], [numeric]))
+                worst_abs = max(worst_abs, abs(grads[n] - numeric))
+            results[key] = (worst, worst_abs, len(picks))
+    return results
+
+
+def run(args, out):
+    from ..network import build
+
+    rng = random.Random(args.seed)
+    net = build(args.spec, rng=rng)
+    if not args.spec_init:
+        redraw(net, rng)
+    features, classes = math.prod(net.input_shape), math.prod(net.output_shape)
+    x = [[rng.random() for _ in range(features)] for _ in range(args.batch)]
+    t = [rng.randrange(classes) for _ in range(args.batch)]
+    sizes = {key: len(linalg.flatten(value)) for key, value in net.params.items()}
+    total = sum(sizes.values())
+    weights = "the spec's initial weights" if args.spec_init else "redrawn weights"
+    out(f"network: {net.source}, {total:,} parameters, {weights}; batch of {args.batch} "
+        f"random inputs, seed {args.seed}; tolerance {args.tolerance:g} relative, "
+        f"{ABSOLUTE_TOLERANCE:g} absolute")
+    if args.entries is None or total <= FULL_CHECK_LIMIT:
+        results = full_errors(net, x, t)
+    else:
+        results = sampled_errors(net, x, t, args.entries, rng)
+    failed = []
+    width = max(len(key) for key in results)
+    for key, (error, difference, checked) in results.items():
+        shape = "x".join(map(str, linalg.shape_of(net.params[key])))
+        ok = error <= args.tolerance or difference <= ABSOLUTE_TOLERANCE
+        if not ok:
+            failed.append(key)
+        out(f"{key:<{width}}  {shape:>9}  {checked:>6}/{sizes[key]:<6} entries  "
+            f"max relative error {error:.2e}  max difference {difference:.1e}  "
+            f"{'ok' if ok else 'FAIL'}")
+    if failed:
+        raise PurennError(f"gradient check failed for {', '.join(failed)}: relative error "
+                          f"over {args.tolerance:g}")
+    out(f"pass: backprop agrees with numerical gradients for all {len(results)} parameters")
+    return 0

@@ -1,0 +1,63 @@
+"""What ``evaluate``, ``predict`` and ``show`` share: the data options, the data set a
+model was trained on, and images of a data set's samples.
+
+The data comes through ``train``'s ``load_data`` (the same resolution order: --data, the
+fetched cache, the bundled MNIST subset); a model file remembers the data set and seed it
+was trained with, so ``evaluate MODEL`` needs no options to look at the right data.
+"""
+
+import argparse
+import math
+import random
+
+from ..errors import PurennError
+from . import train as train_command
+
+
+def add_data_options(p, *, split_default="test"):
+    p.add_argument("--dataset", choices=sorted(train_command.DEFAULTS),
+                   help="the data set (default: the one the model was trained on, else "
+                        "mnist)")
+    p.add_argument("--data", metavar="DIR",
+                   help="folder with the four IDX files (default: as for train)")
+    p.add_argument("--split", choices=("test", "train"), default=split_default,
+                   help=f"which part of the data set (default: {split_default})")
+
+
+def load_split(args, training=None):
+    """(data set, description) of the split the arguments ask for; ``training`` is a
+    model's training summary, whose data set and seed are the defaults."""
+    training = training or {}
+    dataset = args.dataset or training.get("dataset") or "mnist"
+    seed = training.get("seed", 0)
+    options = argparse.Namespace(dataset=dataset, data=args.data)
+    train_set, test_set, description = train_command.load_data(options, random.Random(seed))
+    data = test_set if args.split == "test" else train_set
+    return data, f"{description}, {args.split} split"
+
+
+def check_model_fits(net, data, model_path):
+    features = math.prod(net.input_shape)
+    if features != data.features_per_sample:
+        raise PurennError(f"{model_path}: the network takes {features} numbers per sample "
+                          f"but the data has {data.features_per_sample}; pass --dataset")
+
+
+def image_shape(data):
+    """(rows, cols) when the samples are gray images (1xHxW or HxW), else None."""
+    shape = tuple(d for d in data.sample_shape)
+    if len(shape) == 3 and shape[0] == 1:
+        shape = shape[1:]
+    return shape if len(shape) == 2 else None
+
+
+def index_of(text, data, what="index"):
+    """An index into ``data`` from text; PurennError naming the valid range."""
+    try:
+        index = int(text)
+    except (TypeError, ValueError):
+        raise PurennError(f"{what} {text!r} is not a whole number") from None
+    if not 0 <= index < len(data):
+        raise PurennError(f"{what} {index} is out of range: the data has {len(data)} "
+                          f"samples (0..{len(data) - 1})")
+    return index
