@@ -67,7 +67,7 @@ class Progress:
             return
         now = self.clock()
         if self.started is None:
-            self.started, self.start_updates = now, trainer.updates - 1
+            self.started, self.start_updates = now, trainer.updates
         label, done, total = trainer.progress()
         if now - self.last_draw < self.interval and done < total:
             return
