@@ -4,14 +4,33 @@ A matrix is a list of rows, each row a list of floats (float64). A batch of N sa
 an (N, features) matrix, one flat row per sample in C order, whatever the sample's shape.
 
 Measured on this project's machines (ns per multiply-add, vectors of 784):
-``math.sumprod`` (3.12+) ~9 ns on lists, ``sum(map(operator.mul, a, b))`` 24-33 ns,
+``math.sumprod`` (3.12+) ~8-9 ns on lists, ``sum(map(operator.mul, a, b))`` 17-25 ns,
 explicit ``for`` loops 34-75 ns, and ``array('d')`` 1.4-3.3x slower than lists in every
-kernel. So arithmetic runs on lists and the dot product is picked once, at import.
+kernel. So arithmetic runs on lists and the dot product is picked once, at import
+(``use_kernel`` switches it, for tests and benchmarks).
 
-Sparse inputs: MNIST pixels are ~81% zero and ReLU outputs about half zero. The products
-below skip zero inputs with ``itertools.compress`` (a C loop), which is exact: a skipped
-term is a product with 0.0, and dropping it changes no finite sum. For a 784-50 layer and a
-batch of 100 this took the forward product from 66 to 19 ms (3.11) and 30 to 11 ms (3.13).
+Three ways to form a product, chosen per row (or per column) from the data alone, never
+from the width of the other factor, so that a layer split by output units across worker
+processes computes every entry exactly as one process does:
+
+- sparse: skip the zero inputs with ``itertools.compress`` (a C loop) and take dot
+  products of the nonzero ones with the weight rows they select, transposed by
+  ``zip(*rows)``. Exact: a skipped term is a product with 0.0, and dropping it changes
+  no finite sum. MNIST pixels are ~81% zero and ReLU outputs about half zero; for a
+  784-50 layer and a batch of 100 this took the forward product from 66 to 19 ms (3.11)
+  and 30 to 11 ms (3.13).
+- dense (more than half nonzero): dot products with the columns, transposed once a call.
+- axpy (at most ``AXPY_MAX`` nonzero inputs): the result row is built as
+  c1·row1 + c2·row2 + ..., one C-level ``map`` per term. A dot product call costs
+  ~100 ns (sumprod) or ~150 ns (sum/map) before its first multiply-add, so when the inner
+  dimension is tiny (CS231n's spiral net: 2 inputs, 3 classes) whole rows win: a
+  (300, 2)·(2, 100) product took 2.4 ms instead of 5.5 (3.11) and 3.2 instead of 8.1
+  (3.13, a busy machine), and (300, 3)·(3, 100)ᵀ 3.5 instead of 8.3 on 3.11 but was
+  slower than sumprod on 3.13; hence AXPY_MAX 6 for sum/map and 2 for sumprod
+  (``benchmarks/bench_kernels.py`` prints the table). The sum is taken in the same order
+  as ``sum(map(mul))``, so with that kernel the paths agree bit for bit;
+  ``math.sumprod`` accumulates in extended precision and rounds once, so with it an
+  axpy result may differ from the dot product's in the last bit.
 """
 
 import math
@@ -19,87 +38,141 @@ import operator
 from itertools import compress, repeat
 
 __all__ = [
-    "dot", "dots", "KERNEL", "matmul", "matmul_nt", "matmul_tn", "transpose", "add_row",
-    "col_sums", "hadamard", "scaled", "zeros", "zeros_like", "shape_of", "leaves",
-    "argmax", "flatten", "reshape", "copy_nested", "nested_from_flat",
+    "dot", "dots", "KERNEL", "AXPY_MAX", "use_kernel", "KERNELS", "axpy_rows", "matmul",
+    "matmul_nt", "matmul_tn", "transpose", "add_row", "col_sums", "hadamard", "scaled",
+    "zeros", "zeros_like", "shape_of", "leaves", "argmax", "flatten", "reshape",
+    "copy_nested", "nested_from_flat", "axpy_",
 ]
 
+_mul = operator.mul
+_add = operator.add
+
+
+def _dot_map(a, b):
+    """Dot product Σ a_i·b_i of two equally long sequences."""
+    return sum(map(_mul, a, b))
+
+
+def _dots_map(v, vectors):
+    """[v·w for w in vectors], the loop run in C: a Python-level call per dot
+    product cost ~8 ms of a 49 ms training step on 3.11."""
+    return list(map(sum, map(map, repeat(_mul), repeat(v), vectors)))
+
+
+# name -> (dot, dots, AXPY_MAX). AXPY_MAX is where a row of per-term maps stops beating
+# dot products of that length, measured with benchmarks/bench_kernels.py on both kernels.
+KERNELS = {"sum(map(operator.mul))": (_dot_map, _dots_map, 6)}
 if hasattr(math, "sumprod"):
-    dot = math.sumprod
-    KERNEL = "math.sumprod"
+    _sumprod = math.sumprod
 
-    def dots(v, vectors):
+    def _dots_sumprod(v, vectors):
         """[v·w for w in vectors], the loop run in C."""
-        return list(map(dot, repeat(v), vectors))
-else:
-    _mul = operator.mul
+        return list(map(_sumprod, repeat(v), vectors))
 
-    def dot(a, b):
-        """Dot product Σ a_i·b_i of two equally long sequences."""
-        return sum(map(_mul, a, b))
+    KERNELS["math.sumprod"] = (_sumprod, _dots_sumprod, 2)
 
-    KERNEL = "sum(map(operator.mul))"
 
-    def dots(v, vectors):
-        """[v·w for w in vectors], the loop run in C: a Python-level call per dot
-        product cost ~8 ms of a 49 ms training step on 3.11."""
-        return list(map(sum, map(map, repeat(_mul), repeat(v), vectors)))
+def use_kernel(name):
+    """Make ``name`` (a key of KERNELS) the dot product of every kernel below."""
+    global dot, dots, AXPY_MAX, KERNEL
+    dot, dots, AXPY_MAX = KERNELS[name]
+    KERNEL = name
+
+
+use_kernel("math.sumprod" if "math.sumprod" in KERNELS else "sum(map(operator.mul))")
+
+
+def axpy_rows(coeffs, rows, width):
+    """Σ_i c_i·rows[i] over the nonzero c_i, in order: a new row of ``width`` floats
+    (all zeros when every c_i is zero). ``rows`` may be any iterable of rows.
+
+    The terms are chained as lazy maps and the row is built once at the end: no list per
+    term, which measured 1.1-1.4x faster for 2-6 terms than adding term by term.
+    """
+    terms = None
+    depth = 0
+    for c, row in zip(coeffs, rows, strict=False):
+        if c:
+            if terms is None:
+                terms = map(_mul, repeat(c), row)
+            else:
+                terms = map(_add, terms, map(_mul, repeat(c), row))
+                depth += 1
+                if depth == 32:          # keep the chain of iterators shallow
+                    terms, depth = iter(list(terms)), 0
+    return [0.0] * width if terms is None else list(terms)
 
 
 def matmul(x, w):
     """x·W for x of shape (N, k) and W of shape (k, m): (N, m).
 
-    Row n of the result is the m dot products of x[n] with the columns of W. For a
-    sparse row (at most half nonzero) only the nonzero entries and the W rows they
-    select take part; a dense row uses the columns of W, transposed once per call.
+    Row n of the result is Σ_i x[n][i]·W[i]: for a row with at most ``AXPY_MAX``
+    nonzero entries, those terms summed row by row; for a sparse row (at most half
+    nonzero) the dot products of its nonzero entries with the columns of the W rows they
+    select; for a dense row the dot products with the columns of W, transposed once.
     """
+    m = len(w[0]) if w else 0
     out = []
     append = out.append
     columns = None
+    small = AXPY_MAX
     for row in x:
         nonzero = list(compress(row, row))
-        if 2 * len(nonzero) > len(row):
+        count = len(nonzero)
+        if count <= small:
+            append(axpy_rows(nonzero, compress(w, row), m))
+        elif 2 * count > len(row):
             if columns is None:
-                columns = list(zip(*w))
+                columns = list(zip(*w, strict=False))
             append(dots(row, columns))
-        elif nonzero:
-            append(dots(nonzero, zip(*compress(w, row))))
         else:
-            append([0.0] * len(w[0]))
+            append(dots(nonzero, zip(*compress(w, row), strict=False)))
     return out
 
 
 def matmul_nt(a, b):
-    """a·bᵀ for a of shape (N, k) and b of shape (m, k): (N, m); each entry a row·row dot."""
+    """a·bᵀ for a of shape (N, k) and b of shape (m, k): (N, m); entry (n, j) = a[n]·b[j].
+
+    When k ≤ ``AXPY_MAX`` each row is built as Σ_i a[n][i]·bᵀ[i] instead (see matmul).
+    """
+    k = len(b[0]) if b else 0
+    if k <= AXPY_MAX:
+        columns = list(zip(*b, strict=False))
+        width = len(b)
+        return [axpy_rows(row, columns, width) for row in a]
     return [dots(row, b) for row in a]
 
 
 def matmul_tn(a, b):
     """aᵀ·b for a of shape (N, k) and b of shape (N, m): (k, m).
 
-    Entry (i, j) is Σ_n a[n][i]·b[n][j]. For a sparse column i of a only the samples
-    with a[n][i] != 0 take part, and an all-zero column gives a row of zeros at once.
+    Row i of the result is Σ_n a[n][i]·b[n]. For column i of a with at most
+    ``AXPY_MAX`` nonzero entries those rows of b are summed (an all-zero column gives a
+    row of zeros at once); for a sparse column only the samples with a[n][i] != 0 take
+    part in the dot products; a dense column uses the columns of b, transposed once.
     """
-    m = len(b[0])
+    m = len(b[0]) if b else 0
     out = []
     append = out.append
     columns = None
-    for col in zip(*a):
+    small = AXPY_MAX
+    for col in zip(*a, strict=False):
         nonzero = list(compress(col, col))
-        if 2 * len(nonzero) > len(col):
+        count = len(nonzero)
+        if count <= small:
+            append(axpy_rows(nonzero, compress(b, col), m))
+        elif 2 * count > len(col):
             if columns is None:
-                columns = list(zip(*b))
+                columns = list(zip(*b, strict=False))
             append(dots(col, columns))
-        elif nonzero:
-            append(dots(nonzero, zip(*compress(b, col))))
         else:
-            append([0.0] * m)
+            append(dots(nonzero, zip(*compress(b, col), strict=False)))
     return out
 
 
 def transpose(m):
     """Mᵀ as a new list of lists."""
-    return [list(col) for col in zip(*m)]
+    return [list(col) for col in zip(*m, strict=False)]
 
 
 def add_row(m, v):
@@ -110,13 +183,13 @@ def add_row(m, v):
 
 def col_sums(m):
     """Σ_n M[n]: the column sums, a vector as long as a row."""
-    return [math.fsum(col) for col in zip(*m)]
+    return [math.fsum(col) for col in zip(*m, strict=False)]
 
 
 def hadamard(a, b):
     """Elementwise product a ⊙ b of two matrices of the same shape."""
     mul = operator.mul
-    return [list(map(mul, ra, rb)) for ra, rb in zip(a, b)]
+    return [list(map(mul, ra, rb)) for ra, rb in zip(a, b, strict=False)]
 
 
 def scaled(m, c):
@@ -197,10 +270,17 @@ def copy_nested(value):
 
 
 def axpy_(y, a, x):
-    """y ← y + a·x in place, leaf by leaf, for nested lists y and x of one shape."""
-    add = operator.add
-    mul = float(a).__mul__
-    for ly, lx in zip(leaves(y), leaves(x)):
-        ly[:] = map(add, ly, map(mul, lx))
+    """y ← y + a·x in place, leaf by leaf, for nested lists y and x of one shape.
+
+    A leaf of x that is all zeros (``any`` finds out in C) leaves y as it is: that is
+    exact up to the sign of a zero, and a first-layer gradient on MNIST has ~40% such
+    rows (pixels that are 0 in the whole batch). With ``map(mul, repeat(a), ...)``
+    instead of a bound ``a.__mul__`` this took SGD on a 784x50 W from 3.8 to 2.0 ms (3.11)
+    and 6.0 to 2.7 ms (3.13).
+    """
+    a = float(a)
+    for ly, lx in zip(leaves(y), leaves(x), strict=False):
+        if any(lx):
+            ly[:] = map(_add, ly, map(_mul, repeat(a), lx))
 
 

@@ -1,0 +1,91 @@
+"""Where the kernels' thresholds come from: each product of a training step, timed for
+several values of ``linalg.AXPY_MAX`` (rows with at most that many nonzero inputs are
+summed row by row instead of through dot products) with every kernel this Python has.
+
+    python3 benchmarks/bench_kernels.py [--data DIR] [--repeats 7]
+
+Shapes: the MNIST step (x (100, 784) real images ~81% zero; h (100, 50) about half zero)
+and CS231n's spiral step ((300, 2)·(2, 100), (300, 3)·(3, 100)ᵀ). Best of ``--repeats``,
+all in this one process, so the ratios hold on a busy machine even when the times don't.
+"""
+
+import argparse
+import os
+import platform
+import random
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from purenn import linalg  # noqa: E402
+
+DEFAULT_DATA = os.path.join(ROOT, "..", "shared", "data", "mnist")
+
+
+def best(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", default=DEFAULT_DATA, metavar="DIR")
+    p.add_argument("--repeats", type=int, default=7)
+    p.add_argument("--limits", default="0,2,4,6,8,12,16")
+    args = p.parse_args(argv)
+    rng = random.Random(0)
+    if os.path.isdir(args.data):
+        from purenn.data import mnist
+        train, _ = mnist.load(args.data)
+        source = "MNIST"
+    else:
+        from purenn.data import mnist
+        train, _ = mnist.load()
+        source = "bundled MNIST subset"
+    x, _ = train.batch([rng.randrange(len(train)) for _ in range(100)])
+    W1 = [[rng.gauss(0.0, 0.01) for _ in range(50)] for _ in range(784)]
+    dh = [[rng.gauss(0.0, 1.0) if rng.random() < 0.5 else 0.0 for _ in range(50)]
+          for _ in range(100)]
+    W2 = [[rng.gauss(0.0, 0.01) for _ in range(10)] for _ in range(50)]
+    d2 = [[rng.gauss(0.0, 0.1) for _ in range(10)] for _ in range(100)]
+    sx = [[rng.uniform(-1, 1) for _ in range(2)] for _ in range(300)]
+    sW1 = [[rng.gauss(0.0, 0.01) for _ in range(100)] for _ in range(2)]
+    sd = [[rng.gauss(0.0, 0.1) for _ in range(3)] for _ in range(300)]
+    sW2 = [[rng.gauss(0.0, 0.01) for _ in range(3)] for _ in range(100)]
+    cases = [
+        ("mnist x·W1 (100x784)(784x50)", lambda: linalg.matmul(x, W1)),
+        ("mnist xᵀ·dh (dW1)", lambda: linalg.matmul_tn(x, dh)),
+        ("mnist dout·W2ᵀ (100x10)(10x50)", lambda: linalg.matmul_nt(d2, W2)),
+        ("spiral x·W1 (300x2)(2x100)", lambda: linalg.matmul(sx, sW1)),
+        ("spiral dout·W2ᵀ (300x3)(3x100)", lambda: linalg.matmul_nt(sd, sW2)),
+    ]
+    limits = [int(v) for v in args.limits.split(",")]
+    print(f"Python {platform.python_version()}, {source}; ms, best of {args.repeats}")
+    saved = linalg.KERNEL
+    try:
+        for kernel in linalg.KERNELS:
+            linalg.use_kernel(kernel)
+            default = linalg.AXPY_MAX
+            print(f"\nkernel {kernel} (AXPY_MAX {default} by default)")
+            print(f"{'product':34s}" + "".join(f"{'AXPY_MAX=' + str(v):>13s}" for v in limits))
+            for name, fn in cases:
+                cells = []
+                for limit in limits:
+                    linalg.AXPY_MAX = limit
+                    cells.append(best(fn, args.repeats) * 1e3)
+                top = min(cells)
+                print(f"{name:34s}" + "".join(
+                    f"{c:12.2f}{'*' if c == top else ' '}" for c in cells))
+            linalg.AXPY_MAX = default
+    finally:
+        linalg.use_kernel(saved)
+
+
+if __name__ == "__main__":
+    main()
