@@ -27,10 +27,10 @@ processes computes every entry exactly as one process does:
   (300, 2)·(2, 100) product took 2.4 ms instead of 5.5 (3.11) and 3.2 instead of 8.1
   (3.13, a busy machine), and (300, 3)·(3, 100)ᵀ 3.5 instead of 8.3 on 3.11 but was
   slower than sumprod on 3.13; hence AXPY_MAX 6 for sum/map and 2 for sumprod
-  (``benchmarks/bench_kernels.py`` prints the table). The sum is taken in the same order
-  as ``sum(map(mul))``, so with that kernel the paths agree bit for bit;
-  ``math.sumprod`` accumulates in extended precision and rounds once, so with it an
-  axpy result may differ from the dot product's in the last bit.
+  (``benchmarks/bench_kernels.py`` prints the table). The sum is taken left to right, as
+  ``sum(map(mul))`` takes it on 3.10/3.11, where the paths agree bit for bit; on 3.12+
+  ``sum`` compensates its rounding and ``math.sumprod`` accumulates in extended precision,
+  so there an axpy result may differ from the dot product's in the last bit.
 """
 
 import math

@@ -1,0 +1,233 @@
+"""The kernels of purenn.linalg against plain reference versions, with every dot product
+this Python has (``sum(map(mul))`` always, ``math.sumprod`` on 3.12+) and with each path
+forced (all rows by dot products, all rows by axpy, and the default mix)."""
+
+import math
+import operator
+import random
+import sys
+
+import pytest
+
+from purenn import linalg
+
+KERNELS = sorted(linalg.KERNELS)
+
+
+@pytest.fixture(params=KERNELS)
+def kernel(request):
+    saved = linalg.KERNEL
+    linalg.use_kernel(request.param)
+    yield request.param
+    linalg.use_kernel(saved)
+
+
+@pytest.fixture(params=["default", "dots only", "axpy only"])
+def axpy_max(request, kernel, monkeypatch):
+    value = {"default": linalg.AXPY_MAX, "dots only": 0, "axpy only": 10**9}[request.param]
+    monkeypatch.setattr(linalg, "AXPY_MAX", value)
+    return value
+
+
+# -- plain references -------------------------------------------------------------------------
+def seq_sum(terms):
+    """Left-to-right sum of the nonzero-input terms, as sum(map(mul)) and axpy take it."""
+    total = 0.0
+    for a, b in terms:
+        if a:
+            total += a * b
+    return total
+
+
+def entry(a_values, b_values, use_axpy):
+    """One entry the way the kernel's chosen path computes it."""
+    if use_axpy:
+        return seq_sum(zip(a_values, b_values, strict=True))
+    return linalg.dot(list(a_values), list(b_values))
+
+
+def ref_matmul(x, w):
+    m = len(w[0]) if w else 0
+    out = []
+    for row in x:
+        small = sum(1 for v in row if v) <= linalg.AXPY_MAX
+        out.append([entry(row, [w[i][j] for i in range(len(w))], small) for j in range(m)])
+    return out
+
+
+def ref_matmul_nt(a, b):
+    k = len(b[0]) if b else 0
+    return [[entry(row, brow, k <= linalg.AXPY_MAX) for brow in b] for row in a]
+
+
+def ref_matmul_tn(a, b):
+    k, m = len(a[0]), len(b[0])
+    out = []
+    for i in range(k):
+        col = [r[i] for r in a]
+        small = sum(1 for v in col if v) <= linalg.AXPY_MAX
+        out.append([entry(col, [r[j] for r in b], small) for j in range(m)])
+    return out
+
+
+def exact(a_values, b_values):
+    """The correctly rounded dot product (fsum of exact products is not: products round;
+    the Fractions make it exact)."""
+    from fractions import Fraction
+    return float(sum(Fraction(p) * Fraction(q) for p, q in zip(a_values, b_values,
+                                                               strict=True)))
+
+
+def matrix(rows, cols, density, rng, zero_rows=()):
+    """A rows x cols matrix with about ``density`` of its entries nonzero."""
+    return [[0.0 if i in zero_rows or rng.random() >= density else rng.uniform(-2.0, 2.0)
+             for _ in range(cols)] for i in range(rows)]
+
+
+# shapes (N, k, m) and input densities: sparse rows, dense rows, tiny k, 1xN, Nx1
+CASES = [
+    (6, 40, 7, 0.15), (6, 40, 7, 0.9), (5, 2, 9, 1.0), (5, 3, 4, 0.7), (1, 30, 5, 0.2),
+    (1, 1, 1, 1.0), (7, 1, 3, 0.6), (4, 12, 1, 0.5), (3, 6, 6, 0.0),
+]
+
+
+@pytest.mark.parametrize("n,k,m,density", CASES)
+def test_matmul_against_reference(axpy_max, n, k, m, density):
+    rng = random.Random(n * 100 + k)
+    x = matrix(n, k, density, rng, zero_rows={1})
+    w = matrix(k, m, 1.0, rng)
+    got = linalg.matmul(x, w)
+    assert got == ref_matmul(x, w)
+    for row, got_row in zip(x, got, strict=True):
+        for j, value in enumerate(got_row):
+            col = [wr[j] for wr in w]
+            assert value == pytest.approx(exact(row, col), rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("n,k,m,density", CASES)
+def test_matmul_nt_against_reference(axpy_max, n, k, m, density):
+    rng = random.Random(n * 10 + m)
+    a = matrix(n, k, density, rng, zero_rows={0})
+    b = matrix(m, k, 1.0, rng)
+    assert linalg.matmul_nt(a, b) == ref_matmul_nt(a, b)
+
+
+@pytest.mark.parametrize("n,k,m,density", CASES)
+def test_matmul_tn_against_reference(axpy_max, n, k, m, density):
+    rng = random.Random(n + k + m)
+    a = matrix(n, k, density, rng, zero_rows={2})
+    b = matrix(n, m, 0.5, rng)
+    got = linalg.matmul_tn(a, b)
+    assert got == ref_matmul_tn(a, b)
+    for i, got_row in enumerate(got):
+        col = [r[i] for r in a]
+        for j, value in enumerate(got_row):
+            assert value == pytest.approx(exact(col, [r[j] for r in b]), rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="sum() of floats compensates "
+                    "its rounding since 3.12, so it no longer equals a left-to-right sum")
+def test_the_sum_map_kernel_agrees_bit_for_bit_on_every_path():
+    """With sum(map(mul)) on 3.10/3.11 the axpy, sparse and dense paths add the same terms
+    in the same order, so forcing either path gives the same floats."""
+    saved = linalg.KERNEL
+    rng = random.Random(5)
+    x = matrix(8, 30, 0.3, rng)
+    w = matrix(30, 6, 1.0, rng)
+    try:
+        linalg.use_kernel("sum(map(operator.mul))")
+        results = []
+        for limit in (0, 10**9):
+            linalg.AXPY_MAX = limit
+            results.append((linalg.matmul(x, w), linalg.matmul_tn(x, matrix(8, 4, 1.0,
+                                                                            random.Random(1)))))
+        assert results[0] == results[1]
+    finally:
+        linalg.use_kernel(saved)
+
+
+def test_known_values(kernel):
+    x = [[1.0, 0.0, 2.0], [0.0, 0.0, 0.0]]
+    w = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+    assert linalg.matmul(x, w) == [[11.0, 14.0], [0.0, 0.0]]
+    assert linalg.matmul_nt(x, [[1.0, 1.0, 1.0]]) == [[3.0], [0.0]]
+    assert linalg.matmul_tn(x, [[1.0], [2.0]]) == [[1.0], [0.0], [2.0]]
+    assert linalg.matmul([], w) == []
+
+
+def test_column_slices_compute_the_same_floats(axpy_max):
+    """What --workers relies on: a slice of W's columns gives that slice of x·W, and a
+    slice of dout's columns that slice of xᵀ·dout, bit for bit."""
+    rng = random.Random(11)
+    x = matrix(10, 50, 0.2, rng, zero_rows={3}) + [[rng.uniform(-1, 1) for _ in range(50)]]
+    w = matrix(50, 9, 1.0, rng)
+    dout = matrix(11, 9, 0.5, rng)
+    full, full_tn = linalg.matmul(x, w), linalg.matmul_tn(x, dout)
+    for j0, j1 in ((0, 4), (4, 9), (2, 3)):
+        part = linalg.matmul(x, [row[j0:j1] for row in w])
+        assert part == [row[j0:j1] for row in full]
+        part_tn = linalg.matmul_tn(x, [row[j0:j1] for row in dout])
+        assert part_tn == [row[j0:j1] for row in full_tn]
+
+
+def test_dots_and_dot(kernel):
+    rng = random.Random(2)
+    v = [rng.uniform(-1, 1) for _ in range(20)]
+    ws = [[rng.uniform(-1, 1) for _ in range(20)] for _ in range(5)]
+    assert linalg.dots(v, ws) == [linalg.dot(v, w) for w in ws]
+    assert linalg.dots(v, iter(ws)) == linalg.dots(v, ws)
+    for w in ws:
+        assert linalg.dot(v, w) == pytest.approx(exact(v, w), rel=1e-12)
+    assert linalg.dot([], []) == 0
+    assert linalg.dots(v, []) == []
+
+
+def test_kernel_choice():
+    assert "sum(map(operator.mul))" in linalg.KERNELS
+    assert ("math.sumprod" in linalg.KERNELS) == hasattr(math, "sumprod")
+    if hasattr(math, "sumprod"):
+        assert linalg.dot is math.sumprod and linalg.KERNEL == "math.sumprod"
+    saved = linalg.KERNEL
+    try:
+        linalg.use_kernel("sum(map(operator.mul))")
+        assert linalg.dot([1.0, 2.0], [3.0, 4.0]) == 11.0
+        assert linalg.KERNEL == "sum(map(operator.mul))"
+    finally:
+        linalg.use_kernel(saved)
+    assert linalg.KERNEL == saved
+
+
+def test_axpy_rows():
+    rows = [[1.0, 2.0], [10.0, 20.0], [100.0, 200.0]]
+    assert linalg.axpy_rows([0.5, 0.0, 2.0], rows, 2) == [200.5, 401.0]
+    assert linalg.axpy_rows([0.0, 0.0, 0.0], rows, 2) == [0.0, 0.0]
+    assert linalg.axpy_rows([], [], 3) == [0.0, 0.0, 0.0]
+    # many terms: the chain of lazy maps is flattened on the way, values unchanged
+    coeffs = [float(i % 3) for i in range(100)]
+    many = [[float(i), -float(i)] for i in range(100)]
+    expected = [seq_sum((c, r[j]) for c, r in zip(coeffs, many, strict=True))
+                for j in range(2)]
+    assert linalg.axpy_rows(coeffs, many, 2) == expected
+
+
+def test_axpy_in_place_skips_zero_leaves_exactly():
+    y = [[1.0, 2.0], [3.0, -0.0]]
+    leaves = [y[0], y[1]]
+    linalg.axpy_([y[0], y[1]], -0.5, [[2.0, 4.0], [0.0, 0.0]])
+    assert y == [[0.0, 0.0], [3.0, -0.0]]
+    assert math.copysign(1.0, y[1][1]) == -1.0      # an all-zero leaf is left alone
+    assert [y[0], y[1]] == leaves and y[0] is leaves[0]
+    flat = [1.0, 2.0, 3.0]
+    linalg.axpy_(flat, 2.0, [1.0, 0.0, -1.0])
+    assert flat == [3.0, 2.0, 1.0]
+
+
+def test_other_helpers():
+    m = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    assert linalg.transpose(m) == [[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]]
+    assert linalg.add_row(m, [1.0, 0.0, -1.0]) == [[2.0, 2.0, 2.0], [5.0, 5.0, 5.0]]
+    assert linalg.col_sums(m) == [5.0, 7.0, 9.0]
+    assert linalg.hadamard(m, m) == [[1.0, 4.0, 9.0], [16.0, 25.0, 36.0]]
+    assert linalg.scaled(m, 2) == [[2.0, 4.0, 6.0], [8.0, 10.0, 12.0]]
+    assert linalg.argmax([1.0, 3.0, 3.0]) == 1
+    assert operator.eq(linalg.zeros((2, 1)), [[0.0], [0.0]])
