@@ -84,6 +84,9 @@ def add_parser(sub, common):
     p.add_argument("--checkpoint-dir", metavar="DIR",
                    help="write DIR/checkpoint.safetensors after every recorded epoch and on "
                         "Ctrl-C (without it, Ctrl-C writes to ./checkpoints)")
+    p.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                   help="train on N processes, the first dense layer's units split among "
+                        "them; the same result, bit for bit (default: 1)")
     p.add_argument("--resume", metavar="CHECKPOINT",
                    help="continue the run saved in a checkpoint file or folder, exactly as "
                         "if it had never stopped; --epochs/--iterations may raise the total")
@@ -164,10 +167,14 @@ def run(args, out):
         if args.checkpoint_dir:
             runs.write_checkpoint(args.checkpoint_dir, trainer, settings)
 
-    trainer = Trainer(net, train_set, test_set, epochs=epochs, batch_size=batch_size,
-                      rng=rng, gradient=args.gradient, iterations=args.iterations,
-                      log=progress.line, eval_every=every, on_update=progress.on_update,
-                      on_record=record)
+    trainer_cls, extra = Trainer, {}
+    if args.workers > 1:
+        from ..parallel import ParallelTrainer
+        trainer_cls, extra = ParallelTrainer, {"workers": args.workers}
+    trainer = trainer_cls(net, train_set, test_set, epochs=epochs, batch_size=batch_size,
+                          rng=rng, gradient=args.gradient, iterations=args.iterations,
+                          log=progress.line, eval_every=every, on_update=progress.on_update,
+                          on_record=record, **extra)
     if checkpoint:
         checkpoint.restore(trainer)
         out(f"resumed from {checkpoint.path}: {trainer.progress()[0]}, "

@@ -1,0 +1,130 @@
+"""--workers N: the first dense layer split across processes gives the one-process result,
+bit for bit (weights, losses, accuracies and optimizer state)."""
+
+import random
+
+import pytest
+
+import purenn
+from purenn.cli import main
+from purenn.data import mnist
+from purenn.data.spiral import make_spiral
+from purenn.errors import PurennError
+from purenn.parallel import ParallelTrainer, split_units
+from purenn.train import Trainer, TrainingInterrupted
+
+pytestmark = pytest.mark.skipif(
+    "fork" not in __import__("multiprocessing").get_all_start_methods(),
+    reason="--workers needs the fork start method")
+
+THREE_LAYER_ADAM = """\
+input 2
+dense 7
+relu
+dense 5
+relu
+dense 3
+loss softmax_cross_entropy
+optimizer adam lr=0.01
+"""
+
+
+@pytest.fixture(scope="module")
+def small_mnist():
+    train, test = mnist.load()
+    return train.head(300), test.head(100)
+
+
+def train(spec, train_set, test_set, workers, *, on_update=None, **kwargs):
+    rng = random.Random(4)
+    net = purenn.build(spec, rng=rng)
+    settings = dict(epochs=2, batch_size=50, rng=rng, log=None, on_update=on_update, **kwargs)
+    if workers == 1:
+        trainer = Trainer(net, train_set, test_set, **settings)
+    else:
+        trainer = ParallelTrainer(net, train_set, test_set, workers=workers, **settings)
+    try:
+        trainer.fit()
+    except TrainingInterrupted:
+        pass
+    return net, trainer
+
+
+def assert_same(one, many):
+    (net1, tr1), (net2, tr2) = one, many
+    assert set(net1.params) == set(net2.params)
+    for key in net1.params:
+        assert net1.params[key] == net2.params[key], key
+    assert tr1.history.as_dict() | {"seconds": None} == tr2.history.as_dict() | {"seconds": None}
+    assert tr1.optimizer.state_dict() == tr2.optimizer.state_dict()
+    assert tr1.updates == tr2.updates
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_mnist_sgd_bit_identical(small_mnist, workers):
+    one = train("two_layer", *small_mnist, 1)
+    assert_same(one, train("two_layer", *small_mnist, workers))
+    assert one[1].history.train_acc[-1] > 0.1
+
+
+def test_adam_three_layers_on_the_book_schedule_bit_identical():
+    rng = random.Random(0)
+    data = make_spiral(30, rng=rng)
+    one = train(THREE_LAYER_ADAM, data, data, 1, iterations=12)
+    many = train(THREE_LAYER_ADAM, data, data, 3, iterations=12)
+    assert_same(one, many)
+    assert one[0].optimizer.t == 12
+
+
+def test_a_stop_request_syncs_the_weights_first(small_mnist):
+    def stop_after_three(trainer, loss):
+        if trainer.updates == 3:
+            trainer.stop_requested = True
+    one = train("two_layer", *small_mnist, 1, on_update=stop_after_three)
+    many = train("two_layer", *small_mnist, 2, on_update=stop_after_three)
+    assert many[1].updates == 3
+    assert_same(one, many)
+    # the optimizer holds all the parameters again once training has stopped
+    assert set(many[0].optimizer.params) == set(many[0].params)
+
+
+def test_more_workers_than_units_uses_one_per_unit():
+    data = make_spiral(10, rng=random.Random(0))
+    net = purenn.build("input 2\ndense 2\nrelu\ndense 3\nloss softmax_cross_entropy",
+                       rng=random.Random(0))
+    trainer = ParallelTrainer(net, data, None, workers=5, epochs=1, log=None)
+    assert trainer.workers == 2
+    assert split_units(50, 2) == [(0, 25), (25, 50)]
+    assert split_units(5, 3) == [(0, 1), (1, 3), (3, 5)]
+
+
+@pytest.mark.parametrize("spec,kwargs,message", [
+    ("spiral_net", {}, "weight_decay"),
+    ("two_layer", {"gradient": "numerical"}, "backprop"),
+    ("input 2\nrelu\ndense 3\nloss softmax_cross_entropy", {}, "first layer"),
+])
+def test_what_it_cannot_split_is_refused_clearly(spec, kwargs, message):
+    data = make_spiral(10, rng=random.Random(0))
+    net = purenn.build(spec, rng=random.Random(0))
+    with pytest.raises(PurennError, match=message):
+        ParallelTrainer(net, data, None, workers=2, log=None, **kwargs)
+
+
+def test_cli_workers_gives_the_same_model(tmp_path, capsys):
+    paths = []
+    for workers in (1, 2):
+        path = tmp_path / f"w{workers}.safetensors"
+        code = main(["train", "--train-size", "200", "--epochs", "1", "--quiet",
+                     "--workers", str(workers), "--out", str(path)])
+        assert code == 0
+        paths.append(path)
+    a, b = (purenn.load(str(p)) for p in paths)
+    for key in a.params:
+        assert a.params[key] == b.params[key], key
+    assert "test accuracy" in capsys.readouterr().out
+
+
+def test_cli_refuses_zero_workers():
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--workers", "0"])
+    assert exc.value.code == 2
