@@ -233,8 +233,13 @@ def leaves(value):
     stay the same objects whatever their shape.
     """
     if value and isinstance(value[0], list):
-        for item in value:
-            yield from leaves(item)
+        if value[0] and isinstance(value[0][0], list):
+            for item in value:
+                yield from leaves(item)
+        else:
+            # a matrix: its rows are the leaves, with no generator per row
+            # (0.09 -> 0.015 ms to walk a 784x50 W)
+            yield from value
     else:
         yield value
 
@@ -274,9 +279,9 @@ def axpy_(y, a, x):
 
     A leaf of x that is all zeros (``any`` finds out in C) leaves y as it is: that is
     exact up to the sign of a zero, and a first-layer gradient on MNIST has ~40% such
-    rows (pixels that are 0 in the whole batch). With ``map(mul, repeat(a), ...)``
-    instead of a bound ``a.__mul__`` this took SGD on a 784x50 W from 3.8 to 2.0 ms (3.11)
-    and 6.0 to 2.7 ms (3.13).
+    rows (pixels that are 0 in the whole batch). With that and ``map(mul, repeat(a), ...)``
+    instead of a bound ``a.__mul__``, a step on a 784x50 W with a third of its gradient
+    rows zero took 1.6 ms instead of 3.1 (3.11) and 2.2 instead of 3.7 (3.13).
     """
     a = float(a)
     for ly, lx in zip(leaves(y), leaves(x), strict=False):
