@@ -55,6 +55,18 @@ def best_per_step(run_block, batches, blocks):
     return best
 
 
+def interleaved(runners, blocks):
+    """{name: best seconds per step}: one block of each runner in turn, ``blocks`` times,
+    so that a busy neighbour slows all of them alike and the ratios hold."""
+    best = dict.fromkeys(runners, math.inf)
+    for _ in range(blocks):
+        for name, (block, batches, steps) in runners.items():
+            started = time.perf_counter()
+            block(batches)
+            best[name] = min(best[name], (time.perf_counter() - started) / steps)
+    return best
+
+
 # -- purenn ----------------------------------------------------------------------------------
 def purenn_trainer(train, seed=0):
     rng = random.Random(seed)
@@ -62,32 +74,30 @@ def purenn_trainer(train, seed=0):
     return net, Trainer(net, train, None, batch_size=BATCH, rng=rng, log=None)
 
 
-def time_purenn(train, batches, blocks):
+def make_purenn(train, batches):
     net, trainer = purenn_trainer(train)
     trainer.step(batches[0])     # warm up
 
     def block(bs):
         for b in bs:
             trainer.step(b)
-    return best_per_step(block, batches, blocks), net
+    return net, block
 
 
-def time_workers(train, batches, blocks, workers):
+def make_workers(train, batches, workers):
+    """(block, stop): steps of the same network on ``workers`` processes."""
     from purenn.parallel import ParallelTrainer
     rng = random.Random(0)
     net = build("two_layer", rng=rng)
     trainer = ParallelTrainer(net, train, None, batch_size=BATCH, rng=rng, log=None,
                               workers=workers)
     trainer._start()
-    try:
-        trainer.step(batches[0])
+    trainer.step(batches[0])
 
-        def block(bs):
-            for b in bs:
-                trainer.step(b)
-        return best_per_step(block, batches, blocks)
-    finally:
-        trainer._stop()
+    def block(bs):
+        for b in bs:
+            trainer.step(b)
+    return block, trainer._stop
 
 
 def identical_across_workers(train, batches, workers):
@@ -115,7 +125,7 @@ def identical_across_workers(train, batches, workers):
     return all(nets[0].params[k] == nets[1].params[k] for k in nets[0].params)
 
 
-def kernel_floor(train, batches, blocks):
+def make_floor(train, batches):
     """The step's multiply-adds through the chosen kernel alone.
 
     One training step is run with ``linalg.dots`` and ``linalg.axpy_rows`` wrapped to record
@@ -154,7 +164,7 @@ def kernel_floor(train, batches, blocks):
     def block(_):
         for v, vectors in work:
             dots(v, vectors)
-    return best_per_step(block, [None], blocks), macs, len(shapes)
+    return block, macs, len(shapes)
 
 
 def time_evaluation(net, test):
@@ -188,9 +198,37 @@ def time_spiral(blocks):
     return best_per_step(block, [everything] * 20, blocks)
 
 
+# -- the book's chapter 7 convnet ------------------------------------------------------------
+def time_conv_forward(test, samples):
+    """Seconds for the forward pass of SimpleConvNet (conv 30 5x5, ReLU, pool 2x2, 100,
+    10) over ``samples`` test images, or None without the purenn-conv plugin (taken from
+    plugins/purenn-conv of this checkout when it is not installed)."""
+    sys.path.append(os.path.join(ROOT, "plugins", "purenn-conv"))
+    try:
+        from purenn_conv.conv import Conv2D, Flatten
+        from purenn_conv.pool import MaxPool2D
+    except ImportError:
+        return None
+    from purenn.layers import Dense, ReLU
+    from purenn.losses import SoftmaxCrossEntropy
+    from purenn.network import Network
+    layers = [("conv2d1", Conv2D(30, kernel=5)), ("relu1", ReLU()),
+              ("maxpool2d1", MaxPool2D(2, stride=2)), ("flatten1", Flatten()),
+              ("dense1", Dense(100)), ("relu2", ReLU()), ("dense2", Dense(10))]
+    net = Network((1, 28, 28), layers, SoftmaxCrossEntropy(), rng=random.Random(0))
+    x, _ = test.batch(range(samples))
+    started = time.perf_counter()
+    for i in range(0, samples, 100):
+        net.predict(x[i:i + 100])
+    return time.perf_counter() - started
+
+
 # -- NumPy -----------------------------------------------------------------------------------
-def time_numpy(train, batches, blocks):
-    """The same network and update in NumPy float64: (seconds per step, version) or None."""
+def make_numpy(train, batches, threads):
+    """The same network and update in NumPy float64: (block, version), or None when NumPy
+    does not import. BLAS gets ``threads`` threads (set before NumPy is imported)."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, str(threads))
     try:
         import numpy as np
     except ImportError:
@@ -226,7 +264,7 @@ def time_numpy(train, batches, blocks):
             W2 -= lr * dW2
             b2 -= lr * db2
     block(index[:2])
-    return best_per_step(block, index, blocks), np.__version__
+    return block, np.__version__
 
 
 # -- scalar autograd -------------------------------------------------------------------------
@@ -365,6 +403,12 @@ def main(argv=None):
     p.add_argument("--blocks", type=int, default=5, help="timed blocks; the best counts (5)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2,
                    help="processes for the --workers figure (default: all cores)")
+    p.add_argument("--numpy-threads", type=int, default=1, metavar="N",
+                   help="BLAS threads for the NumPy step (1: one process, one core, as "
+                        "purenn; more threads only add contention on small matrices)")
+    p.add_argument("--conv-samples", type=int, default=200, metavar="N",
+                   help="test images for the chapter 7 convnet's forward, scaled to "
+                        "10,000 (200; 0 skips it)")
     p.add_argument("--epoch", action="store_true",
                    help="time a whole epoch (600 steps) instead of estimating it")
     p.add_argument("--autograd-samples", type=int, default=2, metavar="N",
@@ -391,16 +435,31 @@ def main(argv=None):
 
     rng = random.Random(1)
     batches = [[rng.randrange(len(train)) for _ in range(BATCH)] for _ in range(args.steps)]
-    step, net = time_purenn(train, batches, args.blocks)
-    floor, macs, calls = kernel_floor(train, batches, args.blocks * 2)
-    numpy_result = time_numpy(train, batches, args.blocks)
-    eval_seconds, accuracy = time_evaluation(net, test)
-    epoch = time_epoch(train) if args.epoch else None
+    net, purenn_block = make_purenn(train, batches)
+    floor_block, macs, calls = make_floor(train, batches)
+    numpy_result = make_numpy(train, batches, args.numpy_threads)
     workers = max(1, args.workers)
-    parallel = time_workers(train, batches, args.blocks, workers) if workers > 1 else None
+    runners = {"step": (purenn_block, batches, len(batches)), "floor": (floor_block, None, 1)}
+    if numpy_result:
+        runners["numpy"] = (numpy_result[0], batches, len(batches))
+    stop = None
+    if workers > 1:
+        workers_block, stop = make_workers(train, batches, workers)
+        runners["workers"] = (workers_block, batches, len(batches))
+    try:
+        best = interleaved(runners, args.blocks)
+    finally:
+        if stop:
+            stop()
+    step, floor = best["step"], best["floor"]
+    numpy_result = numpy_result and (best["numpy"], numpy_result[1])
+    parallel = best.get("workers")
     identical = identical_across_workers(train, batches[:10], workers) if workers > 1 \
         else None
+    eval_seconds, accuracy = time_evaluation(net, test)
+    epoch = time_epoch(train) if args.epoch else None
     spiral = time_spiral(args.blocks)
+    conv = time_conv_forward(test, args.conv_samples) if args.conv_samples else None
     autograd = time_autograd(train, args.autograd_samples) * BATCH / args.autograd_samples
     bare = start_time(["-c", "pass"])
     cli = start_time(["-m", "purenn", "--help"])
@@ -418,16 +477,17 @@ def main(argv=None):
     row("epoch (60,000 images, 600 steps)",
         f"{epoch:.1f} s" if epoch else f"~{600 * step:.1f} s (600 x step)")
     row("test-set evaluation (10,000 images)", f"{eval_seconds:.2f} s",
-        f"(accuracy {accuracy:.3f} after {args.blocks * args.steps + 1} steps)")
+        f"(accuracy {accuracy:.3f} after {args.blocks * args.steps + 2} steps)")
     if numpy_result:
         np_step, np_version = numpy_result
         ratio = step / np_step
         limit = 30 if new_312 else 60
-        row(f"NumPy {np_version} float64 step", f"{np_step * 1e3:.3f} ms")
+        row(f"NumPy {np_version} float64 step ({args.numpy_threads} BLAS thread(s))",
+            f"{np_step * 1e3:.3f} ms")
         row("  ratio purenn / NumPy", f"{ratio:.0f}x", f"<= {limit}x", check(ratio <= limit))
     else:
         row("NumPy float64 step", "NumPy not importable")
-    row(f"kernel floor ({macs:,} multiply-adds, {calls:,} products)", f"{floor * 1e3:.1f} ms",
+    row(f"kernel floor ({macs:,} multiply-adds, {calls:,} calls)", f"{floor * 1e3:.1f} ms",
         f"{floor * 1e9 / macs:.1f} ns per multiply-add")
     row("  ratio step / floor", f"{step / floor:.2f}x", "<= 2x", check(step / floor <= 2))
     if parallel:
@@ -445,6 +505,10 @@ def main(argv=None):
     row("  ratio autograd / purenn", f"{autograd / step:.0f}x")
     row("spiral 2-100-3 step (300 samples, full batch)", f"{spiral * 1e3:.2f} ms",
         f"1500 steps ~{1500 * spiral:.1f} s")
+    if conv is not None:
+        whole = conv * len(test) / args.conv_samples
+        row(f"ch. 7 convnet forward, {len(test):,} test images", f"~{whole / 60:.1f} min",
+            f"{args.conv_samples} timed, {conv * 1e3 / args.conv_samples:.1f} ms/image")
     row("peak RSS with MNIST loaded", f"{rss_loaded:.0f} MB", "< 200 MB", check(rss_loaded < 200))
     row("peak RSS at the end (NumPy and all)", f"{peak_rss_mb():.0f} MB")
     row("CLI start (python -m purenn --help)", f"{cli * 1e3:.0f} ms",
