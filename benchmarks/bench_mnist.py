@@ -61,9 +61,11 @@ def interleaved(runners, blocks):
     best = dict.fromkeys(runners, math.inf)
     for _ in range(blocks):
         for name, (block, batches, steps) in runners.items():
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             block(batches)
             best[name] = min(best[name], (time.perf_counter() - started) / steps)
+            best[name + " cpu"] = min(best.get(name + " cpu", math.inf),
+                                      (time.process_time() - cpu) / steps)
     return best
 
 
@@ -493,6 +495,9 @@ def main(argv=None):
     if parallel:
         row(f"step with --workers {workers}", f"{parallel * 1e3:.1f} ms",
             f"{step / parallel:.2f}x faster than 1")
+        main_cpu, one_cpu = best["workers cpu"], best["step cpu"]
+        row("  CPU time per step of the main process", f"{main_cpu * 1e3:.1f} ms",
+            f"1 process: {one_cpu * 1e3:.1f} ms; {one_cpu / main_cpu:.2f}x with free cores")
         if numpy_result:
             ratio = parallel / numpy_result[0]
             target = "<= 20x (3.12+)" if new_312 else "(20x is for 3.12+)"
