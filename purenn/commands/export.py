@@ -18,9 +18,9 @@ then, in NumPy:  w = numpy.load("weights.npz"); w["dense1.W"].shape
 def add_parser(sub, common):
     p = sub.add_parser(
         "export", parents=[common], help="write a model file's weights as NumPy .npz",
-        description="Write every parameter and buffer of a purenn model file as one array "
-                    "of a NumPy .npz archive, named as in the model (dense1.W, dense1.b, "
-                    "...), in C order, little-endian. numpy.load reads it; no pickles.",
+        description="Write every parameter and buffer of a purenn model file as one array\n"
+                    "of a NumPy .npz archive, named as in the model (dense1.W, dense1.b, ...),\n"
+                    "in C order, little-endian. numpy.load reads it; nothing is pickled.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", metavar="MODEL", help="a purenn model file (.safetensors)")
     p.add_argument("-o", "--output", required=True, metavar="WEIGHTS",

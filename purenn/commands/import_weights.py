@@ -23,12 +23,12 @@ examples:
 def add_parser(sub, common):
     p = sub.add_parser(
         "import", parents=[common], help="turn NumPy .npz/.npy weights into a model file",
-        description="Read the arrays of a NumPy .npz (or a single .npy) file without NumPy, "
-                    "put them into the network a spec builds, and save it as a purenn "
-                    "model file (safetensors). Arrays are paired with parameters by --map, "
-                    "then by order where the shapes agree: each parameter, in network "
-                    "order, takes the first unused array of its shape. The mapping chosen "
-                    "is printed; a shape that disagrees is an error.",
+        description="Read the arrays of a NumPy .npz (or a single .npy) file without NumPy,\n"
+                    "put them into the network a spec builds, and save it as a purenn model\n"
+                    "file (safetensors). Arrays are paired with parameters by --map, then by\n"
+                    "order where the shapes agree: each parameter, in network order, takes\n"
+                    "the first unused array of its shape. The mapping chosen is printed; a\n"
+                    "shape that disagrees is an error naming both sides.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("weights", metavar="WEIGHTS", help="a .npz or .npy file")
     p.add_argument("--spec", required=True,
