@@ -179,6 +179,7 @@ class ParallelTrainer(Trainer):
                                 if not k.startswith(self._name + ".")}
         ctx = multiprocessing.get_context("fork")
         self._shm, self._views, self._conns, self._procs = [], [], [], []
+        self._waiting = [0] * (len(self._parts) - 1)
         rows = self.batch_size
         for part in self._parts[1:]:
             w = part.width
@@ -196,18 +197,42 @@ class ParallelTrainer(Trainer):
             self._conns.append(here)
             self._procs.append(proc)
 
-    def _receive(self, conn):
-        reply = conn.recv_bytes()
+    def _gone(self, k):
+        proc = self._procs[k]
+        proc.join(timeout=1)
+        return PurennError(f"worker {k + 2} of {self.workers} (process {proc.pid}) stopped "
+                           f"unexpectedly, exit code {proc.exitcode}")
+
+    def _send(self, k, message):
+        try:
+            self._conns[k].send_bytes(message)
+        except OSError:
+            raise self._gone(k) from None
+
+    def _ask(self, k, message):
+        """Send a message that worker k answers (F or S)."""
+        self._send(k, message)
+        self._waiting[k] += 1
+
+    def _receive(self, k):
+        """Worker k's answer; a worker's error or death is a PurennError here."""
+        try:
+            reply = self._conns[k].recv_bytes()
+        except (EOFError, OSError):
+            raise self._gone(k) from None
+        self._waiting[k] -= 1
         if reply != b"ok":
             raise PurennError(reply.decode(errors="replace"))
 
     def _sync(self):
         """Copy every part's columns (weights and optimizer state) into the network."""
-        for conn in self._conns:
-            conn.send_bytes(b"S")
+        for k in range(len(self._conns)):
+            while self._waiting[k]:          # an answer left over from an interrupted step
+                self._receive(k)
+            self._ask(k, b"S")
         flats = [self._parts[0].flat().tolist()]
-        for part, conn, views in zip(self._parts[1:], self._conns, self._views, strict=False):
-            self._receive(conn)
+        for k, (part, views) in enumerate(zip(self._parts[1:], self._views, strict=True)):
+            self._receive(k)
             flats.append(views[2][:part.size(self._n_in)].tolist())
         opt = self.net.optimizer
         for part, flat in zip(self._parts, flats, strict=False):
@@ -271,12 +296,12 @@ class ParallelTrainer(Trainer):
         net = self.net
         n = len(indices)
         message = b"F" + array("q", indices).tobytes()
-        for conn in self._conns:
-            conn.send_bytes(message)
+        for k in range(len(self._conns)):
+            self._ask(k, message)
         x, t = self.train_set.batch(indices)
         h = self._parts[0].forward(x)
-        for part, conn, views in zip(self._parts[1:], self._conns, self._views, strict=False):
-            self._receive(conn)
+        for k, (part, views) in enumerate(zip(self._parts[1:], self._views, strict=True)):
+            self._receive(k)
             w = part.width
             flat = views[0][:n * w].tolist()
             for i, row in enumerate(h):
@@ -292,10 +317,10 @@ class ParallelTrainer(Trainer):
         dout = net.loss_layer.backward(1.0)
         for _, layer in reversed(net.layers[1:]):
             dout = layer.backward(dout)
-        for part, conn, views in zip(self._parts[1:], self._conns, self._views, strict=False):
+        for k, (part, views) in enumerate(zip(self._parts[1:], self._views, strict=True)):
             views[1][:n * part.width] = array("d", chain.from_iterable(
                 row[part.j0:part.j1] for row in dout))
-            conn.send_bytes(b"B%d" % n)
+            self._send(k, b"B%d" % n)
         part = self._parts[0]
         part.backward([row[:part.j1] for row in dout])
         net.last_loss = loss

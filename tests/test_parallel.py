@@ -128,3 +128,15 @@ def test_cli_refuses_zero_workers():
     with pytest.raises(SystemExit) as exc:
         main(["train", "--workers", "0"])
     assert exc.value.code == 2
+
+
+def test_a_worker_that_dies_is_reported_in_one_line(small_mnist):
+    import os
+    import signal
+
+    def kill_worker(trainer, loss):
+        if trainer.updates == 2:
+            os.kill(trainer._procs[0].pid, signal.SIGKILL)
+            trainer._procs[0].join()
+    with pytest.raises(PurennError, match="worker 2 of 2 .* stopped unexpectedly, exit code -9"):
+        train("two_layer", *small_mnist, 2, on_update=kill_worker)
