@@ -19,7 +19,11 @@ processes computes every entry exactly as one process does:
   no finite sum. MNIST pixels are ~81% zero and ReLU outputs about half zero; for a
   784-50 layer and a batch of 100 this took the forward product from 66 to 19 ms (3.11)
   and 30 to 11 ms (3.13).
-- dense (more than half nonzero): dot products with the columns, transposed once a call.
+- dense (more than ``DENSE_ABOVE`` of the entries nonzero): dot products with the
+  columns, transposed once a call. Gathering a number costs ~4-5 ns, a multiply-add ~8 ns
+  with sumprod but ~17-25 with sum/map, so with sum/map the sparse path pays until 4/5
+  nonzero: a 784-50 weight gradient (batch 100) took 20.4 ms instead of 23.5 on 3.11 with
+  the cut at 4/5 rather than 1/2; with sumprod the cut made no difference (13.7-14.0 ms).
 - axpy (at most ``AXPY_MAX`` nonzero inputs): the result row is built as
   c1·row1 + c2·row2 + ..., one C-level ``map`` per term. A dot product call costs
   ~100 ns (sumprod) or ~150 ns (sum/map) before its first multiply-add, so when the inner
@@ -38,8 +42,9 @@ import operator
 from itertools import compress, repeat
 
 __all__ = [
-    "dot", "dots", "KERNEL", "AXPY_MAX", "use_kernel", "KERNELS", "axpy_rows", "matmul",
-    "matmul_nt", "matmul_tn", "transpose", "add_row", "col_sums", "hadamard", "scaled",
+    "dot", "dots", "KERNEL", "AXPY_MAX", "DENSE_ABOVE", "use_kernel", "KERNELS",
+    "axpy_rows", "matmul", "matmul_nt", "matmul_tn", "transpose", "add_row", "col_sums",
+    "hadamard", "scaled",
     "zeros", "zeros_like", "shape_of", "leaves", "argmax", "flatten", "reshape",
     "copy_nested", "nested_from_flat", "axpy_",
 ]
@@ -59,9 +64,10 @@ def _dots_map(v, vectors):
     return list(map(sum, map(map, repeat(_mul), repeat(v), vectors)))
 
 
-# name -> (dot, dots, AXPY_MAX). AXPY_MAX is where a row of per-term maps stops beating
-# dot products of that length, measured with benchmarks/bench_kernels.py on both kernels.
-KERNELS = {"sum(map(operator.mul))": (_dot_map, _dots_map, 6)}
+# name -> (dot, dots, AXPY_MAX, DENSE_ABOVE). AXPY_MAX is where a row of per-term maps
+# stops beating dot products of that length (benchmarks/bench_kernels.py prints the
+# table); DENSE_ABOVE is the fraction of nonzero inputs above which a row skips nothing.
+KERNELS = {"sum(map(operator.mul))": (_dot_map, _dots_map, 6, 0.8)}
 if hasattr(math, "sumprod"):
     _sumprod = math.sumprod
 
@@ -69,13 +75,13 @@ if hasattr(math, "sumprod"):
         """[v·w for w in vectors], the loop run in C."""
         return list(map(_sumprod, repeat(v), vectors))
 
-    KERNELS["math.sumprod"] = (_sumprod, _dots_sumprod, 2)
+    KERNELS["math.sumprod"] = (_sumprod, _dots_sumprod, 2, 0.5)
 
 
 def use_kernel(name):
     """Make ``name`` (a key of KERNELS) the dot product of every kernel below."""
-    global dot, dots, AXPY_MAX, KERNEL
-    dot, dots, AXPY_MAX = KERNELS[name]
+    global dot, dots, AXPY_MAX, DENSE_ABOVE, KERNEL
+    dot, dots, AXPY_MAX, DENSE_ABOVE = KERNELS[name]
     KERNEL = name
 
 
@@ -107,9 +113,10 @@ def matmul(x, w):
     """x·W for x of shape (N, k) and W of shape (k, m): (N, m).
 
     Row n of the result is Σ_i x[n][i]·W[i]: for a row with at most ``AXPY_MAX``
-    nonzero entries, those terms summed row by row; for a sparse row (at most half
-    nonzero) the dot products of its nonzero entries with the columns of the W rows they
-    select; for a dense row the dot products with the columns of W, transposed once.
+    nonzero entries, those terms summed row by row; for a sparse row (a fraction of at
+    most ``DENSE_ABOVE`` nonzero) the dot products of its nonzero entries with the
+    columns of the W rows they select; for a dense row the dot products with the columns
+    of W, transposed once.
     """
     m = len(w[0]) if w else 0
     out = []
@@ -121,7 +128,7 @@ def matmul(x, w):
         count = len(nonzero)
         if count <= small:
             append(axpy_rows(nonzero, compress(w, row), m))
-        elif 2 * count > len(row):
+        elif count > DENSE_ABOVE * len(row):
             if columns is None:
                 columns = list(zip(*w, strict=False))
             append(dots(row, columns))
@@ -161,7 +168,7 @@ def matmul_tn(a, b):
         count = len(nonzero)
         if count <= small:
             append(axpy_rows(nonzero, compress(b, col), m))
-        elif 2 * count > len(col):
+        elif count > DENSE_ABOVE * len(col):
             if columns is None:
                 columns = list(zip(*b, strict=False))
             append(dots(col, columns))

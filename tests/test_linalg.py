@@ -22,10 +22,16 @@ def kernel(request):
     linalg.use_kernel(saved)
 
 
-@pytest.fixture(params=["default", "dots only", "axpy only"])
+@pytest.fixture(params=["default", "dots only", "axpy only", "dense paths", "sparse paths"])
 def axpy_max(request, kernel, monkeypatch):
-    value = {"default": linalg.AXPY_MAX, "dots only": 0, "axpy only": 10**9}[request.param]
+    """Each path forced in turn: AXPY_MAX 0 (only all-zero rows summed), huge (every row
+    summed), DENSE_ABOVE 0 (dense dot products) or 1 (always skip the zeros)."""
+    value = {"dots only": 0, "axpy only": 10**9}.get(request.param, linalg.AXPY_MAX)
     monkeypatch.setattr(linalg, "AXPY_MAX", value)
+    if request.param in ("dense paths", "sparse paths"):
+        monkeypatch.setattr(linalg, "AXPY_MAX", 0)
+        monkeypatch.setattr(linalg, "DENSE_ABOVE", 0.0 if request.param == "dense paths"
+                            else 1.0)
     return value
 
 
@@ -137,11 +143,11 @@ def test_the_sum_map_kernel_agrees_bit_for_bit_on_every_path():
     try:
         linalg.use_kernel("sum(map(operator.mul))")
         results = []
-        for limit in (0, 10**9):
-            linalg.AXPY_MAX = limit
+        for limit, dense in ((0, 0.0), (0, 1.0), (10**9, 0.5)):
+            linalg.AXPY_MAX, linalg.DENSE_ABOVE = limit, dense
             results.append((linalg.matmul(x, w), linalg.matmul_tn(x, matrix(8, 4, 1.0,
                                                                             random.Random(1)))))
-        assert results[0] == results[1]
+        assert results[0] == results[1] == results[2]
     finally:
         linalg.use_kernel(saved)
 
