@@ -429,7 +429,8 @@ def main(argv=None):
         sys.exit(f"bench_mnist: {exc}")
     rss_loaded = peak_rss_mb()
     print(f"Python {platform.python_version()} ({platform.python_implementation()}), "
-          f"kernel {linalg.KERNEL}, AXPY_MAX {linalg.AXPY_MAX}, {os.cpu_count()} cores, "
+          f"kernel {linalg.KERNEL}, AXPY_MAX {linalg.AXPY_MAX}, DENSE_ABOVE {linalg.DENSE_ABOVE}, "
+          f"{os.cpu_count()} cores, "
           f"{platform.machine()}")
     print(f"MNIST: {len(train)} training, {len(test)} test images from "
           f"{os.path.normpath(args.data)} (loaded in {load_seconds:.1f} s); "
