@@ -140,3 +140,9 @@ def test_a_worker_that_dies_is_reported_in_one_line(small_mnist):
             trainer._procs[0].join()
     with pytest.raises(PurennError, match="worker 2 of 2 .* stopped unexpectedly, exit code -9"):
         train("two_layer", *small_mnist, 2, on_update=kill_worker)
+
+
+def test_batchnorm_and_dropout_after_the_split_layer(small_mnist):
+    train_set, test_set = small_mnist[0].head(100), small_mnist[1].head(50)
+    one = train("mnist_adam_bn", train_set, test_set, 1)
+    assert_same(one, train("mnist_adam_bn", train_set, test_set, 2))
