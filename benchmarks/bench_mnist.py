@@ -419,8 +419,8 @@ def main(argv=None):
 
     if not os.path.isdir(args.data):
         sys.exit(f"bench_mnist: no MNIST folder at {os.path.normpath(args.data)}; give one "
-                 f"with --data DIR (the four files of http://yann.lecun.com/exdb/mnist/, "
-                 f"or 'python -m purenn fetch mnist' if this purenn has it)")
+                 f"with --data DIR holding the four MNIST files (get them with "
+                 f"'python -m purenn fetch mnist --to DIR')")
     try:
         started = time.perf_counter()
         train, test = mnist.load(args.data)
