@@ -1,6 +1,8 @@
 """Where the kernels' thresholds come from: each product of a training step, timed for
 several values of ``linalg.AXPY_MAX`` (rows with at most that many nonzero inputs are
-summed row by row instead of through dot products) with every kernel this Python has.
+summed row by row instead of through dot products) and the weight gradient for several
+values of ``linalg.DENSE_ABOVE`` (the fraction of nonzero inputs above which a column
+skips nothing), with every kernel this Python has.
 
     python3 benchmarks/bench_kernels.py [--data DIR] [--repeats 7]
 
@@ -83,6 +85,16 @@ def main(argv=None):
                 print(f"{name:34s}" + "".join(
                     f"{c:12.2f}{'*' if c == top else ' '}" for c in cells))
             linalg.AXPY_MAX = default
+            fractions = (0.5, 0.67, 0.8, 1.0)
+            print(f"{'dW1 by DENSE_ABOVE':34s}" + "".join(f"{f:>13}" for f in fractions))
+            cells = []
+            for fraction in fractions:
+                linalg.DENSE_ABOVE = fraction
+                cells.append(best(lambda: linalg.matmul_tn(x, dh), args.repeats) * 1e3)
+            linalg.use_kernel(kernel)
+            top = min(cells)
+            print(f"{'mnist xᵀ·dh (dW1)':34s}" + "".join(
+                f"{c:12.2f}{'*' if c == top else ' '}" for c in cells))
     finally:
         linalg.use_kernel(saved)
 
