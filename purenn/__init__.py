@@ -7,16 +7,33 @@
     purenn.save(net, "model.safetensors"); net = purenn.load("model.safetensors")
 """
 
+import importlib
+
 __version__ = "0.1.0"
 
-from .errors import DataError, ModelFileError, PluginError, PurennError, SpecError, TrainingError
-from .gradcheck import gradient_descent, numerical_gradient
-from .model import load, save
-from .network import Network, build, shipped_specs
-from .train import History, Trainer
+# name -> module that defines it; imported on first use (PEP 562), so that
+# `python -m purenn --help` does not pay for modules it never touches
+_EXPORTS = {
+    "PurennError": "errors", "SpecError": "errors", "DataError": "errors",
+    "ModelFileError": "errors", "PluginError": "errors", "TrainingError": "errors",
+    "numerical_gradient": "gradcheck", "gradient_descent": "gradcheck",
+    "load": "model", "save": "model",
+    "Network": "network", "build": "network", "shipped_specs": "network",
+    "History": "train", "Trainer": "train",
+}
 
-__all__ = [
-    "__version__", "build", "Network", "shipped_specs", "Trainer", "History",
-    "numerical_gradient", "gradient_descent", "PurennError", "SpecError", "DataError",
-    "ModelFileError", "PluginError", "TrainingError", "save", "load",
-]
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if name in ("data", "formats", "viz", "commands"):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'purenn' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -12,7 +12,6 @@ Exit codes: 0 success, 1 a runtime error (bad file, bad spec, training failed),
 import argparse
 import importlib
 import os
-import platform
 import sys
 
 from . import __version__
@@ -41,7 +40,7 @@ def make_parser():
     parser = Parser(prog="purenn", parents=[common],
                     description="Neural networks in pure Python: train, inspect, explain.")
     parser.add_argument("--version", action="version",
-                        version=f"purenn {__version__} (Python {platform.python_version()})")
+                        version=f"purenn {__version__} (Python {sys.version.split()[0]})")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     modules = {}
     for name in COMMANDS:

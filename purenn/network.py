@@ -11,7 +11,6 @@
 import math
 import os
 import random
-from importlib import resources
 
 from . import layers, linalg, registry, spec
 from .errors import PurennError, SpecError
@@ -183,6 +182,8 @@ def layer_kind(obj, group="purenn.layers"):
 
 def shipped_specs():
     """Names of the spec files shipped inside the package (``purenn/specs/*.net``)."""
+    from importlib import resources
+
     folder = resources.files("purenn") / "specs"
     return sorted(p.name[:-len(SPEC_SUFFIX)] for p in folder.iterdir()
                   if p.name.endswith(SPEC_SUFFIX))
@@ -200,6 +201,8 @@ def read_spec(spec_ref):
             raise SpecError(f"cannot read spec file {spec_ref!r}: {exc}") from None
     name = spec_ref[:-len(SPEC_SUFFIX)] if spec_ref.endswith(SPEC_SUFFIX) else spec_ref
     if name in shipped_specs():
+        from importlib import resources
+
         path = resources.files("purenn") / "specs" / (name + SPEC_SUFFIX)
         return path.read_text(encoding="utf-8"), name + SPEC_SUFFIX
     if " " not in spec_ref.strip():

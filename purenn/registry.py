@@ -12,10 +12,8 @@ name an error naming both. A plugin claiming a built-in's name is ignored and sh
 such by ``python -m purenn plugins``: a plugin cannot replace a built-in.
 """
 
-import difflib
 import re
 from dataclasses import dataclass
-from importlib import metadata
 
 from .errors import PluginError
 
@@ -87,7 +85,7 @@ class Entry:
     value: str
     distribution: str
     version: str
-    entry_point: metadata.EntryPoint
+    entry_point: object  # an importlib.metadata.EntryPoint
     clash: str = ""
     ignored: str = ""
 
@@ -130,6 +128,7 @@ def _bad_name(group, name):
 def discover(group):
     """All usable entries of a group, name → Entry, built-ins first; found once, then
     cached. Claims that are never used are kept in ``ignored(group)``."""
+    from importlib import metadata  # not at import: it costs ~20 ms of CLI start
     if group in _found:
         return _found[group]
     entries, ignored = {}, []
@@ -176,6 +175,8 @@ def names(group):
 def unknown_name_message(group, name):
     """``unknown layer 'rleu'; did you mean 'relu'? (known: dense, relu, ...)``"""
     known = names(group)
+    import difflib  # only when a name is wrong
+
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"unknown {KIND[group]} {name!r}{hint} (known: {', '.join(known)})"

@@ -2,8 +2,6 @@
 
 import argparse
 
-from ..network import read_spec, shipped_specs
-
 
 def add_parser(sub, common):
     p = sub.add_parser("specs", parents=[common], help="list the shipped specs",
@@ -16,6 +14,8 @@ def add_parser(sub, common):
 
 
 def run(args, out):
+    from ..network import read_spec, shipped_specs
+
     if args.name:
         text, _ = read_spec(args.name)
         out(text.rstrip("\n"))

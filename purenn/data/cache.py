@@ -9,8 +9,6 @@ of its own in the root, named after it (``mnist``, ``fashion-mnist``, ``kmnist``
 import os
 import sys
 
-from .mnist import FILES
-
 
 def cache_root(environ=None, platform=None):
     """The folder that holds one folder per fetched data set."""
@@ -37,6 +35,8 @@ def cache_dir(name, environ=None, platform=None):
 
 def missing_files(folder):
     """The names of the four MNIST-shaped files that ``folder`` lacks (gzip or not)."""
+    from .mnist import FILES
+
     return [name for name in FILES.values()
             if not any(os.path.isfile(os.path.join(folder, candidate))
                        for candidate in (name, name[:-3]))]
