@@ -107,3 +107,28 @@ def test_runs_from_a_clone_with_nothing_installed():
                       .executable, flags=("-S",), cwd=REPO, env={"PYTHONPATH": ""})
     assert done.returncode == 0, done.stderr
     assert "two_layer" in done.stdout
+
+
+def test_the_command_table_matches_each_commands_own_help_line():
+    import argparse
+
+    from purenn import cli
+
+    class Recorder:
+        def add_parser(self, name, **kwargs):
+            self.seen = (name, kwargs.get("help"))
+            return argparse.ArgumentParser(add_help=False)
+
+    for name, (_, summary) in cli.COMMANDS.items():
+        recorder = Recorder()
+        cli.load_command(name).add_parser(recorder, argparse.ArgumentParser(add_help=False))
+        assert recorder.seen == (name, summary)
+
+
+def test_top_level_help_lists_every_command():
+    from purenn import cli
+
+    done = run_purenn("--help")
+    assert done.returncode == 0
+    for name, (_, summary) in cli.COMMANDS.items():
+        assert name in done.stdout and summary.split()[0] in done.stdout

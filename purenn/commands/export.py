@@ -2,10 +2,6 @@
 
 import argparse
 
-from .. import model
-from ..formats import npy
-from ..weights import network_arrays, shape_text
-
 EXAMPLES = """\
 examples:
   python -m purenn export model.safetensors -o weights.npz
@@ -32,6 +28,10 @@ def add_parser(sub, common):
 
 
 def run(args, out):
+    from .. import model
+    from ..formats import npy
+    from ..weights import network_arrays, shape_text
+
     net = model.load(args.model)
     arrays = network_arrays(net, args.dtype)
     npy.write_npz(args.output, arrays, compress=args.compress)

@@ -7,11 +7,6 @@ name to it.)
 import argparse
 import os
 
-from .. import model
-from ..formats import npy
-from ..network import build
-from ..weights import load_into, parse_map, shape_text
-
 EXAMPLES = """\
 examples:
   python -m purenn import ch03_sample_weight.npz --spec three_layer_sigmoid -o ch03.safetensors
@@ -41,6 +36,11 @@ def add_parser(sub, common):
 
 
 def run(args, out):
+    from .. import model
+    from ..formats import npy
+    from ..network import build
+    from ..weights import load_into, parse_map, shape_text
+
     explicit = [pair for text in args.map for pair in parse_map(text)]
     net = build(args.spec)
     arrays = npy.read_arrays(args.weights)
