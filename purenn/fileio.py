@@ -1,8 +1,11 @@
-"""Writing files so that a crash or Ctrl-C never leaves half a file behind."""
+"""Reading files with one-line errors, and writing them so that a crash or Ctrl-C never
+leaves half a file behind."""
 
 import contextlib
 import os
 import tempfile
+
+from .errors import PurennError
 
 
 @contextlib.contextmanager
@@ -28,3 +31,14 @@ def _umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def read_bytes(path, error=PurennError):
+    """All bytes of the file at ``path``; ``error`` (a PurennError class) with a one-line
+    message naming the file when it cannot be read."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise error(f"{path}: cannot open: {exc.strerror or exc}") from None

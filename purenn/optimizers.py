@@ -135,7 +135,7 @@ class Momentum(Optimizer):
                 W[:] = map(operator.add, W, v)
 
 
-class Nesterov(Optimizer):
+class Nesterov(Momentum):
     """Nesterov's accelerated gradient, in the book's formulation (after Bengio et al.,
     arXiv:1212.0901), which needs the gradient at W only, not at a look-ahead point:
 
@@ -146,15 +146,6 @@ class Nesterov(Optimizer):
     the previous one (W ← W + μ²·v_prev − (1 + μ)·lr·g), so this variant's momentum
     term carries one more factor μ. v starts at zero. Defaults: lr = 0.01, μ = 0.9.
     """
-
-    state_names = ("v",)
-
-    def __init__(self, params, lr: float = 0.01, momentum: float = 0.9):
-        super().__init__(params, lr)
-        check_fraction("momentum", momentum)
-        self.momentum = momentum
-        self.config["momentum"] = momentum
-        self.v = zeros_for(params)
 
     def step(self, grads):
         mu, lr = self.momentum, self.lr

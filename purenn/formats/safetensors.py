@@ -35,7 +35,7 @@ from array import array
 from typing import NamedTuple
 
 from ..errors import ModelFileError
-from ..fileio import atomic_write
+from ..fileio import atomic_write, read_bytes
 
 # safetensors dtype → (array typecode, item size); floats are read as Python floats,
 # integers as ints, BOOL as 0/1
@@ -228,9 +228,4 @@ def decode(blob, source="<bytes>", *, max_header_bytes=MAX_HEADER_BYTES):
 def read_tensors(path, *, max_header_bytes=MAX_HEADER_BYTES):
     """(tensors, metadata) of a safetensors file: see ``decode``."""
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as f:
-            blob = f.read()
-    except OSError as exc:
-        raise ModelFileError(f"{path}: cannot open: {exc.strerror or exc}") from None
-    return decode(blob, path, max_header_bytes=max_header_bytes)
+    return decode(read_bytes(path, ModelFileError), path, max_header_bytes=max_header_bytes)

@@ -12,7 +12,7 @@ RGBA PNG is refused with the advice to save it as grayscale.
 import os
 
 from ..errors import DataError
-from ..fileio import atomic_write
+from ..fileio import atomic_write, read_bytes
 from .png import COLOR_NAMES, SIGNATURE, decode_png
 
 
@@ -82,11 +82,7 @@ def write_pgm(path, width, height, pixels):
 def read_gray(path):
     """(width, height, pixels) of an 8-bit grayscale PNG or a PGM file."""
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as f:
-            blob = f.read()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot open: {exc.strerror or exc}") from None
+    blob = read_bytes(path, DataError)
     if blob.startswith(SIGNATURE):
         width, height, channels, pixels = decode_png(blob, path)
         if channels != 1:

@@ -20,7 +20,7 @@ import struct
 import zlib
 
 from ..errors import DataError
-from ..fileio import atomic_write
+from ..fileio import atomic_write, read_bytes
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}
@@ -147,9 +147,4 @@ def decode_png(blob, source="<bytes>"):
 def read_png(path):
     """``decode_png`` of the file at ``path``."""
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as f:
-            blob = f.read()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot open: {exc.strerror or exc}") from None
-    return decode_png(blob, path)
+    return decode_png(read_bytes(path, DataError), path)
