@@ -17,6 +17,17 @@ from . import linalg
 TOLERANCE = 1e-7
 
 
+def central_difference(f, leaf, i, h=1e-4):
+    """(f() with leaf[i] + h − f() with leaf[i] − h) / 2h, leaf[i] restored after."""
+    saved = leaf[i]
+    leaf[i] = saved + h
+    plus = f()
+    leaf[i] = saved - h
+    minus = f()
+    leaf[i] = saved
+    return (plus - minus) / (2 * h)
+
+
 def numerical_gradient(f, x, h=1e-4):
     """∂f/∂x_i ≈ (f(x + h·e_i) − f(x − h·e_i)) / 2h for every entry of x.
 
@@ -25,13 +36,8 @@ def numerical_gradient(f, x, h=1e-4):
     """
     grad = linalg.zeros_like(x)
     for leaf, gleaf in zip(linalg.leaves(x), linalg.leaves(grad)):
-        for i, saved in enumerate(leaf):
-            leaf[i] = saved + h
-            plus = f(x)
-            leaf[i] = saved - h
-            minus = f(x)
-            leaf[i] = saved
-            gleaf[i] = (plus - minus) / (2 * h)
+        for i in range(len(leaf)):
+            gleaf[i] = central_difference(lambda: f(x), leaf, i, h)
     return grad
 
 

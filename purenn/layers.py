@@ -255,11 +255,6 @@ class Dropout(Layer):
         return dout if self.inverted else linalg.scaled(dout, 1.0 - self.ratio)
 
 
-def rowwise(op, m, v):
-    """op(M[n], v) entry by entry for every row n: v broadcast over the batch."""
-    return [list(map(op, row, v)) for row in m]
-
-
 class BatchNorm(Layer):
     """Batch normalization (Ioffe and Szegedy, arXiv:1502.03167; the book's section 6.3):
     each feature normalized over the batch, then scaled by γ and shifted by β (learned).
@@ -322,7 +317,7 @@ class BatchNorm(Layer):
         if train:
             n = len(x)
             mu = [s / n for s in linalg.col_sums(x)]
-            xc = rowwise(operator.sub, x, mu)
+            xc = linalg.rowwise(operator.sub, x, mu)
             var = [s / n for s in linalg.col_sums(linalg.hadamard(xc, xc))]
             std = [math.sqrt(v + eps) for v in var]
             m = self.momentum
@@ -331,18 +326,18 @@ class BatchNorm(Layer):
             running_var[:] = [m * r + (1 - m) * v for r, v in zip(running_var, var,
                                                                   strict=True)]
         else:
-            xc = rowwise(operator.sub, x, running_mean)
+            xc = linalg.rowwise(operator.sub, x, running_mean)
             std = [math.sqrt(v + eps) for v in running_var]
-        xn = rowwise(operator.truediv, xc, std)
+        xn = linalg.rowwise(operator.truediv, xc, std)
         self.xc, self.xn, self.std = xc, xn, std
-        return linalg.add_row(rowwise(operator.mul, xn, gamma), beta)
+        return linalg.add_row(linalg.rowwise(operator.mul, xn, gamma), beta)
 
     def backward(self, dout):
         gamma, xc, xn, std = self.params["gamma"], self.xc, self.xn, self.std
         self.grads = {"gamma": linalg.col_sums(linalg.hadamard(xn, dout)),
                       "beta": linalg.col_sums(dout)}
-        dxn = rowwise(operator.mul, dout, gamma)
-        dxc = rowwise(operator.truediv, dxn, std)
+        dxn = linalg.rowwise(operator.mul, dout, gamma)
+        dxc = linalg.rowwise(operator.truediv, dxn, std)
         if not self.train:
             return dxc
         n = len(dout)
@@ -353,7 +348,7 @@ class BatchNorm(Layer):
         dxc = [[d + c * w for d, c, w in zip(drow, crow, two_dvar_n, strict=True)]
                for drow, crow in zip(dxc, xc, strict=True)]
         dmu_n = [s / n for s in linalg.col_sums(dxc)]
-        return rowwise(operator.sub, dxc, dmu_n)
+        return linalg.rowwise(operator.sub, dxc, dmu_n)
 
 
 @contextlib.contextmanager

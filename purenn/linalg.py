@@ -43,7 +43,8 @@ from itertools import compress, repeat
 
 __all__ = [
     "dot", "dots", "KERNEL", "AXPY_MAX", "DENSE_ABOVE", "use_kernel", "KERNELS",
-    "axpy_rows", "matmul", "matmul_nt", "matmul_tn", "transpose", "add_row", "col_sums",
+    "axpy_rows", "matmul", "matmul_nt", "matmul_tn", "transpose", "rowwise", "add_row",
+    "col_sums",
     "hadamard", "scaled",
     "zeros", "zeros_like", "shape_of", "leaves", "argmax", "flatten", "reshape",
     "copy_nested", "nested_from_flat", "axpy_",
@@ -182,10 +183,14 @@ def transpose(m):
     return [list(col) for col in zip(*m, strict=False)]
 
 
+def rowwise(op, m, v):
+    """op(M[n], v) entry by entry for every row n: the vector v broadcast over the batch."""
+    return [list(map(op, row, v)) for row in m]
+
+
 def add_row(m, v):
     """M + v, adding the vector v to every row (broadcast over the batch)."""
-    add = operator.add
-    return [list(map(add, row, v)) for row in m]
+    return rowwise(operator.add, m, v)
 
 
 def col_sums(m):
@@ -268,6 +273,7 @@ def nested_from_flat(flat, shape):
 
 
 def reshape(flat, shape):
+    """Nested lists of ``shape`` (at least one dimension) from a flat list, in C order."""
     if len(shape) == 1:
         return list(flat)
     step = math.prod(shape[1:])

@@ -12,7 +12,7 @@ import math
 import os
 import random
 
-from . import layers, linalg, registry, spec
+from . import gradcheck, layers, linalg, registry, spec
 from .errors import PurennError, SpecError
 
 SPEC_SUFFIX = ".net"
@@ -124,20 +124,12 @@ class Network:
         masks of the last training pass held fixed and running statistics left as they
         were (``layers.frozen``).
         """
-        grads = {}
+        def loss(_):
+            return self.loss(x, t, train=True)
+
         with layers.frozen(layer for _, layer in self.layers):
-            for key, param in self.params.items():
-                grad = linalg.zeros_like(param)
-                for leaf, gleaf in zip(linalg.leaves(param), linalg.leaves(grad), strict=True):
-                    for i, saved in enumerate(leaf):
-                        leaf[i] = saved + h
-                        plus = self.loss(x, t, train=True)
-                        leaf[i] = saved - h
-                        minus = self.loss(x, t, train=True)
-                        leaf[i] = saved
-                        gleaf[i] = (plus - minus) / (2 * h)
-                grads[key] = grad
-        return grads
+            return {key: gradcheck.numerical_gradient(loss, param, h)
+                    for key, param in self.params.items()}
 
     # -- description --------------------------------------------------------------------
     def spec_text(self):

@@ -22,7 +22,7 @@ import random
 
 from .. import linalg
 from ..errors import PurennError
-from ..gradcheck import relative_error
+from ..gradcheck import central_difference, relative_error
 from .args import positive_float, positive_int
 
 EXAMPLES = """\
@@ -101,13 +101,7 @@ def sampled_errors(net, x, t, entries, rng, h=1e-4):
             worst = worst_abs = 0.0
             for n in picks:
                 leaf, i = slots[n]
-                saved = leaf[i]
-                leaf[i] = saved + h
-                plus = net.loss(x, t, train=True)
-                leaf[i] = saved - h
-                minus = net.loss(x, t, train=True)
-                leaf[i] = saved
-                numeric = (plus - minus) / (2 * h)
+                numeric = central_difference(lambda: net.loss(x, t, train=True), leaf, i, h)
                 worst = max(worst, relative_error([grads[n]], [numeric]))
                 worst_abs = max(worst_abs, abs(grads[n] - numeric))
             results[key] = (worst, worst_abs, len(picks))

@@ -37,6 +37,7 @@ import sys
 import zipfile
 from dataclasses import dataclass
 
+from .. import linalg
 from ..errors import ModelFileError
 from ..fileio import atomic_write
 
@@ -86,20 +87,13 @@ class Array:
         """The values as nested lists of ``shape`` (a plain number for a 0-d array)."""
         if not self.shape:
             return self.values[0]
-        return _nest(self.values, self.shape)
+        return linalg.reshape(self.values, self.shape)
 
     @classmethod
     def from_nested(cls, value, dtype="float64"):
         """An Array from a number or nested lists of numbers (shape read from the lists)."""
         shape, flat = _shape_and_flat(value)
         return cls(dtype, shape, flat)
-
-
-def _nest(flat, shape):
-    if len(shape) == 1:
-        return list(flat)
-    step = math.prod(shape[1:])
-    return [_nest(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
 def _shape_and_flat(value):
