@@ -45,7 +45,7 @@ def test_train_writes_model_and_curves(trained):
     net = purenn.load(trained["model"])
     assert net.training["epochs"] == 2 and net.training["updates"] == 6
     assert net.training["test_acc"] == float(out[-1].split()[2])
-    assert "optimizer sgd lr=0.5" in net.spec_text()
+    assert "optimizer sgd lr=0.5" in purenn.spec.write(net)
     assert png_size(trained["folder"] / "curves.png") == (840, 330)
 
 

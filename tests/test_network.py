@@ -124,15 +124,15 @@ def test_sgd_rejects_a_bad_learning_rate():
 
 def test_spec_text_round_trip():
     net = purenn.build(SMALL + "optimizer sgd lr=0.05\n", seed=4)
-    again = purenn.build(net.spec_text(), seed=4)
-    assert again.spec_text() == net.spec_text()
+    again = purenn.build(purenn.spec.write(net), seed=4)
+    assert purenn.spec.write(again) == purenn.spec.write(net)
     assert again.params == net.params
     assert again.optimizer.lr == 0.05
 
 
 def test_default_optimizer_is_sgd_with_the_books_lr():
     net = purenn.build("input 2\ndense 2\nloss softmax_cross_entropy\n")
-    assert net.optimizer_name == "sgd" and net.optimizer.lr == 0.01
+    assert net.optimizer.kind == "sgd" and net.optimizer.lr == 0.01
 
 
 def test_summary_lists_layers_and_parameter_counts():

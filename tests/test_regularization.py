@@ -9,7 +9,7 @@ import random
 import pytest
 from conftest import run_purenn
 
-from purenn import build, registry
+from purenn import build, registry, spec
 from purenn.errors import SpecError
 from purenn.gradcheck import TOLERANCE, check_layer, check_loss, check_network
 from purenn.layers import BatchNorm, Dropout
@@ -144,8 +144,8 @@ def test_dropout_spec_lines():
     net = build(DROPOUT_SPEC.format(args="0.2 inverted=false"))
     layer = dict(net.layers)["dropout1"]
     assert (layer.ratio, layer.inverted) == (0.2, False)
-    assert "dropout ratio=0.2 inverted=false" in net.spec_text().splitlines()
-    assert "dropout" in build(DROPOUT_SPEC.format(args="")).spec_text().splitlines()
+    assert "dropout ratio=0.2 inverted=false" in spec.write(net).splitlines()
+    assert "dropout" in spec.write(build(DROPOUT_SPEC.format(args=""))).splitlines()
     with pytest.raises(SpecError) as info:
         build(DROPOUT_SPEC.format(args="1.0"))
     assert str(info.value) == "<spec>:4: dropout ratio must be in [0, 1), got 1.0"
@@ -220,7 +220,7 @@ def test_batchnorm_spec_lines_and_no_decay():
     assert net.params["batchnorm1.gamma"] == [1.0] * 4
     assert net.params["batchnorm1.beta"] == [0.0] * 4
     assert net.decay_keys == ["dense1.W", "dense2.W"]
-    assert "batchnorm momentum=0.99" in net.spec_text().splitlines()
+    assert "batchnorm momentum=0.99" in spec.write(net).splitlines()
     with pytest.raises(SpecError) as info:
         build("input 5\nbatchnorm momentum=1.0\nloss softmax_cross_entropy\n")
     assert str(info.value) == "<spec>:2: batchnorm momentum must be in [0, 1), got 1.0"
@@ -257,7 +257,7 @@ def test_hinge_loss_gradient_check():
 def test_hinge_loss_spec_line():
     net = build("input 3\ndense 4\nloss multiclass_svm margin=2.0\n")
     assert net.loss_layer.margin == 2.0
-    assert net.spec_text().splitlines()[-2] == "loss multiclass_svm margin=2.0"
+    assert spec.write(net).splitlines()[-2] == "loss multiclass_svm margin=2.0"
 
 
 # -- all of it in one network ---------------------------------------------------------------

@@ -9,6 +9,7 @@ import purenn
 from purenn.data import Dataset
 from purenn.data.spiral import make_spiral
 from purenn.errors import TrainingError
+from purenn.spec import make_optimizer
 from purenn.train import Trainer, evaluate
 
 TINY = "input 2\ndense 8 init=he\nrelu\ndense 3\nloss softmax_cross_entropy\n" \
@@ -85,7 +86,7 @@ def test_numerical_gradient_training_follows_backprop():
 
 def test_a_diverging_loss_stops_with_a_clear_error():
     net, train, test, rng = _setup()
-    net.set_optimizer("sgd", {"lr": 1e308})
+    net.set_optimizer(make_optimizer("sgd", {"lr": 1e308}))
     with pytest.raises(TrainingError, match=r"the loss became (nan|inf) at update \d+; the "
                        r"learning rate \(lr=1e\+308\) is probably too large"):
         Trainer(net, train, test, epochs=3, batch_size=10, rng=rng, log=None).fit()
