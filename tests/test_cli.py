@@ -174,6 +174,32 @@ def test_predict_loop_reads_indices_until_an_empty_line(trained):
     assert "index>" not in result.stdout
 
 
+def test_predict_an_image_then_an_index_uses_the_models_data_set(tmp_path):
+    """The data set of an index is the one the model was trained on, also after an image
+    file was shown first (issue 11: the forward pass used to overwrite net.training)."""
+    import subprocess
+    import sys
+
+    model = tmp_path / "m.safetensors"
+    purenn.save(purenn.build("two_layer"), model, training={"dataset": "kmnist"})
+    (tmp_path / "img.pgm").write_bytes(b"P5\n28 28\n255\n" + bytes(range(196)) * 4)
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(purenn.__file__)),
+               PURENN_DATA=str(tmp_path / "no-cache"))
+
+    def predict(stdin):
+        return subprocess.run([sys.executable, "-m", "purenn", "predict", str(model)],
+                              input=stdin, capture_output=True, text=True, env=env,
+                              cwd=tmp_path, timeout=60)
+
+    index_only = predict("3\n")
+    assert "kmnist" in index_only.stderr.lower()
+    image_then_index = predict("img.pgm\n3\n")
+    assert image_then_index.returncode == 0
+    assert image_then_index.stdout.splitlines()[0] == "image file img.pgm"
+    assert "test sample 3" not in image_then_index.stdout
+    assert image_then_index.stderr == index_only.stderr
+
+
 def test_predict_out_of_range_index_is_an_error(trained):
     result = run_purenn("predict", trained["model"], "40", "--data", trained["data"])
     assert result.returncode == 1
