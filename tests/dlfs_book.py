@@ -24,7 +24,7 @@ would be 9796, not the book's 9797. The shipped spec says ``dropout 0.5 inverted
 import os
 from dataclasses import dataclass, field
 
-from conftest import SHARED
+from helpers import SHARED
 
 DLFS_DIR = os.path.join(SHARED, "reference", "dlfs")
 

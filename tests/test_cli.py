@@ -7,7 +7,7 @@ import struct
 import textwrap
 
 import pytest
-from conftest import run_purenn
+from helpers import run_purenn
 from tiny_mnist import write_tiny_mnist
 
 import purenn

@@ -185,7 +185,7 @@ def test_an_unknown_spec_name_lists_the_shipped_ones():
 
 
 def test_the_cli_prints_a_spec_error_on_one_line(tmp_path):
-    from conftest import run_purenn
+    from helpers import run_purenn
     path = tmp_path / "bad.net"
     path.write_text("input 784\ndense 50 unit=3\n" + LOSS, encoding="utf-8")
     result = run_purenn("train", "--spec", str(path), "--epochs", "1")
