@@ -98,3 +98,31 @@ def test_bad_arguments_are_refused():
         Trainer(net, train, test, gradient="magic")
     with pytest.raises(ValueError, match="batch size must be at least 1, got 0"):
         Trainer(net, train, test, batch_size=0)
+
+
+def test_one_update_goes_through_the_compute_gradients_seam():
+    net, train, test, rng = _setup()
+    seen = []
+
+    class Recording(Trainer):
+        def compute_gradients(self, x, t):
+            loss, grads = super().compute_gradients(x, t)
+            seen.append((len(x), loss))
+            return loss, grads
+
+    history = Recording(net, train, test, epochs=1, batch_size=50, rng=rng, log=None).fit()
+    assert [n for n, _ in seen] == [50, 50, 20]
+    assert [loss for _, loss in seen] == history.iteration_loss
+
+
+def test_the_two_schedules_say_where_training_stands():
+    net, train, test, rng = _setup()
+    epochs = Trainer(net, train, test, epochs=3, batch_size=50, rng=rng, log=None)
+    assert (epochs.schedule.name, epochs.total_epochs, epochs.total_updates) == \
+        ("epochs", 3, 9)
+    assert epochs.progress() == ("epoch 1/3", 0, 3)
+    book = Trainer(net, train, test, iterations=7, batch_size=50, rng=rng, log=None)
+    assert (book.schedule.name, book.total_epochs, book.total_updates) == \
+        ("iterations", 4, 7)
+    book.fit()
+    assert book.updates == 7 and book.history.epoch == [1, 2, 3, 4]
