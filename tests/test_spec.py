@@ -262,3 +262,15 @@ def test_spec_text_writes_a_default_optimizer_when_there_was_none():
     net = build("input 2\ndense 3\n" + LOSS)
     assert spec.write(net) == "input 2\ndense 3\n" + LOSS + "optimizer sgd\n"
     assert spec.write(build(spec.write(net))) == spec.write(net)
+
+
+def test_an_optimizer_line_makes_an_optimizer_that_knows_its_kind_and_config():
+    make = spec.make_part("purenn.optimizers", "adam lr=0.002")
+    params = {"W": [1.0, 2.0]}
+    opt = make(params)
+    assert opt.kind == "adam" and opt.params is params
+    assert opt.config == {"lr": 0.002, "beta1": 0.9, "beta2": 0.999, "eps": 1e-7}
+    again = spec.make_optimizer("adam", opt.config)(params)
+    assert (again.kind, again.config) == (opt.kind, opt.config)
+    with pytest.raises(SpecError, match=r"^<line>:1: beta1 must be in \[0, 1\)"):
+        spec.make_part("purenn.optimizers", "adam beta1=2.0")(params)
