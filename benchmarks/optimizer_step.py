@@ -12,6 +12,7 @@ import time
 
 from purenn import build, registry
 from purenn.data import mnist
+from purenn.spec import make_optimizer
 
 
 def best_ms(fn, repeat):
@@ -34,7 +35,7 @@ def main():
     print(f"python {platform.python_version()}")
     print(f"{'gradient (backprop)':<22} {best_ms(lambda: net.gradient(x, t), args.repeat):8.2f} ms")
     for name in registry.names("purenn.optimizers"):
-        net.set_optimizer(name, {"lr": 1e-6})
+        net.set_optimizer(make_optimizer(name, {"lr": 1e-6}))
         ms = best_ms(lambda: net.optimizer.step(grads), args.repeat)
         print(f"{'step ' + name:<22} {ms:8.2f} ms")
 

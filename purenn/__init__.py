@@ -18,7 +18,7 @@ _EXPORTS = {
     "ModelFileError": "errors", "PluginError": "errors", "TrainingError": "errors",
     "numerical_gradient": "gradcheck", "gradient_descent": "gradcheck",
     "load": "model", "save": "model",
-    "Network": "network", "build": "network", "shipped_specs": "network",
+    "Network": "network", "build": "spec", "shipped_specs": "spec",
     "History": "train", "Trainer": "train",
 }
 
@@ -30,7 +30,7 @@ def __getattr__(name):
         value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
         globals()[name] = value
         return value
-    if name in ("data", "formats", "viz", "commands"):
+    if name in ("data", "formats", "viz", "commands", "spec"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'purenn' has no attribute {name!r}")
 

@@ -2,7 +2,8 @@
 
 A checkpoint is a safetensors file (see ``purenn.formats.safetensors``) holding
 
-- the network's parameters and buffers as F64 tensors, named as in a model file;
+- the network's parameters and buffers (``Network.state_dict()``) as F64 tensors, named
+  as in a model file;
 - the optimizer's per-parameter state as F64 tensors named ``optimizer/<state>/<param>``
   (Momentum's ``optimizer/v/dense1.W``, ...);
 
@@ -25,10 +26,10 @@ rounded on the way. A model file can be read from a checkpoint's tensors alone.
 import json
 import os
 
-from . import __version__, linalg
+from . import __version__, linalg, spec
 from .errors import ModelFileError
 from .formats import safetensors
-from .model import build_from_metadata, check_format, load_state_tensors, state_tensors
+from .model import check_format, load_state_tensors, state_tensors
 
 FORMAT = "purenn.checkpoint"
 FILENAME = "checkpoint.safetensors"
@@ -82,7 +83,7 @@ def save_checkpoint(path, trainer, run=None):
         "format": FORMAT,
         "format_version": "1",
         "purenn_version": __version__,
-        "spec": trainer.net.spec_text(),
+        "spec": spec.write(trainer.net),
         "trainer": json.dumps(state, separators=(",", ":")),
         "run": json.dumps(run or {}, sort_keys=True),
     }
@@ -113,12 +114,6 @@ class Checkpoint:
         state["optimizer"] = unpack(state.get("optimizer", {}), tensors, path)
         self.trainer = state
         self.tensors = {k: v for k, v in tensors.items() if k not in used}
-
-    def build_network(self):
-        """A fresh network from the checkpoint's spec with its weights and buffers."""
-        net = build_from_metadata(self.metadata, self.path)
-        load_state_tensors(net, self.tensors, self.path)
-        return net
 
     def restore(self, trainer):
         """Put the weights, buffers and training state into ``trainer`` (whose network

@@ -1,56 +1,30 @@
-"""Numerical gradients: the book's chapter 4 tools, and one-call checks of backprop.
+"""Gradient checks: backprop against numerical gradients, in one call.
 
-    numerical_gradient(f, x)                  ∂f/∂x by central differences
-    gradient_descent(f, init_x, lr, step_num) x ← x − lr·∇f(x), step_num times
     check_layer(layer, input_shape)           backprop of a layer vs numerical, per part
     check_loss(loss, x, t)                    the same for a loss
     check_network(net, x, t)                  the same for every parameter of a network
+    full_errors(net, x, t)                    per parameter: relative and absolute errors
+    sampled_errors(net, x, t, entries, rng)   the same over random entries of each
+    redraw(net, rng)                          weights of order one for a meaningful check
 
 The checks report CS231n's relative error |a − n| / max(1e-8, |a| + |n|), the largest over
-all entries; in float64 a correct backward pass gives ≲ 1e-7.
+all entries; in float64 a correct backward pass gives ≲ 1e-7. The numerical gradients
+themselves (the book's chapter 4) are in ``purenn.gradient``, and are also importable
+from here.
 """
 
+import math
 import random
 
 from . import linalg
+from .gradient import central_difference, frozen, gradient_descent, numerical_gradient
+from .spec import make_part
+
+__all__ = ["TOLERANCE", "central_difference", "check_layer", "check_loss", "check_network",
+           "frozen", "full_errors", "gradient_descent", "max_abs_difference",
+           "numerical_gradient", "redraw", "relative_error", "sampled_errors"]
 
 TOLERANCE = 1e-7
-
-
-def central_difference(f, leaf, i, h=1e-4):
-    """(f() with leaf[i] + h − f() with leaf[i] − h) / 2h, leaf[i] restored after."""
-    saved = leaf[i]
-    leaf[i] = saved + h
-    plus = f()
-    leaf[i] = saved - h
-    minus = f()
-    leaf[i] = saved
-    return (plus - minus) / (2 * h)
-
-
-def numerical_gradient(f, x, h=1e-4):
-    """∂f/∂x_i ≈ (f(x + h·e_i) − f(x − h·e_i)) / 2h for every entry of x.
-
-    ``x`` is a list of floats or nested lists of them; each entry is nudged in place and
-    restored, and f is called with x itself. Returns nested lists shaped like x.
-    """
-    grad = linalg.zeros_like(x)
-    for leaf, gleaf in zip(linalg.leaves(x), linalg.leaves(grad)):
-        for i in range(len(leaf)):
-            gleaf[i] = central_difference(lambda: f(x), leaf, i, h)
-    return grad
-
-
-def gradient_descent(f, init_x, lr=0.01, step_num=100):
-    """Repeat x ← x − lr·∇f(x) (gradient by ``numerical_gradient``); returns the last x.
-
-    ``init_x`` is not changed. With f(x) = x0² + x1² from (−3, 4), lr = 0.1 and 100
-    steps reach about (0, 0); lr = 1e-10 barely moves, lr = 10 diverges (the book's ch. 4).
-    """
-    x = linalg.copy_nested(init_x)
-    for _ in range(step_num):
-        linalg.axpy_(x, -lr, numerical_gradient(f, x))
-    return x
 
 
 def relative_error(analytic, numeric):
@@ -77,7 +51,6 @@ def check_layer(layer, input_shape, *, batch=3, rng=None, h=1e-4, x=None, train=
     """
     rng = rng or random.Random(0)
     if isinstance(layer, str):
-        from .spec import make_part
         layer = make_part("purenn.layers", layer)
     if not layer.params:
         layer.build(tuple(input_shape), rng)
@@ -111,7 +84,6 @@ def check_loss(loss, x, t, *, h=1e-4):
     x, t)``: the loss is then made through the registry.
     """
     if isinstance(loss, str):
-        from .spec import make_part
         loss = make_part("purenn.losses", loss)
     loss.forward(x, t)
     dx = loss.backward(1.0)
@@ -123,3 +95,51 @@ def check_network(net, x, t, *, h=1e-4):
     analytic = net.gradient(x, t)
     numeric = net.numerical_gradient(x, t, h)
     return {key: relative_error(analytic[key], numeric[key]) for key in analytic}
+
+
+def redraw(net, rng):
+    """Give every parameter values of order one: uniform in ±sqrt(3/fan_in) for matrices
+    (fan_in = size / last dimension), ±1 for vectors. A spec's small initial weights make
+    gradients tiny and put many ReLU inputs within h of their kink, where central
+    differences are wrong although backprop is right."""
+    for param in net.params.values():
+        shape = linalg.shape_of(param)
+        scale = 1.0 if len(shape) == 1 else math.sqrt(3.0 * shape[-1] / math.prod(shape))
+        for leaf in linalg.leaves(param):
+            leaf[:] = [rng.uniform(-scale, scale) for _ in leaf]
+
+
+def max_abs_difference(a, b):
+    """The largest |a − b| over two equally shaped nested lists."""
+    return max((abs(u - v) for la, lb in zip(linalg.leaves(a), linalg.leaves(b))
+                for u, v in zip(la, lb)), default=0.0)
+
+
+def full_errors(net, x, t):
+    """{param: (max relative error, max absolute difference, entries)}, every entry."""
+    analytic = net.gradient(x, t)
+    numeric = net.numerical_gradient(x, t)
+    return {key: (relative_error(analytic[key], numeric[key]),
+                  max_abs_difference(analytic[key], numeric[key]),
+                  len(linalg.flatten(analytic[key]))) for key in analytic}
+
+
+def sampled_errors(net, x, t, entries, rng, h=1e-4):
+    """{param: (max relative error, max absolute difference, entries checked)} over
+    ``entries`` random entries of each parameter (all of a smaller one)."""
+    analytic = net.gradient(x, t)
+    results = {}
+    with frozen(layer for _, layer in net.layers):
+        for key, param in net.params.items():
+            slots = [(leaf, i) for leaf in linalg.leaves(param) for i in range(len(leaf))]
+            grads = [g for leaf in linalg.leaves(analytic[key]) for g in leaf]
+            picks = range(len(slots)) if len(slots) <= entries else \
+                sorted(rng.sample(range(len(slots)), entries))
+            worst = worst_abs = 0.0
+            for n in picks:
+                leaf, i = slots[n]
+                numeric = central_difference(lambda: net.loss(x, t, train=True), leaf, i, h)
+                worst = max(worst, relative_error([grads[n]], [numeric]))
+                worst_abs = max(worst_abs, abs(grads[n] - numeric))
+            results[key] = (worst, worst_abs, len(picks))
+    return results

@@ -8,12 +8,12 @@ same names as ``self.params``. The products themselves live in ``purenn.linalg``
 Plugin layers follow the same contract: see ``Layer``.
 """
 
-import contextlib
 import math
 import operator
 
 from . import linalg
 from .errors import SpecError
+from .functions import sigmoid, softmax
 from .registry import load_entry
 
 
@@ -26,6 +26,9 @@ class Layer:
       (a tuple such as ``(784,)`` or ``(1, 28, 28)``) and returns the output sample shape.
     - ``params`` / ``grads``: dicts of nested lists of floats with the same keys;
       ``decay`` names the parameters weight decay applies to (weights, not biases).
+    - ``buffers``: a dict of the non-learned state a layer keeps and a model file must
+      save (BatchNorm's running statistics), nested lists of floats or floats, updated in
+      place; empty for most layers.
     - ``input_grad``: when False (the first layer) ``backward`` may skip computing dx.
     """
 
@@ -35,6 +38,7 @@ class Layer:
         self.config = {}
         self.params = {}
         self.grads = {}
+        self.buffers = {}
         self.input_grad = True
 
     def build(self, input_shape, rng):
@@ -60,6 +64,17 @@ class Dense(Layer):
 
     ``init`` draws W (``normal`` with ``std``, ``xavier`` or ``he``, see ``purenn.init``
     or any plugin in ``purenn.initializers``); b starts at zero.
+
+    The book's example of the bias (section 5.6.2), x·W = [[0, 0, 0], [10, 10, 10]]:
+
+    >>> dense = Dense(3)
+    >>> dense.params = {"W": [[1.0, 1.0, 1.0]], "b": [1.0, 2.0, 3.0]}
+    >>> dense.forward([[0.0], [10.0]])
+    [[1.0, 2.0, 3.0], [11.0, 12.0, 13.0]]
+    >>> dense.backward([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    [[6.0], [15.0]]
+    >>> dense.grads["b"]
+    [5.0, 7.0, 9.0]
     """
 
     decay = ("W",)
@@ -98,6 +113,14 @@ class ReLU(Layer):
     """Rectified linear unit: y = max(0, x), elementwise.
 
     Backward: dx = dout where x > 0, else 0 (the book's mask ``x <= 0``).
+
+    The book's example (section 5.5.1):
+
+    >>> relu = ReLU()
+    >>> relu.forward([[1.0, -0.5], [-2.0, 3.0]])
+    [[1.0, 0.0], [0.0, 3.0]]
+    >>> relu.backward([[1.0, 1.0], [1.0, 1.0]])
+    [[1.0, 0.0], [0.0, 1.0]]
     """
 
     def forward(self, x, train=False):
@@ -110,22 +133,16 @@ class ReLU(Layer):
                 for drow, yrow in zip(dout, self.y)]
 
 
-def sigmoid(v):
-    """σ(v) = 1 / (1 + e^-v), written so that e^x is only taken of x ≤ 0.
-
-    ``math.exp`` overflows past ~709, so for v < 0 the same value is computed as
-    e^v / (1 + e^v): no OverflowError at v = -1000, and no cancellation either way.
-    """
-    if v >= 0.0:
-        return 1.0 / (1.0 + math.exp(-v))
-    e = math.exp(v)
-    return e / (1.0 + e)
-
-
 class Sigmoid(Layer):
     """Logistic sigmoid: y = 1 / (1 + e^-x), elementwise, stable for any x.
 
     Backward: dx = dout ⊙ y ⊙ (1 − y).
+
+    >>> sig = Sigmoid()
+    >>> [round(v, 8) for v in sig.forward([[-1.0, 1.0, 2.0]])[0]]    # the book's ch. 3
+    [0.26894142, 0.73105858, 0.88079708]
+    >>> [round(v, 8) for v in sig.backward([[1.0, 1.0, 1.0]])[0]]
+    [0.19661193, 0.19661193, 0.10499359]
     """
 
     def forward(self, x, train=False):
@@ -152,22 +169,6 @@ class Tanh(Layer):
     def backward(self, dout):
         return [[d * (1.0 - v * v) for d, v in zip(drow, yrow)]
                 for drow, yrow in zip(dout, self.y)]
-
-
-def softmax(row):
-    """softmax(a)_k = e^(a_k − max a) / Σ_j e^(a_j − max a): the max is subtracted so
-    that no exponent is positive (no overflow), which leaves the value unchanged."""
-    top = max(row)
-    e = [math.exp(v - top) for v in row]
-    total = math.fsum(e)
-    return [v / total for v in e]
-
-
-def log_softmax(row):
-    """log softmax(a)_k = a_k − logsumexp(a), with logsumexp taken stably around max a."""
-    top = max(row)
-    lse = top + math.log(math.fsum(math.exp(v - top) for v in row))
-    return [v - lse for v in row]
 
 
 class Softmax(Layer):
@@ -300,7 +301,6 @@ class BatchNorm(Layer):
         self.momentum = momentum
         self.eps = eps
         self.config = {"momentum": momentum, "eps": eps}
-        self.buffers = {}
         self.train = False
 
     def build(self, input_shape, rng):
@@ -349,28 +349,3 @@ class BatchNorm(Layer):
                for drow, crow in zip(dxc, xc, strict=True)]
         dmu_n = [s / n for s in linalg.col_sums(dxc)]
         return linalg.rowwise(operator.sub, dxc, dmu_n)
-
-
-@contextlib.contextmanager
-def frozen(layers):
-    """Within: every training pass through ``layers`` is one fixed function of the
-    parameters (dropout masks stay those last drawn), and their running statistics
-    (``buffers``) are put back afterwards. For numerical gradients, which run the same
-    batch through the network twice per parameter number."""
-    layers = list(layers)
-    stochastic = [(layer, layer.frozen) for layer in layers if hasattr(layer, "freeze")]
-    saved = [(layer.buffers, {key: linalg.copy_nested(value)
-                              for key, value in layer.buffers.items()})
-             for layer in layers if getattr(layer, "buffers", None)]
-    for layer, _ in stochastic:
-        layer.freeze(True)
-    try:
-        yield
-    finally:
-        for layer, was_frozen in stochastic:
-            layer.freeze(was_frozen)
-        for buffers, copy in saved:
-            for key, value in copy.items():
-                for leaf, saved_leaf in zip(linalg.leaves(buffers[key]), linalg.leaves(value),
-                                            strict=True):
-                    leaf[:] = saved_leaf

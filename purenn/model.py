@@ -10,7 +10,7 @@ buffer, the non-learned state some layers keep in a ``buffers`` dict (BatchNorm'
     format           "purenn.model"
     format_version   "1"
     purenn_version   the version that wrote it
-    spec             the spec text that rebuilds the network (``net.spec_text()``)
+    spec             the spec text that rebuilds the network (``purenn.spec.write(net)``)
     training         a JSON object summarising the training run (may be "{}")
 
 Loading rebuilds the network from the spec and then checks the tensors against it: the
@@ -22,7 +22,7 @@ import json
 import math
 import os
 
-from . import __version__, linalg
+from . import __version__, linalg, spec
 from .errors import ModelFileError, SpecError
 from .formats import safetensors
 
@@ -31,29 +31,19 @@ FORMAT_VERSION = "1"
 
 
 def state_tensors(net):
-    """{name: (shape, flat values)} of every parameter and buffer of ``net``."""
-    tensors = {key: (linalg.shape_of(value), linalg.flatten(value))
-               for key, value in net.params.items()}
-    for name, layer in net.layers:
-        for key, value in (getattr(layer, "buffers", None) or {}).items():
-            if isinstance(value, list):
-                tensors[f"{name}.{key}"] = (linalg.shape_of(value), linalg.flatten(value))
-            else:
-                tensors[f"{name}.{key}"] = ((), [float(value)])
-    return tensors
-
-
-def _buffer_slots(net):
-    """{name: (layer's buffers dict, key)} of every buffer of ``net``."""
-    return {f"{name}.{key}": (layer.buffers, key)
-            for name, layer in net.layers
-            for key in (getattr(layer, "buffers", None) or {})}
+    """{name: (shape, flat values)} of every parameter and buffer of ``net``
+    (``net.state_dict()``, parameters first); a float buffer has shape ()."""
+    return {key: ((), [value]) if not isinstance(value, list)
+            else (linalg.shape_of(value), linalg.flatten(value))
+            for key, value in net.state_dict().items()}
 
 
 def load_state_tensors(net, tensors, source):
-    """Copy ``tensors`` (as read by ``safetensors.read_tensors``) into ``net`` in place,
-    after checking that names, shapes and dtypes match what ``net`` expects."""
-    expected = state_tensors(net)
+    """Copy ``tensors`` (as read by ``safetensors.read_tensors``) into ``net`` in place
+    (``net.load_state_dict``), after checking that names, shapes and dtypes match what
+    ``net`` expects."""
+    expected = {key: () if not isinstance(value, list) else linalg.shape_of(value)
+                for key, value in net.state_dict().items()}
     missing = [k for k in expected if k not in tensors]
     if missing:
         raise ModelFileError(f"{source}: no tensor {missing[0]!r}, which the spec's network "
@@ -62,7 +52,7 @@ def load_state_tensors(net, tensors, source):
     if extra:
         raise ModelFileError(f"{source}: tensor {extra[0]!r} is not a parameter or buffer "
                              f"of the spec's network (it needs: {', '.join(expected)})")
-    for key, (shape, _) in expected.items():
+    for key, shape in expected.items():
         tensor = tensors[key]
         if tuple(tensor.shape) != tuple(shape):
             raise ModelFileError(f"{source}: tensor {key!r} has shape "
@@ -72,19 +62,12 @@ def load_state_tensors(net, tensors, source):
         if dtype not in safetensors.FLOAT_DTYPES:
             raise ModelFileError(f"{source}: tensor {key!r} has dtype {dtype!r}; "
                                  f"parameters must be {', '.join(safetensors.FLOAT_DTYPES)}")
-    slots = _buffer_slots(net)
+    state = {}
     for key, tensor in tensors.items():
         values = [float(v) for v in tensor.values]
-        target = net.params.get(key)
-        if target is None:
-            buffers, name = slots[key]
-            target = buffers[name]
-            if not isinstance(target, list):
-                buffers[name] = values[0]
-                continue
-        flat = iter(values)
-        for leaf in linalg.leaves(target):
-            leaf[:] = [next(flat) for _ in range(len(leaf))]
+        state[key] = linalg.nested_from_flat(values, tensor.shape) if tensor.shape \
+            else values[0]
+    net.load_state_dict(state)
 
 
 def model_metadata(net, training=None):
@@ -93,7 +76,7 @@ def model_metadata(net, training=None):
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "purenn_version": __version__,
-        "spec": net.spec_text(),
+        "spec": spec.write(net),
         "training": json.dumps(training or {}, sort_keys=True),
     }
 
@@ -106,14 +89,12 @@ def save(net, path, *, training=None):
 
 def build_from_metadata(metadata, source):
     """The network the ``spec`` in a file's metadata builds (weights not yet loaded)."""
-    from .network import build
-
     spec_text = metadata.get("spec")
     if not spec_text:
         raise ModelFileError(f"{source}: no 'spec' in __metadata__, so the network cannot "
                              f"be rebuilt (keys: {', '.join(metadata) or 'none'})")
     try:
-        net = build(spec_text if "\n" in spec_text else spec_text + "\n")
+        net = spec.build(spec_text if "\n" in spec_text else spec_text + "\n")
     except SpecError as exc:
         raise ModelFileError(f"{source}: the spec in __metadata__ does not build: "
                              f"{exc}") from None
@@ -134,7 +115,8 @@ def check_format(metadata, source, expected=FORMAT):
 def load(path):
     """The network saved in ``path``, its weights and buffers restored.
 
-    ``net.training`` holds the file's training summary (a dict), ``net.source`` the path.
+    ``net.training`` holds the file's training summary (a dict: epochs, accuracy, the
+    data set and seed, ...; ``{}`` when the file has none), ``net.source`` the path.
     """
     source = os.fspath(path)
     tensors, metadata = safetensors.read_tensors(source)

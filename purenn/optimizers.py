@@ -42,7 +42,10 @@ class Optimizer:
     """Base class and contract of every optimizer.
 
     - ``__init__(params, **hyperparameters)``: the hyperparameters (with type annotations,
-      so a spec line can set them) are kept in ``self.config``; all state is created here.
+      so a spec line can set them) are kept in ``self.config``, all of them, so that the
+      same optimizer can be made again (``type(opt)(params, **opt.config)``); all state is
+      created here. ``kind`` is the registered name, set by whoever made it from a name
+      (``purenn.spec``), as for layers.
     - ``step(grads)``: update every parameter in place, leaf by leaf.
     - ``state_names``: the attributes that are state, either a step count (int) or a dict
       of per-parameter nested lists; ``state_dict`` / ``load_state_dict`` copy them.
@@ -99,7 +102,13 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent: W ← W − lr·∂L/∂W for every parameter W."""
+    """Stochastic gradient descent: W ← W − lr·∂L/∂W for every parameter W.
+
+    >>> params = {"W": [1.0, 2.0]}
+    >>> SGD(params, lr=0.1).step({"W": [0.5, -1.0]})
+    >>> params["W"]
+    [0.95, 2.1]
+    """
 
     def __init__(self, params, lr: float = 0.01):
         super().__init__(params, lr)
@@ -116,6 +125,14 @@ class Momentum(Optimizer):
         W ← W + v
 
     v starts at zero. Defaults as the book: lr = 0.01, μ = 0.9.
+
+    Two steps with the same gradient: the second moves further (v = −0.1, then −0.19).
+
+    >>> params = {"W": [1.0]}
+    >>> opt = Momentum(params, lr=0.1)
+    >>> opt.step({"W": [1.0]}); opt.step({"W": [1.0]})
+    >>> [round(w, 10) for w in params["W"]], [round(v, 10) for v in opt.v["W"]]
+    ([0.71], [-0.19])
     """
 
     state_names = ("v",)
@@ -163,6 +180,13 @@ class AdaGrad(Optimizer):
         W ← W − lr·g / (√h + ε)
 
     h starts at zero; ε = 1e-7 keeps the first division finite. Default lr = 0.01.
+
+    The first step moves every parameter by about lr, whatever the gradient's size:
+
+    >>> params = {"W": [1.0, 1.0]}
+    >>> AdaGrad(params, lr=0.1).step({"W": [100.0, 0.01]})
+    >>> [round(w, 6) for w in params["W"]]
+    [0.9, 0.900001]
     """
 
     state_names = ("h",)

@@ -32,7 +32,6 @@ is pickled); messages are a byte and an ``array`` of indices; floats travel thro
 """
 
 import contextlib
-import math
 import multiprocessing
 import signal
 from array import array
@@ -40,7 +39,7 @@ from itertools import chain
 from multiprocessing import shared_memory
 
 from . import optimizers
-from .errors import PurennError, TrainingError
+from .errors import PurennError
 from .layers import Dense
 from .train import Trainer
 
@@ -53,7 +52,7 @@ ELEMENTWISE_OPTIMIZERS = tuple(
 def split_units(units, workers):
     """[(j0, j1), ...]: ``workers`` nearly equal column ranges covering 0..units."""
     bounds = [units * k // workers for k in range(workers + 1)]
-    return list(zip(bounds, bounds[1:], strict=False))
+    return list(zip(bounds, bounds[1:]))
 
 
 class _Part:
@@ -67,7 +66,7 @@ class _Part:
         self.layer.params = {"W": [row[j0:j1] for row in layer.params["W"]],
                              "b": layer.params["b"][j0:j1]}
         opt = net.optimizer
-        self.optimizer = type(opt)(self.layer.params, **net.optimizer_args)
+        self.optimizer = type(opt)(self.layer.params, **opt.config)
         self.keys = {"W": f"{name}.W", "b": f"{name}.b"}
         for state in getattr(self.optimizer, "state_names", ()):
             value = getattr(opt, state)
@@ -164,8 +163,7 @@ class ParallelTrainer(Trainer):
             return "needs a network whose first layer is 'dense'"
         if net.weight_decay:
             return f"needs a loss without weight_decay (got {net.weight_decay!r})"
-        if not isinstance(net.optimizer, ELEMENTWISE_OPTIMIZERS) or \
-                self.optimizer is not net.optimizer:
+        if not isinstance(net.optimizer, ELEMENTWISE_OPTIMIZERS):
             return (f"needs one of the built-in optimizers, got "
                     f"{type(self.optimizer).__name__}")
         return None
@@ -234,11 +232,11 @@ class ParallelTrainer(Trainer):
                 self._receive(k)
             self._ask(k, b"S")
         flats = [self._parts[0].flat().tolist()]
-        for k, (part, views) in enumerate(zip(self._parts[1:], self._views, strict=True)):
+        for k, (part, views) in enumerate(zip(self._parts[1:], self._views)):
             self._receive(k)
             flats.append(views[2][:part.size(self._n_in)].tolist())
         opt = self.net.optimizer
-        for part, flat in zip(self._parts, flats, strict=False):
+        for part, flat in zip(self._parts, flats):
             offset, w, j0, j1 = 0, part.width, part.j0, part.j1
             for where, key, _ in part.tensors():
                 target = (self._layer.params[key] if where == "params"
@@ -294,43 +292,41 @@ class ParallelTrainer(Trainer):
             self._sync()
         super().check_stop()
 
-    def step(self, indices):
-        """One update, as ``Trainer.step`` computes it, with the first layer split."""
-        net = self.net
-        n = len(indices)
+    def batch(self, indices):
+        """(x, t) of the samples at ``indices``, after asking every worker to compute its
+        slice of the first layer's output for them (they work while this process does)."""
         message = b"F" + array("q", indices).tobytes()
         for k in range(len(self._conns)):
             self._ask(k, message)
-        x, t = self.train_set.batch(indices)
+        return self.train_set.batch(indices)
+
+    def compute_gradients(self, x, t):
+        """``Trainer.compute_gradients`` with the first layer split: the workers' slices
+        of h joined, the rest of the network forward and back, each worker sent its
+        columns of dh, after which it (and this process, for part 0) updates its part.
+        The grads returned are those of the other layers."""
+        net = self.net
+        n = len(x)
         h = self._parts[0].forward(x)
-        for k, (part, views) in enumerate(zip(self._parts[1:], self._views, strict=True)):
+        for k, (part, views) in enumerate(zip(self._parts[1:], self._views)):
             self._receive(k)
             w = part.width
             flat = views[0][:n * w].tolist()
             for i, row in enumerate(h):
                 row.extend(flat[i * w:(i + 1) * w])
-        net.training = True
         for _, layer in net.layers[1:]:
             h = layer.forward(h, True)
         loss = net.loss_layer.forward(h, t) + net.decay_loss()
-        if not math.isfinite(loss):
-            raise TrainingError(
-                f"the loss became {loss!r} at update {len(self.history.iteration_loss) + 1}; "
-                f"the learning rate (lr={self.optimizer.lr!r}) is probably too large")
+        self.check_loss(loss)         # before any part updates itself
         dout = net.loss_layer.backward(1.0)
         for _, layer in reversed(net.layers[1:]):
             dout = layer.backward(dout)
-        for k, (part, views) in enumerate(zip(self._parts[1:], self._views, strict=True)):
+        for k, (part, views) in enumerate(zip(self._parts[1:], self._views)):
             views[1][:n * part.width] = array("d", chain.from_iterable(
                 row[part.j0:part.j1] for row in dout))
             self._send(k, b"B%d" % n)
         part = self._parts[0]
         part.backward([row[:part.j1] for row in dout])
-        net.last_loss = loss
         grads = {f"{name}.{key}": value
                  for name, layer in net.layers[1:] for key, value in layer.grads.items()}
-        net.optimizer.step(grads)
-        self.history.iteration_loss.append(loss)
-        self.pending.append(loss)
-        self.updates += 1
-        return loss
+        return loss, grads

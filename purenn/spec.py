@@ -14,7 +14,15 @@ The first word names the part (``input``, a layer, ``loss``, ``optimizer``); eve
 word is a positional value or ``key=value``. Values read as int, float, bool
 (``true``/``false``) or string. A layer may take ``name=`` (default: kind plus index, as
 ``dense1``); ``loss`` may take ``weight_decay=λ``. ``input`` takes a shape: ``784`` or
-``1x28x28``. Every error names the source and line.
+``1x28x28``. Every error names the source and line. Without an ``optimizer`` line the
+network trains with ``sgd`` at its defaults (lr = 0.01).
+
+    read(ref)          (text, source) of spec text, a spec file or a shipped spec's name
+    parse(text)        a ``Spec``: the input shape and the lines, checked
+    build(ref)         the ``Network`` a spec describes (``purenn.build``)
+    write(net)         spec text that builds the same network again
+    make_part(group, words)   one layer or loss from a spec line's words
+    shipped_specs()    the names of the specs inside the package
 
 Arguments are checked against the ``__init__`` signature of the class a name is
 registered for (its parameters after ``self``, after ``params`` for an optimizer): unknown,
@@ -25,6 +33,8 @@ missing and duplicate arguments are errors, and an annotation of ``int``, ``floa
 import difflib
 import inspect
 import math
+import os
+import random
 import re
 import types
 import typing
@@ -32,7 +42,11 @@ from dataclasses import dataclass, field
 
 from . import registry
 from .errors import PluginError, PurennError, SpecError
+from .network import LayerBuildError, Network
 
+SPEC_SUFFIX = ".net"
+DEFAULT_OPTIMIZER = "sgd"
+LAYERS, LOSSES, OPTIMIZERS = "purenn.layers", "purenn.losses", "purenn.optimizers"
 RESERVED_LAYER_ARGS = ("name",)
 RESERVED_LOSS_ARGS = ("weight_decay",)
 LAYER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
@@ -155,7 +169,7 @@ def parse(text, source="<spec>"):
 
 
 def default_name(keyword):
-    return {"loss": "softmax_cross_entropy", "optimizer": "sgd"}[keyword]
+    return {"loss": "softmax_cross_entropy", "optimizer": DEFAULT_OPTIMIZER}[keyword]
 
 
 def _signature_params(target, skip):
@@ -172,7 +186,9 @@ def _allowed_types(annotation):
     () when the annotation is absent or says nothing a spec value can be checked against."""
     if annotation in SIMPLE_TYPES:
         return (annotation,)
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+    union_type = getattr(types, "UnionType", None)  # int | None, Python 3.10+
+    if (union_type is not None and isinstance(annotation, union_type)) or \
+            typing.get_origin(annotation) is typing.Union:
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         if args and all(a in SIMPLE_TYPES for a in args):
             return tuple(args)
@@ -232,24 +248,52 @@ def layer_name(line, default):
 
 
 def make_part(group, text, source="<line>"):
-    """A layer, loss or optimizer class's instance from one spec line's words after the
-    keyword, such as ``make_part("purenn.layers", "conv2d 8 kernel=3")`` (a layer is not
-    built yet; an optimizer is returned as its class and bound arguments)."""
+    """A layer or loss from one spec line's words after the keyword, such as
+    ``make_part("purenn.layers", "conv2d 8 kernel=3")`` (a layer is not built yet); for
+    ``purenn.optimizers`` what makes the optimizer for a network's parameters."""
     lines = tokenize(text, source)
     if len(lines) != 1:
         raise SpecError(f"{source}: expected one spec line, got {text!r}")
     line = lines[0]
-    cls = load(group, line.keyword, line)
-    skip = 1 if group == "purenn.optimizers" else 0
-    args = bind(cls, line, line.positional, skip, line.keyword)
-    if skip:
-        return cls, args
+    return _part(group, line, line.keyword, line.positional)
+
+
+def _part(group, line, kind, values, reserved=()):
+    """The part a line names (its class looked up in ``group``, arguments bound and
+    checked), with ``kind`` set; for optimizers the function that makes one."""
+    cls = load(group, kind, line)
+    if group == OPTIMIZERS:
+        return optimizer_maker(cls, kind, bind(cls, line, values, 1, kind), line)
+    return _construct(cls, bind(cls, line, values, 0, kind, reserved), kind, line)
+
+
+def _construct(cls, args, kind, line):
     try:
         part = cls(**args)
     except (PurennError, ValueError) as exc:
         raise line.error(str(exc)) from None
-    part.kind = line.keyword
+    part.kind = kind
     return part
+
+
+def optimizer_maker(cls, kind, args, line=None):
+    """``make(params)``: the optimizer ``cls(params, **args)`` with its ``kind`` set; a
+    ValueError of the arguments is reported at ``line``."""
+    def make(params):
+        try:
+            optimizer = cls(params, **args)
+        except ValueError as exc:
+            if line is None:
+                raise
+            raise line.error(str(exc)) from None
+        optimizer.kind = kind
+        return optimizer
+    return make
+
+
+def make_optimizer(kind, args):
+    """``make(params)`` for the optimizer registered as ``kind`` with ``args``."""
+    return optimizer_maker(registry.load_entry(OPTIMIZERS, kind), kind, dict(args))
 
 
 def load(group, name, line):
@@ -279,3 +323,113 @@ def format_line(keyword, target, config, skip, extra=()):
             words.append(f"{param.name}={format_value(value)}")
     words.extend(f"{k}={format_value(v)}" for k, v in extra)
     return " ".join(words)
+
+
+def part_kind(obj, group):
+    """The registered name of a layer's, loss's or optimizer's class: its ``kind`` when
+    set, else looked up among the entry points of ``group``."""
+    kind = getattr(obj, "kind", None)
+    if kind:
+        return kind
+    target = f"{type(obj).__module__}:{type(obj).__qualname__}"
+    for entry in registry.discover(group).values():
+        if entry.value.replace(" ", "") == target:
+            return entry.name
+    raise SpecError(f"{type(obj).__name__} is not registered under {group!r}")
+
+
+# -- specs by name, building, writing back --------------------------------------------------
+def shipped_specs():
+    """Names of the spec files shipped inside the package (``purenn/specs/*.net``)."""
+    from importlib import resources
+
+    folder = resources.files("purenn") / "specs"
+    return sorted(p.name[:-len(SPEC_SUFFIX)] for p in folder.iterdir()
+                  if p.name.endswith(SPEC_SUFFIX))
+
+
+def read(spec_ref):
+    """(text, source) for spec text, a spec file path, or the name of a shipped spec."""
+    if "\n" in spec_ref:
+        return spec_ref, "<spec>"
+    if os.path.isfile(spec_ref):
+        try:
+            with open(spec_ref, encoding="utf-8") as f:
+                return f.read(), spec_ref
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SpecError(f"cannot read spec file {spec_ref!r}: {exc}") from None
+    name = spec_ref[:-len(SPEC_SUFFIX)] if spec_ref.endswith(SPEC_SUFFIX) else spec_ref
+    if name in shipped_specs():
+        from importlib import resources
+
+        path = resources.files("purenn") / "specs" / (name + SPEC_SUFFIX)
+        return path.read_text(encoding="utf-8"), name + SPEC_SUFFIX
+    if " " not in spec_ref.strip():
+        raise SpecError(f"no spec file or shipped spec named {spec_ref!r} "
+                        f"(shipped: {', '.join(shipped_specs())})")
+    return spec_ref, "<spec>"
+
+
+def build(spec_ref, *, seed=0, rng=None):
+    """Build a network from spec text, a spec file path or a shipped spec's name.
+
+    Parameters are drawn from ``rng`` (or ``random.Random(seed)``). The network's
+    ``source`` says where the spec came from.
+    """
+    text, source = read(spec_ref)
+    parsed = parse(text, source)
+    rng = rng if rng is not None else random.Random(seed)
+    layers, seen, counts = [], set(), {}
+    for line in parsed.layers:
+        kind = line.keyword
+        cls = load(LAYERS, kind, line)
+        args = bind(cls, line, line.positional, 0, kind, RESERVED_LAYER_ARGS)
+        counts[kind] = counts.get(kind, 0) + 1
+        name = layer_name(line, f"{kind}{counts[kind]}")
+        if name in seen:
+            raise line.error(f"layer name {name!r} is used twice")
+        seen.add(name)
+        layers.append((name, _construct(cls, args, kind, line)))
+    loss_line = parsed.loss
+    kind = loss_line.positional[0]
+    loss_cls = load(LOSSES, kind, loss_line)
+    loss_args = bind(loss_cls, loss_line, loss_line.positional[1:], 0, kind,
+                     RESERVED_LOSS_ARGS)
+    weight_decay = loss_line.named.get("weight_decay", 0.0)
+    if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) \
+            or weight_decay < 0:
+        raise loss_line.error(f"weight_decay must be a number ≥ 0, got {weight_decay!r}")
+    loss = _construct(loss_cls, loss_args, kind, loss_line)
+    line = parsed.optimizer
+    if line is None:
+        optimizer = make_optimizer(DEFAULT_OPTIMIZER, {})
+    else:
+        optimizer = _part(OPTIMIZERS, line, line.positional[0], line.positional[1:])
+    try:
+        net = Network(parsed.input_shape, layers, loss, optimizer,
+                      weight_decay=weight_decay, rng=rng)
+    except LayerBuildError as exc:
+        raise parsed.layers[exc.index].error(str(exc.cause)) from None
+    net.source = source
+    return net
+
+
+def write(net):
+    """Spec text that builds the same network (same layers, loss and optimizer)."""
+    lines = ["input " + "x".join(str(d) for d in net.input_shape)]
+    counts = {}
+    for name, layer in net.layers:
+        kind = part_kind(layer, LAYERS)
+        counts[kind] = counts.get(kind, 0) + 1
+        extra = [] if name == f"{kind}{counts[kind]}" else [("name", name)]
+        target = registry.load_entry(LAYERS, kind)
+        lines.append(format_line(kind, target, layer.config, 0, extra))
+    loss_kind = part_kind(net.loss_layer, LOSSES)
+    extra = [("weight_decay", net.weight_decay)] if net.weight_decay else []
+    lines.append("loss " + format_line(
+        loss_kind, type(net.loss_layer), net.loss_layer.config, 0, extra))
+    optimizer = net.optimizer
+    opt_kind = part_kind(optimizer, OPTIMIZERS)
+    opt_cls = registry.load_entry(OPTIMIZERS, opt_kind)
+    lines.append("optimizer " + format_line(opt_kind, opt_cls, optimizer.config, 1))
+    return "\n".join(lines) + "\n"

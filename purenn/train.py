@@ -1,6 +1,7 @@
 """Training: mini-batches, updates, and a record of how it went.
 
-Two schedules, both driven by one seeded ``random.Random``:
+Two schedules (``EpochSchedule``, ``BookSchedule``), both driven by one seeded
+``random.Random``:
 
 - epochs (default): each epoch shuffles the training set and walks through it in
   mini-batches of ``batch_size`` (the last one may be smaller), as PyTorch and Keras do;
@@ -11,6 +12,10 @@ Two schedules, both driven by one seeded ``random.Random``:
 After each epoch (or every ``eval_every``-th, and always the last) the history records the
 mean training loss over the updates since the last record, the accuracy on the whole
 training set and on the test set (as the book's figures do).
+
+One update is ``step(indices)``: ``batch(indices)`` gives (x, t), ``compute_gradients(x,
+t)`` the loss and the gradients (the seam ``ParallelTrainer`` overrides), ``check_loss``
+stops on a loss that is not finite, and the optimizer steps.
 
 Hooks, for progress display and checkpoints (each optional):
 
@@ -30,7 +35,9 @@ import math
 import time
 from dataclasses import asdict, dataclass, field, fields
 
+from . import linalg
 from .errors import TrainingError
+from .functions import labels
 
 STATE_VERSION = 1
 
@@ -79,6 +86,25 @@ def evaluate(net, dataset, batch_size=1000, check=None):
     return hits / len(dataset)
 
 
+def confusion_matrix(net, dataset, batch_size=1000):
+    """(matrix, mean loss, wrong) over ``dataset``: matrix[true][predicted] counts, the
+    loss of the network's loss layer (without weight decay), and the (index, true,
+    predicted) of every mistake."""
+    k = dataset.num_classes
+    matrix = [[0] * k for _ in range(k)]
+    total_loss, wrong, start = 0.0, [], 0
+    for x, t in dataset.batches(batch_size):
+        scores = net.predict(x)
+        total_loss += net.loss_layer.forward(scores, t) * len(x)
+        for offset, (row, label) in enumerate(zip(scores, labels(t))):
+            predicted = linalg.argmax(row)
+            matrix[label][predicted] += 1
+            if predicted != label:
+                wrong.append((start + offset, label, predicted))
+        start += len(x)
+    return matrix, total_loss / len(dataset), wrong
+
+
 def rng_state(rng):
     """A ``random.Random``'s state as JSON values: [version, [625 ints], gauss_next]."""
     version, internal, gauss_next = rng.getstate()
@@ -102,7 +128,7 @@ class Trainer:
     """
 
     def __init__(self, net, train_set, test_set=None, *, epochs=5, batch_size=100,
-                 rng=None, optimizer=None, gradient="backprop", iterations=None,
+                 rng=None, gradient="backprop", iterations=None,
                  log=print, eval_batch_size=1000, eval_every=1, on_update=None,
                  on_record=None):
         if gradient not in ("backprop", "numerical"):
@@ -114,12 +140,11 @@ class Trainer:
         self.net = net
         self.train_set = train_set
         self.test_set = test_set
-        self.epochs = epochs
         self.batch_size = batch_size
         self.rng = rng if rng is not None else net.rng
-        self.optimizer = optimizer if optimizer is not None else net.optimizer
         self.gradient = gradient
-        self.iterations = iterations
+        self.schedule = (BookSchedule(iterations) if iterations is not None
+                         else EpochSchedule(epochs))
         self.log = log or (lambda line: None)
         self.eval_batch_size = eval_batch_size
         self.eval_every = eval_every
@@ -136,20 +161,32 @@ class Trainer:
         self.eval_pending = False   # book's schedule: an evaluation is due
         self._started = time.perf_counter()
 
+    @property
+    def optimizer(self):
+        return self.net.optimizer
+
     # -- one update, one record -----------------------------------------------------------
-    def step(self, indices):
-        """One update on the samples at ``indices``; returns the batch's loss."""
-        x, t = self.train_set.batch(indices)
+    def batch(self, indices):
+        """(x, t) of the samples at ``indices``."""
+        return self.train_set.batch(indices)
+
+    def compute_gradients(self, x, t):
+        """(loss, grads) of the batch: by backprop, or numerically when asked."""
         if self.gradient == "numerical":
-            loss = self.net.loss(x, t, train=True)
-            grads = self.net.numerical_gradient(x, t)
-        else:
-            grads = self.net.gradient(x, t)
-            loss = self.net.last_loss
+            return self.net.loss(x, t, train=True), self.net.numerical_gradient(x, t)
+        return self.net.loss_and_gradient(x, t)
+
+    def check_loss(self, loss):
+        """TrainingError if the loss of the coming update is not a finite number."""
         if not math.isfinite(loss):
             raise TrainingError(
                 f"the loss became {loss!r} at update {len(self.history.iteration_loss) + 1}; "
                 f"the learning rate (lr={self.optimizer.lr!r}) is probably too large")
+
+    def step(self, indices):
+        """One update on the samples at ``indices``; returns the batch's loss."""
+        loss, grads = self.compute_gradients(*self.batch(indices))
+        self.check_loss(loss)
         self.optimizer.step(grads)
         self.history.iteration_loss.append(loss)
         self.pending.append(loss)
@@ -161,7 +198,7 @@ class Trainer:
         if self.stop_requested:
             raise TrainingInterrupted("training stopped on request")
 
-    def _after_update(self, loss):
+    def after_update(self, loss):
         if self.on_update is not None:
             self.on_update(self, loss)
         self.check_stop()
@@ -188,11 +225,6 @@ class Trainer:
         if self.on_record is not None:
             self.on_record(self)
 
-    def end_epoch(self, epoch, losses, started):
-        """Record ``epoch`` with ``losses`` as its updates' losses, timed from ``started``."""
-        self.pending, self._started = list(losses), started
-        self.record(epoch, self.measure())
-
     # -- where training stands ------------------------------------------------------------
     @property
     def iter_per_epoch(self):
@@ -204,73 +236,23 @@ class Trainer:
 
     @property
     def total_epochs(self):
-        if self.iterations is not None:
-            return (self.iterations - 1) // self.iter_per_epoch + 1
-        return self.epochs
+        return self.schedule.total_epochs(self)
 
     @property
     def total_updates(self):
-        if self.iterations is not None:
-            return self.iterations
-        return self.epochs * self.batches_per_epoch
+        return self.schedule.total_updates(self)
 
     def progress(self):
         """(label, done, total) of the current epoch, e.g. ("epoch 2/5", 40, 100); in the
         book's schedule an "epoch" is the iter_per_epoch updates up to an evaluation."""
-        if self.iterations is not None:
-            per = self.iter_per_epoch
-            done = (self.updates - 1) % per + 1 if self.updates else 0
-            current = min(self.epoch + 1, self.total_epochs)
-            return f"epoch {current}/{self.total_epochs}", done, per
-        current = min(self.epoch + 1, self.epochs)
-        done = -(-self.position // self.batch_size)
-        return f"epoch {current}/{self.epochs}", done, self.batches_per_epoch
+        return self.schedule.progress(self)
 
-    # -- the schedules --------------------------------------------------------------------
     def fit(self):
         """Run the schedule (or what is left of it after ``load_state_dict``); returns the
         History (also kept as ``self.history``)."""
         self._started = time.perf_counter()
-        if self.iterations is not None:
-            self._fit_book()
-        else:
-            self._fit_epochs()
+        self.schedule.run(self)
         return self.history
-
-    def _fit_epochs(self):
-        n = len(self.train_set)
-        while self.epoch < self.epochs:
-            if self.order is None:
-                order = list(range(n))
-                self.rng.shuffle(order)
-                self.order, self.position = order, 0
-            while self.position < n:
-                batch = self.order[self.position:self.position + self.batch_size]
-                loss = self.step(batch)
-                self.position += len(batch)
-                self._after_update(loss)
-            epoch = self.epoch + 1
-            due = epoch % self.eval_every == 0 or epoch == self.epochs
-            accuracies = self.measure() if due else None
-            self.epoch, self.order, self.position = epoch, None, 0
-            if due:
-                self.record(epoch, accuracies)
-
-    def _fit_book(self):
-        n = len(self.train_set)
-        randrange = self.rng.randrange
-        while True:
-            if self.eval_pending:
-                accuracies = self.measure()
-                self.epoch += 1
-                self.eval_pending = False
-                self.record(self.epoch, accuracies)
-            if self.updates >= self.iterations:
-                break
-            i = self.updates
-            loss = self.step([randrange(n) for _ in range(self.batch_size)])
-            self.eval_pending = i % self.iter_per_epoch == 0
-            self._after_update(loss)
 
     # -- checkpoints ----------------------------------------------------------------------
     def state_dict(self):
@@ -278,7 +260,7 @@ class Trainer:
         optimizer's state as its ``state_dict()`` gives it)."""
         state = {
             "version": STATE_VERSION,
-            "schedule": "iterations" if self.iterations is not None else "epochs",
+            "schedule": self.schedule.name,
             "train_size": len(self.train_set),
             "batch_size": self.batch_size,
             "epoch": self.epoch,
@@ -300,8 +282,7 @@ class Trainer:
         trainer (another schedule, batch size or training-set size)."""
         if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
             raise ValueError(f"not a trainer state of version {STATE_VERSION}")
-        schedule = "iterations" if self.iterations is not None else "epochs"
-        for key, mine in (("schedule", schedule), ("train_size", len(self.train_set)),
+        for key, mine in (("schedule", self.schedule.name), ("train_size", len(self.train_set)),
                           ("batch_size", self.batch_size)):
             if state.get(key) != mine:
                 raise ValueError(f"the state was saved with {key} {state.get(key)!r}, "
@@ -321,3 +302,81 @@ class Trainer:
         self.pending = [float(v) for v in state["pending"]]
         self.eval_pending = bool(state["eval_pending"])
         self.history = history
+
+
+class EpochSchedule:
+    """Epochs, as PyTorch and Keras train: each shuffles the training set and walks through
+    it in mini-batches of ``batch_size`` (the last one may be smaller)."""
+
+    name = "epochs"
+
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def total_epochs(self, trainer):
+        return self.epochs
+
+    def total_updates(self, trainer):
+        return self.epochs * trainer.batches_per_epoch
+
+    def progress(self, trainer):
+        current = min(trainer.epoch + 1, self.epochs)
+        done = -(-trainer.position // trainer.batch_size)
+        return f"epoch {current}/{self.epochs}", done, trainer.batches_per_epoch
+
+    def run(self, trainer):
+        n = len(trainer.train_set)
+        while trainer.epoch < self.epochs:
+            if trainer.order is None:
+                order = list(range(n))
+                trainer.rng.shuffle(order)
+                trainer.order, trainer.position = order, 0
+            while trainer.position < n:
+                batch = trainer.order[trainer.position:trainer.position + trainer.batch_size]
+                loss = trainer.step(batch)
+                trainer.position += len(batch)
+                trainer.after_update(loss)
+            epoch = trainer.epoch + 1
+            due = epoch % trainer.eval_every == 0 or epoch == self.epochs
+            accuracies = trainer.measure() if due else None
+            trainer.epoch, trainer.order, trainer.position = epoch, None, 0
+            if due:
+                trainer.record(epoch, accuracies)
+
+
+class BookSchedule:
+    """The book's: ``iterations`` updates, each on ``batch_size`` indices drawn with
+    replacement, with an evaluation after update i whenever i % iter_per_epoch == 0."""
+
+    name = "iterations"
+
+    def __init__(self, iterations):
+        self.iterations = iterations
+
+    def total_epochs(self, trainer):
+        return (self.iterations - 1) // trainer.iter_per_epoch + 1
+
+    def total_updates(self, trainer):
+        return self.iterations
+
+    def progress(self, trainer):
+        per = trainer.iter_per_epoch
+        done = (trainer.updates - 1) % per + 1 if trainer.updates else 0
+        total = self.total_epochs(trainer)
+        return f"epoch {min(trainer.epoch + 1, total)}/{total}", done, per
+
+    def run(self, trainer):
+        n = len(trainer.train_set)
+        randrange = trainer.rng.randrange
+        while True:
+            if trainer.eval_pending:
+                accuracies = trainer.measure()
+                trainer.epoch += 1
+                trainer.eval_pending = False
+                trainer.record(trainer.epoch, accuracies)
+            if trainer.updates >= self.iterations:
+                break
+            i = trainer.updates
+            loss = trainer.step([randrange(n) for _ in range(trainer.batch_size)])
+            trainer.eval_pending = i % trainer.iter_per_epoch == 0
+            trainer.after_update(loss)

@@ -5,7 +5,7 @@ tests assert, so that the normal suite needs no NumPy.
 The counts were found with an independent NumPy computation of the book's code (x/255 as
 float32, affine x·W + b, im2col convolution, 2x2 max pooling, channel-major flattening,
 the book's dropout scaling x·(1 − 0.5) at inference, argmax); tests/crosscheck/
-test_dlfs_numpy.py recomputes every one of them with NumPy.
+test_crosscheck_dlfs.py recomputes every one of them with NumPy.
 
 float32 or float64 changes no answer. The chapter 3 weights are float32 and the book runs
 that network entirely in float32; purenn reads each float32 as the float64 it equals and
@@ -24,7 +24,7 @@ would be 9796, not the book's 9797. The shipped spec says ``dropout 0.5 inverted
 import os
 from dataclasses import dataclass, field
 
-from conftest import SHARED
+from helpers import SHARED
 
 DLFS_DIR = os.path.join(SHARED, "reference", "dlfs")
 

@@ -7,7 +7,7 @@ import struct
 import textwrap
 
 import pytest
-from conftest import run_purenn
+from helpers import run_purenn
 from tiny_mnist import write_tiny_mnist
 
 import purenn
@@ -45,7 +45,7 @@ def test_train_writes_model_and_curves(trained):
     net = purenn.load(trained["model"])
     assert net.training["epochs"] == 2 and net.training["updates"] == 6
     assert net.training["test_acc"] == float(out[-1].split()[2])
-    assert "optimizer sgd lr=0.5" in net.spec_text()
+    assert "optimizer sgd lr=0.5" in purenn.spec.write(net)
     assert png_size(trained["folder"] / "curves.png") == (840, 330)
 
 
@@ -172,6 +172,32 @@ def test_predict_loop_reads_indices_until_an_empty_line(trained):
     heads = [line for line in result.stdout.splitlines() if line.startswith("test sample")]
     assert [h.split()[2] for h in heads] == ["1", "2"]
     assert "index>" not in result.stdout
+
+
+def test_predict_an_image_then_an_index_uses_the_models_data_set(tmp_path):
+    """The data set of an index is the one the model was trained on, also after an image
+    file was shown first (issue 11: the forward pass used to overwrite net.training)."""
+    import subprocess
+    import sys
+
+    model = tmp_path / "m.safetensors"
+    purenn.save(purenn.build("two_layer"), model, training={"dataset": "kmnist"})
+    (tmp_path / "img.pgm").write_bytes(b"P5\n28 28\n255\n" + bytes(range(196)) * 4)
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(purenn.__file__)),
+               PURENN_DATA=str(tmp_path / "no-cache"))
+
+    def predict(stdin):
+        return subprocess.run([sys.executable, "-m", "purenn", "predict", str(model)],
+                              input=stdin, capture_output=True, text=True, env=env,
+                              cwd=tmp_path, timeout=60)
+
+    index_only = predict("3\n")
+    assert "kmnist" in index_only.stderr.lower()
+    image_then_index = predict("img.pgm\n3\n")
+    assert image_then_index.returncode == 0
+    assert image_then_index.stdout.splitlines()[0] == "image file img.pgm"
+    assert "test sample 3" not in image_then_index.stdout
+    assert image_then_index.stderr == index_only.stderr
 
 
 def test_predict_out_of_range_index_is_an_error(trained):

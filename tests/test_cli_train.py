@@ -1,9 +1,10 @@
-"""`python -m purenn train` end to end in a subprocess, and its error paths."""
+"""`python -m purenn train` end to end in a subprocess (also with the shipped MNIST spec
+with Adam and BatchNorm), and its error paths."""
 
 import os
 
 import pytest
-from conftest import REPO, run_purenn
+from helpers import REPO, run_purenn
 
 from purenn.data import idx
 
@@ -132,3 +133,16 @@ def test_top_level_help_lists_every_command():
     assert done.returncode == 0
     for name, (_, summary) in cli.COMMANDS.items():
         assert name in done.stdout and summary.split()[0] in done.stdout
+
+
+def test_mnist_adam_bn_spec_trains_from_the_cli():
+    result = run_purenn("train", "--spec", "mnist_adam_bn", "--train-size", "300",
+                        "--epochs", "1")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    out = result.stdout
+    assert "300 training, 2000 test samples" in out
+    assert "mnist_adam_bn.net, 90,010 parameters; optimizer adam lr=0.001" in out
+    assert "epoch   1/1" in out
+    accuracy = float(out.split("test accuracy ")[-1].split()[0])
+    assert 0.0 <= accuracy <= 1.0

@@ -9,8 +9,8 @@ without ../shared (weights or MNIST) and, for the convnets, without purenn-conv.
 import os
 
 import pytest
-from conftest import needs_mnist
 from dlfs_book import BOOK
+from helpers import needs_mnist
 
 import purenn
 from purenn import cli, linalg, registry

@@ -15,7 +15,7 @@ import struct
 import threading
 
 import pytest
-from conftest import needs_mnist, run_purenn
+from helpers import needs_mnist, run_purenn
 
 from purenn import cli
 from purenn.commands.fetch import PlainProgress, ProgressBar

@@ -2,7 +2,7 @@
 parameters: by --map, then by order where the shapes agree."""
 
 import pytest
-from conftest import run_purenn
+from helpers import run_purenn
 
 import purenn
 from purenn import cli

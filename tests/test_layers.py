@@ -1,13 +1,16 @@
-"""The built-in layers: gradient checks, stability, and the values they compute."""
+"""The built-in layers (Dense, activations, Dropout, BatchNorm): gradient checks,
+stability, the values they compute and their spec lines."""
 
 import math
 import random
 
 import pytest
+from helpers import random_batch
 
-from purenn import init
+from purenn import build, init, spec
+from purenn.errors import SpecError
 from purenn.gradcheck import TOLERANCE, check_layer
-from purenn.layers import Dense, ReLU, Sigmoid, Softmax, Tanh, sigmoid, softmax
+from purenn.layers import BatchNorm, Dense, Dropout, ReLU, Sigmoid, Softmax, Tanh, sigmoid, softmax
 
 
 @pytest.mark.parametrize("make", [ReLU, Sigmoid, Tanh, Softmax])
@@ -103,3 +106,155 @@ def test_normal_initializer_takes_std():
 
 def test_initializers_are_seeded():
     assert init.he((3, 2), 3, random.Random(9)) == init.he((3, 2), 3, random.Random(9))
+
+
+# -- Dropout ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("inverted", [True, False])
+def test_dropout_gradient_check_with_frozen_mask(inverted):
+    layer = Dropout(0.5, inverted=inverted)
+    layer.build((6,), random.Random(1))
+    layer.freeze()
+    errors = check_layer(layer, (6,), batch=4)
+    assert errors["x"] <= TOLERANCE
+    kept = 2.0 if inverted else 1.0
+    values = {v for row in layer.mask for v in row}
+    assert values == {0.0, kept}  # a real mask: some dropped, some kept
+
+
+def test_dropout_inverted_scales_in_training_and_is_identity_at_inference():
+    layer = Dropout(0.25)
+    layer.build((40,), random.Random(7))
+    x = [[1.0] * 40 for _ in range(50)]
+    y = layer.forward(x, train=True)
+    assert {v for row in y for v in row} == {0.0, 4.0 / 3.0}
+    dropped = sum(v == 0.0 for row in y for v in row) / 2000
+    assert dropped == pytest.approx(0.25, abs=0.03)  # 3 standard deviations of 2000 draws
+    dout = random_batch(50, 40, seed=8)
+    assert layer.backward(dout) == [[d * m for d, m in zip(drow, mrow, strict=True)]
+                                    for drow, mrow in zip(dout, layer.mask, strict=True)]
+    assert layer.forward(x, train=False) == x
+    assert layer.backward(dout) == dout
+
+
+def test_dropout_book_form_masks_zero_one_and_scales_at_inference():
+    layer = Dropout(0.25, inverted=False)
+    layer.build((40,), random.Random(7))
+    x = [[2.0] * 40 for _ in range(50)]
+    y = layer.forward(x, train=True)
+    assert {v for row in y for v in row} == {0.0, 2.0}
+    assert layer.forward(x, train=False) == [[1.5] * 40 for _ in range(50)]
+    assert layer.backward([[1.0] * 40 for _ in range(50)]) == [[0.75] * 40 for _ in range(50)]
+
+
+def test_dropout_draws_a_fresh_mask_per_pass_unless_frozen():
+    layer = Dropout(0.5)
+    layer.build((10,), random.Random(2))
+    x = [[1.0] * 10 for _ in range(10)]
+    first, second = layer.forward(x, True), layer.forward(x, True)
+    assert first != second
+    layer.freeze()
+    assert layer.forward(x, True) == second == layer.forward(x, True)
+    layer.freeze(False)
+    assert layer.forward(x, True) != second
+
+
+DROPOUT_SPEC = "input 8\ndense 8\nrelu\ndropout {args}\ndense 3\nloss softmax_cross_entropy\n"
+
+
+def test_dropout_masks_come_from_the_networks_seeded_rng():
+    x = random_batch(4, 8, seed=9)
+    a = build(DROPOUT_SPEC.format(args="0.5"), seed=3)
+    b = build(DROPOUT_SPEC.format(args="0.5"), seed=3)
+    c = build(DROPOUT_SPEC.format(args="0.5"), seed=4)
+    c.params["dense1.W"][:] = [list(row) for row in a.params["dense1.W"]]
+    c.params["dense2.W"][:] = [list(row) for row in a.params["dense2.W"]]
+    assert a.forward(x, train=True) == b.forward(x, train=True)
+    assert a.forward(x, train=True) != c.forward(x, train=True)
+    assert a.predict(x) == a.predict(x) == c.predict(x)  # predict is inference: no mask
+
+
+def test_dropout_spec_lines():
+    net = build(DROPOUT_SPEC.format(args="0.2 inverted=false"))
+    layer = dict(net.layers)["dropout1"]
+    assert (layer.ratio, layer.inverted) == (0.2, False)
+    assert "dropout ratio=0.2 inverted=false" in spec.write(net).splitlines()
+    assert "dropout" in spec.write(build(DROPOUT_SPEC.format(args=""))).splitlines()
+    with pytest.raises(SpecError) as info:
+        build(DROPOUT_SPEC.format(args="1.0"))
+    assert str(info.value) == "<spec>:4: dropout ratio must be in [0, 1), got 1.0"
+
+
+# -- BatchNorm ----------------------------------------------------------------------------
+
+def test_batchnorm_training_normalizes_each_feature_over_the_batch():
+    layer = BatchNorm()
+    layer.build((3,), random.Random(0))
+    x = random_batch(6, 3, seed=5, low=-4.0, high=9.0)
+    y = layer.forward(x, train=True)
+    for j, column in enumerate(zip(*y, strict=True)):
+        xs = [row[j] for row in x]
+        mu = math.fsum(xs) / 6
+        var = math.fsum((v - mu) ** 2 for v in xs) / 6
+        assert math.fsum(column) / 6 == pytest.approx(0.0, abs=1e-14)
+        assert math.fsum(v * v for v in column) / 6 == pytest.approx(var / (var + 1e-6),
+                                                                    rel=1e-13)
+        # running statistics start at 0 (the book) and move with momentum 0.9
+        assert layer.buffers["running_mean"][j] == pytest.approx(0.1 * mu, rel=1e-14)
+        assert layer.buffers["running_var"][j] == pytest.approx(0.1 * var, rel=1e-14)
+
+
+def test_batchnorm_running_statistics_move_in_place_and_serve_inference():
+    layer = BatchNorm()
+    layer.build((2,), random.Random(0))
+    running_mean, running_var = layer.buffers["running_mean"], layer.buffers["running_var"]
+    x = [[1.0, 10.0], [3.0, 10.0]]  # μ = (2, 10), σ² = (1, 0)
+    layer.forward(x, train=True)
+    layer.forward(x, train=True)
+    assert layer.buffers["running_mean"] is running_mean  # the same lists, updated
+    assert running_mean == pytest.approx([0.19 * 2.0, 0.19 * 10.0], rel=1e-15)
+    assert running_var == pytest.approx([0.19, 0.0], rel=1e-15)
+
+    running_mean[:], running_var[:] = [0.5, -1.0], [4.0, 0.25]
+    layer.params["gamma"][:], layer.params["beta"][:] = [2.0, 1.0], [1.0, 0.0]
+    y = layer.forward([[2.5, 0.0]], train=False)
+    # y = γ·(x − running_mean)/√(running_var + ε) + β
+    assert y[0] == pytest.approx([2.0 * 2.0 / math.sqrt(4.000001) + 1.0,
+                                  1.0 / math.sqrt(0.250001)], rel=1e-15)
+    assert running_mean == [0.5, -1.0]  # inference leaves them alone
+
+
+@pytest.mark.parametrize("batch", [5, 8])
+def test_batchnorm_gradient_check_in_training_mode(batch):
+    layer = BatchNorm()
+    layer.build((4,), random.Random(0))
+    rng = random.Random(3)
+    layer.params["gamma"][:] = [rng.uniform(0.5, 1.5) for _ in range(4)]
+    layer.params["beta"][:] = [rng.uniform(-1.0, 1.0) for _ in range(4)]
+    # x̂ depends on the whole batch through σ, so L curves strongly in x: a smaller step
+    # keeps the central differences' truncation error (∝ h²) below the tolerance
+    errors = check_layer(layer, (4,), batch=batch, h=1e-5)
+    assert max(errors.values()) <= TOLERANCE, errors
+
+
+def test_batchnorm_gradient_check_at_inference():
+    layer = BatchNorm()
+    layer.build((4,), random.Random(0))
+    layer.buffers["running_mean"][:] = [0.1, -0.2, 0.3, 0.0]
+    layer.buffers["running_var"][:] = [1.5, 0.5, 2.0, 1.0]
+    errors = check_layer(layer, (4,), batch=3, train=False)
+    assert max(errors.values()) <= TOLERANCE, errors
+
+
+def test_batchnorm_spec_lines_and_no_decay():
+    net = build("input 5\ndense 4\nbatchnorm momentum=0.99\nrelu\ndense 2\n"
+                "loss softmax_cross_entropy weight_decay=0.1\n")
+    layer = dict(net.layers)["batchnorm1"]
+    assert (layer.momentum, layer.eps) == (0.99, 1e-6)
+    assert net.params["batchnorm1.gamma"] == [1.0] * 4
+    assert net.params["batchnorm1.beta"] == [0.0] * 4
+    assert net.decay_keys == ["dense1.W", "dense2.W"]
+    assert "batchnorm momentum=0.99" in spec.write(net).splitlines()
+    with pytest.raises(SpecError) as info:
+        build("input 5\nbatchnorm momentum=1.0\nloss softmax_cross_entropy\n")
+    assert str(info.value) == "<spec>:2: batchnorm momentum must be in [0, 1), got 1.0"

@@ -1,12 +1,15 @@
-"""The built-in losses: values, conventions, stability and gradient checks."""
+"""The built-in losses (softmax cross-entropy, mean squared error, multiclass SVM): values,
+conventions, stability and gradient checks."""
 
 import math
 import random
 
 import pytest
+from helpers import random_batch
 
+from purenn import build, spec
 from purenn.gradcheck import TOLERANCE, check_loss
-from purenn.losses import MeanSquaredError, SoftmaxCrossEntropy, one_hot
+from purenn.losses import MeanSquaredError, MulticlassSVM, SoftmaxCrossEntropy, one_hot
 
 
 def _scores(rng, n=4, k=5):
@@ -82,3 +85,37 @@ def test_mean_squared_error_backward():
 def test_softmax_output_gives_probabilities():
     probs = SoftmaxCrossEntropy().output([[0.0, math.log(3.0)]])
     assert probs[0] == pytest.approx([0.25, 0.75], rel=1e-15)
+
+
+# -- multiclass SVM (hinge) loss ------------------------------------------------------------
+
+def test_hinge_loss_of_cs231n_example():
+    # CS231n lecture 3: scores of a cat, a car and a frog image over (cat, car, frog)
+    scores = [[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]]
+    loss = MulticlassSVM()
+    # max(0, 5.1−3.2+1) + max(0, −1.7−3.2+1) = 2.9; car: 0; frog: 6.3 + 6.6 = 12.9
+    assert loss.forward(scores, [0, 1, 2]) == pytest.approx((2.9 + 0.0 + 12.9) / 3, rel=1e-15)
+    dx = loss.backward()
+    assert dx == [[-1 / 3, 1 / 3, 0.0], [0.0, 0.0, 0.0], [1 / 3, 1 / 3, -2 / 3]]
+    one_hot = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    assert loss.forward(scores, one_hot) == pytest.approx(5.266666666666667, rel=1e-15)
+
+
+def test_hinge_loss_margin():
+    # CS231n notes: scores (13, −7, 11), correct class 0, Δ = 10: 0 + max(0, 11−13+10) = 8
+    assert MulticlassSVM(margin=10.0).forward([[13.0, -7.0, 11.0]], [0]) == 8.0
+
+
+def test_hinge_loss_gradient_check():
+    x, t = random_batch(6, 5, seed=11, low=-2.0, high=2.0), [0, 4, 2, 2, 1, 3]
+    margins = [s - row[label] + 1.0 for row, label in zip(x, t, strict=True)
+               for j, s in enumerate(row) if j != label]
+    assert min(abs(m) for m in margins) > 1e-3  # no kink within reach of the step h
+    assert sum(m > 0 for m in margins) not in (0, len(margins))
+    assert check_loss(MulticlassSVM(), x, t)["x"] <= TOLERANCE
+
+
+def test_hinge_loss_spec_line():
+    net = build("input 3\ndense 4\nloss multiclass_svm margin=2.0\n")
+    assert net.loss_layer.margin == 2.0
+    assert spec.write(net).splitlines()[-2] == "loss multiclass_svm margin=2.0"

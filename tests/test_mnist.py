@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import needs_mnist, run_purenn
+from helpers import needs_mnist, run_purenn
 
 from purenn.data import mnist, resolve
 from purenn.data.cache import cache_dir, cache_root, missing_files

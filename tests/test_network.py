@@ -1,10 +1,13 @@
-"""Networks built from specs: the book's names, backprop against numerical gradients."""
+"""Networks: built directly or from specs, the book's names, backprop against numerical
+gradients, weight decay, state dicts."""
 
 import random
 
 import pytest
+from helpers import random_batch
 
 import purenn
+from purenn import build, spec
 from purenn.gradcheck import TOLERANCE, check_network, relative_error
 from purenn.optimizers import SGD
 
@@ -124,17 +127,160 @@ def test_sgd_rejects_a_bad_learning_rate():
 
 def test_spec_text_round_trip():
     net = purenn.build(SMALL + "optimizer sgd lr=0.05\n", seed=4)
-    again = purenn.build(net.spec_text(), seed=4)
-    assert again.spec_text() == net.spec_text()
+    again = purenn.build(purenn.spec.write(net), seed=4)
+    assert purenn.spec.write(again) == purenn.spec.write(net)
     assert again.params == net.params
     assert again.optimizer.lr == 0.05
 
 
 def test_default_optimizer_is_sgd_with_the_books_lr():
     net = purenn.build("input 2\ndense 2\nloss softmax_cross_entropy\n")
-    assert net.optimizer_name == "sgd" and net.optimizer.lr == 0.01
+    assert net.optimizer.kind == "sgd" and net.optimizer.lr == 0.01
 
 
 def test_summary_lists_layers_and_parameter_counts():
     text = purenn.build("two_layer").summary()
     assert "dense1" in text and "39,250 params" in text and "510 params" in text
+
+
+# -- weight decay -------------------------------------------------------------------------
+
+DECAY_SPEC = """\
+input 2
+dense 2
+relu
+dense 2
+loss mean_squared_error weight_decay={lam}
+"""
+
+
+def set_weights(net):
+    net.params["dense1.W"][:] = [[1.0, 2.0], [3.0, 4.0]]
+    net.params["dense1.b"][:] = [0.5, -0.5]
+    net.params["dense2.W"][:] = [[0.5, -1.0], [2.0, 0.0]]
+    net.params["dense2.b"][:] = [10.0, 20.0]
+
+
+def test_weight_decay_adds_half_lambda_sum_of_squared_weights_not_biases():
+    x, t = [[1.0, -1.0], [0.5, 2.0]], [[0.0, 1.0], [1.0, 0.0]]
+    plain, decayed = build(DECAY_SPEC.format(lam=0.0)), build(DECAY_SPEC.format(lam=0.5))
+    set_weights(plain)
+    set_weights(decayed)
+    # ΣW² = (1 + 4 + 9 + 16) + (0.25 + 1 + 4 + 0) = 35.25; ½·0.5·35.25 = 8.8125
+    assert decayed.decay_keys == ["dense1.W", "dense2.W"]
+    assert decayed.decay_loss() == 8.8125
+    assert decayed.loss(x, t) == pytest.approx(plain.loss(x, t) + 8.8125, rel=1e-15)
+
+
+def test_weight_decay_adds_lambda_w_to_weight_gradients_only():
+    x, t = [[1.0, -1.0], [0.5, 2.0]], [[0.0, 1.0], [1.0, 0.0]]
+    plain, decayed = build(DECAY_SPEC.format(lam=0.0)), build(DECAY_SPEC.format(lam=0.5))
+    set_weights(plain)
+    set_weights(decayed)
+    g0, g1 = plain.gradient(x, t), decayed.gradient(x, t)
+    for key in ("dense1.W", "dense2.W"):
+        for row0, row1, wrow in zip(g0[key], g1[key], decayed.params[key], strict=True):
+            assert row1 == pytest.approx([a + 0.5 * w for a, w in zip(row0, wrow, strict=True)],
+                                         rel=1e-15, abs=1e-15)
+    assert g1["dense1.b"] == g0["dense1.b"] and g1["dense2.b"] == g0["dense2.b"]
+
+
+@pytest.mark.parametrize("loss", ["softmax_cross_entropy", "multiclass_svm"])
+def test_weight_decay_gradient_check(loss):
+    # Xavier weights (std √(1/n)): the decay term is a fair part of loss and gradients
+    net = build(f"input 4\ndense 6 init=xavier\ntanh\ndense 3 init=xavier\n"
+                f"loss {loss} weight_decay=0.5\n", seed=3)
+    assert net.decay_loss() > 1.0
+    x, t = random_batch(5, 4, seed=4), [0, 2, 1, 1, 0]
+    errors = check_network(net, x, t)
+    assert max(errors.values()) <= TOLERANCE, errors
+
+
+# -- all of it in one network ---------------------------------------------------------------
+
+TOOLBOX_SPEC = """\
+input 4
+dense 6 init=he
+batchnorm
+relu
+dropout 0.3
+dense 3
+loss {loss} weight_decay=0.1
+"""
+
+
+@pytest.mark.parametrize("loss", ["softmax_cross_entropy", "multiclass_svm"])
+def test_network_gradient_check_with_batchnorm_dropout_and_decay(loss):
+    net = build(TOOLBOX_SPEC.format(loss=loss), seed=0)
+    x, t = random_batch(8, 4, seed=10), [0, 1, 2, 0, 1, 2, 2, 1]
+    errors = check_network(net, x, t)
+    assert max(errors.values()) <= TOLERANCE, errors
+
+
+def test_numerical_gradient_leaves_masks_and_running_statistics_as_they_were():
+    net = build(TOOLBOX_SPEC.format(loss="softmax_cross_entropy"), seed=0)
+    layers = dict(net.layers)
+    x, t = random_batch(8, 4, seed=10), [0, 1, 2, 0, 1, 2, 2, 1]
+    net.gradient(x, t)
+    mask = layers["dropout1"].mask
+    buffers = {k: list(v) for k, v in layers["batchnorm1"].buffers.items()}
+    net.numerical_gradient(x, t)
+    assert layers["dropout1"].mask is mask and not layers["dropout1"].frozen
+    assert layers["batchnorm1"].buffers == buffers
+    layers["dropout1"].freeze()
+    net.numerical_gradient(x, t)
+    assert layers["dropout1"].frozen  # a mask the user froze stays frozen
+
+
+# -- a network without a spec, and its state ------------------------------------------------
+
+def _direct_network(seed=0):
+    from purenn.layers import BatchNorm, Dense, ReLU
+    from purenn.losses import SoftmaxCrossEntropy
+
+    layers = [("dense1", Dense(4)), ("batchnorm1", BatchNorm()), ("relu1", ReLU()),
+              ("dense2", Dense(3))]
+    return purenn.Network((2,), layers, SoftmaxCrossEntropy(), rng=random.Random(seed))
+
+
+def test_a_network_is_made_without_a_spec_and_written_as_one():
+    net = _direct_network()
+    assert isinstance(net.optimizer, SGD) and net.optimizer.lr == 0.01
+    assert net.param_count == 2 * 4 + 4 + 4 + 4 + 4 * 3 + 3
+    assert net.param_sizes["dense2.W"] == 12
+    text = spec.write(net)
+    assert text == ("input 2\ndense 4\nbatchnorm\nrelu\ndense 3\n"
+                    "loss softmax_cross_entropy\noptimizer sgd\n")
+    again = purenn.build(text, seed=0)
+    assert again.params == net.params
+
+
+def test_state_dict_copies_parameters_and_buffers_and_loads_back_in_place():
+    net = _direct_network()
+    x, t = random_batch(5, 2, seed=1), [0, 1, 2, 0, 1]
+    net.optimizer.step(net.gradient(x, t))
+    state = net.state_dict()
+    assert list(state)[:4] == ["dense1.W", "dense1.b", "batchnorm1.gamma", "batchnorm1.beta"]
+    assert state["batchnorm1.running_mean"] == net.layers[1][1].buffers["running_mean"]
+    assert state["dense1.W"] is not net.params["dense1.W"]
+    other = _direct_network(seed=7)
+    W = other.params["dense1.W"]
+    other.load_state_dict(state)
+    assert other.params["dense1.W"] is W and other.state_dict() == state
+    assert other.loss(x, t) == net.loss(x, t)
+    with pytest.raises(ValueError, match="missing \\['dense2.b'\\]"):
+        other.load_state_dict({k: v for k, v in state.items() if k != "dense2.b"})
+    with pytest.raises(ValueError, match="'dense2.b' has shape"):
+        other.load_state_dict({**state, "dense2.b": [0.0]})
+
+
+def test_a_layer_that_refuses_its_input_names_its_spec_line():
+    from purenn.errors import SpecError
+    from purenn.layers import Dense
+    from purenn.network import LayerBuildError
+
+    with pytest.raises(LayerBuildError, match="^layer 'dense1': ") as info:
+        purenn.Network((2,), [("dense1", Dense(2, init="nope"))], None)
+    assert info.value.index == 0
+    with pytest.raises(SpecError, match="^<spec>:2: ") as info:
+        purenn.build("input 2\ndense 2 init=nope\nloss softmax_cross_entropy\n")

@@ -12,7 +12,7 @@ import sys
 import venv
 
 import pytest
-from conftest import REPO
+from helpers import REPO
 
 needs_packaging = pytest.mark.skipif(os.environ.get("PURENN_PACKAGING") != "1",
                                      reason="set PURENN_PACKAGING=1 (tox -e packaging)")

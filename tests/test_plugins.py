@@ -8,7 +8,7 @@ import shutil
 import textwrap
 
 import pytest
-from conftest import REPO, run_purenn
+from helpers import REPO, run_purenn
 
 from purenn import build, registry
 from purenn.errors import PluginError, SpecError

@@ -5,7 +5,7 @@ import configparser
 import os
 
 import pytest
-from conftest import REPO
+from helpers import REPO
 
 import purenn
 from purenn import registry
@@ -78,3 +78,15 @@ def test_contract_problems(group, obj, problem):
 def test_loading_is_cached():
     first = registry.load_entry("purenn.layers", "dense")
     assert registry.load_entry("purenn.layers", "dense") is first is purenn.layers.Dense
+
+
+def test_registered_in_builtins_and_setup_cfg():
+    cfg = configparser.ConfigParser()
+    cfg.read(os.path.join(os.path.dirname(__file__), os.pardir, "setup.cfg"), encoding="utf-8")
+    points = cfg["options.entry_points"]
+    for group, name, target in [("purenn.layers", "dropout", "purenn.layers:Dropout"),
+                                ("purenn.layers", "batchnorm", "purenn.layers:BatchNorm"),
+                                ("purenn.losses", "multiclass_svm",
+                                 "purenn.losses:MulticlassSVM")]:
+        assert registry.BUILTINS[group][name] == target
+        assert f"{name} = {target}" in points[group].strip().splitlines()

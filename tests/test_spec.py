@@ -6,7 +6,7 @@ import pytest
 from purenn import build, registry, shipped_specs, spec
 from purenn.errors import SpecError
 from purenn.layers import Layer
-from purenn.network import read_spec
+from purenn.spec import read as read_spec
 
 LOSS = "loss softmax_cross_entropy\n"
 
@@ -185,7 +185,7 @@ def test_an_unknown_spec_name_lists_the_shipped_ones():
 
 
 def test_the_cli_prints_a_spec_error_on_one_line(tmp_path):
-    from conftest import run_purenn
+    from helpers import run_purenn
     path = tmp_path / "bad.net"
     path.write_text("input 784\ndense 50 unit=3\n" + LOSS, encoding="utf-8")
     result = run_purenn("train", "--spec", str(path), "--epochs", "1")
@@ -234,11 +234,11 @@ def test_every_shipped_spec_round_trips(name):
     if not buildable(name):
         pytest.skip(f"{name} needs a plugin that is not installed")
     net = build(name, seed=3)
-    text = net.spec_text()
+    text = spec.write(net)
     again = build(text, seed=3)
-    assert again.spec_text() == text
+    assert spec.write(again) == text
     assert again.params == net.params
-    assert again.optimizer_name == net.optimizer_name
+    assert again.optimizer.kind == net.optimizer.kind
     assert again.optimizer.config == net.optimizer.config
 
 
@@ -250,8 +250,8 @@ def test_a_round_trip_keeps_names_arguments_weight_decay_and_optimizer():
             "loss softmax_cross_entropy weight_decay=0.001\n"
             "optimizer sgd lr=0.25\n")
     net = build(text, seed=1)
-    assert net.spec_text() == text
-    again = build(net.spec_text(), seed=1)
+    assert spec.write(net) == text
+    again = build(spec.write(net), seed=1)
     assert again.params == net.params
     assert again.weight_decay == 0.001 and again.optimizer.lr == 0.25
     x = [[0.1 * i for i in range(16)]]
@@ -260,5 +260,17 @@ def test_a_round_trip_keeps_names_arguments_weight_decay_and_optimizer():
 
 def test_spec_text_writes_a_default_optimizer_when_there_was_none():
     net = build("input 2\ndense 3\n" + LOSS)
-    assert net.spec_text() == "input 2\ndense 3\n" + LOSS + "optimizer sgd\n"
-    assert build(net.spec_text()).spec_text() == net.spec_text()
+    assert spec.write(net) == "input 2\ndense 3\n" + LOSS + "optimizer sgd\n"
+    assert spec.write(build(spec.write(net))) == spec.write(net)
+
+
+def test_an_optimizer_line_makes_an_optimizer_that_knows_its_kind_and_config():
+    make = spec.make_part("purenn.optimizers", "adam lr=0.002")
+    params = {"W": [1.0, 2.0]}
+    opt = make(params)
+    assert opt.kind == "adam" and opt.params is params
+    assert opt.config == {"lr": 0.002, "beta1": 0.9, "beta2": 0.999, "eps": 1e-7}
+    again = spec.make_optimizer("adam", opt.config)(params)
+    assert (again.kind, again.config) == (opt.kind, opt.config)
+    with pytest.raises(SpecError, match=r"^<line>:1: beta1 must be in \[0, 1\)"):
+        spec.make_part("purenn.optimizers", "adam beta1=2.0")(params)

@@ -40,6 +40,12 @@ def test_linear_classifier_cannot_separate_the_arms():
     assert 0.45 <= _case_study("spiral_linear", 200) <= 0.56
 
 
+def test_relu_network_learns_the_arms():
+    # 400 full-batch steps give 0.86 (the linear classifier stays below 0.56)
+    assert _case_study("spiral_net", 400) >= 0.85
+
+
+@pytest.mark.slow
 def test_relu_network_separates_the_arms():
-    # the case study reaches 0.98 in 10,000 steps; 2,000 keep the test short
+    # the case study reaches 0.98 in 10,000 steps; 2,000 give 0.95 in ~2.5 minutes
     assert _case_study("spiral_net", 2000) >= 0.95

@@ -9,6 +9,7 @@ import purenn
 from purenn.data import Dataset
 from purenn.data.spiral import make_spiral
 from purenn.errors import TrainingError
+from purenn.spec import make_optimizer
 from purenn.train import Trainer, evaluate
 
 TINY = "input 2\ndense 8 init=he\nrelu\ndense 3\nloss softmax_cross_entropy\n" \
@@ -85,7 +86,7 @@ def test_numerical_gradient_training_follows_backprop():
 
 def test_a_diverging_loss_stops_with_a_clear_error():
     net, train, test, rng = _setup()
-    net.set_optimizer("sgd", {"lr": 1e308})
+    net.set_optimizer(make_optimizer("sgd", {"lr": 1e308}))
     with pytest.raises(TrainingError, match=r"the loss became (nan|inf) at update \d+; the "
                        r"learning rate \(lr=1e\+308\) is probably too large"):
         Trainer(net, train, test, epochs=3, batch_size=10, rng=rng, log=None).fit()
@@ -97,3 +98,31 @@ def test_bad_arguments_are_refused():
         Trainer(net, train, test, gradient="magic")
     with pytest.raises(ValueError, match="batch size must be at least 1, got 0"):
         Trainer(net, train, test, batch_size=0)
+
+
+def test_one_update_goes_through_the_compute_gradients_seam():
+    net, train, test, rng = _setup()
+    seen = []
+
+    class Recording(Trainer):
+        def compute_gradients(self, x, t):
+            loss, grads = super().compute_gradients(x, t)
+            seen.append((len(x), loss))
+            return loss, grads
+
+    history = Recording(net, train, test, epochs=1, batch_size=50, rng=rng, log=None).fit()
+    assert [n for n, _ in seen] == [50, 50, 20]
+    assert [loss for _, loss in seen] == history.iteration_loss
+
+
+def test_the_two_schedules_say_where_training_stands():
+    net, train, test, rng = _setup()
+    epochs = Trainer(net, train, test, epochs=3, batch_size=50, rng=rng, log=None)
+    assert (epochs.schedule.name, epochs.total_epochs, epochs.total_updates) == \
+        ("epochs", 3, 9)
+    assert epochs.progress() == ("epoch 1/3", 0, 3)
+    book = Trainer(net, train, test, iterations=7, batch_size=50, rng=rng, log=None)
+    assert (book.schedule.name, book.total_epochs, book.total_updates) == \
+        ("iterations", 4, 7)
+    book.fit()
+    assert book.updates == 7 and book.history.epoch == [1, 2, 3, 4]

@@ -4,7 +4,6 @@ of a saved model on a data set, and optionally a picture of what it got wrong.""
 import argparse
 import math
 
-from .. import linalg
 from ..errors import PurennError
 from .args import positive_int
 from .modeldata import add_data_options, check_model_fits, image_shape, load_split
@@ -36,26 +35,6 @@ def add_parser(sub, common):
                    help="samples per forward pass (default: 500)")
 
 
-def confusion(net, data, batch_size):
-    """(matrix, mean loss, wrong) over ``data``: matrix[true][predicted] counts, the
-    loss of the network's loss layer (without weight decay), and the (index, true,
-    predicted) of every mistake."""
-    k = data.num_classes
-    matrix = [[0] * k for _ in range(k)]
-    total_loss, wrong, start = 0.0, [], 0
-    for x, t in data.batches(batch_size):
-        scores = net.predict(x)
-        total_loss += net.loss_layer.forward(scores, t) * len(x)
-        labels = [linalg.argmax(row) for row in t] if t and isinstance(t[0], list) else t
-        for offset, (row, label) in enumerate(zip(scores, labels, strict=True)):
-            predicted = linalg.argmax(row)
-            matrix[label][predicted] += 1
-            if predicted != label:
-                wrong.append((start + offset, label, predicted))
-        start += len(x)
-    return matrix, total_loss / len(data), wrong
-
-
 def report_lines(matrix, loss):
     """The text report of a confusion matrix."""
     total = sum(map(sum, matrix))
@@ -76,6 +55,7 @@ def report_lines(matrix, loss):
 
 def run(args, out):
     from ..model import load
+    from ..train import confusion_matrix
     from ..viz.charts import grid_canvas
     from ..viz.figure import PALETTE
 
@@ -89,10 +69,9 @@ def run(args, out):
     if args.misclassified and shape is None:
         raise PurennError(f"--misclassified draws images; the samples of {description} "
                           f"have shape {'x'.join(map(str, data.sample_shape))}")
-    out(f"model: {args.model} ({sum(len(linalg.flatten(v)) for v in net.params.values()):,} "
-        f"parameters)")
+    out(f"model: {args.model} ({net.param_count:,} parameters)")
     out(f"data: {description}: {len(data)} samples")
-    matrix, loss, wrong = confusion(net, data, args.batch_size)
+    matrix, loss, wrong = confusion_matrix(net, data, args.batch_size)
     if not math.isfinite(loss):
         raise PurennError(f"{args.model}: the loss over the data is {loss!r}")
     for line in report_lines(matrix, loss):

@@ -22,7 +22,6 @@ import random
 
 from .. import linalg
 from ..errors import PurennError
-from ..gradcheck import central_difference, relative_error
 from .args import positive_float, positive_int
 
 EXAMPLES = """\
@@ -62,54 +61,9 @@ def add_parser(sub, common):
                    help="check at the spec's own initial weights instead of redrawn ones")
 
 
-def redraw(net, rng):
-    """Give every parameter values of order one (see the module docstring)."""
-    for param in net.params.values():
-        shape = linalg.shape_of(param)
-        scale = 1.0 if len(shape) == 1 else math.sqrt(3.0 * shape[-1] / math.prod(shape))
-        for leaf in linalg.leaves(param):
-            leaf[:] = [rng.uniform(-scale, scale) for _ in leaf]
-
-
-def max_abs_difference(a, b):
-    return max((abs(u - v) for la, lb in zip(linalg.leaves(a), linalg.leaves(b), strict=True)
-                for u, v in zip(la, lb, strict=True)), default=0.0)
-
-
-def full_errors(net, x, t):
-    """{param: (max relative error, max absolute difference, entries)}, every entry."""
-    analytic = net.gradient(x, t)
-    numeric = net.numerical_gradient(x, t)
-    return {key: (relative_error(analytic[key], numeric[key]),
-                  max_abs_difference(analytic[key], numeric[key]),
-                  len(linalg.flatten(analytic[key]))) for key in analytic}
-
-
-def sampled_errors(net, x, t, entries, rng, h=1e-4):
-    """{param: (max relative error, max absolute difference, entries checked)} over
-    ``entries`` random entries of each parameter (all of a smaller one)."""
-    from ..layers import frozen
-
-    analytic = net.gradient(x, t)
-    results = {}
-    with frozen(layer for _, layer in net.layers):
-        for key, param in net.params.items():
-            slots = [(leaf, i) for leaf in linalg.leaves(param) for i in range(len(leaf))]
-            grads = [g for leaf in linalg.leaves(analytic[key]) for g in leaf]
-            picks = range(len(slots)) if len(slots) <= entries else \
-                sorted(rng.sample(range(len(slots)), entries))
-            worst = worst_abs = 0.0
-            for n in picks:
-                leaf, i = slots[n]
-                numeric = central_difference(lambda: net.loss(x, t, train=True), leaf, i, h)
-                worst = max(worst, relative_error([grads[n]], [numeric]))
-                worst_abs = max(worst_abs, abs(grads[n] - numeric))
-            results[key] = (worst, worst_abs, len(picks))
-    return results
-
-
 def run(args, out):
-    from ..network import build
+    from ..gradcheck import full_errors, redraw, sampled_errors
+    from ..spec import build
 
     rng = random.Random(args.seed)
     net = build(args.spec, rng=rng)
@@ -118,8 +72,8 @@ def run(args, out):
     features, classes = math.prod(net.input_shape), math.prod(net.output_shape)
     x = [[rng.random() for _ in range(features)] for _ in range(args.batch)]
     t = [rng.randrange(classes) for _ in range(args.batch)]
-    sizes = {key: len(linalg.flatten(value)) for key, value in net.params.items()}
-    total = sum(sizes.values())
+    sizes = net.param_sizes
+    total = net.param_count
     weights = "the spec's initial weights" if args.spec_init else "redrawn weights"
     out(f"network: {net.source}, {total:,} parameters, {weights}; batch of {args.batch} "
         f"random inputs, seed {args.seed}; tolerance {args.tolerance:g} relative, "

@@ -38,7 +38,7 @@ def add_parser(sub, common):
 def run(args, out):
     from .. import model
     from ..formats import npy
-    from ..network import build
+    from ..spec import build
     from ..weights import load_into, parse_map, shape_text
 
     explicit = [pair for text in args.map for pair in parse_map(text)]

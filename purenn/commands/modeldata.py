@@ -1,9 +1,10 @@
-"""What ``evaluate``, ``predict`` and ``show`` share: the data options, the data set a
-model was trained on, and images of a data set's samples.
+"""What ``train``, ``evaluate``, ``predict`` and ``show`` share: the data sets and their
+defaults, the data options, the data set a model was trained on, and images of a data
+set's samples.
 
-The data comes through ``train``'s ``load_data`` (the same resolution order: --data, the
-fetched cache, the bundled MNIST subset); a model file remembers the data set and seed it
-was trained with, so ``evaluate MODEL`` needs no options to look at the right data.
+The data comes through ``load_data`` (the resolution order: --data, the fetched cache,
+the bundled MNIST subset); a model file remembers the data set and seed it was trained
+with, so ``evaluate MODEL`` needs no options to look at the right data.
 """
 
 import argparse
@@ -11,11 +12,30 @@ import math
 import random
 
 from ..errors import PurennError
-from . import train as train_command
+
+# what a data set is trained with unless told otherwise
+DEFAULTS = {
+    "mnist": {"spec": "two_layer", "epochs": 5, "batch_size": 100},
+    "fashion-mnist": {"spec": "two_layer", "epochs": 5, "batch_size": 100},
+    "kmnist": {"spec": "two_layer", "epochs": 5, "batch_size": 100},
+    "spiral": {"spec": "spiral_net", "epochs": 1500, "batch_size": 300},
+}
+
+
+def load_data(args, rng):
+    """(train, test, description) for the data the arguments ask for."""
+    if args.dataset == "spiral":
+        if args.data:
+            raise PurennError(f"--data {args.data!r} is for MNIST-shaped files (mnist, "
+                              f"fashion-mnist, kmnist); the spiral data set is generated")
+        from ..data.spiral import make_spiral
+        return make_spiral(rng=rng), make_spiral(rng=rng), "spiral, 3 classes"
+    from ..data import resolve
+    return resolve.load(args.dataset, args.data)
 
 
 def add_data_options(p, *, split_default="test"):
-    p.add_argument("--dataset", choices=sorted(train_command.DEFAULTS),
+    p.add_argument("--dataset", choices=sorted(DEFAULTS),
                    help="the data set (default: the one the model was trained on, else "
                         "mnist)")
     p.add_argument("--data", metavar="DIR",
@@ -31,7 +51,7 @@ def load_split(args, training=None):
     dataset = args.dataset or training.get("dataset") or "mnist"
     seed = training.get("seed", 0)
     options = argparse.Namespace(dataset=dataset, data=args.data)
-    train_set, test_set, description = train_command.load_data(options, random.Random(seed))
+    train_set, test_set, description = load_data(options, random.Random(seed))
     data = test_set if args.split == "test" else train_set
     return data, f"{description}, {args.split} split"
 

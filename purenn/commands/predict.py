@@ -45,13 +45,14 @@ def add_parser(sub, common):
 class Predictor:
     """Holds the model and (lazily) the data set, and describes one input at a time."""
 
-    def __init__(self, args, net, out, color):
+    def __init__(self, args, net, out, color, training=None):
         self.args, self.net, self.out, self.color = args, net, out, color
+        self.training = training or {}   # the model file's training summary
         self._data = None
 
     def data(self):
         if self._data is None:
-            data, description = load_split(self.args, self.net.training)
+            data, description = load_split(self.args, self.training)
             check_model_fits(self.net, data, self.args.model)
             self._data = (data, description)
         return self._data
@@ -116,7 +117,7 @@ def run(args, out):
     from ..viz.terminal import use_color
 
     net = load(args.model)
-    predictor = Predictor(args, net, out, use_color(sys.stdout))
+    predictor = Predictor(args, net, out, use_color(sys.stdout), net.training)
     if args.what is not None:
         predictor.show(args.what)
         return 0

@@ -14,14 +14,14 @@ def add_parser(sub, common):
 
 
 def run(args, out):
-    from ..network import read_spec, shipped_specs
+    from ..spec import read, shipped_specs
 
     if args.name:
-        text, _ = read_spec(args.name)
+        text, _ = read(args.name)
         out(text.rstrip("\n"))
         return 0
     for name in shipped_specs():
-        text, _ = read_spec(name)
+        text, _ = read(name)
         first = next((ln.lstrip("# ").strip() for ln in text.splitlines()
                       if ln.startswith("#")), "")
         out(f"{name:<20} {first}")

@@ -10,6 +10,7 @@ import time
 from .. import linalg
 from ..errors import PurennError
 from .args import positive_float, positive_int
+from .modeldata import DEFAULTS, load_data
 
 EXAMPLES = """\
 examples:
@@ -25,15 +26,6 @@ examples:
   python -m purenn train --resume ckpt                         continue where it stopped
   python -m purenn train --resume ckpt --epochs 30             ... and train longer
 """
-
-# what a data set is trained with unless told otherwise
-DEFAULTS = {
-    "mnist": {"spec": "two_layer", "epochs": 5, "batch_size": 100},
-    "fashion-mnist": {"spec": "two_layer", "epochs": 5, "batch_size": 100},
-    "kmnist": {"spec": "two_layer", "epochs": 5, "batch_size": 100},
-    "spiral": {"spec": "spiral_net", "epochs": 1500, "batch_size": 300},
-}
-
 
 def add_parser(sub, common):
     p = sub.add_parser(
@@ -92,18 +84,6 @@ def add_parser(sub, common):
                         "if it had never stopped; --epochs/--iterations may raise the total")
 
 
-def load_data(args, rng):
-    """(train, test, description) for the data the arguments ask for."""
-    if args.dataset == "spiral":
-        if args.data:
-            raise PurennError(f"--data {args.data!r} is for MNIST-shaped files (mnist, "
-                              f"fashion-mnist, kmnist); the spiral data set is generated")
-        from ..data.spiral import make_spiral
-        return make_spiral(rng=rng), make_spiral(rng=rng), "spiral, 3 classes"
-    from ..data import resolve
-    return resolve.load(args.dataset, args.data)
-
-
 def check_fit(net, dataset, spec_ref):
     """The spec's input and output sizes must match the data's."""
     features = math.prod(net.input_shape)
@@ -118,7 +98,7 @@ def check_fit(net, dataset, spec_ref):
 
 
 def run(args, out):
-    from ..network import build
+    from ..spec import build, make_optimizer
     from ..train import Trainer, TrainingInterrupted
     from . import runs
 
@@ -147,12 +127,12 @@ def run(args, out):
         raise PurennError(f"--plot-boundary draws 2-D data such as --dataset spiral; "
                           f"{description} has {train_set.features_per_sample} features")
     if args.lr is not None:
-        net.set_optimizer(net.optimizer_name, {**net.optimizer_args, "lr": args.lr})
+        net.set_optimizer(make_optimizer(net.optimizer.kind,
+                                         {**net.optimizer.config, "lr": args.lr}))
     out(f"data: {description}: {len(train_set)} training, {len(test_set)} test samples")
-    params = sum(len(linalg.flatten(v)) for v in net.params.values())
-    settings = " ".join(f"{k}={v}" for k, v in net.optimizer_args.items())
-    out(f"network: {net.source}, {params:,} parameters; optimizer {net.optimizer_name} "
-        f"{settings}; batch {batch_size}; seed {args.seed}")
+    settings = " ".join(f"{k}={v}" for k, v in net.optimizer.config.items())
+    out(f"network: {net.source}, {net.param_count:,} parameters; optimizer "
+        f"{net.optimizer.kind} {settings}; batch {batch_size}; seed {args.seed}")
     out(f"python {platform.python_version()}, kernel {linalg.KERNEL}, "
         f"gradients by {args.gradient}")
     every = args.log_every or max(1, epochs // 20)

@@ -8,7 +8,7 @@ Features are stored as ``bytes`` of 0-255 values with a 256-entry lookup table (
 import math
 from array import array
 
-from ..losses import one_hot as to_one_hot
+from ..functions import one_hot as to_one_hot
 
 
 class Dataset:

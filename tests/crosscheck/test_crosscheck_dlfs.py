@@ -9,8 +9,8 @@ import gzip
 import os
 
 import pytest
-from conftest import needs_mnist
 from dlfs_book import BOOK
+from helpers import needs_mnist
 
 np = pytest.importorskip("numpy")
 

@@ -113,7 +113,7 @@ def test_model_files_load_in_numpy_and_the_safetensors_package(tmp_path):
     path = str(tmp_path / "m.safetensors")
     purenn.save(net, path)
     tensors, metadata = read_safetensors_with_numpy(path)
-    assert metadata["spec"] == net.spec_text()
+    assert metadata["spec"] == purenn.spec.write(net)
     assert list(tensors) == list(net.params)
     for name, value in net.params.items():
         assert tensors[name].dtype == np.float64
@@ -134,7 +134,7 @@ def test_safetensors_written_by_numpy_load_in_purenn(tmp_path):
     path = str(tmp_path / "numpy.safetensors")
     write_safetensors_with_numpy(path, arrays, {"format": "purenn.model",
                                                 "format_version": "1",
-                                                "spec": net.spec_text()})
+                                                "spec": purenn.spec.write(net)})
     loaded = purenn.load(path)
     for name, a in arrays.items():
         assert np.array_equal(np.array(loaded.params[name]), a)
@@ -153,7 +153,7 @@ def test_safetensors_package_files_load_in_purenn(tmp_path):
     gen = np.random.default_rng(6)
     arrays = {name: gen.standard_normal(np.shape(value)) for name, value in net.params.items()}
     path = str(tmp_path / "package.safetensors")
-    numpy_api.save_file(arrays, path, metadata={"spec": net.spec_text()})
+    numpy_api.save_file(arrays, path, metadata={"spec": purenn.spec.write(net)})
     loaded = purenn.load(path)
     for name, a in arrays.items():
         assert np.array_equal(np.array(loaded.params[name]), a)

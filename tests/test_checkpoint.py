@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import run_purenn
+from helpers import run_purenn
 from tiny_mnist import write_tiny_mnist
 
 import purenn

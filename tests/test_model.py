@@ -133,12 +133,12 @@ def test_save_and_load_rebuild_the_network(tmp_path):
     purenn.save(net, path, training={"epochs": 2, "test_acc": 0.5})
     loaded = purenn.load(path)
     assert loaded.params == net.params
-    assert loaded.spec_text() == net.spec_text()
+    assert purenn.spec.write(loaded) == purenn.spec.write(net)
     assert loaded.training == {"epochs": 2, "test_acc": 0.5}
     _, metadata = safetensors.read_tensors(path)
     assert metadata["format"] == "purenn.model"
     assert metadata["format_version"] == "1"
-    assert metadata["spec"] == net.spec_text()
+    assert metadata["spec"] == purenn.spec.write(net)
     x = [[i / 784 for i in range(784)]]
     assert loaded.predict(x) == net.predict(x)
 

@@ -1,0 +1,45 @@
+"""Shared test helpers, imported as a plain module (``from helpers import run_purenn``):
+where the checkout and ../shared are, skipping without full MNIST, running the CLI."""
+
+import os
+import random
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(REPO), "shared")
+MNIST_DIR = os.path.join(SHARED, "data", "mnist")
+
+
+def needs_mnist():
+    """Skip unless the full MNIST files are beside the checkout (../shared/data/mnist)."""
+    if not os.path.isfile(os.path.join(MNIST_DIR, "t10k-images-idx3-ubyte.gz")):
+        pytest.skip("full MNIST not found at ../shared/data/mnist")
+    return MNIST_DIR
+
+
+def run_purenn(*args, cwd=None, env=None, timeout=300, python=sys.executable, flags=()):
+    """Run ``python -m purenn ARGS`` in a subprocess; returns the CompletedProcess.
+
+    The purenn imported is the one the tests import (installed or on PYTHONPATH).
+    """
+    import purenn
+
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(purenn.__file__)))
+    full_env = dict(os.environ)
+    full_env.pop("NO_COLOR", None)
+    full_env["PYTHONPATH"] = package_parent
+    # a copy the developer fetched into the cache must not change what the tests see
+    full_env["PURENN_DATA"] = os.path.join(REPO, ".no-such-cache")
+    full_env.update(env or {})
+    return subprocess.run([python, *flags, "-m", "purenn", *args], cwd=cwd or REPO,
+                          env=full_env, capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+def random_batch(rows, cols, seed, low=-1.0, high=1.0):
+    """A rows x cols list of floats uniform in [low, high), from its own seeded rng."""
+    rng = random.Random(seed)
+    return [[rng.uniform(low, high) for _ in range(cols)] for _ in range(rows)]
