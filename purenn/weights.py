@@ -20,8 +20,7 @@ import math
 
 from . import model
 from .errors import ModelFileError
-from .formats.npy import Array
-from .formats.safetensors import Tensor
+from .formats.tensor import Tensor
 
 
 def shape_text(shape):
@@ -47,7 +46,7 @@ def plan(arrays, shapes, explicit=(), source="arrays"):
     """The mapping as a list of (array name, target name, how) in the order of ``shapes``,
     where ``how`` is ``"explicit"`` or ``"by order"``.
 
-    ``arrays``: name -> Array (in file order); ``shapes``: target name -> shape (in network
+    ``arrays``: name -> Tensor (in file order); ``shapes``: target name -> shape (in network
     order); ``explicit``: (array, target) pairs. Raises ModelFileError on any name that is
     unknown or used twice, any shape that disagrees, and anything left unpaired.
     """
@@ -124,13 +123,13 @@ def load_into(net, arrays, explicit=(), source="arrays"):
     place, and return the mapping (see ``plan``)."""
     mapping = plan(arrays, target_shapes(net), explicit, source)
     tensors = {target: Tensor(tuple(arrays[name].shape),
-                              float_values(arrays[name], name, source), "F64")
+                              float_values(arrays[name], name, source), "float64")
                for name, target, _ in mapping}
     model.load_state_tensors(net, tensors, source)
     return mapping
 
 
 def network_arrays(net, dtype="float64"):
-    """Every parameter and buffer of ``net`` as an Array by name, in network order."""
-    return {name: Array(dtype, tuple(shape), list(values))
+    """Every parameter and buffer of ``net`` as a Tensor by name, in network order."""
+    return {name: Tensor(tuple(shape), list(values), dtype)
             for name, (shape, values) in model.state_tensors(net).items()}

@@ -8,7 +8,7 @@ import purenn
 from purenn import cli
 from purenn.errors import ModelFileError
 from purenn.formats import npy
-from purenn.formats.npy import Array
+from purenn.formats.tensor import Tensor
 from purenn.weights import load_into, network_arrays, parse_map, plan
 
 SPEC = "input 3\ndense 4\nsigmoid\ndense 2\nloss softmax_cross_entropy\n"
@@ -19,7 +19,7 @@ def arange(shape, start=0.0, dtype="float64"):
     count = 1
     for size in shape:
         count *= size
-    return Array(dtype, shape, [start + i / 8 for i in range(count)])
+    return Tensor(shape, [start + i / 8 for i in range(count)], dtype)
 
 
 def book_order():
@@ -87,17 +87,17 @@ def test_load_into_copies_exact_values_in_place_and_refuses_bad_ones():
     net = purenn.build(SPEC)
     W = net.params["dense1.W"]
     arrays = book_order()
-    float32 = npy.encode_npy(Array("float32", (3, 4), [0.1 * i for i in range(12)]))
+    float32 = npy.encode_npy(Tensor((3, 4), [0.1 * i for i in range(12)], "float32"))
     arrays["W1"] = npy.parse_npy(float32)
     load_into(net, arrays)
     assert net.params["dense1.W"] is W  # the optimizer's lists stay the lists
     assert W[0] == [0.0, 0.10000000149011612, 0.20000000298023224, 0.30000001192092896]
     assert net.params["dense2.b"] == [30.0, 30.125]
-    arrays["b2"] = Array("float64", (2,), [1.0, float("nan")])
+    arrays["b2"] = Tensor((2,), [1.0, float("nan")], "float64")
     with pytest.raises(ModelFileError, match="array 'b2' of w.npz holds nan; weights must "
                                              "be finite"):
         load_into(net, arrays, source="w.npz")
-    arrays["b2"] = Array("bool", (2,), [True, False])
+    arrays["b2"] = Tensor((2,), [True, False], "bool")
     with pytest.raises(ModelFileError, match="array 'b2' of w.npz has dtype 'bool'"):
         load_into(net, arrays, source="w.npz")
 
@@ -160,7 +160,7 @@ def test_export_as_float32_compressed(tmp_path):
     arrays = npy.read_npz(str(out))
     assert {a.dtype for a in arrays.values()} == {"float32"}
     assert arrays["dense1.W"].values[:2] == [
-        npy.parse_npy(npy.encode_npy(Array("float32", (1,), [v]))).values[0]
+        npy.parse_npy(npy.encode_npy(Tensor((1,), [v], "float32"))).values[0]
         for v in net.params["dense1.W"][0][:2]]
 
 
@@ -182,7 +182,7 @@ def test_command_line_errors(tmp_path):
     done = run_purenn("import", str(tmp_path / "none.npz"), "--spec", "two_layer", "-o",
                       str(tmp_path / "m.safetensors"))
     assert done.returncode == 1
-    assert done.stderr == f"error: cannot read {str(tmp_path / 'none.npz')!r}: No such " \
+    assert done.stderr == f"error: {tmp_path / 'none.npz'}: cannot open: No such " \
                           f"file or directory\n"
     done = run_purenn("import", "w.npz", "-o", "m.safetensors")
     assert done.returncode == 2

@@ -7,6 +7,7 @@ import os
 import struct
 import subprocess
 import sys
+import tracemalloc
 
 import pytest
 from helpers import needs_mnist, run_purenn
@@ -84,6 +85,27 @@ def test_image_and_label_counts_must_match(tmp_path):
     with pytest.raises(DataError) as err:
         mnist.load(folder)
     assert str(err.value) == f"{images} holds 6 images but {labels} holds 5 labels"
+
+
+def test_paired_headers_are_compared_before_any_body_is_inflated(tmp_path):
+    # a million 28x28 images declared, 1 MB of zeros behind them, beside 100 labels
+    folder = make_folder(tmp_path)
+    images = os.path.join(folder, "train-images-idx3-ubyte.gz")
+    with open(images, "wb") as f:
+        f.write(gzip.compress(struct.pack(">HBB3I", 0, 8, 3, 1_000_000, 28, 28)
+                              + bytes(1 << 20), mtime=0))
+    put(folder, "train-labels-idx1-ubyte.gz", 0x08, (100,), bytes(100))
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError) as info:
+            mnist.load(folder)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(info.value) == (f"{images} holds 1000000 images but "
+                               f"{os.path.join(folder, 'train-labels-idx1-ubyte.gz')} "
+                               f"holds 100 labels")
+    assert peak < 500_000  # the gzip reader's buffers; no body was inflated
 
 
 def test_unsupported_image_type(tmp_path):
@@ -342,8 +364,9 @@ def test_train_errors_are_one_line(tmp_path):
     bad = put(tmp_path / "bad", "train-images-idx3-ubyte.gz", 0x08, (2, 2), bytes(3))
     done = run_purenn("train", "--data", str(tmp_path / "bad"), timeout=60)
     assert done.returncode == 1
-    assert done.stderr == (f"error: {bad}: truncated: expected 4 bytes of data for sizes "
-                           f"2x2, the file holds only 3\n")
+    # the header is checked (and compared with the labels') before the body is read
+    assert done.stderr == (f"error: {bad}: expected images of 3 dimensions (count x rows x "
+                           f"cols), got 2: 2x2\n")
     done = run_purenn("train", "--dataset", "spiral", "--data", "x", timeout=60)
     assert done.returncode == 1
     assert done.stderr == ("error: --data 'x' is for MNIST-shaped files (mnist, "

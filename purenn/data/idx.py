@@ -14,11 +14,13 @@ every field, refuses a declared size above ``max_bytes`` before allocating anyth
 reads exactly the declared number of bytes from the (decompressing) stream a chunk at a
 time, and refuses truncated data and trailing bytes. So a hostile file costs at most
 ``max_bytes`` of memory: a gzip bomb (a small file that inflates to gigabytes) is refused
-after one byte past the declared size. Every error names the file.
+after one byte past the declared size. ``read_idx_header`` reads the header alone, so
+that paired files (images and labels) can be compared before either body is inflated.
+Every error names the file.
 """
 
+import contextlib
 import gzip
-import io
 import math
 import os
 import struct
@@ -28,7 +30,7 @@ from array import array
 from dataclasses import dataclass
 
 from ..errors import DataError
-from ..fileio import atomic_write
+from ..fileio import atomic_write, read_exactly
 
 # type code → (array typecode, item size, name)
 TYPES = {
@@ -40,7 +42,6 @@ TYPES = {
     0x0E: ("d", 8, "float64"),
 }
 MAX_BYTES = 1 << 30  # default limit on the declared data size
-CHUNK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -60,23 +61,27 @@ class IdxData:
         return self.dims[0]
 
 
+@dataclass
+class IdxHeader:
+    """What an IDX header declares: sizes, type code, and the data size in bytes."""
+
+    dims: tuple
+    type_code: int
+    size: int
+
+
 def _read_exactly(f, n, path, what):
-    """Exactly n bytes from f, read in bounded chunks; DataError if the stream ends first."""
-    out = io.BytesIO()  # grows as bytes arrive; getvalue() hands over its buffer uncopied
-    got = 0
-    while got < n:
-        chunk = f.read(min(n - got, CHUNK))
-        if not chunk:
-            raise DataError(f"{path}: truncated: expected {n} bytes of {what}, "
-                            f"the file holds only {got}")
-        out.write(chunk)
-        got += len(chunk)
-    return out.getvalue()
+    def fail(got):
+        raise DataError(f"{path}: truncated: expected {n} bytes of {what}, the file holds "
+                        f"only {got}")
+
+    return read_exactly(f, n, fail)
 
 
-def read_idx(path, *, max_bytes=MAX_BYTES):
-    """Read an IDX file (plain or gzip) into ``IdxData``; DataError on any defect."""
-    path = os.fspath(path)
+@contextlib.contextmanager
+def _stream(path):
+    """The file at ``path`` as a stream of its IDX bytes (inflated when gzip); gzip
+    failures become one-line DataErrors."""
     try:
         raw = open(path, "rb")
     except OSError as exc:
@@ -86,15 +91,33 @@ def read_idx(path, *, max_bytes=MAX_BYTES):
         raw.seek(0)
         f = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
         try:
-            return _read_stream(f, path, max_bytes)
+            yield f
         except EOFError:
             raise DataError(f"{path}: truncated gzip data: the compressed stream ends "
                             f"before its end marker (an interrupted download?)") from None
         except (gzip.BadGzipFile, zlib.error) as exc:
             raise DataError(f"{path}: corrupt gzip data: {exc}") from None
+        except OSError as exc:
+            raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
-def _read_stream(f, path, max_bytes):
+def read_idx_header(path, *, max_bytes=MAX_BYTES):
+    """The checked ``IdxHeader`` of an IDX file (plain or gzip), inflating only the
+    header's bytes; DataError on any defect, or when the data would pass ``max_bytes``."""
+    path = os.fspath(path)
+    with _stream(path) as f:
+        return _read_header(f, path, max_bytes)
+
+
+def read_idx(path, *, max_bytes=MAX_BYTES):
+    """Read an IDX file (plain or gzip) into ``IdxData``; DataError on any defect."""
+    path = os.fspath(path)
+    with _stream(path) as f:
+        header = _read_header(f, path, max_bytes)
+        return _read_body(f, path, header)
+
+
+def _read_header(f, path, max_bytes):
     header = _read_exactly(f, 4, path, "header")
     zero, type_code, ndim = struct.unpack(">HBB", header)
     if zero != 0:
@@ -106,22 +129,27 @@ def _read_stream(f, path, max_bytes):
     if ndim == 0:
         raise DataError(f"{path}: the header declares 0 dimensions")
     dims = struct.unpack(f">{ndim}I", _read_exactly(f, 4 * ndim, path, "sizes"))
-    typecode, itemsize, _ = TYPES[type_code]
-    size = math.prod(dims) * itemsize
+    size = math.prod(dims) * TYPES[type_code][1]
     if size > max_bytes:
         raise DataError(f"{path}: the header declares {'x'.join(map(str, dims))} items "
                         f"({size} bytes), over the limit of {max_bytes} bytes")
+    return IdxHeader(tuple(dims), type_code, size)
+
+
+def _read_body(f, path, header):
+    dims, type_code, size = header.dims, header.type_code, header.size
     data = _read_exactly(f, size, path, f"data for sizes {'x'.join(map(str, dims))}")
     if f.read(1):
         raise DataError(f"{path}: trailing bytes after the {size} bytes of data that the "
                         f"header declares ({'x'.join(map(str, dims))})")
+    typecode, itemsize, _ = TYPES[type_code]
     if type_code != 0x08:
         items = array(typecode)
         items.frombytes(data)
         if sys.byteorder == "little" and itemsize > 1:
             items.byteswap()
         data = items
-    return IdxData(tuple(dims), type_code, data)
+    return IdxData(dims, type_code, data)
 
 
 def encode_idx(dims, data, type_code=0x08):

@@ -13,7 +13,7 @@ from importlib import resources
 
 from ..errors import DataError
 from .dataset import Dataset
-from .idx import TYPES, read_idx
+from .idx import TYPES, read_idx, read_idx_header
 
 FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
@@ -46,9 +46,11 @@ def _sizes(dims):
 
 
 def _read_pair(images_path, labels_path):
-    """The images and labels IDX files of one split, checked against each other."""
-    images = read_idx(images_path)
-    labels = read_idx(labels_path)
+    """The images and labels IDX files of one split. Both headers are read and compared
+    first, so a file declaring a million images beside 100 labels is refused before
+    either body is inflated."""
+    images = read_idx_header(images_path)
+    labels = read_idx_header(labels_path)
     if images.type_code != 0x08:
         raise DataError(f"{images_path}: images of type 0x{images.type_code:02X} "
                         f"({TYPES[images.type_code][2]}) are not supported; expected "
@@ -63,16 +65,17 @@ def _read_pair(images_path, labels_path):
     if len(labels.dims) != 1:
         raise DataError(f"{labels_path}: expected labels of 1 dimension (count), got "
                         f"{len(labels.dims)}: {_sizes(labels.dims)}")
-    if images.dims[0] == 0:
+    if 0 in images.dims:
         raise DataError(f"{images_path}: holds no images (sizes {_sizes(images.dims)})")
     if images.dims[0] != labels.dims[0]:
         raise DataError(f"{images_path} holds {images.dims[0]} images but {labels_path} "
                         f"holds {labels.dims[0]} labels")
+    labels = read_idx(labels_path)
     biggest = max(labels.data)
     if biggest >= NUM_CLASSES:
         raise DataError(f"{labels_path}: label {biggest!r} at index "
                         f"{labels.data.index(biggest)} is not a class 0-9")
-    return images, labels
+    return read_idx(images_path), labels
 
 
 def _dataset(images, labels, normalize, one_hot, name):

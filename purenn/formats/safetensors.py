@@ -13,21 +13,31 @@ Layout of a file::
 
 The API, also used by the .npy/.npz importer::
 
-    write_tensors(path, {name: (shape, flat_values)}, metadata)   # atomic, F64
-    write_tensors(path, {name: (shape, flat_values, "F32")}, ...) # another dtype
-    tensors, metadata = read_tensors(path)    # {name: Tensor(shape, values, dtype)},
-                                              # {str: str}; a Tensor can be written back
+    write_tensors(path, {name: (shape, flat_values)}, metadata)   # atomic, float64
+    write_tensors(path, {name: Tensor(shape, flat_values, "float32")}, ...)
+    tensors, metadata = read_tensors(path)    # {name: Tensor}, {str: str}; a Tensor
+                                              # can be written back
+    infos, metadata = read_header(path)       # {name: TensorInfo}: no data decoded
     encode(tensors, metadata) -> bytes; decode(blob, source) -> (tensors, metadata)
 
-``decode`` checks everything before trusting it: the header length against a limit and
-the file size, the JSON (an object, no repeated keys), each entry's dtype, shape and
-offsets, that ``end − begin`` equals prod(shape) · itemsize, and that the offsets,
-sorted, follow one another without gap or overlap and cover the buffer exactly. Every
-error is a ``ModelFileError`` naming the file and the tensor.
+A Tensor's dtype is a NumPy name ("float32"); the file's own codes ("F32") are accepted
+when writing too.
+
+Nothing is trusted before it is checked, and nothing is decoded before everything is
+checked: the header length against a limit (``MAX_HEADER_BYTES``, settable) and the
+bytes present; the JSON with a depth limit and no repeated key (``schema.load_json``);
+``__metadata__`` maps strings to strings; each entry is an object of exactly dtype (a
+known code), shape (at most ``MAX_DIMS`` sizes ≥ 0) and data_offsets ([begin, end]
+inside the data); ``end − begin`` equals prod(shape) · itemsize; the offsets, sorted,
+follow one another without gap or overlap and cover the data exactly. Only then is any
+tensor decoded, so a file costs memory for the data it really holds. Every error is a
+``ModelFileError`` naming the file, the tensor or field, and the bad value.
+
+``finite_floats`` (``purenn.formats.tensor``) checks the values a loader is about to
+trust as weights or buffers.
 """
 
 import json
-import math
 import os
 import struct
 import sys
@@ -36,34 +46,41 @@ from typing import NamedTuple
 
 from ..errors import ModelFileError
 from ..fileio import atomic_write, read_bytes
+from .schema import load_json, short
+from .tensor import DTYPES as ITEMS
+from .tensor import FLOAT_DTYPES, Tensor, capped_prod
 
-# safetensors dtype → (array typecode, item size); floats are read as Python floats,
-# integers as ints, BOOL as 0/1
+# safetensors dtype code -> NumPy dtype name (item size and array code in tensor.DTYPES)
 DTYPES = {
-    "F64": ("d", 8), "F32": ("f", 4), "F16": ("e", 2),
-    "I64": ("q", 8), "I32": ("i", 4), "I16": ("h", 2), "I8": ("b", 1),
-    "U64": ("Q", 8), "U32": ("I", 4), "U16": ("H", 2), "U8": ("B", 1), "BOOL": ("?", 1),
+    "F64": "float64", "F32": "float32", "F16": "float16",
+    "I64": "int64", "I32": "int32", "I16": "int16", "I8": "int8",
+    "U64": "uint64", "U32": "uint32", "U16": "uint16", "U8": "uint8", "BOOL": "bool",
 }
+CODES = {name: code for code, name in DTYPES.items()}
 # dtypes the format defines that have no struct/array code in the standard library
 UNSUPPORTED = ("BF16", "F8_E4M3", "F8_E5M2")
-FLOAT_DTYPES = ("F64", "F32", "F16")
+__all__ = ["FLOAT_DTYPES", "Tensor", "TensorInfo", "decode", "decode_header", "encode",
+           "read_header", "read_tensors", "write_tensors"]
 
-
-class Tensor(NamedTuple):
-    """One tensor as read: its shape, its numbers flat in C order, its dtype name."""
-
-    shape: tuple
-    values: list
-    dtype: str
-
-
-MAX_HEADER_BYTES = 100_000_000  # the limit of the reference implementation
+# purenn's models and checkpoints have headers of kilobytes; the reference implementation
+# allows 100 MB, which parsed into Python objects would cost about ten times that
+MAX_HEADER_BYTES = 8 << 20
+MAX_DIMS = 64
 ALIGN = 8
 
 
+class TensorInfo(NamedTuple):
+    """One checked header entry: NumPy dtype name, shape, [begin, end) in the data."""
+
+    dtype: str
+    shape: tuple
+    begin: int
+    end: int
+
+
 def _item_bytes(values, dtype):
-    """The little-endian bytes of a flat sequence of numbers in ``dtype``."""
-    code, size = DTYPES[dtype]
+    """The little-endian bytes of a flat sequence of numbers in ``dtype`` (a name)."""
+    _, size, code = ITEMS[dtype]
     if code == "e":
         return struct.pack(f"<{len(values)}e", *values)
     if code == "?":
@@ -75,8 +92,8 @@ def _item_bytes(values, dtype):
 
 
 def _items(raw, dtype):
-    """The numbers of little-endian ``raw`` bytes in ``dtype`` as a flat list."""
-    code, size = DTYPES[dtype]
+    """The numbers of little-endian ``raw`` bytes in ``dtype`` (a name) as a flat list."""
+    _, size, code = ITEMS[dtype]
     if code == "e":
         return list(struct.unpack(f"<{len(raw) // 2}e", raw))
     if code == "?":
@@ -88,8 +105,18 @@ def _items(raw, dtype):
     return items.tolist()
 
 
+def _dtype_name(dtype, name):
+    """A NumPy dtype name from a name or a safetensors code."""
+    dtype = DTYPES.get(dtype, dtype)
+    if dtype not in CODES:
+        raise ModelFileError(f"tensor {name!r}: cannot write dtype {dtype!r} "
+                             f"(known: {', '.join(CODES)})")
+    return dtype
+
+
 def encode(tensors, metadata=None):
-    """The bytes of a safetensors file holding ``tensors`` (see the module docstring)."""
+    """The bytes of a safetensors file holding ``tensors`` (name -> Tensor, or a tuple
+    (shape, values) or (shape, values, dtype)) and ``metadata`` (str -> str)."""
     header, chunks, offset = {}, [], 0
     if metadata:
         bad = {k: v for k, v in metadata.items()
@@ -100,18 +127,15 @@ def encode(tensors, metadata=None):
         header["__metadata__"] = dict(metadata)
     for name, entry in tensors.items():
         shape, values = entry[0], entry[1]
-        dtype = entry[2] if len(entry) > 2 else "F64"
         if name == "__metadata__" or not isinstance(name, str) or not name:
             raise ModelFileError(f"bad tensor name {name!r}")
-        if dtype not in DTYPES:
-            raise ModelFileError(f"tensor {name!r}: cannot write dtype {dtype!r} "
-                                 f"(known: {', '.join(DTYPES)})")
+        dtype = _dtype_name(entry[2] if len(entry) > 2 else "float64", name)
         shape = [int(d) for d in shape]
-        if len(values) != math.prod(shape):
+        if len(values) != capped_prod(shape, len(values)):
             raise ModelFileError(f"tensor {name!r}: {len(values)} values do not fill "
                                  f"shape {shape!r}")
         raw = _item_bytes(values, dtype)
-        header[name] = {"dtype": dtype, "shape": shape,
+        header[name] = {"dtype": CODES[dtype], "shape": shape,
                         "data_offsets": [offset, offset + len(raw)]}
         chunks.append(raw)
         offset += len(raw)
@@ -131,19 +155,27 @@ def write_tensors(path, tensors, metadata=None):
                              f"{exc.strerror or exc}") from None
 
 
-def _no_repeats(pairs):
-    keys = [k for k, _ in pairs]
-    repeated = sorted({k for k in keys if keys.count(k) > 1})
-    if repeated:
-        raise ValueError(f"key {repeated[0]!r} appears more than once")
-    return dict(pairs)
+def _header_length(prefix, total, source, max_header_bytes):
+    """The header length from the first 8 bytes, checked against the limit and the
+    ``total`` bytes of the file."""
+    if total < 8:
+        raise ModelFileError(f"{source}: truncated: {total} bytes, less than the "
+                             f"8-byte header length")
+    (header_len,) = struct.unpack_from("<Q", prefix)
+    if header_len > max_header_bytes:
+        raise ModelFileError(f"{source}: header length {header_len} is over the limit of "
+                             f"{max_header_bytes} bytes")
+    if header_len > total - 8:
+        raise ModelFileError(f"{source}: truncated: the header length says {header_len} "
+                             f"bytes but only {total - 8} follow")
+    return header_len
 
 
 def _parse_header(text, source):
-    try:
-        header = json.loads(text.decode("utf-8"), object_pairs_hook=_no_repeats)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ModelFileError(f"{source}: the header is not valid JSON: {exc}") from None
+    if text[:1] != b"{":
+        raise ModelFileError(f"{source}: the header must start with '{{', got "
+                             f"{bytes(text[:16])!r}")
+    header = load_json(text, source, what="the header", max_depth=8)
     if not isinstance(header, dict):
         raise ModelFileError(f"{source}: the header must be a JSON object, got "
                              f"{type(header).__name__}")
@@ -151,78 +183,98 @@ def _parse_header(text, source):
     if not isinstance(metadata, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
         raise ModelFileError(f"{source}: __metadata__ must map strings to strings, got "
-                             f"{metadata!r:.200}")
+                             f"{short(metadata, 200)}")
     return header, metadata
 
 
 def _check_entry(name, entry, buffer_size, source):
-    """(dtype, shape, begin, end) of one header entry, each field checked."""
-    where = f"{source}: tensor {name!r}"
+    """The TensorInfo of one header entry, each field checked."""
+    where = f"{source}: tensor {short(name)}"
     if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
         raise ModelFileError(f"{where}: expected an object with dtype, shape and "
-                             f"data_offsets, got {entry!r:.200}")
+                             f"data_offsets, got {short(entry, 200)}")
     dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
     if dtype in UNSUPPORTED:
         raise ModelFileError(f"{where}: dtype {dtype!r} has no standard-library "
                              f"equivalent; convert the file to F32 or F64")
-    if dtype not in DTYPES:
-        raise ModelFileError(f"{where}: unknown dtype {dtype!r} "
+    if not isinstance(dtype, str) or dtype not in DTYPES:
+        raise ModelFileError(f"{where}: unknown dtype {short(dtype)} "
                              f"(known: {', '.join(DTYPES)})")
-    if not isinstance(shape, list) or not all(
+    if not isinstance(shape, list) or len(shape) > MAX_DIMS or not all(
             type(d) is int and d >= 0 for d in shape):
-        raise ModelFileError(f"{where}: shape must be a list of sizes ≥ 0, got {shape!r}")
+        raise ModelFileError(f"{where}: shape must be a list of at most {MAX_DIMS} sizes "
+                             f"≥ 0, got {short(shape)}")
     if not (isinstance(offsets, list) and len(offsets) == 2
             and all(type(v) is int for v in offsets)
             and 0 <= offsets[0] <= offsets[1] <= buffer_size):
-        raise ModelFileError(f"{where}: data_offsets {offsets!r} must be [begin, end] "
+        raise ModelFileError(f"{where}: data_offsets {short(offsets)} must be [begin, end] "
                              f"with 0 ≤ begin ≤ end ≤ {buffer_size}, the size of the data")
     begin, end = offsets
-    expected = math.prod(shape) * DTYPES[dtype][1]
+    size = ITEMS[DTYPES[dtype]][1]
+    expected = capped_prod(shape, buffer_size) * size
     if end - begin != expected:
+        needs = expected if expected <= buffer_size * size else f"more than {buffer_size}"
         raise ModelFileError(f"{where}: data_offsets {offsets!r} hold {end - begin} bytes "
-                             f"but shape {shape!r} of {dtype} needs {expected}")
-    return dtype, shape, begin, end
+                             f"but shape {shape!r} of {dtype} needs {needs}")
+    return TensorInfo(DTYPES[dtype], tuple(shape), begin, end)
+
+
+def decode_header(prefix, total, source="<bytes>", *, max_header_bytes=MAX_HEADER_BYTES):
+    """(infos, metadata, data start) from the first bytes of a safetensors file of
+    ``total`` bytes: ``prefix`` must hold at least the length and the header. Every
+    entry and the layout of the data are checked; no tensor is decoded."""
+    header_len = _header_length(prefix, total, source, max_header_bytes)
+    header, metadata = _parse_header(memoryview(prefix)[8:8 + header_len], source)
+    buffer_size = total - 8 - header_len
+    infos = {name: _check_entry(name, entry, buffer_size, source)
+             for name, entry in header.items()}
+    cursor = 0
+    for name, info in sorted(infos.items(), key=lambda item: item[1][2:]):
+        begin, end = info.begin, info.end
+        if begin < cursor:
+            raise ModelFileError(f"{source}: tensor {short(name)}: data_offsets "
+                                 f"[{begin}, {end}] overlap the tensor before it, which "
+                                 f"ends at {cursor}")
+        if begin > cursor:
+            raise ModelFileError(f"{source}: tensor {short(name)}: data_offsets "
+                                 f"[{begin}, {end}] leave a gap of {begin - cursor} bytes "
+                                 f"after offset {cursor}")
+        cursor = end
+    if cursor != buffer_size:
+        raise ModelFileError(f"{source}: the tensors cover {cursor} bytes of data but "
+                             f"{buffer_size} follow the header")
+    return infos, metadata, 8 + header_len
 
 
 def decode(blob, source="<bytes>", *, max_header_bytes=MAX_HEADER_BYTES):
     """(tensors, metadata) from the bytes of a safetensors file; ModelFileError on any
-    defect. Tensors map names to ``Tensor(shape, values, dtype)`` in header order."""
-    if len(blob) < 8:
-        raise ModelFileError(f"{source}: truncated: {len(blob)} bytes, less than the "
-                             f"8-byte header length")
-    (header_len,) = struct.unpack_from("<Q", blob)
-    if header_len > max_header_bytes:
-        raise ModelFileError(f"{source}: header length {header_len} is over the limit of "
-                             f"{max_header_bytes} bytes")
-    if header_len > len(blob) - 8:
-        raise ModelFileError(f"{source}: truncated: the header length says {header_len} "
-                             f"bytes but only {len(blob) - 8} follow")
-    header_text = blob[8:8 + header_len]
-    if not header_text.startswith(b"{"):
-        raise ModelFileError(f"{source}: the header must start with '{{', got "
-                             f"{header_text[:16]!r}")
-    header, metadata = _parse_header(header_text, source)
-    buffer = memoryview(blob)[8 + header_len:]
-    entries = []
-    for name, entry in header.items():
-        entries.append((name, *_check_entry(name, entry, len(buffer), source)))
-    cursor = 0
-    for name, _, _, begin, end in sorted(entries, key=lambda e: (e[3], e[4])):
-        if begin < cursor:
-            raise ModelFileError(f"{source}: tensor {name!r}: data_offsets "
-                                 f"[{begin}, {end}] overlap the tensor before it, which "
-                                 f"ends at {cursor}")
-        if begin > cursor:
-            raise ModelFileError(f"{source}: tensor {name!r}: data_offsets "
-                                 f"[{begin}, {end}] leave a gap of {begin - cursor} bytes "
-                                 f"after offset {cursor}")
-        cursor = end
-    if cursor != len(buffer):
-        raise ModelFileError(f"{source}: the tensors cover {cursor} bytes of data but "
-                             f"{len(buffer)} follow the header")
-    tensors = {name: Tensor(tuple(shape), _items(bytes(buffer[begin:end]), dtype), dtype)
-               for name, dtype, shape, begin, end in entries}
+    defect. Tensors map names to Tensors in header order."""
+    infos, metadata, start = decode_header(blob, len(blob), source,
+                                           max_header_bytes=max_header_bytes)
+    data = memoryview(blob)[start:]
+    tensors = {name: Tensor(info.shape, _items(data[info.begin:info.end], info.dtype),
+                            info.dtype)
+               for name, info in infos.items()}
     return tensors, metadata
+
+
+def read_header(path, *, max_header_bytes=MAX_HEADER_BYTES):
+    """(infos, metadata) of a safetensors file, reading only its header: the names,
+    dtypes and shapes a loader compares with what it expects before reading any data."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            total = os.fstat(f.fileno()).st_size
+            prefix = f.read(8)
+            if len(prefix) == 8:
+                (header_len,) = struct.unpack("<Q", prefix)
+                if header_len <= min(max_header_bytes, total - 8):
+                    prefix += f.read(header_len)
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot open: {exc.strerror or exc}") from None
+    infos, metadata, _ = decode_header(prefix, total, path,
+                                       max_header_bytes=max_header_bytes)
+    return infos, metadata
 
 
 def read_tensors(path, *, max_header_bytes=MAX_HEADER_BYTES):

@@ -4,16 +4,25 @@ PGM (Netpbm) is ``P5`` (binary) or ``P2`` (ASCII digits): the magic, then width,
 and maxval as decimal numbers separated by whitespace (``#`` starts a comment up to the
 end of the line), one whitespace byte, then width·height samples, rows top to bottom
 (one byte each in P5, which needs maxval ≤ 255). Samples are rescaled to 0-255.
+Header numbers have at most ``MAX_DIGITS`` digits, samples at most 5 and none is over
+maxval; the size is checked (against the limit and the size the caller expects) before
+any sample is read.
 
 A PNG must be 8-bit grayscale and not interlaced (see ``purenn.viz.png``); an RGB or
 RGBA PNG is refused with the advice to save it as grayscale.
 """
 
 import os
+import re
 
 from ..errors import DataError
 from ..fileio import atomic_write, read_bytes
-from .png import COLOR_NAMES, SIGNATURE, decode_png
+from .png import COLOR_NAMES, MAX_PIXELS, SIGNATURE, check_size, decode_png
+
+MAX_DIGITS = 9
+SAMPLE = re.compile(rb"\S+")
+# the largest image file read: a P2 file of MAX_PIXELS samples of 5 digits and a space
+MAX_FILE_BYTES = 6 * MAX_PIXELS + (1 << 20)
 
 
 def _pgm_fields(blob, count, source):
@@ -27,24 +36,28 @@ def _pgm_fields(blob, count, source):
                 pos = len(blob) if end < 0 else end
             pos += 1
         start = pos
-        while pos < len(blob) and blob[pos:pos + 1].isdigit():
+        while pos < len(blob) and blob[pos:pos + 1].isdigit() and pos - start <= MAX_DIGITS:
             pos += 1
-        if start == pos:
+        if start == pos or pos - start > MAX_DIGITS:
             raise DataError(f"{source}: malformed PGM header at offset {start}: expected "
-                            f"a number, got {blob[start:start + 8]!r}")
+                            f"a number of at most {MAX_DIGITS} digits, got "
+                            f"{blob[start:start + 12]!r}")
         fields.append(int(blob[start:pos]))
     return fields, pos + 1
 
 
-def decode_pgm(blob, source="<bytes>"):
-    """(width, height, pixels 0-255 as bytes) of a P5 or P2 PGM file's bytes."""
+def decode_pgm(blob, source="<bytes>", *, max_pixels=MAX_PIXELS, expect=None,
+               why="expected"):
+    """(width, height, pixels 0-255 as bytes) of a P5 or P2 PGM file's bytes; the size
+    is checked (see ``png.check_size``) before any sample is read."""
     magic = blob[:2]
     if magic not in (b"P5", b"P2"):
         raise DataError(f"{source}: not a PGM file (it starts with {blob[:2]!r}, "
                         f"expected b'P5' or b'P2')")
     (width, height, maxval), pos = _pgm_fields(blob, 3, source)
-    if width < 1 or height < 1 or not 1 <= maxval <= 65535:
-        raise DataError(f"{source}: bad PGM size {width}x{height} or maxval {maxval!r}")
+    if not 1 <= maxval <= 65535:
+        raise DataError(f"{source}: PGM maxval {maxval!r} is not in 1-65535")
+    check_size(width, height, source, max_pixels=max_pixels, expect=expect, why=why)
     count = width * height
     if magic == b"P5":
         if maxval > 255:
@@ -52,17 +65,38 @@ def decode_pgm(blob, source="<bytes>"):
         samples = blob[pos:pos + count]
         if len(samples) < count:
             raise DataError(f"{source}: truncated: {len(samples)} of {count} pixels")
+        if maxval < 255:
+            _check_maxval(samples, maxval, source)
     else:
-        words = blob[pos - 1:].split()
-        if len(words) < count:
-            raise DataError(f"{source}: truncated: {len(words)} of {count} pixels")
-        try:
-            samples = [int(w) for w in words[:count]]
-        except ValueError:
-            raise DataError(f"{source}: a pixel value is not a number") from None
-        if max(samples) > maxval:
-            raise DataError(f"{source}: pixel value {max(samples)} is over maxval {maxval}")
-    return width, height, bytes(round(v * 255 / maxval) for v in samples)
+        samples = bytearray(count) if maxval <= 255 else [0] * count
+        index = -1
+        for index, match in enumerate(SAMPLE.finditer(blob, pos - 1)):
+            if index == count:
+                break
+            word = match.group()
+            if len(word) > 5 or not word.isdigit():
+                raise DataError(f"{source}: pixel {index} is {word[:12]!r}, not a number "
+                                f"of at most 5 digits")
+            value = int(word)
+            if value > maxval:
+                raise DataError(f"{source}: pixel {index} is {value!r}, over maxval "
+                                f"{maxval}")
+            samples[index] = value
+        else:
+            index += 1
+        if index < count:
+            raise DataError(f"{source}: truncated: {index} of {count} pixels")
+    if maxval == 255:
+        return width, height, bytes(samples)
+    scale = [round(v * 255 / maxval) for v in range(maxval + 1)]
+    return width, height, bytes(scale[v] for v in samples)
+
+
+def _check_maxval(samples, maxval, source):
+    biggest = max(samples)
+    if biggest > maxval:
+        raise DataError(f"{source}: pixel {samples.index(biggest)} is {biggest!r}, over "
+                        f"maxval {maxval}")
 
 
 def encode_pgm(width, height, pixels):
@@ -79,29 +113,27 @@ def write_pgm(path, width, height, pixels):
         f.write(blob)
 
 
-def read_gray(path):
-    """(width, height, pixels) of an 8-bit grayscale PNG or a PGM file."""
+def read_gray(path, *, expect=None, why="expected"):
+    """(width, height, pixels) of an 8-bit grayscale PNG or a PGM file; when ``expect``
+    (width, height) is given, another size is refused before the pixels are decoded."""
     path = os.fspath(path)
-    blob = read_bytes(path, DataError)
+    blob = read_bytes(path, DataError, max_bytes=MAX_FILE_BYTES)
     if blob.startswith(SIGNATURE):
-        width, height, channels, pixels = decode_png(blob, path)
+        width, height, channels, pixels = decode_png(blob, path, expect=expect, why=why)
         if channels != 1:
             kind = COLOR_NAMES[{3: 2, 2: 4, 4: 6}[channels]]
             raise DataError(f"{path}: the PNG is {kind}, not grayscale; save it as 8-bit "
                             f"grayscale")
         return width, height, pixels
     if blob[:2] in (b"P5", b"P2"):
-        return decode_pgm(blob, path)
+        return decode_pgm(blob, path, expect=expect, why=why)
     raise DataError(f"{path}: neither a PNG nor a PGM file (it starts with {blob[:8]!r})")
 
 
 def read_digit(path, shape=(28, 28), *, invert=False):
     """The pixels of a ``shape`` grayscale image file scaled to [0, 1] (x/255), one flat
     row as a network takes it; ``invert`` turns dark-on-light into MNIST's light-on-dark."""
-    width, height, pixels = read_gray(path)
-    if (height, width) != tuple(shape):
-        raise DataError(f"{path}: the image is {width}x{height} pixels; the network "
-                        f"takes {shape[1]}x{shape[0]}")
+    _, _, pixels = read_gray(path, expect=(shape[1], shape[0]), why="the network takes")
     if invert:
         pixels = bytes(255 - v for v in pixels)
     return [v / 255.0 for v in pixels]

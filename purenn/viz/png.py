@@ -13,6 +13,13 @@ ends the file. Color types: 0 gray, 2 RGB, 4 gray + alpha, 6 RGBA.
 The writer makes 8-bit gray or RGB images with filter 0 (none) on every row. The reader
 takes 8-bit, non-interlaced images of any of the four color types and undoes the five
 row filters (None, Sub, Up, Average, Paeth); anything else is refused by name.
+
+The reader trusts nothing before checking it: every chunk's length against the bytes
+present and its CRC; IHDR's length, fields and size (against ``max_pixels`` and, when
+given, the size the caller expects) as soon as it is read, before any image data is
+inflated; the image data inflated only up to the size IHDR implies, so that a small
+file cannot unfold into a large one and a large image is refused before the slow
+pure-Python unfiltering.
 """
 
 import os
@@ -26,7 +33,8 @@ SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}
 COLOR_NAMES = {0: "grayscale", 2: "RGB", 3: "palette", 4: "grayscale with alpha",
                6: "RGBA"}
-MAX_PIXELS = 1 << 26
+MAX_PIXELS = 1 << 24  # 4096 x 4096
+IHDR_SIZE = 13
 
 
 def _chunk(kind, data):
@@ -81,7 +89,7 @@ def _unfilter(raw, width, height, bpp, source):
             for i in range(bpp, stride):
                 line[i] = (line[i] + line[i - bpp]) & 0xFF
         elif kind == 2:
-            line = bytearray((a + b) & 0xFF for a, b in zip(line, prev, strict=True))
+            line = bytearray((a + b) & 0xFF for a, b in zip(line, prev))
         elif kind == 3:
             for i in range(stride):
                 left = line[i - bpp] if i >= bpp else 0
@@ -98,9 +106,62 @@ def _unfilter(raw, width, height, bpp, source):
     return bytes(out)
 
 
-def decode_png(blob, source="<bytes>"):
+def check_size(width, height, source, *, max_pixels=MAX_PIXELS, expect=None,
+               why="expected"):
+    """Refuse an image of no pixels, over ``max_pixels``, or other than ``expect``
+    (width, height): '{source}: the image is WxH pixels; {why} W'xH''."""
+    if expect is not None and (width, height) != tuple(expect):
+        raise DataError(f"{source}: the image is {width}x{height} pixels; {why} "
+                        f"{expect[0]}x{expect[1]}")
+    if width < 1 or height < 1:
+        raise DataError(f"{source}: the image is {width}x{height} pixels; it must have "
+                        f"at least one")
+    if width * height > max_pixels:
+        raise DataError(f"{source}: {width}x{height} pixels is over the limit of "
+                        f"{max_pixels}")
+
+
+def _check_header(data, source, max_pixels, expect, why):
+    if len(data) != IHDR_SIZE:
+        raise DataError(f"{source}: IHDR holds {len(data)} bytes, {IHDR_SIZE} expected")
+    width, height, depth, color_type, compression, filtering, interlace = \
+        struct.unpack(">IIBBBBB", data)
+    if color_type not in CHANNELS or depth != 8:
+        raise DataError(f"{source}: a {depth}-bit "
+                        f"{COLOR_NAMES.get(color_type, f'color type {color_type}')} PNG; "
+                        f"only 8-bit grayscale, RGB and RGBA images are read")
+    if compression != 0 or filtering != 0:
+        raise DataError(f"{source}: IHDR field 'compression' {compression!r} or 'filter' "
+                        f"{filtering!r} is not 0, the only method PNG defines")
+    if interlace != 0:
+        raise DataError(f"{source}: an interlaced (Adam7) PNG; save it without "
+                        f"interlacing")
+    check_size(width, height, source, max_pixels=max_pixels, expect=expect, why=why)
+    return width, height, CHANNELS[color_type]
+
+
+def _inflate(idat, size, source):
+    """Exactly ``size`` bytes from the zlib stream ``idat``, never inflating more than
+    one byte past them."""
+    inflater = zlib.decompressobj()
+    try:
+        raw = inflater.decompress(idat, size + 1)
+        if len(raw) <= size and not inflater.eof:
+            raw += inflater.flush()
+    except zlib.error as exc:
+        raise DataError(f"{source}: corrupt image data: {exc}") from None
+    if len(raw) != size:
+        more = "more than" if len(raw) > size else f"{len(raw)} bytes,"
+        raise DataError(f"{source}: the image data inflates to {more} {size} bytes "
+                        f"expected from IHDR")
+    return raw
+
+
+def decode_png(blob, source="<bytes>", *, max_pixels=MAX_PIXELS, expect=None,
+               why="expected"):
     """(width, height, channels, pixels) of an 8-bit non-interlaced PNG's bytes; every
-    chunk's CRC is checked. DataError names the file and the problem."""
+    chunk's CRC is checked; the size is checked (see ``check_size``) before any image
+    data is inflated. DataError names the file and the problem."""
     if not blob.startswith(SIGNATURE):
         raise DataError(f"{source}: not a PNG file (it starts with {blob[:8]!r})")
     pos, header, idat = len(SIGNATURE), None, []
@@ -116,31 +177,19 @@ def decode_png(blob, source="<bytes>"):
         (crc,) = struct.unpack_from(">I", blob, pos + 8 + length)
         if crc != zlib.crc32(kind + data) & 0xFFFFFFFF:
             raise DataError(f"{source}: chunk {kind!r} at offset {pos} fails its CRC check")
-        if header is None and kind != b"IHDR":
-            raise DataError(f"{source}: the first chunk is {kind!r}, not IHDR")
+        if (header is None) != (kind == b"IHDR"):
+            where = "first chunk" if header is None else f"chunk at offset {pos}"
+            raise DataError(f"{source}: the {where} is {kind!r}; IHDR must come first "
+                            f"and once")
         if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", data)
+            header = _check_header(data, source, max_pixels, expect, why)
         elif kind == b"IDAT":
             idat.append(data)
         elif kind == b"IEND":
             break
         pos = end
-    width, height, depth, color_type, _, _, interlace = header
-    if color_type not in CHANNELS or depth != 8:
-        raise DataError(f"{source}: a {depth}-bit "
-                        f"{COLOR_NAMES.get(color_type, f'color type {color_type}')} PNG; "
-                        f"only 8-bit grayscale, RGB and RGBA images are read")
-    if interlace != 0:
-        raise DataError(f"{source}: an interlaced (Adam7) PNG; save it without "
-                        f"interlacing")
-    if width * height > MAX_PIXELS:
-        raise DataError(f"{source}: {width}x{height} pixels is over the limit of "
-                        f"{MAX_PIXELS}")
-    try:
-        raw = zlib.decompress(b"".join(idat))
-    except zlib.error as exc:
-        raise DataError(f"{source}: corrupt image data: {exc}") from None
-    channels = CHANNELS[color_type]
+    width, height, channels = header
+    raw = _inflate(b"".join(idat), (width * channels + 1) * height, source)
     return width, height, channels, _unfilter(raw, width, height, channels, source)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 import purenn
 from purenn.formats import npy, safetensors
-from purenn.formats.npy import Array
+from purenn.formats.tensor import Tensor
 
 np = pytest.importorskip("numpy")
 
@@ -172,4 +172,4 @@ def test_exported_weights_load_in_numpy(tmp_path):
         for name, value in net.params.items():
             assert back[name].dtype == np.float64
             assert np.array_equal(back[name], np.array(value))
-    assert Array.from_nested(net.params["dense1.b"]).values == net.params["dense1.b"]
+    assert Tensor.from_nested(net.params["dense1.b"]).values == net.params["dense1.b"]
