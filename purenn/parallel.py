@@ -53,7 +53,7 @@ ELEMENTWISE_OPTIMIZERS = tuple(
 def split_units(units, workers):
     """[(j0, j1), ...]: ``workers`` nearly equal column ranges covering 0..units."""
     bounds = [units * k // workers for k in range(workers + 1)]
-    return list(zip(bounds, bounds[1:], strict=False))
+    return list(zip(bounds, bounds[1:]))
 
 
 class _Part:
@@ -234,11 +234,11 @@ class ParallelTrainer(Trainer):
                 self._receive(k)
             self._ask(k, b"S")
         flats = [self._parts[0].flat().tolist()]
-        for k, (part, views) in enumerate(zip(self._parts[1:], self._views, strict=True)):
+        for k, (part, views) in enumerate(zip(self._parts[1:], self._views)):
             self._receive(k)
             flats.append(views[2][:part.size(self._n_in)].tolist())
         opt = self.net.optimizer
-        for part, flat in zip(self._parts, flats, strict=False):
+        for part, flat in zip(self._parts, flats):
             offset, w, j0, j1 = 0, part.width, part.j0, part.j1
             for where, key, _ in part.tensors():
                 target = (self._layer.params[key] if where == "params"
@@ -303,7 +303,7 @@ class ParallelTrainer(Trainer):
             self._ask(k, message)
         x, t = self.train_set.batch(indices)
         h = self._parts[0].forward(x)
-        for k, (part, views) in enumerate(zip(self._parts[1:], self._views, strict=True)):
+        for k, (part, views) in enumerate(zip(self._parts[1:], self._views)):
             self._receive(k)
             w = part.width
             flat = views[0][:n * w].tolist()
@@ -320,7 +320,7 @@ class ParallelTrainer(Trainer):
         dout = net.loss_layer.backward(1.0)
         for _, layer in reversed(net.layers[1:]):
             dout = layer.backward(dout)
-        for k, (part, views) in enumerate(zip(self._parts[1:], self._views, strict=True)):
+        for k, (part, views) in enumerate(zip(self._parts[1:], self._views)):
             views[1][:n * part.width] = array("d", chain.from_iterable(
                 row[part.j0:part.j1] for row in dout))
             self._send(k, b"B%d" % n)

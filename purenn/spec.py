@@ -172,7 +172,8 @@ def _allowed_types(annotation):
     () when the annotation is absent or says nothing a spec value can be checked against."""
     if annotation in SIMPLE_TYPES:
         return (annotation,)
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+    if (isinstance(annotation, getattr(types, "UnionType", ()))  # int | None: 3.10+
+            or typing.get_origin(annotation) is typing.Union):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         if args and all(a in SIMPLE_TYPES for a in args):
             return tuple(args)

@@ -57,8 +57,8 @@ def test_weight_decay_adds_lambda_w_to_weight_gradients_only():
     set_weights(decayed)
     g0, g1 = plain.gradient(x, t), decayed.gradient(x, t)
     for key in ("dense1.W", "dense2.W"):
-        for row0, row1, wrow in zip(g0[key], g1[key], decayed.params[key], strict=True):
-            assert row1 == pytest.approx([a + 0.5 * w for a, w in zip(row0, wrow, strict=True)],
+        for row0, row1, wrow in zip(g0[key], g1[key], decayed.params[key]):
+            assert row1 == pytest.approx([a + 0.5 * w for a, w in zip(row0, wrow)],
                                          rel=1e-15, abs=1e-15)
     assert g1["dense1.b"] == g0["dense1.b"] and g1["dense2.b"] == g0["dense2.b"]
 
@@ -97,8 +97,8 @@ def test_dropout_inverted_scales_in_training_and_is_identity_at_inference():
     dropped = sum(v == 0.0 for row in y for v in row) / 2000
     assert dropped == pytest.approx(0.25, abs=0.03)  # 3 standard deviations of 2000 draws
     dout = random_batch(50, 40, seed=8)
-    assert layer.backward(dout) == [[d * m for d, m in zip(drow, mrow, strict=True)]
-                                    for drow, mrow in zip(dout, layer.mask, strict=True)]
+    assert layer.backward(dout) == [[d * m for d, m in zip(drow, mrow)]
+                                    for drow, mrow in zip(dout, layer.mask)]
     assert layer.forward(x, train=False) == x
     assert layer.backward(dout) == dout
 
@@ -158,7 +158,7 @@ def test_batchnorm_training_normalizes_each_feature_over_the_batch():
     layer.build((3,), random.Random(0))
     x = random_batch(6, 3, seed=5, low=-4.0, high=9.0)
     y = layer.forward(x, train=True)
-    for j, column in enumerate(zip(*y, strict=True)):
+    for j, column in enumerate(zip(*y)):
         xs = [row[j] for row in x]
         mu = math.fsum(xs) / 6
         var = math.fsum((v - mu) ** 2 for v in xs) / 6
@@ -247,7 +247,7 @@ def test_hinge_loss_margin():
 
 def test_hinge_loss_gradient_check():
     x, t = random_batch(6, 5, seed=11, low=-2.0, high=2.0), [0, 4, 2, 2, 1, 3]
-    margins = [s - row[label] + 1.0 for row, label in zip(x, t, strict=True)
+    margins = [s - row[label] + 1.0 for row, label in zip(x, t)
                for j, s in enumerate(row) if j != label]
     assert min(abs(m) for m in margins) > 1e-3  # no kink within reach of the step h
     assert sum(m > 0 for m in margins) not in (0, len(margins))

@@ -47,7 +47,7 @@ def confusion(net, data, batch_size):
         scores = net.predict(x)
         total_loss += net.loss_layer.forward(scores, t) * len(x)
         labels = [linalg.argmax(row) for row in t] if t and isinstance(t[0], list) else t
-        for offset, (row, label) in enumerate(zip(scores, labels, strict=True)):
+        for offset, (row, label) in enumerate(zip(scores, labels)):
             predicted = linalg.argmax(row)
             matrix[label][predicted] += 1
             if predicted != label:

@@ -72,8 +72,8 @@ def redraw(net, rng):
 
 
 def max_abs_difference(a, b):
-    return max((abs(u - v) for la, lb in zip(linalg.leaves(a), linalg.leaves(b), strict=True)
-                for u, v in zip(la, lb, strict=True)), default=0.0)
+    return max((abs(u - v) for la, lb in zip(linalg.leaves(a), linalg.leaves(b))
+                for u, v in zip(la, lb)), default=0.0)
 
 
 def full_errors(net, x, t):

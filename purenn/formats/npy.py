@@ -143,7 +143,7 @@ def from_fortran(values, shape):
 
 def to_fortran(values, shape):
     out = [None] * len(values)
-    for value, k in zip(values, fortran_offsets(shape), strict=True):
+    for value, k in zip(values, fortran_offsets(shape)):
         out[k] = value
     return out
 

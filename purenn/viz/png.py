@@ -81,7 +81,7 @@ def _unfilter(raw, width, height, bpp, source):
             for i in range(bpp, stride):
                 line[i] = (line[i] + line[i - bpp]) & 0xFF
         elif kind == 2:
-            line = bytearray((a + b) & 0xFF for a, b in zip(line, prev, strict=True))
+            line = bytearray((a + b) & 0xFF for a, b in zip(line, prev))
         elif kind == 3:
             for i in range(stride):
                 left = line[i - bpp] if i >= bpp else 0
