@@ -355,7 +355,7 @@ def time_autograd(train, samples):
     x, t = train.batch(range(samples))
     started = time.perf_counter()
     total = Value(0.0)
-    for row, label in zip(x, t, strict=False):
+    for row, label in zip(x, t):
         xs = [Value(v) for v in row]
         h = []
         for j in range(50):
@@ -523,11 +523,11 @@ def main(argv=None):
 
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     heads = ("figure", "value", "target / note", "")
-    widths = [max(w, len(h)) for w, h in zip(widths, heads, strict=False)]
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(heads, widths, strict=False)) + " |")
+    widths = [max(w, len(h)) for w, h in zip(widths, heads)]
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(heads, widths)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for r in rows:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + " |")
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |")
 
 
 if __name__ == "__main__":

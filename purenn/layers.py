@@ -321,10 +321,8 @@ class BatchNorm(Layer):
             var = [s / n for s in linalg.col_sums(linalg.hadamard(xc, xc))]
             std = [math.sqrt(v + eps) for v in var]
             m = self.momentum
-            running_mean[:] = [m * r + (1 - m) * u for r, u in zip(running_mean, mu,
-                                                                   strict=True)]
-            running_var[:] = [m * r + (1 - m) * v for r, v in zip(running_var, var,
-                                                                  strict=True)]
+            running_mean[:] = [m * r + (1 - m) * u for r, u in zip(running_mean, mu)]
+            running_var[:] = [m * r + (1 - m) * v for r, v in zip(running_var, var)]
         else:
             xc = linalg.rowwise(operator.sub, x, running_mean)
             std = [math.sqrt(v + eps) for v in running_var]
@@ -341,11 +339,10 @@ class BatchNorm(Layer):
         if not self.train:
             return dxc
         n = len(dout)
-        dstd = [-s / (sd * sd) for s, sd in zip(linalg.col_sums(linalg.hadamard(dxn, xc)),
-                                                std, strict=True)]
-        dvar = [0.5 * ds / sd for ds, sd in zip(dstd, std, strict=True)]
+        dstd = [-s / (sd * sd) for s, sd in zip(linalg.col_sums(linalg.hadamard(dxn, xc)), std)]
+        dvar = [0.5 * ds / sd for ds, sd in zip(dstd, std)]
         two_dvar_n = [2.0 / n * dv for dv in dvar]
-        dxc = [[d + c * w for d, c, w in zip(drow, crow, two_dvar_n, strict=True)]
-               for drow, crow in zip(dxc, xc, strict=True)]
+        dxc = [[d + c * w for d, c, w in zip(drow, crow, two_dvar_n)]
+               for drow, crow in zip(dxc, xc)]
         dmu_n = [s / n for s in linalg.col_sums(dxc)]
         return linalg.rowwise(operator.sub, dxc, dmu_n)

@@ -98,7 +98,7 @@ def axpy_rows(coeffs, rows, width):
     """
     terms = None
     depth = 0
-    for c, row in zip(coeffs, rows, strict=False):
+    for c, row in zip(coeffs, rows):
         if c:
             if terms is None:
                 terms = map(_mul, repeat(c), row)
@@ -131,10 +131,10 @@ def matmul(x, w):
             append(axpy_rows(nonzero, compress(w, row), m))
         elif count > DENSE_ABOVE * len(row):
             if columns is None:
-                columns = list(zip(*w, strict=False))
+                columns = list(zip(*w))
             append(dots(row, columns))
         else:
-            append(dots(nonzero, zip(*compress(w, row), strict=False)))
+            append(dots(nonzero, zip(*compress(w, row))))
     return out
 
 
@@ -145,7 +145,7 @@ def matmul_nt(a, b):
     """
     k = len(b[0]) if b else 0
     if k <= AXPY_MAX:
-        columns = list(zip(*b, strict=False))
+        columns = list(zip(*b))
         width = len(b)
         return [axpy_rows(row, columns, width) for row in a]
     return [dots(row, b) for row in a]
@@ -164,23 +164,23 @@ def matmul_tn(a, b):
     append = out.append
     columns = None
     small = AXPY_MAX
-    for col in zip(*a, strict=False):
+    for col in zip(*a):
         nonzero = list(compress(col, col))
         count = len(nonzero)
         if count <= small:
             append(axpy_rows(nonzero, compress(b, col), m))
         elif count > DENSE_ABOVE * len(col):
             if columns is None:
-                columns = list(zip(*b, strict=False))
+                columns = list(zip(*b))
             append(dots(col, columns))
         else:
-            append(dots(nonzero, zip(*compress(b, col), strict=False)))
+            append(dots(nonzero, zip(*compress(b, col))))
     return out
 
 
 def transpose(m):
     """Mᵀ as a new list of lists."""
-    return [list(col) for col in zip(*m, strict=False)]
+    return [list(col) for col in zip(*m)]
 
 
 def rowwise(op, m, v):
@@ -195,13 +195,13 @@ def add_row(m, v):
 
 def col_sums(m):
     """Σ_n M[n]: the column sums, a vector as long as a row."""
-    return [math.fsum(col) for col in zip(*m, strict=False)]
+    return [math.fsum(col) for col in zip(*m)]
 
 
 def hadamard(a, b):
     """Elementwise product a ⊙ b of two matrices of the same shape."""
     mul = operator.mul
-    return [list(map(mul, ra, rb)) for ra, rb in zip(a, b, strict=False)]
+    return [list(map(mul, ra, rb)) for ra, rb in zip(a, b)]
 
 
 def scaled(m, c):
@@ -297,7 +297,7 @@ def axpy_(y, a, x):
     rows zero took 1.6 ms instead of 3.1 (3.11) and 2.2 instead of 3.7 (3.13).
     """
     a = float(a)
-    for ly, lx in zip(leaves(y), leaves(x), strict=False):
+    for ly, lx in zip(leaves(y), leaves(x)):
         if any(lx):
             ly[:] = map(_add, ly, map(_mul, repeat(a), lx))
 

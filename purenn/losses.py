@@ -129,7 +129,7 @@ class MulticlassSVM(Loss):
         delta = self.margin
         self.x, self.labels, self.positive = x, indices, []
         total = []
-        for s, label in zip(x, indices, strict=True):
+        for s, label in zip(x, indices):
             margins = [sj - s[label] + delta for sj in s]
             margins[label] = 0.0
             self.positive.append([m > 0.0 for m in margins])
@@ -139,7 +139,7 @@ class MulticlassSVM(Loss):
     def backward(self, dout=1.0):
         scale = dout / len(self.x)
         dx = []
-        for positive, label in zip(self.positive, self.labels, strict=True):
+        for positive, label in zip(self.positive, self.labels):
             row = [scale if p else 0.0 for p in positive]
             row[label] = -scale * sum(positive)
             dx.append(row)

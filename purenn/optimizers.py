@@ -24,8 +24,13 @@ def zeros_for(params):
 
 
 def each_leaf(*values):
-    """The innermost lists of equally shaped nested lists, side by side."""
-    return zip(*map(linalg.leaves, values), strict=True)
+    """The innermost lists of equally shaped nested lists, side by side (their lengths
+    checked here, so the update loops can zip numbers without checking)."""
+    groups = [list(linalg.leaves(value)) for value in values]
+    lengths = [list(map(len, group)) for group in groups]
+    if any(other != lengths[0] for other in lengths[1:]):
+        raise ValueError("parameter, state and gradient shapes do not match")
+    return zip(*groups)
 
 
 def check_fraction(name, value):
@@ -148,7 +153,7 @@ class Momentum(Optimizer):
         mu, lr = self.momentum, self.lr
         for key, param in self.params.items():
             for W, v, g in each_leaf(param, self.v[key], grads[key]):
-                v[:] = [mu * vi - lr * gi for vi, gi in zip(v, g, strict=True)]
+                v[:] = [mu * vi - lr * gi for vi, gi in zip(v, g)]
                 W[:] = map(operator.add, W, v)
 
 
@@ -169,8 +174,8 @@ class Nesterov(Momentum):
         mu2, lr_g = mu * mu, (1 + mu) * lr
         for key, param in self.params.items():
             for W, v, g in each_leaf(param, self.v[key], grads[key]):
-                v[:] = [mu * vi - lr * gi for vi, gi in zip(v, g, strict=True)]
-                W[:] = [w + mu2 * vi - lr_g * gi for w, vi, gi in zip(W, v, g, strict=True)]
+                v[:] = [mu * vi - lr * gi for vi, gi in zip(v, g)]
+                W[:] = [w + mu2 * vi - lr_g * gi for w, vi, gi in zip(W, v, g)]
 
 
 class AdaGrad(Optimizer):
@@ -202,8 +207,8 @@ class AdaGrad(Optimizer):
         lr, eps, sqrt = self.lr, self.eps, math.sqrt
         for key, param in self.params.items():
             for W, h, g in each_leaf(param, self.h[key], grads[key]):
-                h[:] = [hi + gi * gi for hi, gi in zip(h, g, strict=True)]
-                W[:] = [w - lr * gi / (sqrt(hi) + eps) for w, gi, hi in zip(W, g, h, strict=True)]
+                h[:] = [hi + gi * gi for hi, gi in zip(h, g)]
+                W[:] = [w - lr * gi / (sqrt(hi) + eps) for w, gi, hi in zip(W, g, h)]
 
 
 class RMSprop(Optimizer):
@@ -234,8 +239,8 @@ class RMSprop(Optimizer):
         one_minus_rho = 1 - rho
         for key, param in self.params.items():
             for W, h, g in each_leaf(param, self.h[key], grads[key]):
-                h[:] = [rho * hi + one_minus_rho * gi * gi for hi, gi in zip(h, g, strict=True)]
-                W[:] = [w - lr * gi / (sqrt(hi) + eps) for w, gi, hi in zip(W, g, h, strict=True)]
+                h[:] = [rho * hi + one_minus_rho * gi * gi for hi, gi in zip(h, g)]
+                W[:] = [w - lr * gi / (sqrt(hi) + eps) for w, gi, hi in zip(W, g, h)]
 
 
 class Adam(Optimizer):
@@ -272,9 +277,9 @@ class Adam(Optimizer):
         lr_t = self.lr * sqrt(1.0 - b2 ** self.t) / (1.0 - b1 ** self.t)
         for key, param in self.params.items():
             for W, m, v, g in each_leaf(param, self.m[key], self.v[key], grads[key]):
-                m[:] = [mi + (1 - b1) * (gi - mi) for mi, gi in zip(m, g, strict=True)]
-                v[:] = [vi + (1 - b2) * (gi * gi - vi) for vi, gi in zip(v, g, strict=True)]
-                W[:] = [w - lr_t * mi / (sqrt(vi) + eps) for w, mi, vi in zip(W, m, v, strict=True)]
+                m[:] = [mi + (1 - b1) * (gi - mi) for mi, gi in zip(m, g)]
+                v[:] = [vi + (1 - b2) * (gi * gi - vi) for vi, gi in zip(v, g)]
+                W[:] = [w - lr_t * mi / (sqrt(vi) + eps) for w, mi, vi in zip(W, m, v)]
 
 
 class AdamW(Optimizer):
@@ -318,7 +323,7 @@ class AdamW(Optimizer):
         sqrt_correction2 = sqrt(1 - b2 ** self.t)
         for key, param in self.params.items():
             for W, m, v, g in each_leaf(param, self.m[key], self.v[key], grads[key]):
-                m[:] = [mi + (1 - b1) * (gi - mi) for mi, gi in zip(m, g, strict=True)]
-                v[:] = [b2 * vi + (1 - b2) * gi * gi for vi, gi in zip(v, g, strict=True)]
+                m[:] = [mi + (1 - b1) * (gi - mi) for mi, gi in zip(m, g)]
+                v[:] = [b2 * vi + (1 - b2) * gi * gi for vi, gi in zip(v, g)]
                 W[:] = [w * shrink - step_size * mi / (sqrt(vi) / sqrt_correction2 + eps)
-                        for w, mi, vi in zip(W, m, v, strict=True)]
+                        for w, mi, vi in zip(W, m, v)]

@@ -108,8 +108,22 @@ def _own_version():
     return __version__
 
 
-def _distribution_of(ep):
-    dist = getattr(ep, "dist", None)
+def _entry_points(group):
+    """(entry point, its distribution or None) for every installed entry point of a group."""
+    from importlib import metadata
+    try:
+        return [(ep, getattr(ep, "dist", None)) for ep in metadata.entry_points(group=group)]
+    except TypeError:  # Python 3.9: no selection, and an entry point knows no distribution
+        found, seen = [], set()
+        for dist in metadata.distributions():
+            name = re.sub(r"[-_.]+", "-", dist.metadata["Name"] or "").lower()
+            if name not in seen:  # the first one on sys.path wins, as 3.10+ choose
+                seen.add(name)
+                found.extend((ep, dist) for ep in dist.entry_points if ep.group == group)
+        return found
+
+
+def _distribution_of(dist):
     if dist is None:
         return "?", "?"
     return dist.metadata["Name"] or "?", dist.version or "?"
@@ -135,8 +149,8 @@ def discover(group):
     for name, value in BUILTINS[group].items():
         ep = metadata.EntryPoint(name=name, value=value, group=group)
         entries[name] = Entry(group, name, value, OWN_DISTRIBUTION, _own_version(), ep)
-    for ep in metadata.entry_points(group=group):
-        dist_name, dist_version = _distribution_of(ep)
+    for ep, dist in _entry_points(group):
+        dist_name, dist_version = _distribution_of(dist)
         if dist_name == OWN_DISTRIBUTION:
             continue  # an installed purenn declares the same built-ins as BUILTINS
         entry = Entry(group, ep.name, ep.value, dist_name, dist_version, ep)

@@ -131,8 +131,8 @@ def test_dropout_inverted_scales_in_training_and_is_identity_at_inference():
     dropped = sum(v == 0.0 for row in y for v in row) / 2000
     assert dropped == pytest.approx(0.25, abs=0.03)  # 3 standard deviations of 2000 draws
     dout = random_batch(50, 40, seed=8)
-    assert layer.backward(dout) == [[d * m for d, m in zip(drow, mrow, strict=True)]
-                                    for drow, mrow in zip(dout, layer.mask, strict=True)]
+    assert layer.backward(dout) == [[d * m for d, m in zip(drow, mrow)]
+                                    for drow, mrow in zip(dout, layer.mask)]
     assert layer.forward(x, train=False) == x
     assert layer.backward(dout) == dout
 
@@ -192,7 +192,7 @@ def test_batchnorm_training_normalizes_each_feature_over_the_batch():
     layer.build((3,), random.Random(0))
     x = random_batch(6, 3, seed=5, low=-4.0, high=9.0)
     y = layer.forward(x, train=True)
-    for j, column in enumerate(zip(*y, strict=True)):
+    for j, column in enumerate(zip(*y)):
         xs = [row[j] for row in x]
         mu = math.fsum(xs) / 6
         var = math.fsum((v - mu) ** 2 for v in xs) / 6

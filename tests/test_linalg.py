@@ -48,7 +48,7 @@ def seq_sum(terms):
 def entry(a_values, b_values, use_axpy):
     """One entry the way the kernel's chosen path computes it."""
     if use_axpy:
-        return seq_sum(zip(a_values, b_values, strict=True))
+        return seq_sum(zip(a_values, b_values))
     return linalg.dot(list(a_values), list(b_values))
 
 
@@ -80,8 +80,7 @@ def exact(a_values, b_values):
     """The correctly rounded dot product (fsum of exact products is not: products round;
     the Fractions make it exact)."""
     from fractions import Fraction
-    return float(sum(Fraction(p) * Fraction(q) for p, q in zip(a_values, b_values,
-                                                               strict=True)))
+    return float(sum(Fraction(p) * Fraction(q) for p, q in zip(a_values, b_values)))
 
 
 def matrix(rows, cols, density, rng, zero_rows=()):
@@ -104,7 +103,7 @@ def test_matmul_against_reference(axpy_max, n, k, m, density):
     w = matrix(k, m, 1.0, rng)
     got = linalg.matmul(x, w)
     assert got == ref_matmul(x, w)
-    for row, got_row in zip(x, got, strict=True):
+    for row, got_row in zip(x, got):
         for j, value in enumerate(got_row):
             col = [wr[j] for wr in w]
             assert value == pytest.approx(exact(row, col), rel=1e-12, abs=1e-12)
@@ -211,7 +210,7 @@ def test_axpy_rows():
     # many terms: the chain of lazy maps is flattened on the way, values unchanged
     coeffs = [float(i % 3) for i in range(100)]
     many = [[float(i), -float(i)] for i in range(100)]
-    expected = [seq_sum((c, r[j]) for c, r in zip(coeffs, many, strict=True))
+    expected = [seq_sum((c, r[j]) for c, r in zip(coeffs, many))
                 for j in range(2)]
     assert linalg.axpy_rows(coeffs, many, 2) == expected
 

@@ -108,7 +108,7 @@ def test_hinge_loss_margin():
 
 def test_hinge_loss_gradient_check():
     x, t = random_batch(6, 5, seed=11, low=-2.0, high=2.0), [0, 4, 2, 2, 1, 3]
-    margins = [s - row[label] + 1.0 for row, label in zip(x, t, strict=True)
+    margins = [s - row[label] + 1.0 for row, label in zip(x, t)
                for j, s in enumerate(row) if j != label]
     assert min(abs(m) for m in margins) > 1e-3  # no kink within reach of the step h
     assert sum(m > 0 for m in margins) not in (0, len(margins))

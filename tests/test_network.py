@@ -179,8 +179,8 @@ def test_weight_decay_adds_lambda_w_to_weight_gradients_only():
     set_weights(decayed)
     g0, g1 = plain.gradient(x, t), decayed.gradient(x, t)
     for key in ("dense1.W", "dense2.W"):
-        for row0, row1, wrow in zip(g0[key], g1[key], decayed.params[key], strict=True):
-            assert row1 == pytest.approx([a + 0.5 * w for a, w in zip(row0, wrow, strict=True)],
+        for row0, row1, wrow in zip(g0[key], g1[key], decayed.params[key]):
+            assert row1 == pytest.approx([a + 0.5 * w for a, w in zip(row0, wrow)],
                                          rel=1e-15, abs=1e-15)
     assert g1["dense1.b"] == g0["dense1.b"] and g1["dense2.b"] == g0["dense2.b"]
 

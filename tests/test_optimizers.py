@@ -48,7 +48,7 @@ def test_first_three_updates_match_hand_computed(name):
     W, b = [[1.0]], [-1.0]
     params = {"W": W, "b": b}
     opt = make(name, params, lr=0.1)
-    for g, expected in zip([0.5, -1.0, 2.0], FIRST_THREE[name], strict=True):
+    for g, expected in zip([0.5, -1.0, 2.0], FIRST_THREE[name]):
         opt.step({"W": [[g]], "b": [-g]})
         assert params["W"] is W and params["b"] is b  # updated in place
         assert W[0][0] == pytest.approx(expected, rel=1e-12, abs=1e-15)
@@ -163,8 +163,7 @@ def test_resume_from_saved_state_is_bit_identical(name):
 
     resumed = build(SPEC.format(line=f"{name} lr=0.05"), seed=2)  # other initial weights
     for key, value in saved["params"].items():
-        for leaf, saved_leaf in zip(linalg.leaves(resumed.params[key]), linalg.leaves(value),
-                                    strict=True):
+        for leaf, saved_leaf in zip(linalg.leaves(resumed.params[key]), linalg.leaves(value)):
             leaf[:] = saved_leaf
     resumed.optimizer.load_state_dict(saved["optimizer"])
     train(resumed, data[3:])
@@ -174,7 +173,7 @@ def test_resume_from_saved_state_is_bit_identical(name):
         fresh = build(SPEC.format(line=f"{name} lr=0.05"), seed=2)
         for key, value in saved["params"].items():
             for leaf, saved_leaf in zip(linalg.leaves(fresh.params[key]),
-                                        linalg.leaves(value), strict=True):
+                                        linalg.leaves(value)):
                 leaf[:] = saved_leaf
         train(fresh, data[3:])
         assert fresh.params != net.params

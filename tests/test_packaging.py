@@ -29,7 +29,7 @@ def test_setup_cfg_declares_the_package_and_its_data():
     if not cfg.sections():
         pytest.skip("no setup.cfg beside the tests (an installed copy)")
     assert cfg["metadata"]["name"] == "purenn"
-    assert cfg["options"]["python_requires"] == ">=3.10"
+    assert cfg["options"]["python_requires"] == ">=3.9"
     assert "purenn = purenn.cli:run" in cfg["options.entry_points"]["console_scripts"]
     data = cfg["options.package_data"]
     assert "specs/*.net" in data["purenn"] and "mnist_subset/*.gz" in data["purenn.data"]

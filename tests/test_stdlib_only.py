@@ -9,13 +9,22 @@ import purenn
 from purenn.data import idx
 
 CHECK = r"""
-import json, sys
+import json, os, sys, sysconfig
 argv = json.loads(sys.argv[1])
 before = set(sys.modules)  # .pth files of the environment may import things at startup
 import purenn, purenn.cli
 code = purenn.cli.main(argv, out=lambda line: None)
 top = {name.split(".")[0] for name in set(sys.modules) - before}
-foreign = sorted(n for n in top if n not in sys.stdlib_module_names and n != "purenn")
+
+def standard(name):
+    if hasattr(sys, "stdlib_module_names"):  # 3.10+
+        return name in sys.stdlib_module_names
+    # 3.9: built in, or a file in the standard library's folder and not in a site folder
+    path = getattr(sys.modules[name], "__file__", None)
+    stdlib = os.path.join(sysconfig.get_path("stdlib"), "")
+    return path is None or (path.startswith(stdlib) and "-packages" not in path)
+
+foreign = sorted(n for n in top if not standard(n) and n != "purenn")
 print(json.dumps({"code": code, "foreign": foreign}))
 """
 

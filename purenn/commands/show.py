@@ -57,7 +57,7 @@ def run(args, out):
     labels = [data.labels[i] for i in indices]
     if args.out:
         canvas = grid_canvas([data.row(i) for i in indices],
-                             [f"{i}:{label}" for i, label in zip(indices, labels, strict=True)],
+                             [f"{i}:{label}" for i, label in zip(indices, labels)],
                              shape, cols=args.cols)
         canvas.save_png(args.out)
         out(f"{len(indices)} images of {description} drawn to {args.out}")

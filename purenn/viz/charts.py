@@ -101,7 +101,7 @@ def curves(history):
     series = (("train acc", history.train_acc, PALETTE[0], None),
               ("test acc", history.test_acc, PALETTE[1], (6, 4)))
     for n, (label, values, color, dash) in enumerate(series):
-        points = [(acc_axes.px(e), acc_axes.py(v)) for e, v in zip(epochs, values, strict=True)
+        points = [(acc_axes.px(e), acc_axes.py(v)) for e, v in zip(epochs, values)
                   if math.isfinite(v)]
         if not points:
             continue
@@ -145,7 +145,7 @@ def decision_regions(net, dataset, size=360, margin=0.25):
             k = max(range(len(scores)), key=scores.__getitem__)
             figure.add(Rect(LEFT + col * cell, TOP + row * cell, cell, cell,
                             fill=_light(PALETTE[k % len(PALETTE)])))
-    for (px, py), label in zip(x, labels, strict=True):
+    for (px, py), label in zip(x, labels):
         label = label if isinstance(label, int) else max(range(len(label)),
                                                           key=label.__getitem__)
         figure.add(Disc(axes.px(px), axes.py(py), 4, BLACK),
@@ -169,7 +169,7 @@ def grid_canvas(images, captions, shape=(28, 28), cols=10, scale=2, colors=None)
     cols = max(1, min(cols, len(images)))
     lines = max(1, -(-len(images) // cols))
     canvas = Canvas(cols * cell_w + 4, lines * cell_h + 4)
-    for i, (image, caption) in enumerate(zip(images, captions, strict=True)):
+    for i, (image, caption) in enumerate(zip(images, captions)):
         x, y = 5 + (i % cols) * cell_w, 5 + (i // cols) * cell_h
         canvas.gray_image(x, y, image, cols_n, rows_n, scale)
         color = colors[i] if colors else BLACK

@@ -84,7 +84,7 @@ def render_canvas(figure):
         elif isinstance(s, Line):
             canvas.line(s.x1, s.y1, s.x2, s.y2, s.color, s.width, s.dash)
         elif isinstance(s, Polyline):
-            for (x1, y1), (x2, y2) in zip(s.points, s.points[1:], strict=False):
+            for (x1, y1), (x2, y2) in zip(s.points, s.points[1:]):
                 canvas.line(x1, y1, x2, y2, s.color, s.width, s.dash)
         elif isinstance(s, Disc):
             canvas.disc(s.cx, s.cy, s.r, s.fill)

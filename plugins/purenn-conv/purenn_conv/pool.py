@@ -2,6 +2,7 @@
 Scratch", chapter 7). Each channel is pooled on its own, so C stays C."""
 
 from operator import add
+from typing import Optional
 
 from purenn.layers import Layer
 
@@ -16,7 +17,7 @@ class Pool2D(Layer):
 
     kind = None
 
-    def __init__(self, size: int, stride: int | None = None, pad: int = 0):
+    def __init__(self, size: int, stride: Optional[int] = None, pad: int = 0):
         super().__init__()
         self.size, self.pad = size, pad
         self.stride = size if stride is None else stride
