@@ -9,7 +9,7 @@ import time
 
 from .. import linalg
 from ..errors import PurennError
-from .args import positive_float, positive_int
+from .args import non_negative_float, positive_float, positive_int
 
 EXAMPLES = """\
 examples:
@@ -19,6 +19,7 @@ examples:
   python -m purenn train --train-size 1000 --iterations 2000   the book's schedule
   python -m purenn train --dataset spiral             CS231n's spiral, 100-unit ReLU net
   python -m purenn train --dataset spiral --spec spiral_linear --gradient numerical
+  python -m purenn train --dataset moons --noise 0.2   2-D sets as in 'purenn playground'
   python -m purenn train --out model.safetensors --plot curves.png
   python -m purenn train --dataset spiral --epochs 300 --plot-boundary boundary.png
   python -m purenn train --epochs 20 --checkpoint-dir ckpt    (Ctrl-C writes a checkpoint)
@@ -32,14 +33,19 @@ DEFAULTS = {
     "fashion-mnist": {"spec": "two_layer", "epochs": 5, "batch_size": 100},
     "kmnist": {"spec": "two_layer", "epochs": 5, "batch_size": 100},
     "spiral": {"spec": "spiral_net", "epochs": 1500, "batch_size": 300},
+    "circles": {"spec": "planar_net", "epochs": 100, "batch_size": 10},
+    "moons": {"spec": "planar_net", "epochs": 100, "batch_size": 10},
+    "xor": {"spec": "planar_net", "epochs": 100, "batch_size": 10},
 }
+PLANAR = ("spiral", "circles", "moons", "xor")
 
 
 def add_parser(sub, common):
     p = sub.add_parser(
         "train", parents=[common], help="train a network and report its accuracy",
         description="Train a network from a spec on MNIST (the bundled subset unless "
-                    "--data is given) or on CS231n's spiral data set, printing the loss "
+                    "--data is given) or on a generated 2-D set (CS231n's spiral, circles, "
+                    "moons, xor), printing the loss "
                     "and the train and test accuracy per epoch.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--spec", help="a spec file or the name of a shipped spec (default: "
@@ -48,6 +54,10 @@ def add_parser(sub, common):
     p.add_argument("--dataset", choices=sorted(DEFAULTS), default="mnist",
                    help="what to train on (default: mnist); fashion-mnist and kmnist "
                         "come from --data DIR or 'python -m purenn fetch NAME'")
+    p.add_argument("--noise", type=non_negative_float,
+                   help="for the 2-D sets (spiral, circles, moons, xor): the standard "
+                        "deviation of their Gaussian noise (default: 0.2 for spiral, 0.08 "
+                        "circles, 0.1 moons, 0.08 xor)")
     p.add_argument("--data", metavar="DIR",
                    help="folder with the four IDX files of the data set (default: the "
                         "fetched copy in the cache, else for mnist the bundled subset of "
@@ -94,12 +104,19 @@ def add_parser(sub, common):
 
 def load_data(args, rng):
     """(train, test, description) for the data the arguments ask for."""
-    if args.dataset == "spiral":
+    noise = getattr(args, "noise", None)
+    if args.dataset in PLANAR:
         if args.data:
             raise PurennError(f"--data {args.data!r} is for MNIST-shaped files (mnist, "
-                              f"fashion-mnist, kmnist); the spiral data set is generated")
-        from ..data.spiral import make_spiral
-        return make_spiral(rng=rng), make_spiral(rng=rng), "spiral, 3 classes"
+                              f"fashion-mnist, kmnist); the {args.dataset} data set is "
+                              f"generated")
+        from ..data import planar
+        train, test = planar.generate(args.dataset, rng, noise)
+        extra = "" if noise is None else f", noise {noise}"
+        return train, test, f"{args.dataset}, {train.num_classes} classes{extra}"
+    if noise is not None:
+        raise PurennError(f"--noise {noise!r} is for the generated 2-D sets "
+                          f"({', '.join(PLANAR)}), not {args.dataset}")
     from ..data import resolve
     return resolve.load(args.dataset, args.data)
 
