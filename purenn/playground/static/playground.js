@@ -428,11 +428,11 @@ const digits = {drawing: false, dirty: false, inFlight: false, lastSent: 0, hasI
 
 function setupPad() {
   const pad = $("pad");
-  const ctx = pad.getContext("2d");
+  const ctx = pad.getContext("2d", {willReadFrequently: true});
   ctx.lineCap = "round";
   ctx.lineJoin = "round";
   ctx.strokeStyle = "#ffffff";
-  ctx.lineWidth = 18;
+  ctx.lineWidth = 22;
   const at = (event) => {
     const box = pad.getBoundingClientRect();
     return [(event.clientX - box.left) * pad.width / box.width,
