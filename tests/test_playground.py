@@ -385,3 +385,18 @@ def test_a_bad_model_file_is_a_one_line_error(tmp_path):
     proc = start_command("--model", str(tmp_path / "missing.safetensors"))
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1 and err.startswith("error: ") and "missing.safetensors" in err
+
+
+def test_without_a_model_the_reader_trains_in_the_background():
+    reader = DigitReader(epochs=1, train_size=300)
+    assert reader.read(drawing(), 100, 100)["probabilities"] is None  # nothing to read with
+    reader.start()
+    deadline = time.monotonic() + 300
+    while reader.state()["state"] != "ready":
+        assert reader.state()["state"] in ("starting", "loading", "training"), reader.state()
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    state = reader.state()
+    assert 0.0 <= state["test_acc"] <= 1.0 and state["epochs_done"] == 1
+    assert state["fraction"] == 1.0 and "300 images" in state["source"]
+    assert len(reader.read(drawing(), 100, 100)["probabilities"]) == 10

@@ -16,8 +16,18 @@ from ..data import mnist
 from ..data.preprocess import mnist_style
 from . import engine
 
-SPEC = "two_layer"        # the book's 784-50-10 ReLU network, SGD lr 0.1, batch 100
-EPOCHS = 5
+# Adam takes this network to about 94 % on the bundled subset in three epochs, where the
+# book's two_layer (SGD, lr 0.1) was at 88 % after five (measured here).
+SPEC = """\
+# the playground's digit reader: 784 -> 100 ReLU -> 10, He initial weights, Adam
+input 784
+dense 100 init=he
+relu
+dense 10 init=he
+loss softmax_cross_entropy
+optimizer adam lr=0.001
+"""
+EPOCHS = 3
 BATCH_SIZE = 100
 MAX_SIDE = 1000
 COPY_EVERY = 0.5          # seconds between copies of the training weights
@@ -30,15 +40,16 @@ class BadDrawing(ValueError):
 class DigitReader:
     """The network that reads drawings, and how far its training has got."""
 
-    def __init__(self, model_path=None, *, seed=0, epochs=EPOCHS):
+    def __init__(self, model_path=None, *, seed=0, epochs=EPOCHS, train_size=None):
         self.lock = threading.Lock()
         self.epochs = epochs
+        self.train_size = train_size
         self.seed = seed
         self.thread = None
         self.trainer = None
         self.stop_requested = False
         self.status = {"state": "starting", "source": "", "epoch": 0, "epochs": epochs,
-                       "fraction": 0.0, "test_acc": None, "message": ""}
+                       "epochs_done": 0, "fraction": 0.0, "test_acc": None, "message": ""}
         if model_path is not None:
             net = engine.load(model_path)
             check_digit_network(net, model_path)
@@ -99,41 +110,45 @@ class DigitReader:
         try:
             self._set(state="loading", source="loading the bundled MNIST subset")
             train_set, test_set = mnist.load()
+            if self.train_size is not None:
+                train_set = train_set.head(self.train_size)
             rng = random.Random(self.seed)
             net = engine.build(SPEC, rng)
             reader = engine.build(SPEC, random.Random(self.seed))
             engine.copy_weights(net, reader)
             with self.lock:
                 self.reader = reader
-            source = (f"the book's 784-50-10 network, training on the bundled MNIST subset "
-                      f"({len(train_set):,} images)")
+            source = (f"784-100-10 ReLU network with Adam, training on the bundled MNIST "
+                      f"subset ({len(train_set):,} images)")
             self._set(state="training", source=source)
             copied = [time.monotonic()]
             total = self.epochs * -(-len(train_set) // BATCH_SIZE)
 
             def on_update(trainer, loss):
-                if time.monotonic() - copied[0] >= COPY_EVERY:
+                self._set(fraction=trainer.updates / total, epoch=trainer.epoch + 1)
+                if trainer.position >= len(train_set):
+                    # an epoch's end: the test accuracy alone (the training set's would
+                    # cost five times as much), then the reader gets these weights
+                    accuracy = engine.accuracy(net, test_set, trainer)
+                    with self.lock:
+                        engine.copy_weights(net, reader)
+                        self.status.update(test_acc=accuracy, epoch=trainer.epoch + 1,
+                                           epochs_done=trainer.epoch + 1)
+                    copied[0] = time.monotonic()
+                elif time.monotonic() - copied[0] >= COPY_EVERY:
                     with self.lock:
                         engine.copy_weights(net, reader)
                     copied[0] = time.monotonic()
-                self._set(fraction=trainer.updates / total, epoch=trainer.epoch + 1)
 
-            def on_record(trainer):
-                with self.lock:
-                    engine.copy_weights(net, reader)
-                    self.status.update(test_acc=trainer.history.test_acc[-1],
-                                       epoch=trainer.history.epoch[-1])
-                trainer.history.iteration_loss.clear()
-
-            self.trainer = engine.trainer(net, train_set, test_set, batch_size=BATCH_SIZE,
-                                           rng=rng, on_update=on_update, on_record=on_record,
-                                           epochs=self.epochs)
+            self.trainer = engine.trainer(net, train_set, None, batch_size=BATCH_SIZE,
+                                          rng=rng, on_update=on_update, on_record=None,
+                                          epochs=self.epochs, eval_every=self.epochs + 1)
             if self.stop_requested:
                 return
             self.trainer.fit()
             self._set(state="ready", fraction=1.0,
-                      source=f"the book's 784-50-10 network, trained on the bundled MNIST "
-                             f"subset ({len(train_set):,} images, {self.epochs} epochs)")
+                      source=f"784-100-10 ReLU network with Adam, trained on the bundled "
+                             f"MNIST subset ({len(train_set):,} images, {self.epochs} epochs)")
         except stopped:
             self._set(state="stopped")
         except failed as exc:

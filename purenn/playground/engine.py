@@ -26,12 +26,20 @@ def load(path):
 
 
 def trainer(net, train_set, test_set, *, batch_size, rng, on_update, on_record,
-            epochs=FOREVER):
+            epochs=FOREVER, eval_every=1):
     """A Trainer that runs ``purenn train``'s epoch schedule with the same random stream,
-    calling the hooks after every update and every epoch, printing nothing."""
+    calling the hooks after every update and every recorded epoch, printing nothing."""
     from ..train import Trainer
     return Trainer(net, train_set, test_set, epochs=epochs, batch_size=batch_size, rng=rng,
-                   log=None, eval_every=1, on_update=on_update, on_record=on_record)
+                   log=None, eval_every=eval_every, on_update=on_update,
+                   on_record=on_record)
+
+
+def accuracy(net, dataset, trainer=None):
+    """The fraction of ``dataset`` that ``net`` classifies right; stops (by raising) when
+    ``trainer`` is asked to stop."""
+    from ..train import evaluate
+    return evaluate(net, dataset, check=trainer.check_stop if trainer else None)
 
 
 def interrupted_types():
