@@ -20,7 +20,8 @@ from purenn.formats import safetensors
 from purenn.playground.digits import DigitReader
 from purenn.playground.server import MAX_BODY, Playground, close_server, serve
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# the purenn these tests import, for the command run in a child process
+PURENN_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(purenn.__file__)))
 
 
 @pytest.fixture(scope="module")
@@ -350,10 +351,10 @@ def test_a_model_that_is_not_for_digits_is_refused(tmp_path):
 
 # -- the command --------------------------------------------------------------------------------
 def start_command(*args):
-    env = {**os.environ, "PYTHONPATH": ROOT}
+    env = {**os.environ, "PYTHONPATH": PURENN_PARENT}
     proc = subprocess.Popen([sys.executable, "-m", "purenn", "playground", "--no-browser",
                              *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, cwd=ROOT)
+                            text=True, env=env)
     return proc
 
 

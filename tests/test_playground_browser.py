@@ -1,9 +1,9 @@
 """``purenn playground`` in a real browser: Debian's chromium, headless, driven by Playwright.
 
-Run by ``tox -e playground`` (which installs Playwright; no browser is downloaded, the
-system's /usr/bin/chromium is used). Elsewhere it skips when Playwright or chromium is
-missing, unless PURENN_BROWSER_TEST=1 says it must run. Screenshots go to
-$PURENN_SCREENSHOTS (default: a temporary folder), named in the test's output.
+Run by ``tox -e playground``, which installs Playwright (no browser is downloaded: the
+system's /usr/bin/chromium is used) and sets PURENN_BROWSER_TEST=1; without that variable
+the test skips, as it takes minutes (the digit reader trains a first epoch). Screenshots go
+to $PURENN_SCREENSHOTS (default: a temporary folder), named in the test's output.
 """
 
 import os
@@ -15,17 +15,21 @@ import time
 
 import pytest
 
+import purenn
+
 CHROMIUM = os.environ.get("PURENN_CHROMIUM", "/usr/bin/chromium")
 REQUIRED = os.environ.get("PURENN_BROWSER_TEST") == "1"
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# the purenn these tests import, for the command run in a child process
+PURENN_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(purenn.__file__)))
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--disable-dev-shm-usage"]
 
 if not REQUIRED:
-    pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no chromium at {CHROMIUM}", allow_module_level=True)
+    pytest.skip("the browser test runs with PURENN_BROWSER_TEST=1 (tox -e playground)",
+                allow_module_level=True)
+if not os.path.exists(CHROMIUM):
+    raise RuntimeError(f"no chromium at {CHROMIUM}: apt-get install chromium")
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 
@@ -34,7 +38,7 @@ def url():
     """A playground started as a user starts it (the digits network trains in it)."""
     proc = subprocess.Popen([sys.executable, "-m", "purenn", "playground", "--no-browser"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": ROOT}, cwd=ROOT)
+                            env={**os.environ, "PYTHONPATH": PURENN_PARENT})
     line = proc.stdout.readline()
     match = re.search(r"http://127\.0\.0\.1:\d+/", line)
     assert match, (line, proc.stderr.read() if proc.poll() is not None else "")

@@ -143,7 +143,7 @@ def previews(points=120):
     shown = {}
     for name in planar.NAMES:
         data = planar.make(name, random.Random(0))
-        every = max(1, len(data) // points)
+        every = max(1, len(data) // points) | 1  # odd: xor alternates quadrants
         indices = range(0, len(data), every)
         shown[name] = [[round(a, 3), round(b, 3), data.labels[i]]
                        for i, (a, b) in zip(indices, data.x(indices))]

@@ -432,7 +432,7 @@ function setupPad() {
   ctx.lineCap = "round";
   ctx.lineJoin = "round";
   ctx.strokeStyle = "#ffffff";
-  ctx.lineWidth = 22;
+  ctx.lineWidth = 26;
   const at = (event) => {
     const box = pad.getBoundingClientRect();
     return [(event.clientX - box.left) * pad.width / box.width,
