@@ -193,8 +193,9 @@ class PlaneSession:
         self.thread = None
         self.updates = 0
         train_acc, test_acc = self.trainer.measure()
-        self.records = {"epoch": [0], "train_loss": [engine.mean_loss(self.net, self.train_set)],
-                        "test_loss": [engine.mean_loss(self.net, self.test_set)],
+        self.records = {"epoch": [0],
+                        "train_loss": [_finite(engine.mean_loss(self.net, self.train_set))],
+                        "test_loss": [_finite(engine.mean_loss(self.net, self.test_set))],
                         "train_acc": [train_acc], "test_acc": [test_acc]}
         self.regions, self.regions_version, self.regions_updates = self._regions(), 1, 0
         self.last_picture, self.picture_seconds = time.monotonic(), 0.0
