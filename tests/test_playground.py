@@ -401,3 +401,14 @@ def test_without_a_model_the_reader_trains_in_the_background():
     assert 0.0 <= state["test_acc"] <= 1.0 and state["epochs_done"] == 1
     assert state["fraction"] == 1.0 and "300 images" in state["source"]
     assert len(reader.read(drawing(), 100, 100)["probabilities"]) == 10
+
+
+def test_the_playground_needs_only_the_standard_library():
+    code = ("import sys; before = set(sys.modules); "
+            "import purenn.playground.server, purenn.playground.digits, "
+            "purenn.commands.playground; "
+            "print(sorted({m.split('.')[0] for m in set(sys.modules) - before} "
+            "- set(sys.stdlib_module_names) - {'purenn'}))")
+    done = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": PURENN_PARENT}, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr
