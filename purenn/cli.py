@@ -35,6 +35,8 @@ COMMANDS = {
     "fetch": ("fetch", "download a data set (mnist, fashion-mnist, kmnist)"),
     "import": ("import_weights", "turn NumPy .npz/.npy weights into a model file"),
     "export": ("export", "write a model file's weights as NumPy .npz"),
+    "playground": ("playground", "watch networks learn in the browser (2-D data, "
+                                 "handwritten digits)"),
 }
 
 
