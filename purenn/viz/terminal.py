@@ -97,7 +97,7 @@ def side_by_side(blocks, gap=2):
     out = []
     for i in range(max((len(b) for b in blocks), default=0)):
         parts = []
-        for block, width in zip(blocks, widths, strict=True):
+        for block, width in zip(blocks, widths):
             line = block[i] if i < len(block) else ""
             parts.append(line + " " * (width - visible_len(line)))
         out.append((" " * gap).join(parts).rstrip())
