@@ -35,6 +35,9 @@ COMMANDS = {
     "fetch": ("fetch", "download a data set (mnist, fashion-mnist, kmnist)"),
     "import": ("import_weights", "turn NumPy .npz/.npy weights into a model file"),
     "export": ("export", "write a model file's weights as NumPy .npz"),
+    "compare": ("compare", "train several networks or settings side by side and draw their "
+                           "curves"),
+    "search": ("search", "random search of hyperparameters on a validation split"),
 }
 
 

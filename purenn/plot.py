@@ -245,8 +245,9 @@ class Panel:
         if not self.axes:
             return self._draw_bare(drawing, x0, y0, w, h, font)
         f = font
-        left, top = x0 + LEFT * f, y0 + TOP * f
-        pw, ph = w - (LEFT + RIGHT) * f, h - (TOP + BOTTOM) * f
+        margin = LEFT if self.ylabel else LEFT - 24
+        left, top = x0 + margin * f, y0 + TOP * f
+        pw, ph = w - (margin + RIGHT) * f, h - (TOP + BOTTOM) * f
         (xlo, xhi), (ylo, yhi) = self._limits()
 
         def px(v):
@@ -261,10 +262,10 @@ class Panel:
                 (a, b), (c, e) = d["xlim"], d["ylim"]
                 add(Image(px(a), py(e), px(b) - px(a), py(c) - py(e), d["pixels"],
                           d["width"], d["height"]))
-        if self.yticks:
-            for v in nice_ticks(ylo, yhi):
-                add(Line(left, py(v), left + pw, py(v), LIGHT),
-                    Line(left - 4, py(v), left, py(v), BLACK),
+        for v in nice_ticks(ylo, yhi):
+            add(Line(left, py(v), left + pw, py(v), LIGHT))
+            if self.yticks:
+                add(Line(left - 4, py(v), left, py(v), BLACK),
                     Text(left - 7, py(v), tick_label(v), BLACK, "end", f))
         integer = self._integer_x()
         for v in nice_ticks(xlo, xhi, 6, integer=integer):
