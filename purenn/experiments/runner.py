@@ -199,7 +199,7 @@ def _child(i, run, train_set, test_set, schedule, conn):
     try:
         blob = b"ok" + result_to_json(train_one(run, train_set, test_set, schedule))
     except BaseException as exc:  # report, in one line, whatever went wrong
-        blob = b"er" + f"{type(exc).__name__}: {exc}".encode("utf-8")
+        blob = b"er" + f"{type(exc).__name__}: {exc}".encode()
     conn.send_bytes(blob)
     conn.close()
     os._exit(0)

@@ -13,10 +13,12 @@ Edits work on the text, line by line, so the edited spec reads like one a learne
 and is checked by the spec reader like any other. Values are written as given.
 """
 
+import inspect
 import itertools
 import math
 from dataclasses import dataclass
 
+from .. import registry
 from ..errors import PurennError
 from ..spec import format_value, parse_value, tokenize
 
@@ -40,6 +42,23 @@ def _line_text(line):
     words = [line.keyword, *(format_value(v) for v in line.positional)]
     words += [f"{k}={format_value(v)}" for k, v in line.named.items()]
     return " ".join(words)
+
+
+def _positional_index(line, arg):
+    """Where ``arg`` stands among the line's positional values, or None (then it is set
+    as key=value): ``dense 100`` has units first."""
+    if line.keyword in ("loss", "optimizer"):
+        group = "purenn.losses" if line.keyword == "loss" else "purenn.optimizers"
+        name, offset, skip = line.positional[0], 1, int(line.keyword == "optimizer")
+    else:
+        group, name, offset, skip = "purenn.layers", line.keyword, 0, 0
+    try:
+        cls = registry.load_entry(group, str(name))
+        params = list(inspect.signature(cls).parameters)[skip:]
+    except (PurennError, TypeError, ValueError):
+        return None  # building the spec will say what is wrong with the name
+    given = params[:len(line.positional) - offset]
+    return given.index(arg) + offset if arg in given else None
 
 
 def edit_spec(text, key, value, source="<spec>"):
@@ -84,7 +103,11 @@ def edit_spec(text, key, value, source="<spec>"):
         raise PurennError(f"--set {key}={value}: the spec {source} has no {part!r} line "
                           f"(it has: {', '.join(kinds)})")
     for ln in targets:
-        ln.named[arg] = parse_value(value)
+        index = _positional_index(ln, arg)
+        if index is None:
+            ln.named[arg] = parse_value(value)
+        else:
+            ln.positional[index] = parse_value(value)
         lines[ln.lineno - 1] = _line_text(ln)
     return "\n".join(lines) + "\n"
 

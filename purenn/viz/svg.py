@@ -95,7 +95,8 @@ def render_svg(figure):
         elif isinstance(s, Marker):
             out.append(_marker(s))
         elif isinstance(s, Text):
-            out.append(_text(s))
+            if s.text:
+                out.append(_text(s))
         elif isinstance(s, Image):
             out.append(_image(s))
     out.append("</svg>")
