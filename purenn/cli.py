@@ -38,6 +38,9 @@ COMMANDS = {
     "compare": ("compare", "train several networks or settings side by side and draw their "
                            "curves"),
     "search": ("search", "random search of hyperparameters on a validation split"),
+    "activations": ("activations", "histograms of each layer's activations for a batch"),
+    "filters": ("filters", "draw the first conv layer's filters before and after training"),
+    "paths": ("paths", "draw each optimizer's path over the contours of f(x, y) = x²/20 + y²"),
 }
 
 

@@ -40,11 +40,12 @@ from .viz.figure import (
     Polyline,
     Rect,
     Text,
+    shifted,
 )
 from .viz.figure import Figure as Drawing
 from .viz.ticks import envelope, nice_ticks, tick_label
 
-__all__ = ["Figure", "Panel", "lines", "histograms", "image_grid", "linspace", "smooth",
+__all__ = ["Figure", "Panel", "Column", "lines", "histograms", "image_grid", "linspace", "smooth",
            "history", "save"]
 
 LEFT, RIGHT, TOP, BOTTOM = 58, 14, 26, 42
@@ -111,12 +112,16 @@ class Panel:
     ``xlim``/``ylim`` fix the ranges (else they fit the data)."""
 
     def __init__(self, title="", xlabel="", ylabel="", xlim=None, ylim=None, axes=True,
-                 legend="best", xticks=None, yticks=True):
+                 legend="best", xticks=None, yticks=True, heading="", pad_top=0):
         self.title, self.xlabel, self.ylabel = title, xlabel, ylabel
         self.xlim, self.ylim = xlim, ylim
         self.axes, self.legend_loc = axes, legend
         self.xticks, self.yticks = xticks, yticks
         self.series = []      # (kind, data) in drawing order
+        self.title_anchor = "middle"   # "start": a heading that may run over the next panels
+        # ``heading``: a line of text at the panel's top left, above its title, that may run
+        # on over the next panels (a row's label); ``pad_top`` pixels of room for it
+        self.heading, self.pad_top = heading, pad_top
 
     # -- what can be drawn ---------------------------------------------------------------
     def line(self, x, y=None, *, label=None, color=None, dash=None, width=2, marker=None,
@@ -245,10 +250,15 @@ class Panel:
         if not self.axes:
             return self._draw_bare(drawing, x0, y0, w, h, font)
         f = font
-        margin = LEFT if self.ylabel else LEFT - 24
+        (xlo, xhi), (ylo, yhi) = self._limits()
+        labels = [tick_label(v) for v in nice_ticks(ylo, yhi)] if self.yticks else []
+        margin = max(LEFT - 24, 14 + 6 * max(map(len, labels), default=0))
+        margin += 24 if self.ylabel else 0
+        if self.heading:
+            drawing.add(Text(x0 + 6 * f, y0 + 8 * f, self.heading, BLACK, "start", f))
+        y0, h = y0 + self.pad_top * f, h - self.pad_top * f
         left, top = x0 + margin * f, y0 + TOP * f
         pw, ph = w - (margin + RIGHT) * f, h - (TOP + BOTTOM) * f
-        (xlo, xhi), (ylo, yhi) = self._limits()
 
         def px(v):
             return left + (v - xlo) / (xhi - xlo) * pw
@@ -300,8 +310,7 @@ class Panel:
                     if count:
                         a, b = px(d["lo"] + i * step), px(d["lo"] + (i + 1) * step)
                         top_y = max(top, py(count))
-                        add(Rect(a, top_y, max(1.0, b - a), py(0) - top_y, fill=color,
-                                 stroke=WHITE if b - a > 4 else None))
+                        add(Rect(a, top_y, max(1.0, b - a), py(0) - top_y, fill=color))
                 if d["label"]:
                     legend.append((d["label"], "box", color, None, None))
             elif kind == "contour":
@@ -323,7 +332,8 @@ class Panel:
                 drawing.add(Image(x0 + (w - iw) / 2, y0 + title_h + 2 + (side_h - ih) / 2,
                                   iw, ih, d["pixels"], d["width"], d["height"]))
         if self.title:
-            drawing.add(Text(x0 + w / 2, y0 + 7 * font, self.title, BLACK, "middle", font))
+            x = x0 + 2 if self.title_anchor == "start" else x0 + w / 2
+            drawing.add(Text(x, y0 + 7 * font, self.title, BLACK, self.title_anchor, font))
 
     def _draw_line(self, drawing, d, color, px, py, clip):
         left, top, pw, ph = clip
@@ -481,6 +491,40 @@ class Figure:
 
     def _repr_svg_(self):
         return self.svg()
+
+
+class Column(Figure):
+    """Figures one above the other, each under an optional heading (``parts``: a list of
+    (heading, Figure)); saved and shown like a Figure."""
+
+    def __init__(self, parts, title="", font=1):
+        super().__init__(title=title, font=font)
+        self.parts = list(parts)
+
+    def _heading_h(self, heading):
+        return 18 * self.font if heading else 0
+
+    @property
+    def size(self):
+        width = max((f.size[0] for _, f in self.parts), default=1)
+        height = sum(f.size[1] + self._heading_h(h) for h, f in self.parts)
+        return width, height + self._title_h()
+
+    def draw(self):
+        width, height = self.size
+        drawing = Drawing(width, height)
+        y = self._title_h()
+        if self.title:
+            drawing.add(Text(width / 2, 12 * self.font, self.title, BLACK, "middle",
+                             self.font))
+        for heading, fig in self.parts:
+            if heading:
+                drawing.add(Text(6 * self.font, y + 10 * self.font, heading, BLACK, "start",
+                                 self.font))
+                y += self._heading_h(heading)
+            drawing.add(*(shifted(s, 0, y) for s in fig.draw().shapes))
+            y += fig.size[1]
+        return drawing
 
 
 def save(figure, path, scale=1):

@@ -55,3 +55,65 @@ def best_curves(results, count=20, cols=5, *, what="validation"):
 
 
 __all__ = ["compare", "best_curves", "MARKERS"]
+
+
+def histogram_range(rows):
+    """The book's (0, 1) when every activation lies in it (sigmoid, ReLU of small
+    inputs), (-1, 1) for tanh-like ones, else the data's own range."""
+    every = [v for _, panels in rows for _, values in panels for v in values
+             if math.isfinite(v)]
+    lo, hi = min(every, default=0.0), max(every, default=1.0)
+    if lo >= 0 and hi <= 1:
+        return (0.0, 1.0)
+    if lo >= -1 and hi <= 1:
+        return (-1.0, 1.0)
+    return (lo, hi)
+
+
+def activations(rows, *, bins=30, value_range=None, title=""):
+    """One row of histograms per setting (``rows``: [(label, [(title, values)])]), one
+    panel per layer, as the book's figures 6-10 to 6-14; each row on one count scale.
+    Returns (figure, counts per panel, row by row)."""
+    value_range = value_range or histogram_range(rows)
+    cols = max(len(panels) for _, panels in rows)
+    headed = any(label for label, _ in rows)
+    fig = plot.Figure(cols=cols, panel_size=(180, 190 + 16 * headed), title=title)
+    counts = []
+    for label, panels in rows:
+        row_panels, row_counts = [], []
+        for n, (name, values) in enumerate(panels):
+            p = fig.panel(name, legend=None, yticks=n == 0,
+                          heading=label if n == 0 else "", pad_top=16 * headed)
+            row_counts.append(p.hist(values, bins, value_range))
+            row_panels.append(p)
+        for _ in range(cols - len(panels)):
+            fig.panel(axes=False)
+        top = max(max(c, default=0) for c in row_counts) * 1.05 or 1
+        for p in row_panels:
+            p.ylim = (0, top)
+        counts.append(row_counts)
+    return fig, counts
+
+
+def filters(before, after, shape, *, cols=8, title=""):
+    """The first conv layer's filters as gray images (the book's ch. 7 figure: black is
+    large, ``gray_r``), before training in the upper grid and after it in the lower."""
+    parts = [(heading, plot.image_grid(grid, shape, cols=cols, cmap="gray_r", cell=52))
+             for heading, grid in (("before training", before), ("after training", after))
+             if grid is not None]
+    return plot.Column(parts, title=title)
+
+
+def optimizer_paths(paths, f, *, xlim=(-10.0, 10.0), ylim=(-10.0, 10.0), cols=2,
+                    levels=None):
+    """The book's optimizer_compare_naive figure: one panel per optimizer, its path of
+    points (red, joined) over the contour lines of ``f``, a '+' at the minimum."""
+    fig = plot.Figure(cols=min(cols, len(paths)), panel_size=(360, 330))
+    for name, path in paths:
+        p = fig.panel(name, "x", "y", xlim=xlim, ylim=ylim, legend=None)
+        p.contour(f, (xlim[0], xlim[1]), (ylim[0] / 2, ylim[1] / 2),
+                  levels=levels or [0.5, 1, 2, 3, 4, 5, 6, 7])
+        p.line([0.0], [0.0], color=BLACK, marker="cross", width=0)
+        p.line([x for x, _ in path], [y for _, y in path], color=(214, 39, 40),
+               marker="disc", width=1)
+    return fig

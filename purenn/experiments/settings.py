@@ -7,7 +7,8 @@ A setting names a spec line and, after a dot, one of its arguments:
 - ``optimizer.lr=0.01`` (or ``lr=0.01``): one argument of the optimizer line;
 - ``loss.weight_decay=0.1`` (or ``weight_decay=0.1``): the loss line's weight decay;
 - ``dense.init=he``: that argument on every ``dense`` line; ``dense2.units=50``: on the
-  layer named ``dense2`` only (layers are named kind + index unless they say ``name=``).
+  layer named ``dense2`` only (layers are named kind + index unless they say ``name=``);
+- ``sigmoid=relu``: every ``sigmoid`` line becomes a ``relu`` line.
 
 Edits work on the text, line by line, so the edited spec reads like one a learner writes
 and is checked by the spec reader like any other. Values are written as given.
@@ -83,8 +84,15 @@ def edit_spec(text, key, value, source="<spec>"):
             lines.append(replacement)
         return "\n".join(lines) + "\n"
     if not dot:
-        raise PurennError(f"--set {key}={value}: name an argument after a dot, such as "
-                          f"{key}.lr (only 'optimizer' is set by name alone)")
+        kinds = [ln for ln in parsed if ln.keyword == part
+                 and ln.keyword not in ("input", "loss")]
+        if not kinds or " " in value.strip() or "=" in value:
+            raise PurennError(f"--set {key}={value}: name an argument after a dot, such as "
+                              f"{key}.lr, or a layer kind of the spec to replace, such as "
+                              f"sigmoid=relu")
+        for ln in kinds:   # a layer kind replaced by another: sigmoid=relu
+            lines[ln.lineno - 1] = value.strip()
+        return "\n".join(lines) + "\n"
     counts, targets = {}, []
     for ln in parsed:
         if ln.keyword in ("input", "loss", "optimizer"):

@@ -98,3 +98,17 @@ class Figure:
 
     def add(self, *shapes):
         self.shapes.extend(shapes)
+
+
+def shifted(shape, dx, dy):
+    """A copy of ``shape`` moved by (dx, dy) pixels."""
+    from dataclasses import replace
+
+    if isinstance(shape, Line):
+        return replace(shape, x1=shape.x1 + dx, y1=shape.y1 + dy, x2=shape.x2 + dx,
+                       y2=shape.y2 + dy)
+    if isinstance(shape, Polyline):
+        return replace(shape, points=[(x + dx, y + dy) for x, y in shape.points])
+    if isinstance(shape, (Disc, Marker)):
+        return replace(shape, cx=shape.cx + dx, cy=shape.cy + dy)
+    return replace(shape, x=shape.x + dx, y=shape.y + dy)
