@@ -96,8 +96,7 @@ def run(args, out):
             raise PurennError(f"--test-size must be at least 1, got {args.test_size}")
         test_set = test_set.head(min(args.test_size, len(test_set)))
     runner.check_runs(runs, train_set)
-    what = (f"{schedule.iterations} updates" if schedule.iterations
-            else f"{schedule.epochs} epochs")
+    what = common_args.schedule_text(schedule)
     out(f"data: {description}: {len(train_set)} training, {len(test_set)} test samples")
     out(f"{len(runs)} runs: {what} of batch {schedule.batch_size}, seed {schedule.seed}"
         + (f", {args.jobs} at a time" if args.jobs > 1 else ""))

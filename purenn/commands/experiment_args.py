@@ -74,6 +74,15 @@ def schedule(args, epochs_default):
                     eval_size=args.eval_size)
 
 
+def schedule_text(schedule):
+    """'2000 updates', '1 epoch', '50 epochs'."""
+    if schedule.iterations:
+        count, unit = schedule.iterations, "update"
+    else:
+        count, unit = schedule.epochs, "epoch"
+    return f"{count} {unit}{'' if count == 1 else 's'}"
+
+
 class RunProgress:
     """The training bar for runs trained in this process, its label saying which run."""
 

@@ -98,8 +98,7 @@ def run(args, out):
         runs.append(runner.Run(f"trial {n}: {shown}",
                                settings.apply_settings(text, combo, source), combo))
     runner.check_runs(runs, train_set)
-    what = (f"{schedule.iterations} updates" if schedule.iterations
-            else f"{schedule.epochs} epochs")
+    what = common_args.schedule_text(schedule)
     out(f"data: {description}: {len(train_set)} training and {len(validation)} validation "
         f"samples carved from the first {len(full_train)} training samples (the test set "
         f"is not used)")
