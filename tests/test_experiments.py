@@ -187,3 +187,34 @@ def test_search_end_to_end_never_reads_the_test_set(tiny, tmp_path, monkeypatch)
     assert [t for t in svg_texts(root) if t.startswith("Best-")][:3] == [
         f"Best-{n}  {a:.3f}" for n, a in zip((1, 2, 3), accuracies)]
     assert len(svg_all(root, "polyline")) == 3 * 2
+
+
+def test_an_interrupted_compare_tables_and_draws_the_finished_runs(tiny, tmp_path,
+                                                                   monkeypatch):
+    real = runner.run_all
+
+    def stop_after_first(runs, *args, **kwargs):
+        done = real(runs[:1], *args, **kwargs)
+        raise runner.Interrupted(done)
+
+    monkeypatch.setattr(runner, "run_all", stop_after_first)
+    lines = []
+    code = cli.main(["compare", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
+                     "--set", "lr=0.1,0.01", "--epochs", "1", "--plot",
+                     str(tmp_path / "c.svg")], out=lines.append)
+    assert code == 130
+    assert "interrupted: 1 of 2 runs finished" in lines
+    assert lines[-2].startswith("lr=0.1 ") and lines[-1].startswith("curves written to")
+    assert len(svg_all(svg_root(tmp_path / "c.svg"), "polyline")) == 3
+
+
+def test_search_option_errors(tiny, capsys):
+    base = ["search", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net")]
+    assert cli.main(base) == 1
+    assert "search needs at least one --range" in capsys.readouterr().err
+    assert cli.main(base + ["--range", "lr=0.1:1", "--validation", "1.5"]) == 1
+    assert "--validation must be a fraction between 0 and 1" in capsys.readouterr().err
+    assert cli.main(base + ["--range", "dropout.ratio=0:0.5", "--trials", "1"]) == 1
+    assert "has no 'dropout' line" in capsys.readouterr().err
+    assert cli.main(base + ["--range", "lr=0.1:1", "--epochs", "2", "--iterations", "5"]) == 1
+    assert "give --epochs or --iterations, not both" in capsys.readouterr().err
