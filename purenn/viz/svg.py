@@ -51,9 +51,9 @@ def _marker(m):
 def _text(s):
     size = FONT_SIZE * s.size
     x, y = s.x, s.y
-    if s.rotate == 90:
-        x += 0.35 * size
-        transform = f' transform="rotate(-90 {_num(x)} {_num(y)})"'
+    if s.rotate == 90:  # translate then rotate: the form every renderer knows
+        transform = f' transform="translate({_num(x + 0.35 * size)},{_num(y)}) rotate(-90)"'
+        x = y = 0
     else:
         y += 0.35 * size
         transform = ""
