@@ -56,7 +56,7 @@ def decision_regions(net, dataset, size=360, margin=0.25, cells=120):
         for scores in net.predict(grid):
             k = max(range(len(scores)), key=scores.__getitem__)
             pixels += bytes(_light(PALETTE[k % len(PALETTE)]))
-    fig = plot.Figure(panel_size=(size + 72, size + 68))
+    fig = plot.Figure(panel_size=(size + 80, size + 80))
     ax = fig.panel("decision regions", "x1", "x2", legend=None)
     ax.raster(pixels, cells, cells, (xlo, xhi), (ylo, yhi))
     ax.scatter([p[0] for p in x], [p[1] for p in x], classes=labels)
