@@ -3,7 +3,7 @@
 import math
 
 from .. import plot
-from ..viz.figure import BLACK, MARKERS, PALETTE
+from ..viz.figure import BLACK, PALETTE
 
 # the book's markers for its comparisons: o, x, s, D
 RUN_MARKERS = ("disc", "cross", "square", "diamond", "triangle")
@@ -53,8 +53,6 @@ def best_curves(results, count=20, cols=5, *, what="validation"):
         p.line(list(h["epoch"]), h["train_acc"], color=PALETTE[1], width=1, dash="--")
     return fig
 
-
-__all__ = ["compare", "best_curves", "MARKERS"]
 
 
 def histogram_range(rows):
