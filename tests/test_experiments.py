@@ -218,3 +218,17 @@ def test_search_option_errors(tiny, capsys):
     assert "has no 'dropout' line" in capsys.readouterr().err
     assert cli.main(base + ["--range", "lr=0.1:1", "--epochs", "2", "--iterations", "5"]) == 1
     assert "give --epochs or --iterations, not both" in capsys.readouterr().err
+
+
+def test_runs_in_workers_report_their_updates(tiny):
+    train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
+    seen = []
+
+    class Watch:
+        def on_run_progress(self, i, done, total):
+            seen.append((i, done, total))
+
+    runner.run_all(small_runs(tiny), train, test, runner.Schedule(epochs=1, batch_size=20),
+                   jobs=2, progress=Watch())
+    assert {i for i, _, _ in seen} == {0, 1, 2}
+    assert all(total == 3 and 1 <= done <= 3 for _, done, total in seen)

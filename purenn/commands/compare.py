@@ -101,11 +101,14 @@ def run(args, out):
     out(f"{len(runs)} runs: {what} of batch {schedule.batch_size}, seed {schedule.seed}"
         + (f", {args.jobs} at a time" if args.jobs > 1 else ""))
 
+    progress = (common_args.RunProgress(len(runs), out) if args.jobs == 1
+                else common_args.JobsProgress(len(runs)))
+
     def finished(i, result):
+        progress.wipe()
         out(f"[{i + 1}/{len(runs)}] {result.label}: loss {result.final_loss:.4f}  train acc "
             f"{result.train_acc:.4f}  test acc {result.test_acc:.4f}  ({result.seconds:.1f} s)")
 
-    progress = common_args.RunProgress(len(runs), out) if args.jobs == 1 else None
     code = 0
     try:
         results = runner.run_all(runs, train_set, test_set, schedule, jobs=args.jobs,

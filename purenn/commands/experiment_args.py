@@ -96,11 +96,49 @@ class RunProgress:
     def on_update(self, trainer, loss):
         self.bar.on_update(_Labelled(trainer, f"run {self.index + 1}/{self.count}"), loss)
 
+    def wipe(self):
+        self.bar.wipe()
+
     def close(self):
         self.bar.close()
         self.bar.started, self.bar.last_draw = None, float("-inf")
         self.bar.eval_seconds, self.bar.evaluations, self.bar.last_update = 0.0, 0, None
         self.index += 1
+
+
+class JobsProgress:
+    """For runs in worker processes: one line on a terminal, redrawn, with each running
+    run's updates (``run 3: 120/2000``), fitted to the terminal's width."""
+
+    def __init__(self, count):
+        from ..viz.progress import is_terminal
+
+        self.count, self.running = count, {}
+        self.interactive = is_terminal(sys.stderr)
+
+    def on_run_progress(self, i, done, total):
+        if not self.interactive:
+            return
+        from ..viz.progress import terminal_columns
+
+        self.running = {k: v for k, v in self.running.items() if v[0] < v[1]}
+        self.running[i] = (done, total)
+        text = "  ".join(f"run {k + 1}/{self.count}: {d}/{t} updates"
+                         for k, (d, t) in sorted(self.running.items()))
+        sys.stderr.write("\r" + text[:terminal_columns(sys.stderr) - 1] + "\x1b[K")
+        sys.stderr.flush()
+
+    def wipe(self):
+        if self.interactive and self.running:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.running = {}
+
+    def on_update(self, trainer, loss):  # not used: runs train in workers
+        pass
+
+    def close(self):
+        self.wipe()
 
 
 class _Labelled:

@@ -105,12 +105,15 @@ def run(args, out):
     out(f"{args.trials} trials of {source}: {what} of batch {schedule.batch_size}, seed "
         f"{schedule.seed}" + (f", {args.jobs} at a time" if args.jobs > 1 else ""))
 
+    progress = (common_args.RunProgress(len(runs), out) if args.jobs == 1
+                else common_args.JobsProgress(len(runs)))
+
     def finished(i, result):
+        progress.wipe()
         out(f"[{i + 1}/{len(runs)}] val acc {result.test_acc:.4f}  train acc "
             f"{result.train_acc:.4f}  {result.label.split(': ', 1)[1]}  "
             f"({result.seconds:.1f} s)")
 
-    progress = common_args.RunProgress(len(runs), out) if args.jobs == 1 else None
     code = 0
     try:
         results = runner.run_all(runs, train_set, validation, schedule, jobs=args.jobs,

@@ -150,11 +150,14 @@ def result_from_json(blob):
 def run_all(runs, train_set, test_set, schedule, *, jobs=1, on_result=None,
             progress=None):
     """Train every run; returns the Results in the order of ``runs``. ``on_result(i,
-    result)`` is called as each finishes; ``progress`` (a ``viz.progress.Progress``-like
-    object with ``on_update``) watches runs trained in this process. Ctrl-C raises
+    result)`` is called as each finishes; ``progress`` watches: its ``on_update(trainer,
+    loss)`` and ``close()`` the runs trained in this process, its ``on_run_progress(i,
+    done, total)`` (if it has one) the updates of runs in worker processes. Ctrl-C raises
     ``Interrupted`` with the results finished so far."""
     if jobs > 1 and "fork" in multiprocessing.get_all_start_methods() and len(runs) > 1:
-        return _run_forked(runs, train_set, test_set, schedule, jobs, on_result)
+        # in workers, progress is reported back over the pipe
+        return _run_forked(runs, train_set, test_set, schedule, jobs, on_result,
+                           getattr(progress, "on_run_progress", None))
     from ..train import TrainingInterrupted
 
     results = [None] * len(runs)
@@ -196,8 +199,16 @@ def run_all(runs, train_set, test_set, schedule, *, jobs=1, on_result=None,
 
 def _child(i, run, train_set, test_set, schedule, conn):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C does
+    last = [0.0]
+
+    def report(trainer, loss):  # "pr" + updates done and in all, at most twice a second
+        now = time.monotonic()
+        if now - last[0] >= 0.5:
+            last[0] = now
+            conn.send_bytes(b"pr%d %d" % (trainer.updates, trainer.total_updates))
+
     try:
-        blob = b"ok" + result_to_json(train_one(run, train_set, test_set, schedule))
+        blob = b"ok" + result_to_json(train_one(run, train_set, test_set, schedule, report))
     except BaseException as exc:  # report, in one line, whatever went wrong
         blob = b"er" + f"{type(exc).__name__}: {exc}".encode()
     conn.send_bytes(blob)
@@ -205,7 +216,7 @@ def _child(i, run, train_set, test_set, schedule, conn):
     os._exit(0)
 
 
-def _run_forked(runs, train_set, test_set, schedule, jobs, on_result):
+def _run_forked(runs, train_set, test_set, schedule, jobs, on_result, on_progress):
     from multiprocessing.connection import wait
 
     ctx = multiprocessing.get_context("fork")
@@ -223,12 +234,19 @@ def _run_forked(runs, train_set, test_set, schedule, jobs, on_result):
                 sender.close()
                 active[receiver] = (i, process)
             for conn in wait(list(active)):
-                i, process = active.pop(conn)
+                i, process = active[conn]
                 try:
                     blob = conn.recv_bytes()
                 except EOFError:
+                    process.join()
                     blob = b"er" + f"the worker process died (exit code " \
                                    f"{process.exitcode})".encode()
+                if blob[:2] == b"pr":
+                    if on_progress is not None:
+                        done, total = map(int, blob[2:].split())
+                        on_progress(i, done, total)
+                    continue
+                del active[conn]
                 process.join()
                 if blob[:2] != b"ok":
                     raise PurennError(f"run {runs[i].label!r} failed: "
