@@ -232,3 +232,13 @@ def test_runs_in_workers_report_their_updates(tiny):
                    jobs=2, progress=Watch())
     assert {i for i, _, _ in seen} == {0, 1, 2}
     assert all(total == 3 and 1 <= done <= 3 for _, done, total in seen)
+
+
+def test_a_run_ending_between_evaluations_is_measured_at_its_end(tiny):
+    train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
+    # 60 samples, batch 20: an evaluation after updates 1 and 4; the run ends after 5
+    schedule = runner.Schedule(iterations=5, batch_size=20)
+    result = runner.train_one(small_runs(tiny)[0], train, test, schedule)
+    h = result.history
+    assert h["epoch"] == [1, 2, 3] and len(h["iteration_loss"]) == 5
+    assert h["train_loss"][-1] == h["iteration_loss"][-1]

@@ -131,6 +131,10 @@ def train_one(run, train_set, test_set, schedule, on_update=None, watch=None):
         watch(trainer)
     started = time.perf_counter()
     history = trainer.fit()
+    if trainer.pending:
+        # the book's schedule may end between two evaluations (2000 updates, one every
+        # 468): measure the end too, so the table and the last points say where it ended
+        trainer.record(trainer.epoch + 1, trainer.measure())
     return Result(run.label, history.as_dict(), time.perf_counter() - started,
                   list(run.settings), run.spec)
 
