@@ -252,7 +252,9 @@ class Panel:
             return self._draw_bare(drawing, x0, y0, w, h, font)
         f = font
         (xlo, xhi), (ylo, yhi) = self._limits()
-        labels = [tick_label(v) for v in nice_ticks(ylo, yhi)] if self.yticks else []
+        # the room for tick labels is kept when they are hidden, so that panels in a row
+        # have plot areas of one size
+        labels = [tick_label(v) for v in nice_ticks(ylo, yhi)]
         margin = max(LEFT - 24, 14 + 6 * max(map(len, labels), default=0))
         margin += 24 if self.ylabel else 0
         if self.heading:
