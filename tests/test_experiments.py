@@ -242,3 +242,11 @@ def test_a_run_ending_between_evaluations_is_measured_at_its_end(tiny):
     h = result.history
     assert h["epoch"] == [1, 2, 3] and len(h["iteration_loss"]) == 5
     assert h["train_loss"][-1] == h["iteration_loss"][-1]
+
+
+def test_a_failing_worker_run_is_one_error_naming_the_run(tiny):
+    train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
+    runs = small_runs(tiny)
+    runs[1].spec = runs[1].spec.replace("dense 10", "dense 10 init=nope")
+    with pytest.raises(PurennError, match=r"run 'lr=0.05' failed: SpecError: <spec>:2: "):
+        runner.run_all(runs, train, test, runner.Schedule(epochs=2, batch_size=20), jobs=2)

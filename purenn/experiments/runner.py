@@ -251,6 +251,7 @@ def _run_forked(runs, train_set, test_set, schedule, jobs, on_result, on_progres
                         on_progress(i, done, total)
                     continue
                 del active[conn]
+                conn.close()
                 process.join()
                 if blob[:2] != b"ok":
                     raise PurennError(f"run {runs[i].label!r} failed: "
