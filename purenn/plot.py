@@ -567,8 +567,7 @@ def history(h, *, title="", smooth_loss=False):
                    ylim=(0.0, max([v for v in losses if math.isfinite(v)], default=1.0)
                          * 1.05))
     ax.line(range(len(losses)), smooth(losses) if smooth_loss else losses, width=1)
-    acc = fig.panel("accuracy per epoch", "epochs", "accuracy", ylim=(0.0, 1.0),
-                    legend="lower right")
+    acc = fig.panel("accuracy per epoch", "epochs", "accuracy", ylim=(0.0, 1.0))
     acc.line(list(h.epoch), h.train_acc, label="train acc", marker="disc")
     if any(math.isfinite(v) for v in h.test_acc):
         acc.line(list(h.epoch), h.test_acc, label="test acc", dash="--", marker="square")

@@ -3,17 +3,21 @@
 import argparse
 import math
 import random
+import textwrap
 
 from ..errors import PurennError
 from .args import positive_int
 
 EXAMPLES = """\
 examples (the book's chapter 6 figures; 1000 inputs drawn from N(0, 1)):
-  python -m purenn activations ch6_activations --set dense.std=1,0.01 --out std.png
-  python -m purenn activations ch6_activations --set dense.init=xavier --out xavier.png
+  python -m purenn activations ch6_activations --set dense.std=1,0.01 \\
+      --out std.png
+  python -m purenn activations ch6_activations --set dense.init=xavier \\
+      --out xavier.png
   python -m purenn activations ch6_activations --set sigmoid=relu \\
       --set dense.init=normal,xavier,he --set dense.std=0.01 --out relu.png
-  python -m purenn activations model.safetensors --out trained.png   MNIST test images
+  python -m purenn activations model.safetensors --out trained.png
+                                          a model of MNIST: its test images
 """
 
 
@@ -21,12 +25,13 @@ def add_parser(sub, common):
     p = sub.add_parser(
         "activations", parents=[common],
         help="histograms of each layer's activations for a batch",
-        description="Run one batch through a network (built from a spec with --seed, or "
-                    "a model file) and draw a histogram of every activation function's "
-                    "outputs, one panel per layer, as the book's chapter 6 does to compare "
-                    "weight initializations; --set draws one row per setting. Prints each "
-                    "layer's mean, standard deviation and how many outputs are near 0 and "
-                    "near 1.",
+        description=textwrap.fill(
+            "Run one batch through a network (built from a spec with --seed, or "
+            "a model file) and draw a histogram of every activation function's "
+            "outputs, one panel per layer, as the book's chapter 6 does to compare "
+            "weight initializations; --set draws one row per setting. Prints each "
+            "layer's mean, standard deviation and how many outputs are near 0 and "
+            "near 1.", 79),
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("network", metavar="SPEC_OR_MODEL",
                    help="a spec file, a shipped spec's name, or a .safetensors model file")

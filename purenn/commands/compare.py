@@ -2,18 +2,21 @@
 
 import argparse
 import os
+import textwrap
 
 from ..errors import PurennError
 from . import experiment_args as common_args
 
 EXAMPLES = """\
-examples (the book's chapter 6; the README's "Experiments of the book" has them all):
-  python -m purenn compare --spec ch6_multilayer --set optimizer=sgd,momentum,adagrad,adam \\
-      --iterations 2000 --batch-size 128 --eval-size 2000 --data DIR --plot optimizers.png
-  python -m purenn compare --spec ch6_multilayer --set dense.init=normal,xavier,he \\
-      --set optimizer=sgd --iterations 2000 --batch-size 128 --data DIR --plot init.png
-  python -m purenn compare --spec ch6_overfit --set weight_decay=0,0.1 --train-size 300 \\
-      --epochs 201 --data DIR --plot weight_decay.png
+examples (the book's chapter 6; README: "Experiments of the book"):
+  python -m purenn compare --spec ch6_multilayer \\
+      --set optimizer=sgd,momentum,adagrad,adam --iterations 2000 \\
+      --batch-size 128 --eval-size 1000 --data DIR --plot optimizers.png
+  python -m purenn compare --spec ch6_multilayer \\
+      --set dense.init=normal,xavier,he --iterations 2000 --batch-size 128 \\
+      --eval-size 1000 --data DIR --plot init.png
+  python -m purenn compare --spec ch6_overfit --set weight_decay=0,0.1 \\
+      --train-size 300 --iterations 601 --eval-size 1000 --data DIR --plot w.png
   python -m purenn compare --spec a.net --spec b.net --epochs 3 --jobs 2
 """
 
@@ -22,11 +25,12 @@ def add_parser(sub, common):
     p = sub.add_parser(
         "compare", parents=[common],
         help="train several networks or settings side by side and draw their curves",
-        description="Train several runs on the same data, seed and schedule, differing "
-                    "in what you name: whole specs (--spec, repeated) or settings swept "
-                    "over values (--set, each combination one run). Prints a table "
-                    "(final loss, train and test accuracy, time) and draws every run's "
-                    "curves in one figure. Ctrl-C stops and keeps the finished runs.",
+        description=textwrap.fill(
+            "Train several runs on the same data, seed and schedule, differing "
+            "in what you name: whole specs (--spec, repeated) or settings swept "
+            "over values (--set, each combination one run). Prints a table "
+            "(final loss, train and test accuracy, time) and draws every run's "
+            "curves in one figure. Ctrl-C stops and keeps the finished runs.", 79),
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--spec", action="append", default=[], metavar="SPEC",
                    help="a spec file or shipped spec; repeat to compare specs (default: "

@@ -3,17 +3,21 @@
 import argparse
 import os
 import random
+import textwrap
 
 from ..errors import PurennError
 from .args import positive_int
 
 EXAMPLES = """\
 examples (convolution layers come from the purenn-conv plugin):
-  python -m purenn import ch07_simple_convnet.npz --spec simple_convnet -o ch07.safetensors
-  python -m purenn filters ch07.safetensors --out filters.png   the book's chapter 7 figure
-  python -m purenn train --spec simple_convnet --train-size 1000 --epochs 1 --out m.safetensors
+  python -m purenn import ch07_simple_convnet.npz --spec simple_convnet \\
+      -o ch07.safetensors
+  python -m purenn filters ch07.safetensors --out filters.png
+                                          the book's chapter 7 figure
+  python -m purenn train --spec simple_convnet --train-size 1000 --epochs 1 \\
+      --out m.safetensors
   python -m purenn filters m.safetensors --out mine.png
-  python -m purenn filters simple_convnet --out random.png      before training only
+  python -m purenn filters simple_convnet --out random.png   before training
 """
 
 
@@ -21,11 +25,12 @@ def add_parser(sub, common):
     p = sub.add_parser(
         "filters", parents=[common],
         help="draw the first conv layer's filters before and after training",
-        description="Draw the filters (weights) of a network's first conv2d layer as gray "
-                    "images, black for large weights as the book's chapter 7 figure. For a "
-                    "model file: the filters as the spec drew them before training (from "
-                    "the seed the model was trained with) above the trained ones; for a "
-                    "spec: the filters before training.",
+        description=textwrap.fill(
+            "Draw the filters (weights) of a network's first conv2d layer as gray "
+            "images, black for large weights as the book's chapter 7 figure. For a "
+            "model file: the filters as the spec drew them before training (from "
+            "the seed the model was trained with) above the trained ones; for a "
+            "spec: the filters before training.", 79),
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("network", metavar="SPEC_OR_MODEL",
                    help="a .safetensors model file, a spec file or a shipped spec's name")

@@ -2,15 +2,17 @@
 
 import argparse
 import math
+import textwrap
 
 from ..errors import PurennError
 from .args import positive_int
 
 EXAMPLES = """\
 examples:
-  python -m purenn paths --out paths.png         the book's chapter 6 figure: SGD lr 0.95,
-                                                 Momentum lr 0.1, AdaGrad lr 1.5, Adam lr 0.3
-  python -m purenn paths --optimizer "sgd lr=0.5" --optimizer "rmsprop lr=0.3" --out p.svg
+  python -m purenn paths --out paths.png  the book's chapter 6 figure: SGD lr
+                            0.95, Momentum lr 0.1, AdaGrad lr 1.5, Adam lr 0.3
+  python -m purenn paths --optimizer "sgd lr=0.5" \\
+      --optimizer "rmsprop lr=0.3" --out p.svg
   python -m purenn paths --start -7,2 --steps 50 --out longer.png
 """
 
@@ -23,10 +25,11 @@ def add_parser(sub, common):
     p = sub.add_parser(
         "paths", parents=[common],
         help="draw each optimizer's path over the contours of f(x, y) = x²/20 + y²",
-        description="Follow each optimizer from a starting point down the book's function "
-                    "f(x, y) = x²/20 + y² (gentle along x, steep along y) and draw its "
-                    "steps over the contour lines of f, one panel per optimizer, as the "
-                    "book's chapter 6 does. Prints where each one ends.",
+        description=textwrap.fill(
+            "Follow each optimizer from a starting point down the book's function "
+            "f(x, y) = x²/20 + y² (gentle along x, steep along y) and draw its "
+            "steps over the contour lines of f, one panel per optimizer, as the "
+            "book's chapter 6 does. Prints where each one ends.", 79),
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--optimizer", action="append", default=[], metavar="'NAME [k=v ...]'",
                    help="an optimizer as on a spec's optimizer line; repeat for several "

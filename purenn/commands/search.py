@@ -1,6 +1,7 @@
 """``purenn search``: random search of hyperparameters on a validation split."""
 
 import argparse
+import textwrap
 
 from ..errors import PurennError
 from . import experiment_args as common_args
@@ -9,14 +10,15 @@ from .args import positive_int
 EXAMPLES = """\
 examples:
   python -m purenn search --spec ch6_overfit --range lr=1e-6:1e-2:log \\
-      --range weight_decay=1e-8:1e-4:log --train-size 500 --epochs 50 --trials 100 \\
-      --data DIR --plot search.png --out-spec best.net      the book's chapter 6 search
-  python -m purenn search --range lr=0.01:1 --range dense1.units=20:200 --trials 10 --jobs 2
-  python -m purenn train --spec best.net                       then train the winner
+      --range weight_decay=1e-8:1e-4:log --train-size 500 --iterations 200 \\
+      --trials 100 --data DIR --plot search.png --out-spec best.net
+                                          the book's chapter 6 search
+  python -m purenn search --range lr=0.01:1 --range dense1.units=20:200
+  python -m purenn train --spec best.net  then train the winner
 
-The validation samples are carved from the training set (--validation, after a shuffle
-by --seed); the test set is never read. Every trial starts from the same seed, so trials
-differ only in their settings.
+The validation samples are carved from the training set (--validation, after
+a shuffle by --seed); the test set is never read. Every trial starts from the
+same seed, so trials differ only in their settings.
 """
 
 
@@ -24,11 +26,12 @@ def add_parser(sub, common):
     p = sub.add_parser(
         "search", parents=[common],
         help="random search of hyperparameters on a validation split",
-        description="Train --trials networks, each with settings drawn at random from the "
-                    "--range given (log-uniform where asked), on a training set with a "
-                    "validation split carved from it. Prints the trials sorted by "
-                    "validation accuracy and the best settings as a spec; draws the best "
-                    "trials' curves. Ctrl-C stops and keeps the finished trials.",
+        description=textwrap.fill(
+            "Train --trials networks, each with settings drawn at random from the "
+            "--range given (log-uniform where asked), on a training set with a "
+            "validation split carved from it. Prints the trials sorted by "
+            "validation accuracy and the best settings as a spec; draws the best "
+            "trials' curves. Ctrl-C stops and keeps the finished trials.", 79),
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--spec", metavar="SPEC",
                    help="the spec the settings are drawn for (default: two_layer, or "

@@ -16,7 +16,7 @@ def compare(results, *, title="", smooth=True):
     fig = plot.Figure(cols=2, title=title, panel_size=(480, 360))
     loss = fig.panel("training loss" + (" (smoothed)" if smooth else ""), "iterations",
                      "loss")
-    acc = fig.panel("accuracy", "epochs", "accuracy", ylim=(0.0, 1.0), legend="lower right")
+    acc = fig.panel("accuracy", "epochs", "accuracy", ylim=(0.0, 1.0))
     top = 0.0
     for n, r in enumerate(results):
         color = PALETTE[n % len(PALETTE)]
