@@ -60,6 +60,15 @@ class History:
     def as_dict(self):
         return asdict(self)
 
+    def _repr_png_(self):
+        """The loss and accuracy panels, for Jupyter (as ``purenn.plot.history``)."""
+        from .plot import history
+        return history(self).png()
+
+    def _repr_svg_(self):
+        from .plot import history
+        return history(self).svg()
+
     @classmethod
     def from_dict(cls, data):
         """The History of ``as_dict()``'s output; ValueError on missing or extra fields."""

@@ -155,3 +155,12 @@ def test_a_picture_must_be_png_or_svg(tmp_path):
     with pytest.raises(ValueError, match=r"saved as .png or .svg, got '.*c.jpg'"):
         charts.curves(history()).save(tmp_path / "c.jpg")
     assert not (tmp_path / "c.jpg").exists()
+
+
+def test_a_training_history_shows_itself_in_jupyter():
+    history = History(epoch=[1, 2], train_loss=[0.9, 0.5], train_acc=[0.6, 0.8],
+                      test_acc=[0.55, 0.75], seconds=[1.0, 1.0],
+                      iteration_loss=[1.2, 1.0, 0.8, 0.6])
+    png = history._repr_png_()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png == plot.history(history).png()
+    assert svg_root(history._repr_svg_()).tag.endswith("svg")
