@@ -110,6 +110,8 @@ def test_2d_training_lowers_the_loss_and_moves_the_regions(page, shots):
     assert regions_picture(page) != before
     assert number(page, "#test-acc") > 60
     assert "--dataset spiral" in page.inner_text("#command")
+    epochs = page.evaluate("plane.records.epoch")       # each epoch once, in order
+    assert epochs == list(range(len(epochs))) and len(epochs) >= 41
     page.screenshot(path=os.path.join(shots, "plane-trained.png"), full_page=True)
 
     epoch = page.inner_text("#epoch")
