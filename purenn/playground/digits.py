@@ -153,6 +153,8 @@ class DigitReader:
             self._set(state="stopped")
         except failed as exc:
             self._set(state="error", message=str(exc))
+        except Exception as exc:  # a bug: the page shows it, the server goes on
+            self._set(state="error", message=f"internal error: {type(exc).__name__}: {exc}")
 
 
 def check_digit_network(net, source):
