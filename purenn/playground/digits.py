@@ -16,8 +16,8 @@ from ..data import mnist
 from ..data.preprocess import mnist_style
 from . import engine
 
-# Adam takes this network to about 94 % on the bundled subset in three epochs, where the
-# book's two_layer (SGD, lr 0.1) was at 88 % after five (measured here).
+# Measured here (seed 0, bundled subset): test accuracy 87.1, 88.3 and 89.6 % after epochs
+# 1-3, where the book's two_layer (SGD, lr 0.1) had 87.8 % after five.
 SPEC = """\
 # the playground's digit reader: 784 -> 100 ReLU -> 10, He initial weights, Adam
 input 784
