@@ -91,8 +91,8 @@ def test_2d_training_lowers_the_loss_and_moves_the_regions(page, shots):
         units = page.locator(f"[aria-label='units of hidden layer {i}']")
         units.fill("16")
         units.dispatch_event("change")
-    page.wait_for_function("document.getElementById('spec').value.includes('dense 16')"
-                           " && document.getElementById('spec').value.includes('spiral')")
+    page.wait_for_function("document.getElementById('spec').value.split('dense 16').length"
+                           " === 3 && document.getElementById('spec').value.includes('spiral')")
     page.wait_for_function("document.getElementById('epoch').textContent === '0'")
     page.wait_for_timeout(300)
     first_loss = number(page, "#test-loss")
