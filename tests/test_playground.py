@@ -291,13 +291,16 @@ def test_a_downloaded_model_loads_and_the_run_goes_on(server, tmp_path):
 
 
 def test_a_diverging_run_stops_with_a_message(server):
-    request(server, "/api/plane/reset", {"dataset": "spiral", "lr": 10.0,
-                                         "hidden": [{"units": 32, "activation": "relu"}] * 3,
-                                         "batch_size": 300})
-    state = request(server, "/api/plane/step", {"updates": 200})[2]
-    if state["error"] is not None:  # it usually blows up; if not, it still ran
-        assert "the loss became" in state["error"] and not state["running"]
-        assert request(server, "/api/plane/run", {})[0] == 200
+    spec = "input 2\ndense 2\nloss mean_squared_error\noptimizer sgd lr=1000\n"
+    request(server, "/api/plane/reset", {"dataset": "moons", "batch_size": 300, "spec": spec})
+    state = request(server, "/api/plane/step", {"updates": 1000})[2]
+    assert not state["running"] and state["updates"] < 1000
+    assert re.fullmatch(r"(the loss became .*|the numbers grew too large at update \d+ "
+                        r"\(OverflowError: .*\)); the learning rate \(lr=1000(\.0)?\) is "
+                        r"probably too large", state["error"]), state["error"]
+    assert request(server, "/api/plane/run", {})[2]["running"] is False
+    fresh = request(server, "/api/plane/reset", {"dataset": "moons"})[2]["state"]
+    assert fresh["error"] is None
 
 
 # -- the digits panel --------------------------------------------------------------------------

@@ -27,17 +27,17 @@ def add_parser(sub, common):
     p = sub.add_parser(
         "playground", parents=[common],
         help="watch networks learn in the browser (2-D data, handwritten digits)",
-        description="Serve a page on 127.0.0.1 where a network learns to separate 2-D "
-                    "points (spiral, circles, moons, xor) while you watch, and where a "
-                    "digit drawn with the mouse is read by an MNIST network. Everything "
+        description="Serve a page on 127.0.0.1 where a network learns to separate 2-D\n"
+                    "points (spiral, circles, moons, xor) while you watch, and where a\n"
+                    "digit drawn with the mouse is read by an MNIST network. Everything\n"
                     "is computed here, in Python; the page only draws. Ctrl-C stops it.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--port", type=port_number, default=0,
                    help="the port to listen on (default: a free one, printed)")
     p.add_argument("--model", metavar="MODEL",
                    help="a model file (784 inputs, 10 classes) for the digits panel "
-                        "(default: train the book's network on the bundled MNIST subset "
-                        "in the background)")
+                        "(default: train a 784-100-10 network with Adam on the bundled "
+                        "MNIST subset in the background)")
     p.add_argument("--no-browser", action="store_true",
                    help="do not open the page in a web browser")
     p.add_argument("--verbose", action="store_true",

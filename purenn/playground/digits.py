@@ -16,8 +16,8 @@ from ..data import mnist
 from ..data.preprocess import mnist_style
 from . import engine
 
-# Adam takes this network to about 94 % on the bundled subset in three epochs, where the
-# book's two_layer (SGD, lr 0.1) was at 88 % after five (measured here).
+# Measured here (seed 0, bundled subset): test accuracy 87.1, 88.3 and 89.6 % after epochs
+# 1-3, where the book's two_layer (SGD, lr 0.1) had 87.8 % after five.
 SPEC = """\
 # the playground's digit reader: 784 -> 100 ReLU -> 10, He initial weights, Adam
 input 784
@@ -121,7 +121,7 @@ class DigitReader:
             source = (f"784-100-10 ReLU network with Adam, training on the bundled MNIST "
                       f"subset ({len(train_set):,} images)")
             self._set(state="training", source=source)
-            copied = [time.monotonic()]
+            copied, finished = [time.monotonic()], [False]
             total = self.epochs * -(-len(train_set) // BATCH_SIZE)
 
             def on_update(trainer, loss):
@@ -135,6 +135,10 @@ class DigitReader:
                         self.status.update(test_acc=accuracy, epoch=trainer.epoch + 1,
                                            epochs_done=trainer.epoch + 1)
                     copied[0] = time.monotonic()
+                    if trainer.epoch + 1 == self.epochs:
+                        # done: stop before the Trainer's closing pass over the training set
+                        finished[0] = True
+                        trainer.stop_requested = True
                 elif time.monotonic() - copied[0] >= COPY_EVERY:
                     with self.lock:
                         engine.copy_weights(net, reader)
@@ -145,7 +149,11 @@ class DigitReader:
                                           epochs=self.epochs, eval_every=self.epochs + 1)
             if self.stop_requested:
                 return
-            self.trainer.fit()
+            try:
+                self.trainer.fit()
+            except stopped:
+                if not finished[0]:
+                    raise
             self._set(state="ready", fraction=1.0,
                       source=f"784-100-10 ReLU network with Adam, trained on the bundled "
                              f"MNIST subset ({len(train_set):,} images, {self.epochs} epochs)")
@@ -153,6 +161,8 @@ class DigitReader:
             self._set(state="stopped")
         except failed as exc:
             self._set(state="error", message=str(exc))
+        except Exception as exc:  # a bug: the page shows it, the server goes on
+            self._set(state="error", message=f"internal error: {type(exc).__name__}: {exc}")
 
 
 def check_digit_network(net, source):

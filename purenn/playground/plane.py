@@ -278,6 +278,15 @@ class PlaneSession:
         except failed as exc:
             with self.cond:
                 self.error = str(exc)
+        except ArithmeticError as exc:     # overflow in the loss or an update
+            with self.cond:
+                self.error = (f"the numbers grew too large at update {self.updates + 1} "
+                              f"({type(exc).__name__}: {exc}); the learning rate "
+                              f"(lr={self.net.optimizer_args.get('lr')!r}) is probably too "
+                              f"large")
+        except Exception as exc:  # a bug: the page shows it, the server goes on
+            with self.cond:
+                self.error = f"internal error: {type(exc).__name__}: {exc}"
         finally:
             with self.cond:
                 self.finished = self.paused = True

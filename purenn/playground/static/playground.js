@@ -118,8 +118,11 @@ function addOption(select, value) {
 
 function applyState(state) {
   if (state.number !== plane.number) return;
-  for (const key of Object.keys(plane.records)) {
-    plane.records[key].push(...state.records[key]);
+  // records continue ours only when they start where ours end (answers may cross)
+  if (state.since === plane.records.epoch.length) {
+    for (const key of Object.keys(plane.records)) {
+      plane.records[key].push(...state.records[key]);
+    }
   }
   if (state.regions) {
     plane.regions = state.regions;
@@ -173,7 +176,8 @@ async function play() {
 
 async function pause() {
   try {
-    applyState(await api(`/api/plane/pause`, {}));
+    applyState(await api("/api/plane/pause", {}));
+    await refresh();
   } catch (error) {
     $("plane-error").textContent = error.message;
   }
@@ -181,17 +185,17 @@ async function pause() {
 
 async function step() {
   try {
-    const number = plane.number;
-    const state = await api("/api/plane/step", {updates: 1});
-    if (number === plane.number) {
-      // the step's records come through the regular state reading
-      applyState(await api(`/api/plane/state?since=${plane.records.epoch.length}` +
-                           `&regions=${plane.regionsVersion}`));
-      void state;
-    }
+    await api("/api/plane/step", {updates: 1});
+    await refresh();
   } catch (error) {
     $("plane-error").textContent = error.message;
   }
+}
+
+// the records and regions the page does not have yet
+async function refresh() {
+  applyState(await api(`/api/plane/state?since=${plane.records.epoch.length}` +
+                       `&regions=${plane.regionsVersion}`));
 }
 
 function drawEditor() {
