@@ -282,7 +282,7 @@ class PlaneSession:
             with self.cond:
                 self.error = (f"the numbers grew too large at update {self.updates + 1} "
                               f"({type(exc).__name__}: {exc}); the learning rate "
-                              f"(lr={self.net.optimizer_args.get('lr')!r}) is probably too "
+                              f"(lr={self.net.optimizer.config.get('lr')!r}) is probably too "
                               f"large")
         except Exception as exc:  # a bug: the page shows it, the server goes on
             with self.cond:
