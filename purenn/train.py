@@ -33,6 +33,7 @@ same weights) continues exactly as the uninterrupted run would have, bit for bit
 
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, fields
 
 from . import linalg
@@ -40,6 +41,7 @@ from .errors import TrainingError
 from .functions import labels
 
 STATE_VERSION = 1
+DIVERGENCE_FACTOR = 10.0
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -124,13 +126,17 @@ class Trainer:
     """Train ``net`` on ``train_set``, evaluating on ``test_set`` after every epoch.
 
     ``gradient`` is ``"backprop"`` or ``"numerical"`` (central differences, the book's
-    first and very slow method). ``log`` receives one line of text per epoch.
+    first and very slow method). ``log`` receives one line of text per epoch when given,
+    or with ``verbose=True`` (print); by default nothing is printed. ``warn`` receives
+    the divergence warning (default: ``warnings.warn`` with RuntimeWarning);
+    ``stop_on_divergence`` makes it an error instead. Without a test set the lines show
+    no test accuracy (the history holds NaN).
     """
 
     def __init__(self, net, train_set, test_set=None, *, epochs=5, batch_size=100,
                  rng=None, gradient="backprop", iterations=None,
-                 log=print, eval_batch_size=1000, eval_every=1, on_update=None,
-                 on_record=None):
+                 log=None, verbose=False, eval_batch_size=1000, eval_every=1,
+                 on_update=None, on_record=None, warn=None, stop_on_divergence=False):
         if gradient not in ("backprop", "numerical"):
             raise ValueError(f"gradient must be 'backprop' or 'numerical', got {gradient!r}")
         if batch_size < 1:
@@ -145,7 +151,11 @@ class Trainer:
         self.gradient = gradient
         self.schedule = (BookSchedule(iterations) if iterations is not None
                          else EpochSchedule(epochs))
-        self.log = log or (lambda line: None)
+        self.log = log or (print if verbose else (lambda line: None))
+        self.warn = warn or (lambda message: warnings.warn(message, RuntimeWarning,
+                                                           stacklevel=4))
+        self.stop_on_divergence = stop_on_divergence
+        self.diverged = False
         self.eval_batch_size = eval_batch_size
         self.eval_every = eval_every
         self.on_update = on_update
@@ -177,11 +187,30 @@ class Trainer:
         return self.net.loss_and_gradient(x, t)
 
     def check_loss(self, loss):
-        """TrainingError if the loss of the coming update is not a finite number."""
+        """TrainingError if the loss of the coming update is not a finite number; a loss
+        that exploded (see the module's docstring) is warned about once, or with
+        ``stop_on_divergence`` is a TrainingError too."""
+        update = len(self.history.iteration_loss) + 1
+        lr = getattr(self.optimizer, "lr", None)
         if not math.isfinite(loss):
             raise TrainingError(
-                f"the loss became {loss!r} at update {len(self.history.iteration_loss) + 1}; "
-                f"the learning rate (lr={self.optimizer.lr!r}) is probably too large")
+                f"the loss became {loss!r} at update {update}; "
+                f"the learning rate (lr={lr!r}) is probably too large")
+        if self.diverged and not self.stop_on_divergence:
+            return
+        losses = self.history.iteration_loss
+        first = losses[0] if losses else loss
+        classes = math.prod(getattr(self.net, "output_shape", ())) or 2
+        limit = DIVERGENCE_FACTOR * max(first, math.log(max(classes, 2)))
+        if loss <= limit:
+            return
+        message = (f"the loss exploded to {loss:.4g} at update {update} (first update: "
+                   f"{first:.4g}, more than {DIVERGENCE_FACTOR:g}x); training diverges, "
+                   f"the learning rate (lr={lr!r}) is probably too large")
+        if self.stop_on_divergence:
+            raise TrainingError(message)
+        self.diverged = True
+        self.warn(message)
 
     def step(self, indices):
         """One update on the samples at ``indices``; returns the batch's loss."""
@@ -219,13 +248,17 @@ class Trainer:
         h.seconds.append(time.perf_counter() - self._started)
         self.pending = []
         self._started = time.perf_counter()
+        test = f"  test acc {h.test_acc[-1]:.4f}" if self.has_test_set else ""
         self.log(f"epoch {epoch:>3}/{self.total_epochs}  loss {h.train_loss[-1]:.4f}  "
-                 f"train acc {h.train_acc[-1]:.4f}  test acc {h.test_acc[-1]:.4f}  "
-                 f"({h.seconds[-1]:.1f} s)")
+                 f"train acc {h.train_acc[-1]:.4f}{test}  ({h.seconds[-1]:.1f} s)")
         if self.on_record is not None:
             self.on_record(self)
 
     # -- where training stands ------------------------------------------------------------
+    @property
+    def has_test_set(self):
+        return self.test_set is not None and len(self.test_set) > 0
+
     @property
     def iter_per_epoch(self):
         return max(len(self.train_set) // self.batch_size, 1)
@@ -346,7 +379,8 @@ class EpochSchedule:
 
 class BookSchedule:
     """The book's: ``iterations`` updates, each on ``batch_size`` indices drawn with
-    replacement, with an evaluation after update i whenever i % iter_per_epoch == 0."""
+    replacement, with an evaluation after update i whenever i % iter_per_epoch == 0 (only
+    every ``eval_every``-th of them, and always the last, is measured and recorded)."""
 
     name = "iterations"
 
@@ -370,10 +404,13 @@ class BookSchedule:
         randrange = trainer.rng.randrange
         while True:
             if trainer.eval_pending:
-                accuracies = trainer.measure()
-                trainer.epoch += 1
+                epoch = trainer.epoch + 1
+                due = epoch % trainer.eval_every == 0 or epoch == self.total_epochs(trainer)
+                accuracies = trainer.measure() if due else None
+                trainer.epoch = epoch
                 trainer.eval_pending = False
-                trainer.record(trainer.epoch, accuracies)
+                if due:
+                    trainer.record(epoch, accuracies)
             if trainer.updates >= self.iterations:
                 break
             i = trainer.updates

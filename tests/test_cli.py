@@ -53,7 +53,7 @@ def test_train_quiet_prints_only_the_result(tmp_path, trained):
     result = run_purenn("train", "--data", trained["data"], "--epochs", "1", "--quiet",
                         "--plot", str(tmp_path / "c.svg"))
     assert result.returncode == 0, result.stderr
-    assert re.fullmatch(r"test accuracy \d\.\d{4} after 1 epochs in \d+\.\d s\n",
+    assert re.fullmatch(r"test accuracy \d\.\d{4} after 1 epoch in \d+\.\d s\n",
                         result.stdout)
     assert result.stderr == ""
     assert (tmp_path / "c.svg").read_text().startswith("<svg ")

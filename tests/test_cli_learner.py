@@ -45,3 +45,39 @@ def test_a_closed_pipe_is_not_an_error_and_files_are_still_written(tiny, tmp_pat
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert picture.read_bytes().startswith(b"\x89PNG")
+
+
+# -- item 7 ------------------------------------------------------------------------------
+def test_log_every_works_with_iterations_and_the_grammar_is_right(tiny):
+    # 120 samples / batch 40: an evaluation every 3 updates, 12 updates -> 4 of them
+    result = run_purenn("train", "--data", tiny["data"], "--iterations", "12",
+                        "--batch-size", "40", "--log-every", "2")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    epochs = [line.split()[1] for line in lines if line.startswith("epoch")]
+    assert epochs == ["2/4", "4/4"]
+    assert " after 12 updates (4 epochs of the book's schedule) in " in lines[-1]
+    one = run_purenn("train", "--data", tiny["data"], "--epochs", "1", "--batch-size", "60",
+                     "--quiet")
+    assert " after 1 epoch in " in one.stdout
+
+
+def test_epochs_and_iterations_are_one_or_the_other(tiny):
+    result = run_purenn("train", "--data", tiny["data"], "--epochs", "2", "--iterations", "10")
+    assert result.returncode == 2
+    assert "argument --iterations: not allowed with argument --epochs" in result.stderr
+
+
+# -- item 10 -----------------------------------------------------------------------------
+def test_an_exploding_loss_is_a_warning_and_with_the_option_an_error(tiny):
+    args = ("train", "--data", tiny["data"], "--epochs", "2", "--batch-size", "20",
+            "--lr", "1000", "--quiet")
+    result = run_purenn(*args)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "the loss exploded to " in warnings[0]
+    assert "lr=1000.0" in warnings[0] and "--stop-on-divergence" in warnings[0]
+    assert result.stdout.rstrip().endswith("(the loss diverged: see the warning above)")
+    stopped = run_purenn(*args, "--stop-on-divergence")
+    assert stopped.returncode == 1
+    assert stopped.stderr.startswith("error: the loss exploded to ")

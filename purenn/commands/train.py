@@ -44,12 +44,14 @@ def add_parser(sub, common):
                    help="folder with the four IDX files of the data set (default: the "
                         "fetched copy in the cache, else for mnist the bundled subset of "
                         "10,000 training and 2,000 test images)")
-    p.add_argument("--epochs", type=positive_int,
-                   help="passes over the training set (default: 5 for MNIST; 1500 "
-                        "full-batch steps for spiral)")
-    p.add_argument("--iterations", type=positive_int, metavar="N",
-                   help="the book's schedule instead of epochs: N updates on batches "
-                        "drawn with replacement")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--epochs", type=positive_int,
+                        help="passes over the training set (default: 5 for MNIST; 1500 "
+                             "full-batch steps for spiral)")
+    length.add_argument("--iterations", type=positive_int, metavar="N",
+                        help="the book's schedule instead of epochs: N updates on batches "
+                             "drawn with replacement, evaluated every train-size / "
+                             "batch-size updates")
     p.add_argument("--batch-size", type=positive_int,
                    help="samples per update (default: 100; 300, the whole set, for spiral)")
     p.add_argument("--lr", type=positive_float,
@@ -62,7 +64,12 @@ def add_parser(sub, common):
                    help="how gradients are computed; numerical is the book's first, very "
                         "slow method (default: backprop)")
     p.add_argument("--log-every", type=positive_int, metavar="K",
-                   help="print every K-th epoch only (default: about 20 lines in all)")
+                   help="evaluate and print every K-th epoch only, and the last (with "
+                        "--iterations: every K-th evaluation; default: about 20 lines in "
+                        "all)")
+    p.add_argument("--stop-on-divergence", action="store_true",
+                   help="stop with an error when the loss explodes (over 10x the first "
+                        "update's); without it a warning is printed and training goes on")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="print only the final accuracy (no progress bar, no epoch lines)")
     p.add_argument("--out", metavar="MODEL",
@@ -84,6 +91,11 @@ def add_parser(sub, common):
                         "if it had never stopped; --epochs/--iterations may raise the total")
 
 
+def plural(count, word):
+    """'1 epoch', '2 epochs'."""
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
 def check_fit(net, dataset, spec_ref):
     """The spec's input and output sizes must match the data's."""
     features = math.prod(net.input_shape)
@@ -102,7 +114,14 @@ def run(args, out):
     from ..train import Trainer, TrainingInterrupted
     from . import runs
 
+    given = {"epochs": args.epochs, "iterations": args.iterations}
     checkpoint = runs.apply_resume(args) if args.resume else None
+    if checkpoint is not None:
+        schedule = "iterations" if checkpoint.run.get("iterations") else "epochs"
+        other = "epochs" if schedule == "iterations" else "iterations"
+        if given[other] is not None:
+            raise PurennError(f"the run in {checkpoint.path} counts {schedule}; raise its "
+                              f"length with --{schedule}, not --{other}")
     final_out, out = out, ((lambda line: None) if args.quiet else out)
     runs.check_output_paths(args)
     args.seed = 0 if args.seed is None else args.seed
@@ -135,6 +154,9 @@ def run(args, out):
         f"{net.optimizer.kind} {settings}; batch {batch_size}; seed {args.seed}")
     out(f"python {platform.python_version()}, kernel {linalg.KERNEL}, "
         f"gradients by {args.gradient}")
+    if args.iterations is not None:
+        per_epoch = max(len(train_set) // batch_size, 1)
+        epochs = (args.iterations - 1) // per_epoch + 1
     every = args.log_every or max(1, epochs // 20)
     from ..viz.progress import Progress, is_terminal
 
@@ -151,10 +173,16 @@ def run(args, out):
     if args.workers > 1:
         from ..parallel import ParallelTrainer
         trainer_cls, extra = ParallelTrainer, {"workers": args.workers}
+    def warn(message):
+        progress.wipe()
+        print(f"warning: {message} (--stop-on-divergence stops here)", file=sys.stderr,
+              flush=True)
+
     trainer = trainer_cls(net, train_set, test_set, epochs=epochs, batch_size=batch_size,
                           rng=rng, gradient=args.gradient, iterations=args.iterations,
                           log=progress.line, eval_every=every, on_update=progress.on_update,
-                          on_record=record, **extra)
+                          on_record=record, warn=warn,
+                          stop_on_divergence=args.stop_on_divergence, **extra)
     if checkpoint:
         checkpoint.restore(trainer)
         out(f"resumed from {checkpoint.path}: {trainer.progress()[0]}, "
@@ -175,6 +203,10 @@ def run(args, out):
         save(net, args.out, training=runs.training_summary(trainer, settings, elapsed))
         out(f"model written to {args.out}")
     runs.write_pictures(args, trainer, out)
-    final_out(f"test accuracy {history.test_acc[-1]:.4f} after {history.epoch[-1]} epochs "
-              f"in {elapsed:.1f} s")
+    length = plural(history.epoch[-1], "epoch")
+    if args.iterations is not None:
+        length = f"{plural(trainer.updates, 'update')} ({length} of the book's schedule)"
+    diverged = " (the loss diverged: see the warning above)" if trainer.diverged else ""
+    final_out(f"test accuracy {history.test_acc[-1]:.4f} after {length} in {elapsed:.1f} s"
+              f"{diverged}")
     return 0
