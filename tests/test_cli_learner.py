@@ -81,3 +81,52 @@ def test_an_exploding_loss_is_a_warning_and_with_the_option_an_error(tiny):
     stopped = run_purenn(*args, "--stop-on-divergence")
     assert stopped.returncode == 1
     assert stopped.stderr.startswith("error: the loss exploded to ")
+
+
+# -- item 13 -----------------------------------------------------------------------------
+def test_files_of_the_wrong_kind_are_named_with_what_to_do(tiny, tmp_path):
+    picture = tmp_path / "curves.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    result = run_purenn("evaluate", str(picture))
+    assert result.returncode == 1
+    assert result.stderr == (f"error: {picture}: not a purenn model file but a PNG image; "
+                             f"MODEL is a file written by 'python -m purenn train --out "
+                             f"model.safetensors'\n")
+    archive = tmp_path / "sample.npz"
+    archive.write_bytes(b"PK\x03\x04" + bytes(100))
+    result = run_purenn("export", str(archive), "-o", str(tmp_path / "w.npz"))
+    assert result.returncode == 1
+    assert "not a purenn model file but a NumPy .npz archive; make a model of its arrays " \
+           f"with 'python -m purenn import {archive} --spec SPEC" in result.stderr
+    junk = tmp_path / "notes.txt"
+    junk.write_bytes(b"\xff" * 64)
+    result = run_purenn("predict", str(junk), "0")
+    assert result.returncode == 1 and "not a purenn model file (" in result.stderr
+
+
+def test_a_checkpoint_is_not_a_model_but_says_how_to_get_one(tiny, tmp_path):
+    folder = tmp_path / "ckpt"
+    result = run_purenn("train", "--data", tiny["data"], "--epochs", "1", "--batch-size", "60",
+                        "--quiet", "--checkpoint-dir", str(folder))
+    assert result.returncode == 0, result.stderr
+    checkpoint = folder / "checkpoint.safetensors"
+    result = run_purenn("evaluate", str(checkpoint))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {checkpoint}: a training checkpoint, not a model "
+                                    f"file; write the model with 'python -m purenn train "
+                                    f"--resume {checkpoint} --out model.safetensors'")
+    model = tmp_path / "from-checkpoint.safetensors"
+    result = run_purenn("train", "--resume", str(checkpoint), "--out", str(model), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert purenn.load(model).training["epochs"] == 1
+
+
+def test_a_model_file_named_like_another_kind_is_refused(tiny, tmp_path):
+    result = run_purenn("train", "--data", tiny["data"], "--epochs", "1", "--out",
+                        str(tmp_path / "model.npz"))
+    assert result.returncode == 1
+    assert "--out " in result.stderr and "a model file is safetensors, not a NumPy archive " \
+        "(.npz); name it" in result.stderr and "export MODEL -o" in result.stderr
+    assert not (tmp_path / "model.npz").exists()
+    result = run_purenn("export", tiny["model"], "-o", str(tmp_path / "w.safetensors"))
+    assert result.returncode == 1 and "export writes a NumPy .npz archive" in result.stderr

@@ -9,6 +9,7 @@ with, so ``evaluate MODEL`` needs no options to look at the right data.
 
 import argparse
 import math
+import os
 import random
 
 from ..errors import PurennError
@@ -20,6 +21,68 @@ DEFAULTS = {
     "kmnist": {"spec": "two_layer", "epochs": 5, "batch_size": 100},
     "spiral": {"spec": "spiral_net", "epochs": 1500, "batch_size": 300},
 }
+
+
+# what a file that is not a model file starts with, and what to do with it instead
+NOT_A_MODEL = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image", "MODEL is a file written by "
+     "'python -m purenn train --out model.safetensors'"),
+    (b"P5", "a PGM image", "MODEL is a file written by 'python -m purenn train --out "
+     "model.safetensors'"),
+    (b"PK\x03\x04", "a NumPy .npz archive",
+     "make a model of its arrays with 'python -m purenn import {path} --spec SPEC -o "
+     "model.safetensors'"),
+    (b"\x93NUMPY", "a NumPy .npy array",
+     "make a model of it with 'python -m purenn import {path} --spec SPEC -o "
+     "model.safetensors'"),
+)
+MODEL_SUFFIX = ".safetensors"
+
+
+def open_model(path):
+    """``purenn.model.load(path)``, with one line saying what the file is and what to do
+    when it is not a purenn model file: an image, a NumPy archive, a checkpoint."""
+    from ..errors import ModelFileError
+    from ..model import load
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError:
+        head = b""  # load says why it cannot be read
+    for magic, kind, advice in NOT_A_MODEL:
+        if head.startswith(magic):
+            raise PurennError(f"{path}: not a purenn model file but {kind}; "
+                              f"{advice.format(path=path)}")
+    try:
+        return load(path)
+    except ModelFileError as exc:
+        if "'purenn.checkpoint'" in str(exc):
+            raise PurennError(
+                f"{path}: a training checkpoint, not a model file; write the model with "
+                f"'python -m purenn train --resume {path} --out model.safetensors' (it "
+                f"first finishes the run the checkpoint belongs to)") from None
+        if "header" in str(exc) and not path.lower().endswith(MODEL_SUFFIX):
+            raise PurennError(f"{path}: not a purenn model file ({exc}); model files are "
+                              f"the .safetensors files 'train --out' writes") from None
+        raise
+
+
+OTHER_KINDS = {".npz": "NumPy archive", ".npy": "NumPy array", ".png": "image",
+               ".svg": "image", ".pgm": "image", ".net": "spec", ".pkl": "pickle",
+               ".json": "JSON", ".txt": "text"}
+
+
+def check_model_path(option, path):
+    """Refuse a model file name that says it is another kind of file (``--out
+    model.npz`` would write safetensors under a NumPy name)."""
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in OTHER_KINDS:
+        hint = (f"; for NumPy arrays use 'python -m purenn export MODEL -o {path}'"
+                if suffix in (".npz", ".npy") else "")
+        raise PurennError(f"{option} {path!r}: a model file is safetensors, not a "
+                          f"{OTHER_KINDS[suffix]} ({suffix}); name it "
+                          f"{os.path.splitext(path)[0] + MODEL_SUFFIX!r}{hint}")
 
 
 def load_data(args, rng):

@@ -113,10 +113,10 @@ def prompt_loop(predictor, stdin, interactive):
 
 
 def run(args, out):
-    from ..model import load
     from ..viz.terminal import use_color
+    from .modeldata import open_model
 
-    net = load(args.model)
+    net = open_model(args.model)
     predictor = Predictor(args, net, out, use_color(sys.stdout), net.training)
     if args.what is not None:
         predictor.show(args.what)

@@ -10,7 +10,7 @@ import time
 from .. import linalg
 from ..errors import PurennError
 from .args import positive_float, positive_int
-from .modeldata import DEFAULTS, load_data
+from .modeldata import DEFAULTS, check_model_path, load_data
 
 EXAMPLES = """\
 examples:
@@ -124,6 +124,8 @@ def run(args, out):
                               f"length with --{schedule}, not --{other}")
     final_out, out = out, ((lambda line: None) if args.quiet else out)
     runs.check_output_paths(args)
+    if args.out:
+        check_model_path("--out", args.out)
     args.seed = 0 if args.seed is None else args.seed
     defaults = DEFAULTS[args.dataset]
     epochs = args.epochs or defaults["epochs"]
