@@ -130,3 +130,32 @@ def test_a_model_file_named_like_another_kind_is_refused(tiny, tmp_path):
     assert not (tmp_path / "model.npz").exists()
     result = run_purenn("export", tiny["model"], "-o", str(tmp_path / "w.safetensors"))
     assert result.returncode == 1 and "export writes a NumPy .npz archive" in result.stderr
+
+
+# -- item 8 ------------------------------------------------------------------------------
+def test_evaluate_and_predict_use_the_folder_the_model_was_trained_on(tiny):
+    assert purenn.load(tiny["model"]).training["data_dir"] == os.path.abspath(tiny["data"])
+    result = run_purenn("evaluate", tiny["model"])
+    assert result.returncode == 0, result.stderr
+    assert f"data: MNIST from {os.path.abspath(tiny['data'])}, test split (the model's " \
+           f"training data): 40 samples" in result.stdout
+    result = run_purenn("predict", tiny["model"], "3")
+    assert result.returncode == 0, result.stderr
+    assert "test sample 3 of MNIST from " in result.stdout
+    assert "(the model's training data)" in result.stdout
+
+
+def test_a_missing_training_folder_is_said_with_the_data_used_instead(tiny, tmp_path):
+    data = write_tiny_mnist(tmp_path / "gone")
+    model = tmp_path / "m.safetensors"
+    result = run_purenn("train", "--data", data, "--epochs", "1", "--quiet", "--out",
+                        str(model))
+    assert result.returncode == 0, result.stderr
+    for name in os.listdir(data):
+        os.remove(os.path.join(data, name))
+    os.rmdir(data)
+    result = run_purenn("evaluate", str(model))
+    assert result.returncode == 0, result.stderr
+    assert f"data: MNIST from the bundled subset, test split (the model was trained on " \
+           f"{os.path.abspath(data)}, which is not there; pass --data DIR): 2000 samples" \
+           in result.stdout

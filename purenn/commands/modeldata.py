@@ -109,14 +109,28 @@ def add_data_options(p, *, split_default="test"):
 
 def load_split(args, training=None):
     """(data set, description) of the split the arguments ask for; ``training`` is a
-    model's training summary, whose data set and seed are the defaults."""
+    model's training summary, whose data set, data folder and seed are the defaults.
+    When the model's folder is gone, or the model predates recorded folders and was
+    trained on other files, the description says which data is used instead and why."""
     training = training or {}
     dataset = args.dataset or training.get("dataset") or "mnist"
     seed = training.get("seed", 0)
-    options = argparse.Namespace(dataset=dataset, data=args.data)
+    folder, why = args.data, ""
+    trained_dir = training.get("data_dir")
+    same_set = dataset == (training.get("dataset") or "mnist")
+    if folder is None and trained_dir and same_set:
+        if os.path.isdir(trained_dir):
+            folder, why = trained_dir, " (the model's training data)"
+        else:
+            why = (f" (the model was trained on {trained_dir}, which is not there; pass "
+                   f"--data DIR)")
+    options = argparse.Namespace(dataset=dataset, data=folder)
     train_set, test_set, description = load_data(options, random.Random(seed))
+    trained_on = training.get("data")
+    if not why and folder is None and same_set and trained_on and trained_on != description:
+        why = f" (the model was trained on {trained_on}; pass --data DIR for those files)"
     data = test_set if args.split == "test" else train_set
-    return data, f"{description}, {args.split} split"
+    return data, f"{description}, {args.split} split{why}"
 
 
 def check_model_fits(net, data, model_path):

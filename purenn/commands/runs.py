@@ -130,6 +130,7 @@ def training_summary(trainer, settings, elapsed):
     return {
         "dataset": settings.get("dataset"),
         "data": settings.get("description"),
+        "data_dir": os.path.abspath(settings["data"]) if settings.get("data") else None,
         "seed": settings.get("seed"),
         "batch_size": trainer.batch_size,
         "train_size": len(trainer.train_set),
