@@ -6,6 +6,7 @@ import platform
 import random
 import sys
 import time
+import warnings
 
 from .. import linalg
 from ..errors import PurennError
@@ -110,7 +111,7 @@ def check_fit(net, dataset, spec_ref):
 
 
 def run(args, out):
-    from ..spec import build, make_optimizer
+    from ..spec import SpecWarning, build, make_optimizer
     from ..train import Trainer, TrainingInterrupted
     from . import runs
 
@@ -138,7 +139,11 @@ def run(args, out):
                               f"{len(train_set)} training samples of {description}")
         train_set = train_set.head(args.train_size)
     spec_ref = checkpoint.spec if checkpoint else args.spec or defaults["spec"]
-    net = build(spec_ref, rng=rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SpecWarning)
+        net = build(spec_ref, rng=rng)
+    for message in net.spec_warnings:
+        print(f"warning: {message}", file=sys.stderr, flush=True)
     if checkpoint:
         runs.check_resumed_data(checkpoint, description)
         net.source = f"{checkpoint.path} (resumed)"
