@@ -19,6 +19,8 @@ parameter (two forward passes each).
 import argparse
 import math
 import random
+import sys
+import warnings
 
 from .. import linalg
 from ..errors import PurennError
@@ -62,11 +64,15 @@ def add_parser(sub, common):
 
 
 def run(args, out):
-    from ..gradcheck import full_errors, redraw, sampled_errors
-    from ..spec import build
+    from ..gradcheck import full_errors, kinks, redraw, sampled_errors
+    from ..spec import SpecWarning, build
 
     rng = random.Random(args.seed)
-    net = build(args.spec, rng=rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SpecWarning)
+        net = build(args.spec, rng=rng)
+    for message in net.spec_warnings:
+        print(f"warning: {message}", file=sys.stderr, flush=True)
     if not args.spec_init:
         redraw(net, rng)
     features, classes = math.prod(net.input_shape), math.prod(net.output_shape)
@@ -82,6 +88,12 @@ def run(args, out):
         results = full_errors(net, x, t)
     else:
         results = sampled_errors(net, x, t, args.entries, rng)
+    near, total_inputs = kinks(net, x)
+    if near:
+        redo = "" if not args.spec_init else "; run without --spec-init to avoid most"
+        print(f"warning: {near} of {total_inputs} ReLU inputs lie within h = 1e-4 of the "
+              f"kink at 0, where central differences are wrong although backprop is "
+              f"right: large errors may come from there{redo}", file=sys.stderr, flush=True)
     failed = []
     width = max(len(key) for key in results)
     for key, (error, difference, checked) in results.items():
