@@ -278,13 +278,14 @@ class Network:
         self.last_loss, grads = self.loss_and_gradient(x, t)
         return grads
 
-    def numerical_gradient(self, x, t, h=1e-4):
+    def numerical_gradient(self, x, t, h=1e-4, each=None):
         """∂L/∂p by central differences (L(p+h) − L(p−h)) / 2h, one number at a time.
 
         Slow by design: two passes over the batch per parameter (the book's chapter 4).
         The loss is taken in training mode, as ``gradient`` takes it, with the dropout
         masks of the last training pass held fixed and running statistics left as they
-        were (``gradient.frozen``).
+        were (``gradient.frozen``). ``each()`` is called after every number (see
+        ``gradient.numerical_gradient``).
         """
         self.check_batch(x)
         self.check_labels(x, t)
@@ -293,7 +294,7 @@ class Network:
             return self._loss(x, t, True)
 
         with frozen(layer for _, layer in self.layers):
-            return {key: numerical_gradient(loss, param, h)
+            return {key: numerical_gradient(loss, param, h, each)
                     for key, param in self.params.items()}
 
     # -- state ----------------------------------------------------------------------------
@@ -333,6 +334,36 @@ class Network:
                 leaf[:] = [float(v) for v in saved]
 
     # -- description --------------------------------------------------------------------
+    def __repr__(self):
+        """As PyTorch prints a module: each layer with its arguments, output shape and
+        parameter count, then the loss, the optimizer and the totals."""
+        def call(obj, config):
+            args = ", ".join(f"{k}={v!r}" for k, v in config.items())
+            return f"{type(obj).__name__}({args})"
+
+        rows = []
+        for (name, layer), shape in zip(self.layers, self.shapes[1:]):
+            count = sum(self.param_sizes[f"{name}.{key}"] for key in layer.params)
+            size = f"{count:,} params" if count else ""
+            rows.append((f"({name}): {call(layer, getattr(layer, 'config', {}))}",
+                         "x".join(map(str, shape)), size))
+        rows.append((f"(loss): {call(self.loss_layer, getattr(self.loss_layer, 'config', {}))}"
+                     + (f" + weight decay {self.weight_decay!r}" if self.weight_decay else ""),
+                     "", ""))
+        optimizer = call(self.optimizer, getattr(self.optimizer, "config", {}))
+        rows.append((f"(optimizer): {optimizer}", "", ""))
+        width = max((len(text) for text, shape, _ in rows if shape), default=0)
+        shape_width = max(len(shape) for _, shape, _ in rows)
+        size_width = max(len(size) for _, _, size in rows)
+        lines = [f"Network(input {'x'.join(map(str, self.input_shape))}, "
+                 f"{self.param_count:,} parameters"]
+        for text, shape, size in rows:
+            line = f"  {text:<{width}}"
+            if shape:
+                line += f"  -> {shape:<{shape_width}}  {size:>{size_width}}"
+            lines.append(line.rstrip())
+        return "\n".join(lines) + "\n)"
+
     def summary(self):
         """One line per layer: name, output shape and parameter count."""
         rows = [f"{'input':<12} {'x'.join(map(str, self.input_shape)):>10}"]

@@ -395,3 +395,15 @@ def test_labels_are_checked_against_rows_and_classes():
     with pytest.raises(purenn.PurennError, match=r"rows of shape \(N, 2\)"):
         net.loss(X3, [[1.0, 0.0, 0.0]] * 3)
     assert net.loss(X3, [[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]) == net.loss(X3, T3)
+
+
+# -- issue 12 item 4: repr like PyTorch's module repr -----------------------------------------
+def test_repr_shows_layers_shapes_and_parameter_counts():
+    assert repr(purenn.build("two_layer")) == (
+        "Network(input 784, 39,760 parameters\n"
+        "  (dense1): Dense(units=50, init='normal', std=0.01)  -> 50  39,250 params\n"
+        "  (relu1): ReLU()                                     -> 50\n"
+        "  (dense2): Dense(units=10, init='normal', std=0.01)  -> 10     510 params\n"
+        "  (loss): SoftmaxCrossEntropy()\n"
+        "  (optimizer): SGD(lr=0.1)\n"
+        ")")
