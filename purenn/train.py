@@ -20,13 +20,17 @@ stops on a loss that is not finite, and the optimizer steps.
 Hooks, for progress display and checkpoints (each optional):
 
 - ``on_update(trainer, loss)`` after every update; ``trainer.progress()`` says where it is;
-- ``on_record(trainer)`` after every history record (the epoch line is logged first).
+- ``on_record(trainer)`` after every history record (the epoch line is logged first);
+- ``on_gradient(trainer, done, total)`` within an update by numerical gradients, at most
+  ten times a second: ``done`` of the ``total`` parameter numbers are differentiated.
 
 Stopping and resuming: setting ``trainer.stop_requested = True`` (a SIGINT handler may do
-it) makes training stop at the next safe point (after an update, or between evaluation
-batches) by raising ``TrainingInterrupted``. At such a point ``state_dict()`` captures
-everything training still depends on (position in the schedule, this epoch's order, the
-losses not yet recorded, the history, the optimizer's state and the RNG's state); a new
+it) makes training stop at the next safe point (after an update, between evaluation
+batches, or between two numbers of a numerical gradient, the update then abandoned and
+the random generators put back as they were before it) by raising
+``TrainingInterrupted``. At such a point ``state_dict()`` captures everything training
+still depends on (position in the schedule, this epoch's order, the losses not yet
+recorded, the history, the optimizer's state and the RNG's state); a new
 Trainer for the same network, data and settings given ``load_state_dict(state)`` (and the
 same weights) continues exactly as the uninterrupted run would have, bit for bit.
 """
@@ -136,7 +140,8 @@ class Trainer:
     def __init__(self, net, train_set, test_set=None, *, epochs=5, batch_size=100,
                  rng=None, gradient="backprop", iterations=None,
                  log=None, verbose=False, eval_batch_size=1000, eval_every=1,
-                 on_update=None, on_record=None, warn=None, stop_on_divergence=False):
+                 on_update=None, on_record=None, warn=None, stop_on_divergence=False,
+                 on_gradient=None):
         if gradient not in ("backprop", "numerical"):
             raise ValueError(f"gradient must be 'backprop' or 'numerical', got {gradient!r}")
         if batch_size < 1:
@@ -160,8 +165,11 @@ class Trainer:
         self.eval_every = eval_every
         self.on_update = on_update
         self.on_record = on_record
+        self.on_gradient = on_gradient
+        self.gradient_interval = 0.1   # seconds between two on_gradient calls
         self.history = History()
         self.stop_requested = False
+        self.rng_before = None
         # where training stands (see state_dict)
         self.epoch = 0              # epochs done (epochs schedule) or recorded (book's)
         self.position = 0           # samples of this epoch's order already used
@@ -183,8 +191,26 @@ class Trainer:
     def compute_gradients(self, x, t):
         """(loss, grads) of the batch: by backprop, or numerically when asked."""
         if self.gradient == "numerical":
-            return self.net.loss(x, t, train=True), self.net.numerical_gradient(x, t)
+            loss = self.net.loss(x, t, train=True)
+            return loss, self.net.numerical_gradient(x, t, each=self._numerical_tick())
         return self.net.loss_and_gradient(x, t)
+
+    def _numerical_tick(self):
+        """``each()`` for a numerical gradient: reports progress, honours a stop request
+        between two numbers (the parameters are whole again at that point)."""
+        total, done = self.net.param_count, 0
+        clock, last = time.perf_counter, time.perf_counter()
+
+        def each():
+            nonlocal done, last
+            done += 1
+            if self.stop_requested:
+                raise TrainingInterrupted("training stopped on request")
+            if self.on_gradient is not None and (clock() - last >= self.gradient_interval
+                                                 or done == total):
+                last = clock()
+                self.on_gradient(self, done, total)
+        return each
 
     def check_loss(self, loss):
         """TrainingError if the loss of the coming update is not a finite number; a loss
@@ -214,6 +240,23 @@ class Trainer:
 
     def step(self, indices):
         """One update on the samples at ``indices``; returns the batch's loss."""
+        if self.gradient == "numerical":
+            try:
+                return self._step(indices)
+            except TrainingInterrupted:
+                if self.rng_before is not None:     # the update is abandoned: as before it
+                    self.rng.setstate(self.rng_before[0])
+                    self.net.rng.setstate(self.rng_before[1])
+                raise
+        return self._step(indices)
+
+    def before_draw(self):
+        """Called by a schedule before it draws a batch: keep the generators' states, to
+        put back if a numerical update is abandoned."""
+        if self.gradient == "numerical":
+            self.rng_before = (self.rng.getstate(), self.net.rng.getstate())
+
+    def _step(self, indices):
         loss, grads = self.compute_gradients(*self.batch(indices))
         self.check_loss(loss)
         self.optimizer.step(grads)
@@ -365,6 +408,7 @@ class EpochSchedule:
                 trainer.rng.shuffle(order)
                 trainer.order, trainer.position = order, 0
             while trainer.position < n:
+                trainer.before_draw()
                 batch = trainer.order[trainer.position:trainer.position + trainer.batch_size]
                 loss = trainer.step(batch)
                 trainer.position += len(batch)
@@ -414,6 +458,7 @@ class BookSchedule:
             if trainer.updates >= self.iterations:
                 break
             i = trainer.updates
+            trainer.before_draw()
             loss = trainer.step([randrange(n) for _ in range(trainer.batch_size)])
             trainer.eval_pending = i % trainer.iter_per_epoch == 0
             trainer.after_update(loss)

@@ -159,3 +159,48 @@ def test_a_missing_training_folder_is_said_with_the_data_used_instead(tiny, tmp_
     assert f"data: MNIST from the bundled subset, test split (the model was trained on " \
            f"{os.path.abspath(data)}, which is not there; pass --data DIR): 2000 samples" \
            in result.stdout
+
+
+# -- item 6 ------------------------------------------------------------------------------
+def test_numerical_training_says_what_it_will_cost_before_it_starts(tiny, tmp_path):
+    spec = tmp_path / "narrow.net"
+    spec.write_text("input 784\ndense 2\nsigmoid\ndense 10\nloss softmax_cross_entropy\n"
+                    "optimizer sgd lr=0.1\n")
+    result = run_purenn("train", "--data", tiny["data"], "--spec", str(spec), "--gradient",
+                        "numerical", "--iterations", "2", "--batch-size", "10")
+    assert result.returncode == 0, result.stderr
+    estimate = [line for line in result.stdout.splitlines()
+                if line.startswith("numerical gradients: ")]
+    assert len(estimate) == 1
+    assert estimate[0].startswith("numerical gradients: 3,200 loss evaluations per update, ")
+    assert " per update, " in estimate[0] and " for 2 updates (Ctrl-C stops within a second)" \
+        in estimate[0]
+
+
+def test_ctrl_c_is_honoured_within_a_numerical_update(tiny, tmp_path):
+    import signal
+    import time
+
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(purenn.__file__)))
+    env = dict(os.environ, PYTHONPATH=package_parent)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "purenn", "train", "--data", tiny["data"], "--spec",
+         "two_layer_sigmoid", "--gradient", "numerical", "--iterations", "2",
+         "--batch-size", "20", "--checkpoint-dir", str(tmp_path / "ck")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        for line in proc.stdout:
+            if line.startswith("numerical gradients: "):
+                break
+        time.sleep(1.0)               # well inside the first update (about a minute)
+        sent = time.perf_counter()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        waited = time.perf_counter() - sent
+    finally:
+        proc.kill()
+    stderr = proc.stderr.read()
+    assert proc.returncode == 130, stderr
+    assert "interrupted in epoch 1/1 after update 0/" in stderr
+    assert waited < 10  # "within a second" on an idle machine; this one is shared
+    assert (tmp_path / "ck" / "checkpoint.safetensors").is_file()

@@ -327,3 +327,11 @@ def test_did_you_mean_for_optimizers_losses_initializers_and_shipped_specs():
     with pytest.raises(SpecError, match=r"no spec file or shipped spec named "
                                                r"'two_layers'; did you mean 'two_layer'\?"):
         build("two_layers")
+
+
+def test_the_chapter_4_network_is_shipped():
+    net = build("two_layer_sigmoid")
+    assert [(name, getattr(layer, "units", None)) for name, layer in net.layers] == \
+        [("dense1", 50), ("sigmoid1", None), ("dense2", 10)]
+    assert net.layers[0][1].std == 0.01 and net.optimizer.config == {"lr": 0.1}
+    assert net.param_count == 39_760

@@ -97,6 +97,55 @@ def plural(count, word):
     return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
+def numerical_estimate(trainer, repeats=3):
+    """The cost of training by numerical gradients, measured on one batch before it
+    starts: two loss evaluations per parameter number per update."""
+    from ..viz.progress import format_duration
+
+    net = trainer.net
+    x, t = trainer.train_set.batch(range(min(trainer.batch_size, len(trainer.train_set))))
+    best = math.inf
+    for _ in range(repeats):
+        begin = time.perf_counter()
+        net.loss(x, t)
+        best = min(best, time.perf_counter() - begin)
+    per_update = (2 * net.param_count + 1) * best
+    updates = trainer.total_updates - trainer.updates
+    return (f"numerical gradients: {2 * net.param_count:,} loss evaluations per update, "
+            f"{best * 1000:.2g} ms each: about {format_duration(per_update)} per update, "
+            f"{format_duration(per_update * updates)} for {plural(updates, 'update')} "
+            f"(Ctrl-C stops within a second)")
+
+
+def gradient_progress(stream):
+    """``on_gradient`` for the Trainer: one line on a terminal, redrawn in place, with
+    how far the numerical gradient of this update is and when it will be done."""
+    import shutil
+
+    from ..viz.progress import format_duration
+
+    started = {}
+
+    def show(trainer, done, total):
+        key = trainer.updates
+        now = time.perf_counter()
+        begin = started.setdefault(key, now)
+        if done >= total:
+            started.clear()
+            stream.write("\r\x1b[K")
+            stream.flush()
+            return
+        rate = (now - begin) / done if done else 0.0
+        eta = format_duration(rate * (total - done)) if rate else "?"
+        text = (f"update {trainer.updates + 1:,}/{trainer.total_updates:,}: gradient "
+                f"{done:,}/{total:,} numbers ({100 * done // total}%), ETA of this "
+                f"update {eta}")
+        width = shutil.get_terminal_size().columns - 1
+        stream.write("\r" + text[:width] + "\x1b[K")
+        stream.flush()
+    return show
+
+
 def check_fit(net, dataset, spec_ref):
     """The spec's input and output sizes must match the data's."""
     features = math.prod(net.input_shape)
@@ -185,15 +234,20 @@ def run(args, out):
         print(f"warning: {message} (--stop-on-divergence stops here)", file=sys.stderr,
               flush=True)
 
+    interactive = not args.quiet and is_terminal(sys.stderr)
     trainer = trainer_cls(net, train_set, test_set, epochs=epochs, batch_size=batch_size,
                           rng=rng, gradient=args.gradient, iterations=args.iterations,
                           log=progress.line, eval_every=every, on_update=progress.on_update,
                           on_record=record, warn=warn,
-                          stop_on_divergence=args.stop_on_divergence, **extra)
+                          stop_on_divergence=args.stop_on_divergence,
+                          on_gradient=gradient_progress(sys.stderr) if interactive else None,
+                          **extra)
     if checkpoint:
         checkpoint.restore(trainer)
         out(f"resumed from {checkpoint.path}: {trainer.progress()[0]}, "
             f"{trainer.updates} updates done")
+    if args.gradient == "numerical":
+        out(numerical_estimate(trainer))
     started = time.perf_counter()
     try:
         with runs.stop_on_interrupt(trainer):
