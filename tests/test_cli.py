@@ -154,8 +154,9 @@ def test_predict_an_image_file(tmp_path, trained):
     png.write_png(tmp_path / "small.png", 4, 4, bytes(16))
     result = run_purenn("predict", trained["model"], str(tmp_path / "small.png"))
     assert result.returncode == 1
-    assert result.stderr == (f"error: {tmp_path / 'small.png'}: the image is 4x4 pixels; "
-                             f"the network takes 28x28\n")
+    assert result.stderr == (f"error: {tmp_path / 'small.png'}: the 4x4 picture is blank (no "
+                             f"light ink on its dark background), so there is no digit to "
+                             f"scale into 28x28\n")
 
 
 def test_predict_loop_reads_indices_until_an_empty_line(trained):

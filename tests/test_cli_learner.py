@@ -204,3 +204,48 @@ def test_ctrl_c_is_honoured_within_a_numerical_update(tiny, tmp_path):
     assert "interrupted in epoch 1/1 after update 0/" in stderr
     assert waited < 10  # "within a second" on an idle machine; this one is shared
     assert (tmp_path / "ck" / "checkpoint.safetensors").is_file()
+
+
+# -- items 14 and 15 -----------------------------------------------------------------------
+def test_predict_a_learners_color_drawing_of_any_size(tiny, tmp_path):
+    from purenn.viz import png
+
+    drawing = bytes(0 if 30 <= x < 40 and 10 <= y < 70 else 255       # a dark "1" on paper
+                    for y in range(80) for x in range(100))
+    png.write_png(tmp_path / "one.png", 100, 80,
+                  bytes(c for v in drawing for c in (v, v, v)), channels=3)
+    result = run_purenn("predict", tiny["model"], str(tmp_path / "one.png"))
+    assert result.returncode == 0, result.stderr
+    assert (f"image file {tmp_path / 'one.png'} (RGB made gray; 100x80 scaled into a 20x20 "
+            f"box and centred by its centre of mass in 28x28, as MNIST's digits; inverted: "
+            f"dark digit on a light background detected") in result.stdout
+    assert "prediction " in result.stdout
+
+
+def test_the_index_prompt_explains_itself_and_ends_cleanly_on_ctrl_c(tiny, capsys):
+    import argparse
+
+    from purenn.commands import predict
+
+    args = argparse.Namespace(model=tiny["model"], dataset=None, data=None, split="test",
+                              invert=None)
+    lines = []
+    predictor = predict.Predictor(args, purenn.load(tiny["model"]), lines.append, False,
+                                  purenn.load(tiny["model"]).training)
+    answers = iter(["abc\n", "3\n"])
+
+    def read_line():
+        try:
+            return next(answers)
+        except StopIteration:
+            raise KeyboardInterrupt from None
+    assert predict.prompt_loop(predictor, None, True, read_line) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith(
+        f"an index of the MNIST from {os.path.abspath(tiny['data'])}, test split (the "
+        f"model's training data) (0..39) or an image file; an empty line, q or Ctrl-D to "
+        f"quit\n")
+    assert captured.out.endswith("quit\n\n")     # Ctrl-C ended the prompt's line
+    assert captured.err == ("error: 'abc' is not an index or a file: give a sample's index "
+                            "(a whole number) or the path of a PNG or PGM image\n")
+    assert any(line.startswith("test sample 3 of ") for line in lines)
