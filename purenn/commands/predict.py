@@ -69,8 +69,7 @@ class Predictor:
         truth, shape = None, None
         is_index = what.strip().lstrip("-").isdigit()
         if not is_index and not os.path.exists(what):
-            raise PurennError(f"{what!r} is not an index or a file: give a sample's index "
-                              f"(a whole number) or the path of a PNG or PGM image")
+            raise PurennError(f"{what!r} is not an index or a file (a PNG or PGM image)")
         if not is_index or os.path.isfile(what):
             shape = tuple(self.net.input_shape[-2:])
             if len(shape) != 2:
@@ -112,8 +111,8 @@ def prompt_loop(predictor, stdin, interactive, read_line=None):
         except ImportError:
             pass
         data, description = predictor.data()
-        print(f"an index of the {description} (0..{len(data) - 1}) or an image file; "
-              f"an empty line, q or Ctrl-D to quit", flush=True)
+        print(f"indices 0..{len(data) - 1} of the {description}", flush=True)
+        print("type an index or an image file; an empty line, q or Ctrl-D quits", flush=True)
         read_line = read_line or (lambda: input("index> ") + "\n")
     while True:
         try:

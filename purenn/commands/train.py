@@ -112,7 +112,7 @@ def numerical_estimate(trainer, repeats=3):
     per_update = (2 * net.param_count + 1) * best
     updates = trainer.total_updates - trainer.updates
     return (f"numerical gradients: {2 * net.param_count:,} loss evaluations per update, "
-            f"{best * 1000:.2g} ms each: about {format_duration(per_update)} per update, "
+            f"{best * 1000:.2g} ms each:\nabout {format_duration(per_update)} per update, "
             f"{format_duration(per_update * updates)} for {plural(updates, 'update')} "
             f"(Ctrl-C stops within a second)")
 
@@ -207,9 +207,9 @@ def run(args, out):
     out(f"data: {description}: {len(train_set)} training, {len(test_set)} test samples")
     settings = " ".join(f"{k}={v}" for k, v in net.optimizer.config.items())
     out(f"network: {net.source}, {net.param_count:,} parameters; optimizer "
-        f"{net.optimizer.kind} {settings}; batch {batch_size}; seed {args.seed}")
-    out(f"python {platform.python_version()}, kernel {linalg.KERNEL}, "
-        f"gradients by {args.gradient}")
+        f"{net.optimizer.kind} {settings}")
+    out(f"batch {batch_size}, seed {args.seed}; gradients by {args.gradient}; python "
+        f"{platform.python_version()}, kernel {linalg.KERNEL}")
     if args.iterations is not None:
         per_epoch = max(len(train_set) // batch_size, 1)
         epochs = (args.iterations - 1) // per_epoch + 1
@@ -254,6 +254,8 @@ def run(args, out):
             history = trainer.fit()
     except TrainingInterrupted:
         progress.close()
+        if trainer.on_gradient is not None:
+            sys.stderr.write("\r\x1b[K")    # the numerical gradient's progress line
         runs.interrupted(trainer, args.checkpoint_dir or "checkpoints", settings)
         return 130
     finally:
