@@ -217,9 +217,9 @@ def test_predict_a_learners_color_drawing_of_any_size(tiny, tmp_path):
                   bytes(c for v in drawing for c in (v, v, v)), channels=3)
     result = run_purenn("predict", tiny["model"], str(tmp_path / "one.png"))
     assert result.returncode == 0, result.stderr
-    assert (f"image file {tmp_path / 'one.png'} (RGB made gray; 100x80 scaled into a 20x20 "
-            f"box and centred by its centre of mass in 28x28, as MNIST's digits; inverted: "
-            f"dark digit on a light background detected") in result.stdout
+    assert (f"image file {tmp_path / 'one.png'}\n  RGB made gray\n  100x80 scaled into "
+            f"20x20, centred by centre of mass in 28x28 (as MNIST)\n  inverted: dark ink "
+            f"on a light background detected\n") in result.stdout
     assert "prediction " in result.stdout
 
 

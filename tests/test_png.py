@@ -145,8 +145,7 @@ def test_read_digit_of_the_networks_size(tmp_path):
     png.write_png(tmp_path / "paper.png", 28, 28, _square(28, 28, 10, 10, 6, ink=0, paper=255))
     notes = []
     assert images.read_digit(tmp_path / "paper.png", notes=notes) == light   # detected
-    assert notes == ["inverted: dark digit on a light background detected (MNIST's are "
-                     "light on dark)"]
+    assert notes == ["inverted: dark ink on a light background detected"]
     assert images.read_digit(tmp_path / "d.png", invert=True) == [1 - v for v in light]
     assert images.read_digit(tmp_path / "paper.png", invert=False) == [1 - v for v in light]
 
@@ -166,10 +165,8 @@ def test_read_digit_scales_and_centres_any_size_as_mnist(tmp_path):
     lit = [r for r, row in enumerate(rows) if any(row)]
     assert (lit[0], lit[-1]) == (4, 23)                           # 20 rows, centred
     assert notes == ["RGB made gray",
-                     "100x80 scaled into a 20x20 box and centred by its centre of mass in "
-                     "28x28, as MNIST's digits",
-                     "inverted: dark digit on a light background detected (MNIST's are "
-                     "light on dark)"]
+                     "100x80 scaled into 20x20, centred by centre of mass in 28x28 (as MNIST)",
+                     "inverted: dark ink on a light background detected"]
     png_rgba = png.encode_png(100, 80, rgb, channels=3)
     assert png_rgba.startswith(png.SIGNATURE)
     assert images.to_gray(4, rgba) == drawing

@@ -79,7 +79,9 @@ class Predictor:
             if len(x) != math.prod(self.net.input_shape):
                 raise PurennError(f"{what}: the image has {len(x)} pixels but the network "
                                   f"takes {math.prod(self.net.input_shape)} numbers")
-            self.out(f"image file {what}" + (f" ({'; '.join(notes)})" if notes else ""))
+            self.out(f"image file {what}")
+            for note in notes:      # one per line, to fit a terminal
+                self.out(f"  {note}")
         else:
             data, description = self.data()
             index = index_of(what, data)

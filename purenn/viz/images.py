@@ -194,14 +194,13 @@ def read_digit(path, shape=(28, 28), *, invert=None, notes=None):
                             f"{'dark' if dark_ink else 'light'} ink on its "
                             f"{'light' if dark_ink else 'dark'} background), so there is "
                             f"no digit to scale into 28x28")
-        notes.append(f"{width}x{height} scaled into a {preprocess.BOX}x{preprocess.BOX} box "
-                     f"and centred by its centre of mass in {preprocess.SIZE}x"
-                     f"{preprocess.SIZE}, as MNIST's digits")
+        notes.append(f"{width}x{height} scaled into {preprocess.BOX}x{preprocess.BOX}, "
+                     f"centred by centre of mass in {preprocess.SIZE}x{preprocess.SIZE} "
+                     f"(as MNIST)")
     else:
         check_size(width, height, path, expect=(shape[1], shape[0]),
                    why="the network takes")
     if dark_ink:
         notes.append("inverted (--invert)" if invert else
-                     "inverted: dark digit on a light background detected (MNIST's are "
-                     "light on dark)")
+                     "inverted: dark ink on a light background detected")
     return [v / 255.0 for v in gray]
