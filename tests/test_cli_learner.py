@@ -74,10 +74,12 @@ def test_an_exploding_loss_is_a_warning_and_with_the_option_an_error(tiny):
             "--lr", "1000", "--quiet")
     result = run_purenn(*args)
     assert result.returncode == 0, result.stderr
-    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
-    assert len(warnings) == 1 and "the loss exploded to " in warnings[0]
-    assert "lr=1000.0" in warnings[0] and "--stop-on-divergence" in warnings[0]
-    assert result.stdout.rstrip().endswith("(the loss diverged: see the warning above)")
+    assert result.stderr.count("warning:") == 1
+    warning = " ".join(result.stderr.split())
+    assert warning.startswith("warning: the loss exploded to ")
+    assert "lr=1000.0" in warning and "(--stop-on-divergence stops here)" in warning
+    assert all(len(line) < 80 for line in result.stderr.splitlines())
+    assert result.stdout.splitlines()[-2] == "the loss diverged: see the warning above"
     stopped = run_purenn(*args, "--stop-on-divergence")
     assert stopped.returncode == 1
     assert stopped.stderr.startswith("error: the loss exploded to ")

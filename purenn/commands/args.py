@@ -22,3 +22,12 @@ def positive_float(text):
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
     return value
+
+
+def print_warning(message, stream=None):
+    """'warning: ...' on stderr, wrapped to fit an 80-column terminal."""
+    import sys
+    import textwrap
+
+    print(textwrap.fill(f"warning: {message}", width=79, subsequent_indent="  "),
+          file=stream or sys.stderr, flush=True)

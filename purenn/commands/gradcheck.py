@@ -19,12 +19,11 @@ parameter (two forward passes each).
 import argparse
 import math
 import random
-import sys
 import warnings
 
 from .. import linalg
 from ..errors import PurennError
-from .args import positive_float, positive_int
+from .args import positive_float, positive_int, print_warning
 
 EXAMPLES = """\
 examples:
@@ -72,7 +71,7 @@ def run(args, out):
         warnings.simplefilter("ignore", SpecWarning)
         net = build(args.spec, rng=rng)
     for message in net.spec_warnings:
-        print(f"warning: {message}", file=sys.stderr, flush=True)
+        print_warning(message)
     if not args.spec_init:
         redraw(net, rng)
     features, classes = math.prod(net.input_shape), math.prod(net.output_shape)
@@ -91,9 +90,9 @@ def run(args, out):
     near, total_inputs = kinks(net, x)
     if near:
         redo = "" if not args.spec_init else "; run without --spec-init to avoid most"
-        print(f"warning: {near} of {total_inputs} ReLU inputs lie within h = 1e-4 of the "
-              f"kink at 0, where central differences are wrong although backprop is "
-              f"right: large errors may come from there{redo}", file=sys.stderr, flush=True)
+        print_warning(f"{near} of {total_inputs} ReLU inputs lie within h = 1e-4 of the "
+                      f"kink at 0, where central differences are wrong although backprop "
+                      f"is right: large errors may come from there{redo}")
     failed = []
     width = max(len(key) for key in results)
     for key, (error, difference, checked) in results.items():

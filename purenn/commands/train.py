@@ -10,7 +10,7 @@ import warnings
 
 from .. import linalg
 from ..errors import PurennError
-from .args import positive_float, positive_int
+from .args import positive_float, positive_int, print_warning
 from .modeldata import DEFAULTS, check_model_path, load_data
 
 EXAMPLES = """\
@@ -192,7 +192,7 @@ def run(args, out):
         warnings.simplefilter("ignore", SpecWarning)
         net = build(spec_ref, rng=rng)
     for message in net.spec_warnings:
-        print(f"warning: {message}", file=sys.stderr, flush=True)
+        print_warning(message)
     if checkpoint:
         runs.check_resumed_data(checkpoint, description)
         net.source = f"{checkpoint.path} (resumed)"
@@ -231,8 +231,7 @@ def run(args, out):
         trainer_cls, extra = ParallelTrainer, {"workers": args.workers}
     def warn(message):
         progress.wipe()
-        print(f"warning: {message} (--stop-on-divergence stops here)", file=sys.stderr,
-              flush=True)
+        print_warning(f"{message} (--stop-on-divergence stops here)")
 
     interactive = not args.quiet and is_terminal(sys.stderr)
     trainer = trainer_cls(net, train_set, test_set, epochs=epochs, batch_size=batch_size,
@@ -269,7 +268,7 @@ def run(args, out):
     length = plural(history.epoch[-1], "epoch")
     if args.iterations is not None:
         length = f"{plural(trainer.updates, 'update')} ({length} of the book's schedule)"
-    diverged = " (the loss diverged: see the warning above)" if trainer.diverged else ""
-    final_out(f"test accuracy {history.test_acc[-1]:.4f} after {length} in {elapsed:.1f} s"
-              f"{diverged}")
+    if trainer.diverged:
+        final_out("the loss diverged: see the warning above")
+    final_out(f"test accuracy {history.test_acc[-1]:.4f} after {length} in {elapsed:.1f} s")
     return 0
