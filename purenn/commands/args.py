@@ -29,5 +29,6 @@ def print_warning(message, stream=None):
     import sys
     import textwrap
 
-    print(textwrap.fill(f"warning: {message}", width=79, subsequent_indent="  "),
+    print(textwrap.fill(f"warning: {message}", width=79, subsequent_indent="  ",
+                        break_long_words=False, break_on_hyphens=False),
           file=stream or sys.stderr, flush=True)
