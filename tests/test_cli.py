@@ -235,7 +235,7 @@ def test_gradcheck_passes_for_a_shipped_spec():
     result = run_purenn("gradcheck", "spiral_net")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert len(lines) == 6
+    assert len(lines) == 7 and all(len(line) < 80 for line in lines)
     for line, key in zip(lines[1:5], ["dense1.W", "dense1.b", "dense2.W", "dense2.b"]):
         assert line.startswith(key) and line.endswith("  ok")
     assert lines[-1] == "pass: backprop agrees with numerical gradients for all 4 parameters"

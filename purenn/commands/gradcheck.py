@@ -80,9 +80,8 @@ def run(args, out):
     sizes = net.param_sizes
     total = net.param_count
     weights = "the spec's initial weights" if args.spec_init else "redrawn weights"
-    out(f"network: {net.source}, {total:,} parameters, {weights}; batch of {args.batch} "
-        f"random inputs, seed {args.seed}; tolerance {args.tolerance:g} relative, "
-        f"{ABSOLUTE_TOLERANCE:g} absolute")
+    out(f"{net.source}: {total:,} parameters, {weights}, {args.batch} random inputs, "
+        f"seed {args.seed}")
     if args.entries is None or total <= FULL_CHECK_LIMIT:
         results = full_errors(net, x, t)
     else:
@@ -100,11 +99,12 @@ def run(args, out):
         ok = error <= args.tolerance or difference <= ABSOLUTE_TOLERANCE
         if not ok:
             failed.append(key)
-        out(f"{key:<{width}}  {shape:>9}  {checked:>6}/{sizes[key]:<6} entries  "
-            f"max relative error {error:.2e}  max difference {difference:.1e}  "
-            f"{'ok' if ok else 'FAIL'}")
+        out(f"{key:<{width}}  {shape:>9}  {checked:>6}/{sizes[key]:<6}  relative {error:.2e}"
+            f"  absolute {difference:.1e}  {'ok' if ok else 'FAIL'}")
     if failed:
         raise PurennError(f"gradient check failed for {', '.join(failed)}: relative error "
                           f"over {args.tolerance:g}")
+    out(f"ok when relative ≤ {args.tolerance:g} or absolute ≤ {ABSOLUTE_TOLERANCE:g} "
+        f"(largest over the entries checked)")
     out(f"pass: backprop agrees with numerical gradients for all {len(results)} parameters")
     return 0
