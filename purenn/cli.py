@@ -82,9 +82,33 @@ def make_parser(command=None):
     return parser
 
 
+def stdout_lines():
+    """``out(line)`` for the commands: print and flush, and when the reader of a pipe has
+    gone (``purenn evaluate m --misclassified w.png | head -5``) drop the rest quietly so
+    the command still finishes its work (files included) and exits 0. As the Python docs
+    advise, stdout is then pointed at devnull so the final flush cannot fail."""
+    def out(line):
+        if closed:
+            return
+        try:
+            print(line, flush=True)
+        except BrokenPipeError:
+            closed.append(True)
+            silence_stdout()
+    closed = []
+    return out
+
+
+def silence_stdout():
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test's capture)
+        pass
+
+
 def main(argv=None, out=None):
     """Run the command line; returns the exit code."""
-    out = out or (lambda line: print(line, flush=True))
+    out = out or stdout_lines()
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = make_parser(chosen_command(argv) or "")
     args = parser.parse_args(argv)
@@ -99,10 +123,10 @@ def main(argv=None, out=None):
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        # the reader went away (python -m purenn train | head): stop quietly, as the
-        # Python docs advise, pointing stdout at devnull so the final flush cannot fail
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_ERROR
+        # the reader went away while a command wrote to stdout directly (the index>
+        # prompt): not an error, as for head or cat
+        silence_stdout()
+        return EXIT_OK
     except PurennError as exc:
         if args.debug:
             raise

@@ -3,6 +3,7 @@
     check_layer(layer, input_shape)           backprop of a layer vs numerical, per part
     check_loss(loss, x, t)                    the same for a loss
     check_network(net, x, t)                  the same for every parameter of a network
+                                              (a copy, weights redrawn at order one)
     full_errors(net, x, t)                    per parameter: relative and absolute errors
     sampled_errors(net, x, t, entries, rng)   the same over random entries of each
     redraw(net, rng)                          weights of order one for a meaningful check
@@ -13,18 +14,23 @@ themselves (the book's chapter 4) are in ``purenn.gradient``, and are also impor
 from here.
 """
 
+import copy
 import math
 import random
+import warnings
 
 from . import linalg
 from .gradient import central_difference, frozen, gradient_descent, numerical_gradient
 from .spec import make_part
 
 __all__ = ["TOLERANCE", "central_difference", "check_layer", "check_loss", "check_network",
-           "frozen", "full_errors", "gradient_descent", "max_abs_difference",
+           "frozen", "full_errors", "gradient_descent", "kinks", "max_abs_difference",
            "numerical_gradient", "redraw", "relative_error", "sampled_errors"]
 
 TOLERANCE = 1e-7
+FULL_CHECK_LIMIT = 2000   # networks with at most this many parameters are checked in full
+SAMPLED_ENTRIES = 30      # entries per parameter checked in larger ones
+KINKED_LAYERS = ("relu", "leaky_relu")
 
 
 def relative_error(analytic, numeric):
@@ -90,11 +96,56 @@ def check_loss(loss, x, t, *, h=1e-4):
     return {"x": relative_error(dx, numerical_gradient(lambda v: loss.forward(v, t), x, h))}
 
 
-def check_network(net, x, t, *, h=1e-4):
-    """Compare ``net.gradient`` with ``net.numerical_gradient`` per parameter."""
-    analytic = net.gradient(x, t)
-    numeric = net.numerical_gradient(x, t, h)
-    return {key: relative_error(analytic[key], numeric[key]) for key in analytic}
+def check_network(net, x, t, *, h=1e-4, redraw_weights=True, entries=None, rng=None,
+                  warn=None):
+    """Compare backprop with numerical gradients per parameter: {key: the largest
+    relative error}, as the ``gradcheck`` command does.
+
+    By default the check runs on a copy of ``net`` whose weights are redrawn at order
+    one (``redraw``): at a spec's small initial weights the gradients are tiny and many
+    ReLU inputs lie within h of their kink, where central differences are wrong although
+    backprop is right (relative errors near 1 for a correct network). The network itself
+    is never changed; ``redraw_weights=False`` checks it at its own weights. ``entries``
+    random entries of each parameter are checked (default: every entry when the network
+    has at most ``FULL_CHECK_LIMIT`` parameters, else ``SAMPLED_ENTRIES``; an int, or
+    ``"all"``). When a ReLU input lies within h of 0 (``kinks``), ``warn`` (default:
+    ``warnings.warn``, RuntimeWarning) says that large errors there are the kink's.
+    """
+    rng = rng or random.Random(0)
+    net = copy.deepcopy(net)
+    if redraw_weights:
+        redraw(net, rng)
+    if entries is None:
+        entries = "all" if net.param_count <= FULL_CHECK_LIMIT else SAMPLED_ENTRIES
+    if entries == "all":
+        results = full_errors(net, x, t, h)
+    else:
+        results = sampled_errors(net, x, t, entries, rng, h)
+    near, total = kinks(net, x, h)
+    if near:
+        message = (f"{near} of {total} ReLU inputs lie within h = {h:g} of the kink at 0, "
+                   f"where central differences are wrong although backprop is right; "
+                   f"large errors may come from there"
+                   + ("" if redraw_weights else " (redraw_weights=True avoids most)"))
+        (warn or (lambda m: warnings.warn(m, RuntimeWarning, stacklevel=3)))(message)
+    return {key: error for key, (error, _, _) in results.items()}
+
+
+def kinks(net, x, h=1e-4):
+    """(near, total): how many inputs of the network's ReLU layers (``KINKED_LAYERS``)
+    lie within h·max(1, max |input of the layer before|) of 0 in a training pass over x
+    (dropout masks held as last drawn), out of how many."""
+    near = total = 0
+    with frozen(layer for _, layer in net.layers):
+        previous = value = x
+        for _, layer in net.layers:
+            if getattr(layer, "kind", type(layer).__name__.lower()) in KINKED_LAYERS:
+                margin = h * max(1.0, max((abs(v) for row in previous for v in row),
+                                          default=1.0))
+                near += sum(1 for row in value for v in row if abs(v) < margin)
+                total += sum(map(len, value))
+            previous, value = value, layer.forward(value, True)
+    return near, total
 
 
 def redraw(net, rng):
@@ -115,10 +166,10 @@ def max_abs_difference(a, b):
                 for u, v in zip(la, lb)), default=0.0)
 
 
-def full_errors(net, x, t):
+def full_errors(net, x, t, h=1e-4):
     """{param: (max relative error, max absolute difference, entries)}, every entry."""
     analytic = net.gradient(x, t)
-    numeric = net.numerical_gradient(x, t)
+    numeric = net.numerical_gradient(x, t, h)
     return {key: (relative_error(analytic[key], numeric[key]),
                   max_abs_difference(analytic[key], numeric[key]),
                   len(linalg.flatten(analytic[key]))) for key in analytic}

@@ -30,16 +30,20 @@ def central_difference(f, leaf, i, h=1e-4):
     return (plus - minus) / (2 * h)
 
 
-def numerical_gradient(f, x, h=1e-4):
+def numerical_gradient(f, x, h=1e-4, each=None):
     """∂f/∂x_i ≈ (f(x + h·e_i) − f(x − h·e_i)) / 2h for every entry of x.
 
     ``x`` is a list of floats or nested lists of them; each entry is nudged in place and
     restored, and f is called with x itself. Returns nested lists shaped like x.
+    ``each()``, when given, is called after every entry (progress, a way to stop: an
+    exception it raises leaves x as it was).
     """
     grad = linalg.zeros_like(x)
     for leaf, gleaf in zip(linalg.leaves(x), linalg.leaves(grad)):
         for i in range(len(leaf)):
             gleaf[i] = central_difference(lambda: f(x), leaf, i, h)
+            if each is not None:
+                each()
     return grad
 
 

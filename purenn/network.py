@@ -3,6 +3,7 @@
     net = Network((784,), [("dense1", Dense(50)), ("relu1", ReLU()), ("dense2", Dense(10))],
                   SoftmaxCrossEntropy(), SGD)   # or purenn.build("two_layer") from a spec
     net.params["dense1.W"]                 # nested lists, (784, 50)
+    net.params["dense1.W"] = new_W         # copied into the network's lists (shape checked)
     net.predict(x)                         # scores of the last layer, (N, 10)
     net.loss(x, t), net.accuracy(x, t)
     net.gradient(x, t)                     # backprop, same keys as params
@@ -29,6 +30,85 @@ class LayerBuildError(PurennError):
     def __init__(self, index, name, cause):
         super().__init__(f"layer {name!r}: {cause}")
         self.index, self.cause = index, cause
+
+
+def nested_shape(value):
+    """Shape of nested lists or tuples of numbers, ``None`` when ragged or not numbers:
+    nested_shape([[1, 2], [3, 4]]) == (2, 2), nested_shape([[1], [2, 3]]) is None."""
+    if not isinstance(value, (list, tuple)):
+        return () if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if not value:
+        return (0,)
+    if not isinstance(value[0], (list, tuple)):
+        ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        return (len(value),) if ok else None
+    inner = {nested_shape(item) for item in value}
+    if len(inner) != 1 or None in inner:
+        return None
+    return (len(value),) + inner.pop()
+
+
+def shape_text(shape):
+    return "(" + ", ".join(map(str, shape)) + ")"
+
+
+class Parameters(dict):
+    """A network's parameters by name, as nested lists of floats (``dense1.W``).
+
+    Reading gives the network's own lists: the layers compute with them and the optimizer
+    updates them in place, so changing their numbers (``W[i][j] -= lr * dW[i][j]``) is seen
+    everywhere. Assigning a whole parameter, as the book does (``params[key] = new``),
+    copies the new numbers into those same lists after checking the shape, so the layers,
+    the optimizer's state and ``purenn.save`` all see the new values; a new name, a
+    removal or another shape is a PurennError.
+    """
+
+    def __setitem__(self, key, value):
+        if key not in self:
+            raise PurennError(self._unknown(key))
+        target = dict.__getitem__(self, key)
+        expected, got = linalg.shape_of(target), nested_shape(value)
+        if got != expected:
+            what = (shape_text(got) if got is not None
+                    else f"a {type(value).__name__}" if not isinstance(value, (list, tuple))
+                    else "ragged rows or values that are not numbers")
+            raise PurennError(f"params[{key!r}] must have shape {shape_text(expected)}, "
+                              f"got {what}")
+        if not expected:
+            return
+        new_leaves = [[float(v) for v in leaf] for leaf in _leaves_of(value)]
+        for leaf, new in zip(linalg.leaves(target), new_leaves):
+            leaf[:] = new
+
+    def update(self, other=(), **more):
+        for key, value in dict(other, **more).items():
+            self[key] = value
+
+    def _unknown(self, key):
+        import difflib
+
+        by_case = [name for name in self if name.lower() == str(key).lower()]
+        close = by_case or difflib.get_close_matches(str(key), list(self), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"no parameter {key!r}{hint} (parameters: {', '.join(self)})"
+
+    def _refuse(self, *args, **kwargs):
+        raise PurennError("a network's parameters cannot be added or removed; assign new "
+                          "values to an existing one (params[key] = value)")
+
+    __delitem__ = pop = popitem = clear = setdefault = _refuse
+
+    def __reduce__(self):
+        return (type(self), (dict(self),))
+
+
+def _leaves_of(value):
+    """The innermost sequences of nested lists or tuples (of a checked shape)."""
+    if value and isinstance(value[0], (list, tuple)):
+        for item in value:
+            yield from _leaves_of(item)
+    else:
+        yield value
 
 
 class Network:
@@ -61,19 +141,76 @@ class Network:
         self.output_shape = shape
         if self.layers:
             self.layers[0][1].input_grad = False
-        self.params = {f"{name}.{key}": value
-                       for name, layer in self.layers for key, value in layer.params.items()}
+        self._params = Parameters(
+            (f"{name}.{key}", value)
+            for name, layer in self.layers for key, value in layer.params.items())
         self.decay_keys = [f"{name}.{key}" for name, layer in self.layers for key in layer.decay]
         self.param_sizes = {key: len(linalg.flatten(value))
                             for key, value in self.params.items()}
         self.param_count = sum(self.param_sizes.values())
+        self.input_size = math.prod(self.input_shape)
+        self.output_size = math.prod(self.output_shape)
         self.set_optimizer(optimizer)
+
+    @property
+    def params(self):
+        """The parameters by name (see ``Parameters``): ``net.params["dense1.W"]``."""
+        return self._params
+
+    @params.setter
+    def params(self, values):
+        missing = [key for key in self._params if key not in values]
+        if missing:
+            raise PurennError(f"net.params = ... needs every parameter; missing {missing!r}")
+        self._params.update(values)
 
     def set_optimizer(self, make):
         """Replace the optimizer by ``make(self.params)`` (an optimizer class, or any
         callable that returns an optimizer for these parameters); returns it."""
         self.optimizer = make(self.params)
         return self.optimizer
+
+    # -- checks of what the book's methods are given ---------------------------------
+    def check_batch(self, x):
+        """PurennError unless x is a batch (N, features) this network takes."""
+        n = self.input_size
+        expected = f"(N, {n})"
+        if not isinstance(x, (list, tuple)):
+            raise PurennError(f"x must be a batch of shape {expected}: a list of rows, "
+                              f"got {type(x).__name__}")
+        if x and not isinstance(x[0], (list, tuple)):
+            one = " (one sample? pass [x])" if len(x) == n else ""
+            raise PurennError(f"x must be a batch of shape {expected}: a list of rows, got "
+                              f"a flat list of {len(x)} numbers{one}")
+        if any(len(row) != n for row in x):
+            lengths = sorted({len(row) for row in x})
+            got = f"(N, {lengths[0]})" if len(lengths) == 1 else \
+                f"rows of {', '.join(map(str, lengths))} numbers"
+            raise PurennError(f"x has shape {got} but the network takes {expected} "
+                              f"(input {'x'.join(map(str, self.input_shape))})")
+
+    def check_labels(self, x, t):
+        """PurennError unless t holds one label per row of x: class indices in 0..K-1 or
+        rows of K numbers, K the network's outputs."""
+        k = self.output_size
+        if not isinstance(t, (list, tuple)) and not hasattr(t, "__len__"):
+            raise PurennError(f"t must be labels: a list of class indices or of rows, got "
+                              f"{type(t).__name__}")
+        if len(t) != len(x):
+            raise PurennError(f"t has {len(t)} labels but x has {len(x)} rows")
+        if not t:
+            return
+        if isinstance(t[0], (list, tuple)):
+            if any(not isinstance(row, (list, tuple)) or len(row) != k for row in t):
+                raise PurennError(f"t must be class indices or rows of shape (N, {k}), got "
+                                  f"rows of {sorted({len(r) for r in t if hasattr(r, '__len__')})}"
+                                  f" numbers")
+            return
+        for i, label in enumerate(t):
+            if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < k:
+                raise PurennError(f"label t[{i}] is {label!r}; the network has {k} classes, "
+                                  f"so labels are class indices 0..{k - 1} or rows of {k} "
+                                  f"numbers")
 
     # -- the book's methods -------------------------------------------------------------
     def forward(self, x, train=False):
@@ -84,6 +221,7 @@ class Network:
 
     def predict(self, x):
         """Scores of the last layer in inference mode (before the loss's softmax)."""
+        self.check_batch(x)
         return self.forward(x, train=False)
 
     def probabilities(self, x):
@@ -92,6 +230,11 @@ class Network:
 
     def loss(self, x, t, train=False):
         """Mean loss over the batch, plus ½·λ·ΣW² when weight decay is set."""
+        self.check_batch(x)
+        self.check_labels(x, t)
+        return self._loss(x, t, train)
+
+    def _loss(self, x, t, train):
         return self.loss_layer.forward(self.forward(x, train), t) + self.decay_loss()
 
     def decay_loss(self):
@@ -103,9 +246,11 @@ class Network:
 
     def accuracy(self, x, t):
         """Fraction of samples whose largest score is at the label's index."""
+        self.check_batch(x)
+        self.check_labels(x, t)
         if not x:
             return 0.0
-        scores = self.predict(x)
+        scores = self.forward(x, train=False)
         hits = sum(1 for row, label in zip(scores, labels(t)) if linalg.argmax(row) == label)
         return hits / len(x)
 
@@ -133,19 +278,23 @@ class Network:
         self.last_loss, grads = self.loss_and_gradient(x, t)
         return grads
 
-    def numerical_gradient(self, x, t, h=1e-4):
+    def numerical_gradient(self, x, t, h=1e-4, each=None):
         """∂L/∂p by central differences (L(p+h) − L(p−h)) / 2h, one number at a time.
 
         Slow by design: two passes over the batch per parameter (the book's chapter 4).
         The loss is taken in training mode, as ``gradient`` takes it, with the dropout
         masks of the last training pass held fixed and running statistics left as they
-        were (``gradient.frozen``).
+        were (``gradient.frozen``). ``each()`` is called after every number (see
+        ``gradient.numerical_gradient``).
         """
+        self.check_batch(x)
+        self.check_labels(x, t)
+
         def loss(_):
-            return self.loss(x, t, train=True)
+            return self._loss(x, t, True)
 
         with frozen(layer for _, layer in self.layers):
-            return {key: numerical_gradient(loss, param, h)
+            return {key: numerical_gradient(loss, param, h, each)
                     for key, param in self.params.items()}
 
     # -- state ----------------------------------------------------------------------------
@@ -185,6 +334,36 @@ class Network:
                 leaf[:] = [float(v) for v in saved]
 
     # -- description --------------------------------------------------------------------
+    def __repr__(self):
+        """As PyTorch prints a module: each layer with its arguments, output shape and
+        parameter count, then the loss, the optimizer and the totals."""
+        def call(obj, config):
+            args = ", ".join(f"{k}={v!r}" for k, v in config.items())
+            return f"{type(obj).__name__}({args})"
+
+        rows = []
+        for (name, layer), shape in zip(self.layers, self.shapes[1:]):
+            count = sum(self.param_sizes[f"{name}.{key}"] for key in layer.params)
+            size = f"{count:,} params" if count else ""
+            rows.append((f"({name}): {call(layer, getattr(layer, 'config', {}))}",
+                         "x".join(map(str, shape)), size))
+        rows.append((f"(loss): {call(self.loss_layer, getattr(self.loss_layer, 'config', {}))}"
+                     + (f" + weight decay {self.weight_decay!r}" if self.weight_decay else ""),
+                     "", ""))
+        optimizer = call(self.optimizer, getattr(self.optimizer, "config", {}))
+        rows.append((f"(optimizer): {optimizer}", "", ""))
+        width = max((len(text) for text, shape, _ in rows if shape), default=0)
+        shape_width = max(len(shape) for _, shape, _ in rows)
+        size_width = max(len(size) for _, _, size in rows)
+        lines = [f"Network(input {'x'.join(map(str, self.input_shape))}, "
+                 f"{self.param_count:,} parameters"]
+        for text, shape, size in rows:
+            line = f"  {text:<{width}}"
+            if shape:
+                line += f"  -> {shape:<{shape_width}}  {size:>{size_width}}"
+            lines.append(line.rstrip())
+        return "\n".join(lines) + "\n)"
+
     def summary(self):
         """One line per layer: name, output shape and parameter count."""
         rows = [f"{'input':<12} {'x'.join(map(str, self.input_shape)):>10}"]

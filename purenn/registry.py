@@ -191,14 +191,15 @@ def unknown_name_message(group, name):
     known = names(group)
     import difflib  # only when a name is wrong
 
-    close = difflib.get_close_matches(name, known, n=1)
+    close = difflib.get_close_matches(str(name).lower(), known, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"unknown {KIND[group]} {name!r}{hint} (known: {', '.join(known)})"
 
 
 def find(group, name):
-    """The Entry for a name, or PluginError saying what is known instead."""
-    entry = discover(group).get(name)
+    """The Entry for a name, or PluginError saying what is known instead. Names are
+    lower case; any case finds them (``SGD`` is ``sgd``)."""
+    entry = discover(group).get(name.lower() if isinstance(name, str) else name)
     if entry is None:
         raise PluginError(unknown_name_message(group, name))
     if entry.clash:

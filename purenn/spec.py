@@ -38,6 +38,7 @@ import random
 import re
 import types
 import typing
+import warnings
 from dataclasses import dataclass, field
 
 from . import registry
@@ -51,6 +52,21 @@ RESERVED_LAYER_ARGS = ("name",)
 RESERVED_LOSS_ARGS = ("weight_decay",)
 LAYER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 SIMPLE_TYPES = (int, float, bool, str)
+
+
+class SpecWarning(UserWarning):
+    """A spec that builds but is probably not what was meant (``net.spec_warnings``)."""
+
+
+def check_warnings(parsed, loss_kind):
+    """Messages, each naming its line, about specs that build but train badly."""
+    found = []
+    last = parsed.layers[-1] if parsed.layers else None
+    if last is not None and last.keyword == "softmax" and loss_kind == "softmax_cross_entropy":
+        found.append(f"{last.where()}: 'softmax' as the last layer before 'loss "
+                     f"softmax_cross_entropy' applies softmax twice (the loss applies it "
+                     f"itself), which slows or stops learning; remove the softmax line")
+    return found
 
 
 @dataclass
@@ -293,6 +309,7 @@ def optimizer_maker(cls, kind, args, line=None):
 
 def make_optimizer(kind, args):
     """``make(params)`` for the optimizer registered as ``kind`` with ``args``."""
+    kind = kind.lower()
     return optimizer_maker(registry.load_entry(OPTIMIZERS, kind), kind, dict(args))
 
 
@@ -358,14 +375,17 @@ def read(spec_ref):
                 return f.read(), spec_ref
         except (OSError, UnicodeDecodeError) as exc:
             raise SpecError(f"cannot read spec file {spec_ref!r}: {exc}") from None
-    name = spec_ref[:-len(SPEC_SUFFIX)] if spec_ref.endswith(SPEC_SUFFIX) else spec_ref
+    name = spec_ref[:-len(SPEC_SUFFIX)] if spec_ref.lower().endswith(SPEC_SUFFIX) else spec_ref
+    name = name.lower()
     if name in shipped_specs():
         from importlib import resources
 
         path = resources.files("purenn") / "specs" / (name + SPEC_SUFFIX)
         return path.read_text(encoding="utf-8"), name + SPEC_SUFFIX
     if " " not in spec_ref.strip():
-        raise SpecError(f"no spec file or shipped spec named {spec_ref!r} "
+        close = difflib.get_close_matches(name, shipped_specs(), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise SpecError(f"no spec file or shipped spec named {spec_ref!r}{hint} "
                         f"(shipped: {', '.join(shipped_specs())})")
     return spec_ref, "<spec>"
 
@@ -391,7 +411,7 @@ def build(spec_ref, *, seed=0, rng=None):
         seen.add(name)
         layers.append((name, _construct(cls, args, kind, line)))
     loss_line = parsed.loss
-    kind = loss_line.positional[0]
+    kind = loss_line.positional[0].lower()
     loss_cls = load(LOSSES, kind, loss_line)
     loss_args = bind(loss_cls, loss_line, loss_line.positional[1:], 0, kind,
                      RESERVED_LOSS_ARGS)
@@ -404,13 +424,16 @@ def build(spec_ref, *, seed=0, rng=None):
     if line is None:
         optimizer = make_optimizer(DEFAULT_OPTIMIZER, {})
     else:
-        optimizer = _part(OPTIMIZERS, line, line.positional[0], line.positional[1:])
+        optimizer = _part(OPTIMIZERS, line, line.positional[0].lower(), line.positional[1:])
     try:
         net = Network(parsed.input_shape, layers, loss, optimizer,
                       weight_decay=weight_decay, rng=rng)
     except LayerBuildError as exc:
         raise parsed.layers[exc.index].error(str(exc.cause)) from None
     net.source = source
+    net.spec_warnings = check_warnings(parsed, loss.kind)
+    for message in net.spec_warnings:
+        warnings.warn(message, SpecWarning, stacklevel=2)
     return net
 
 

@@ -20,19 +20,24 @@ stops on a loss that is not finite, and the optimizer steps.
 Hooks, for progress display and checkpoints (each optional):
 
 - ``on_update(trainer, loss)`` after every update; ``trainer.progress()`` says where it is;
-- ``on_record(trainer)`` after every history record (the epoch line is logged first).
+- ``on_record(trainer)`` after every history record (the epoch line is logged first);
+- ``on_gradient(trainer, done, total)`` within an update by numerical gradients, at most
+  ten times a second: ``done`` of the ``total`` parameter numbers are differentiated.
 
 Stopping and resuming: setting ``trainer.stop_requested = True`` (a SIGINT handler may do
-it) makes training stop at the next safe point (after an update, or between evaluation
-batches) by raising ``TrainingInterrupted``. At such a point ``state_dict()`` captures
-everything training still depends on (position in the schedule, this epoch's order, the
-losses not yet recorded, the history, the optimizer's state and the RNG's state); a new
+it) makes training stop at the next safe point (after an update, between evaluation
+batches, or between two numbers of a numerical gradient, the update then abandoned and
+the random generators put back as they were before it) by raising
+``TrainingInterrupted``. At such a point ``state_dict()`` captures everything training
+still depends on (position in the schedule, this epoch's order, the losses not yet
+recorded, the history, the optimizer's state and the RNG's state); a new
 Trainer for the same network, data and settings given ``load_state_dict(state)`` (and the
 same weights) continues exactly as the uninterrupted run would have, bit for bit.
 """
 
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, fields
 
 from . import linalg
@@ -40,6 +45,7 @@ from .errors import TrainingError
 from .functions import labels
 
 STATE_VERSION = 1
+DIVERGENCE_FACTOR = 10.0
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -133,13 +139,18 @@ class Trainer:
     """Train ``net`` on ``train_set``, evaluating on ``test_set`` after every epoch.
 
     ``gradient`` is ``"backprop"`` or ``"numerical"`` (central differences, the book's
-    first and very slow method). ``log`` receives one line of text per epoch.
+    first and very slow method). ``log`` receives one line of text per epoch when given,
+    or with ``verbose=True`` (print); by default nothing is printed. ``warn`` receives
+    the divergence warning (default: ``warnings.warn`` with RuntimeWarning);
+    ``stop_on_divergence`` makes it an error instead. Without a test set the lines show
+    no test accuracy (the history holds NaN).
     """
 
     def __init__(self, net, train_set, test_set=None, *, epochs=5, batch_size=100,
                  rng=None, gradient="backprop", iterations=None,
-                 log=print, eval_batch_size=1000, eval_every=1, on_update=None,
-                 on_record=None):
+                 log=None, verbose=False, eval_batch_size=1000, eval_every=1,
+                 on_update=None, on_record=None, warn=None, stop_on_divergence=False,
+                 on_gradient=None):
         if gradient not in ("backprop", "numerical"):
             raise ValueError(f"gradient must be 'backprop' or 'numerical', got {gradient!r}")
         if batch_size < 1:
@@ -154,13 +165,20 @@ class Trainer:
         self.gradient = gradient
         self.schedule = (BookSchedule(iterations) if iterations is not None
                          else EpochSchedule(epochs))
-        self.log = log or (lambda line: None)
+        self.log = log or (print if verbose else (lambda line: None))
+        self.warn = warn or (lambda message: warnings.warn(message, RuntimeWarning,
+                                                           stacklevel=4))
+        self.stop_on_divergence = stop_on_divergence
+        self.diverged = False
         self.eval_batch_size = eval_batch_size
         self.eval_every = eval_every
         self.on_update = on_update
         self.on_record = on_record
+        self.on_gradient = on_gradient
+        self.gradient_interval = 0.1   # seconds between two on_gradient calls
         self.history = History()
         self.stop_requested = False
+        self.rng_before = None
         # where training stands (see state_dict)
         self.epoch = 0              # epochs done (epochs schedule) or recorded (book's)
         self.position = 0           # samples of this epoch's order already used
@@ -182,18 +200,72 @@ class Trainer:
     def compute_gradients(self, x, t):
         """(loss, grads) of the batch: by backprop, or numerically when asked."""
         if self.gradient == "numerical":
-            return self.net.loss(x, t, train=True), self.net.numerical_gradient(x, t)
+            loss = self.net.loss(x, t, train=True)
+            return loss, self.net.numerical_gradient(x, t, each=self._numerical_tick())
         return self.net.loss_and_gradient(x, t)
 
+    def _numerical_tick(self):
+        """``each()`` for a numerical gradient: reports progress, honours a stop request
+        between two numbers (the parameters are whole again at that point)."""
+        total, done = self.net.param_count, 0
+        clock, last = time.perf_counter, time.perf_counter()
+
+        def each():
+            nonlocal done, last
+            done += 1
+            if self.stop_requested:
+                raise TrainingInterrupted("training stopped on request")
+            if self.on_gradient is not None and (clock() - last >= self.gradient_interval
+                                                 or done == total):
+                last = clock()
+                self.on_gradient(self, done, total)
+        return each
+
     def check_loss(self, loss):
-        """TrainingError if the loss of the coming update is not a finite number."""
+        """TrainingError if the loss of the coming update is not a finite number; a loss
+        that exploded (see the module's docstring) is warned about once, or with
+        ``stop_on_divergence`` is a TrainingError too."""
+        update = len(self.history.iteration_loss) + 1
+        lr = getattr(self.optimizer, "lr", None)
         if not math.isfinite(loss):
             raise TrainingError(
-                f"the loss became {loss!r} at update {len(self.history.iteration_loss) + 1}; "
-                f"the learning rate (lr={self.optimizer.lr!r}) is probably too large")
+                f"the loss became {loss!r} at update {update}; "
+                f"the learning rate (lr={lr!r}) is probably too large")
+        if self.diverged and not self.stop_on_divergence:
+            return
+        losses = self.history.iteration_loss
+        first = losses[0] if losses else loss
+        classes = math.prod(getattr(self.net, "output_shape", ())) or 2
+        limit = DIVERGENCE_FACTOR * max(first, math.log(max(classes, 2)))
+        if loss <= limit:
+            return
+        message = (f"the loss exploded to {loss:.4g} at update {update} (first update: "
+                   f"{first:.4g}, more than {DIVERGENCE_FACTOR:g}x); training diverges, "
+                   f"the learning rate (lr={lr!r}) is probably too large")
+        if self.stop_on_divergence:
+            raise TrainingError(message)
+        self.diverged = True
+        self.warn(message)
 
     def step(self, indices):
         """One update on the samples at ``indices``; returns the batch's loss."""
+        if self.gradient == "numerical":
+            try:
+                return self._step(indices)
+            except TrainingInterrupted:
+                if self.rng_before is not None:     # the update is abandoned: as before it
+                    self.rng.setstate(self.rng_before[0])
+                    self.net.rng.setstate(self.rng_before[1])
+                raise
+        return self._step(indices)
+
+    def before_draw(self):
+        """Called by a schedule before it draws a batch: keep the generators' states, to
+        put back if a numerical update is abandoned."""
+        if self.gradient == "numerical":
+            self.rng_before = (self.rng.getstate(), self.net.rng.getstate())
+
+    def _step(self, indices):
         loss, grads = self.compute_gradients(*self.batch(indices))
         self.check_loss(loss)
         self.optimizer.step(grads)
@@ -228,13 +300,17 @@ class Trainer:
         h.seconds.append(time.perf_counter() - self._started)
         self.pending = []
         self._started = time.perf_counter()
+        test = f"  test acc {h.test_acc[-1]:.4f}" if self.has_test_set else ""
         self.log(f"epoch {epoch:>3}/{self.total_epochs}  loss {h.train_loss[-1]:.4f}  "
-                 f"train acc {h.train_acc[-1]:.4f}  test acc {h.test_acc[-1]:.4f}  "
-                 f"({h.seconds[-1]:.1f} s)")
+                 f"train acc {h.train_acc[-1]:.4f}{test}  ({h.seconds[-1]:.1f} s)")
         if self.on_record is not None:
             self.on_record(self)
 
     # -- where training stands ------------------------------------------------------------
+    @property
+    def has_test_set(self):
+        return self.test_set is not None and len(self.test_set) > 0
+
     @property
     def iter_per_epoch(self):
         return max(len(self.train_set) // self.batch_size, 1)
@@ -341,6 +417,7 @@ class EpochSchedule:
                 trainer.rng.shuffle(order)
                 trainer.order, trainer.position = order, 0
             while trainer.position < n:
+                trainer.before_draw()
                 batch = trainer.order[trainer.position:trainer.position + trainer.batch_size]
                 loss = trainer.step(batch)
                 trainer.position += len(batch)
@@ -355,7 +432,8 @@ class EpochSchedule:
 
 class BookSchedule:
     """The book's: ``iterations`` updates, each on ``batch_size`` indices drawn with
-    replacement, with an evaluation after update i whenever i % iter_per_epoch == 0."""
+    replacement, with an evaluation after update i whenever i % iter_per_epoch == 0 (only
+    every ``eval_every``-th of them, and always the last, is measured and recorded)."""
 
     name = "iterations"
 
@@ -379,13 +457,17 @@ class BookSchedule:
         randrange = trainer.rng.randrange
         while True:
             if trainer.eval_pending:
-                accuracies = trainer.measure()
-                trainer.epoch += 1
+                epoch = trainer.epoch + 1
+                due = epoch % trainer.eval_every == 0 or epoch == self.total_epochs(trainer)
+                accuracies = trainer.measure() if due else None
+                trainer.epoch = epoch
                 trainer.eval_pending = False
-                trainer.record(trainer.epoch, accuracies)
+                if due:
+                    trainer.record(epoch, accuracies)
             if trainer.updates >= self.iterations:
                 break
             i = trainer.updates
+            trainer.before_draw()
             loss = trainer.step([randrange(n) for _ in range(trainer.batch_size)])
             trainer.eval_pending = i % trainer.iter_per_epoch == 0
             trainer.after_update(loss)

@@ -179,7 +179,7 @@ def test_ctrl_c_writes_a_checkpoint_and_exits_130(tmp_path):
     assert child.returncode == 130, stderr
     path = tmp_path / "ck" / "checkpoint.safetensors"
     assert stderr.startswith("interrupted in epoch ")
-    assert stderr.endswith(f"checkpoint written to {path}; continue with 'python -m purenn "
+    assert stderr.endswith(f"checkpoint written to {path};\ncontinue with 'python -m purenn "
                            f"train --resume {tmp_path / 'ck'}'\n")
     state = load_checkpoint(path).trainer
     assert state["updates"] >= 10
@@ -187,3 +187,43 @@ def test_ctrl_c_writes_a_checkpoint_and_exits_130(tmp_path):
                          str(state["epoch"] + 1), "--quiet")
     assert resumed.returncode == 0, resumed.stderr
     assert resumed.stdout.startswith("test accuracy ")
+
+
+# -- issue 12 item 6: Ctrl-C within a numerical update --------------------------------------
+@pytest.mark.parametrize("schedule", [{"iterations": 4, "batch_size": 8},
+                                      {"epochs": 1, "batch_size": 10}])
+def test_a_stop_within_a_numerical_update_abandons_it_and_resumes_bit_for_bit(tmp_path,
+                                                                              schedule):
+    small = dict(schedule, gradient="numerical")
+    straight = make_trainer(**small)
+    progress = []
+    straight.on_gradient = lambda trainer, done, total: progress.append((done, total))
+    straight.fit()
+    assert progress[-1] == (straight.net.param_count, straight.net.param_count)
+
+    stopped = make_trainer(**small)
+    entries = []
+
+    def stop_in_third_update(trainer, done, total):   # Ctrl-C after its first number ...
+        if trainer.updates == 2:
+            trainer.stop_requested = True
+    stopped.on_gradient, stopped.gradient_interval = stop_in_third_update, 0.0
+    original = stopped.net.numerical_gradient
+
+    def counting(x, t, h=1e-4, each=None):
+        def tick():
+            entries.append(1)
+            each()
+        return original(x, t, h, tick)
+    stopped.net.numerical_gradient = counting
+    with pytest.raises(TrainingInterrupted):
+        stopped.fit()
+    assert stopped.updates == 2
+    # ... is seen at its second number: update 3 is abandoned
+    assert len(entries) == 2 * stopped.net.param_count + 2
+    save_checkpoint(tmp_path / "ck.safetensors", stopped)
+    resumed = make_trainer(**small)
+    load_checkpoint(tmp_path / "ck.safetensors").restore(resumed)
+    resumed.fit()
+    assert resumed.net.params == straight.net.params
+    assert without_seconds(resumed.history) == without_seconds(straight.history)

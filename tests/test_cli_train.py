@@ -25,7 +25,7 @@ def test_train_on_a_tiny_data_set(tiny_mnist):
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert f"{tiny_mnist}: 60 training, 20 test samples" in done.stdout
-    assert "network: two_layer.net, 39,760 parameters; optimizer sgd lr=0.1; batch 20; " \
+    assert "network: two_layer.net, 39,760 parameters; optimizer sgd lr=0.1\nbatch 20, " \
            "seed 0" in done.stdout
     assert sum(line.startswith("epoch ") for line in lines) == 2
     assert lines[-1].startswith("test accuracy ") and " after 2 epochs in " in lines[-1]

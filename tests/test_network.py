@@ -192,7 +192,7 @@ def test_weight_decay_gradient_check(loss):
                 f"loss {loss} weight_decay=0.5\n", seed=3)
     assert net.decay_loss() > 1.0
     x, t = random_batch(5, 4, seed=4), [0, 2, 1, 1, 0]
-    errors = check_network(net, x, t)
+    errors = check_network(net, x, t, redraw_weights=False)
     assert max(errors.values()) <= TOLERANCE, errors
 
 
@@ -284,3 +284,126 @@ def test_a_layer_that_refuses_its_input_names_its_spec_line():
     assert info.value.index == 0
     with pytest.raises(SpecError, match="^<spec>:2: ") as info:
         purenn.build("input 2\ndense 2 init=nope\nloss softmax_cross_entropy\n")
+
+
+# -- issue 12 item 1: assigning a parameter replaces it everywhere ------------------------
+def _tiny(seed=0):
+    return purenn.build("input 3\ndense 4 init=he\nrelu\ndense 2\n"
+                        "loss softmax_cross_entropy\noptimizer momentum lr=0.5",
+                        rng=random.Random(seed))
+
+
+X3 = [[1.0, 2.0, -1.0], [0.5, -1.0, 2.0], [-0.3, 0.8, 0.1]]
+T3 = [0, 1, 1]
+
+
+def test_assigning_a_parameter_is_seen_by_predict_loss_gradient_and_save(tmp_path):
+    net, ref = _tiny(), _tiny(seed=5)
+    for key, value in ref.params.items():
+        net.params[key] = [row[:] if isinstance(row, list) else row for row in value]
+    assert net.predict(X3) == ref.predict(X3)
+    assert net.loss(X3, T3) == ref.loss(X3, T3)
+    assert net.layers[0][1].params["W"] == ref.params["dense1.W"]
+    numeric = net.numerical_gradient(X3, T3)
+    assert any(v != 0.0 for row in numeric["dense1.W"] for v in row)
+    assert relative_error(net.gradient(X3, T3)["dense1.W"], numeric["dense1.W"]) < 1e-6
+    purenn.save(net, tmp_path / "m.safetensors")
+    assert purenn.load(tmp_path / "m.safetensors").predict(X3) == net.predict(X3)
+
+
+def test_a_hand_written_book_loop_with_assignment_learns():
+    net = _tiny()
+    first = net.loss(X3, T3)
+    for _ in range(30):
+        grads = net.gradient(X3, T3)
+        for key in ("dense1.W", "dense1.b", "dense2.W", "dense2.b"):
+            p, g = net.params[key], grads[key]
+            if isinstance(p[0], list):
+                net.params[key] = [[w - 0.5 * d for w, d in zip(pr, gr)] for pr, gr in zip(p, g)]
+            else:
+                net.params[key] = [w - 0.5 * d for w, d in zip(p, g)]
+    assert net.loss(X3, T3) < first / 4
+
+
+def test_element_updates_in_place_are_seen_and_the_optimizer_keeps_its_lists():
+    net = _tiny()
+    W = net.params["dense2.W"]
+    before = net.predict(X3)
+    W[0][0] -= 1.0
+    assert net.predict(X3) != before
+    held = net.optimizer.params["dense2.W"]
+    net.params["dense2.W"] = [[0.0, 0.0]] * 4
+    assert held is net.params["dense2.W"] and held == [[0.0, 0.0]] * 4
+    net.optimizer.step(net.gradient(X3, T3))          # momentum state still keyed and sized
+    assert set(net.optimizer.v) == set(net.params)
+
+
+def test_assignment_is_checked_for_name_and_shape():
+    net = _tiny()
+    with pytest.raises(purenn.PurennError, match=r"params\['dense1.W'\] must have shape "
+                                                 r"\(3, 4\), got \(4, 3\)"):
+        net.params["dense1.W"] = [[0.0] * 3] * 4
+    with pytest.raises(purenn.PurennError, match=r"got ragged rows"):
+        net.params["dense1.b"] = [[0.0], 1.0, 2.0, 3.0]
+    with pytest.raises(purenn.PurennError, match=r"no parameter 'dense1.w'; did you mean "
+                                                 r"'dense1.W'"):
+        net.params["dense1.w"] = [[0.0] * 4] * 3
+    with pytest.raises(purenn.PurennError, match="cannot be added or removed"):
+        del net.params["dense1.b"]
+    before = [row[:] for row in net.params["dense1.W"]]
+    with pytest.raises(purenn.PurennError):
+        net.params["dense1.W"] = [[0.0] * 4] * 2 + [[0.0, 0.0, 0.0, "x"]]
+    assert net.params["dense1.W"] == before          # nothing half-copied
+
+
+def test_assigning_the_whole_dict_copies_every_parameter():
+    net, ref = _tiny(), _tiny(seed=9)
+    net.params = {k: [r[:] if isinstance(r, list) else r for r in v]
+                  for k, v in ref.params.items()}
+    assert net.predict(X3) == ref.predict(X3)
+    with pytest.raises(purenn.PurennError, match="missing"):
+        net.params = {"dense1.W": ref.params["dense1.W"]}
+
+
+# -- issue 12 item 2: shape checks with what was expected and what came --------------------
+@pytest.mark.parametrize("call", ["predict", "probabilities", "loss", "accuracy", "gradient",
+                                  "numerical_gradient"])
+def test_a_batch_of_the_wrong_width_is_refused(call):
+    net = _tiny()
+    args = ([[0.0] * 10],) if call in ("predict", "probabilities") else ([[0.0] * 10], [0])
+    with pytest.raises(purenn.PurennError, match=r"x has shape \(N, 10\) but the network "
+                                                 r"takes \(N, 3\)"):
+        getattr(net, call)(*args)
+    args = ([[0.0] * 4],) if call in ("predict", "probabilities") else ([[0.0] * 4], [0])
+    with pytest.raises(purenn.PurennError, match=r"\(N, 4\)"):      # never cut to 3
+        getattr(net, call)(*args)
+
+
+def test_one_sample_without_its_batch_is_explained():
+    with pytest.raises(purenn.PurennError, match=r"flat list of 3 numbers \(one sample\? "
+                                                 r"pass \[x\]\)"):
+        _tiny().predict([1.0, 2.0, 3.0])
+
+
+def test_labels_are_checked_against_rows_and_classes():
+    net = _tiny()
+    with pytest.raises(purenn.PurennError, match="t has 2 labels but x has 3 rows"):
+        net.accuracy(X3, [0, 1])
+    with pytest.raises(purenn.PurennError, match=r"label t\[0\] is 10; the network has 2 "
+                                                 r"classes"):
+        net.loss(X3, [10, 1, 0])
+    with pytest.raises(purenn.PurennError, match=r"rows of shape \(N, 2\)"):
+        net.loss(X3, [[1.0, 0.0, 0.0]] * 3)
+    assert net.loss(X3, [[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]) == net.loss(X3, T3)
+
+
+# -- issue 12 item 4: repr like PyTorch's module repr -----------------------------------------
+def test_repr_shows_layers_shapes_and_parameter_counts():
+    assert repr(purenn.build("two_layer")) == (
+        "Network(input 784, 39,760 parameters\n"
+        "  (dense1): Dense(units=50, init='normal', std=0.01)  -> 50  39,250 params\n"
+        "  (relu1): ReLU()                                     -> 50\n"
+        "  (dense2): Dense(units=10, init='normal', std=0.01)  -> 10     510 params\n"
+        "  (loss): SoftmaxCrossEntropy()\n"
+        "  (optimizer): SGD(lr=0.1)\n"
+        ")")

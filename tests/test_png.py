@@ -104,7 +104,7 @@ def test_reader_refuses_bad_crc_interlace_and_16_bit():
                               "RGBA images are read")
 
 
-def test_read_gray_takes_png_and_pgm_and_refuses_rgb(tmp_path):
+def test_read_gray_takes_png_and_pgm_and_makes_color_gray(tmp_path):
     pixels = bytes(range(0, 255, 17))[:12]
     png.write_png(tmp_path / "g.png", 4, 3, pixels)
     assert images.read_gray(tmp_path / "g.png") == (4, 3, pixels)
@@ -112,20 +112,68 @@ def test_read_gray_takes_png_and_pgm_and_refuses_rgb(tmp_path):
     assert images.read_gray(tmp_path / "g.pgm") == (4, 3, pixels)
     (tmp_path / "a.pgm").write_bytes(b"P2\n# a comment\n3 1\n15\n0 15 5\n")
     assert images.read_gray(tmp_path / "a.pgm") == (3, 1, bytes((0, 255, 85)))
-    png.write_png(tmp_path / "c.png", 1, 1, bytes(3), channels=3)
-    with pytest.raises(DataError) as err:
-        images.read_gray(tmp_path / "c.png")
-    assert str(err.value) == (f"{tmp_path / 'c.png'}: the PNG is RGB, not grayscale; save it "
-                              f"as 8-bit grayscale")
+    # RGB: BT.601 luma, 0.299 R + 0.587 G + 0.114 B
+    png.write_png(tmp_path / "c.png", 3, 1, bytes((255, 0, 0, 0, 255, 0, 10, 20, 30)),
+                  channels=3)
+    assert images.read_gray(tmp_path / "c.png") == (3, 1, bytes((76, 150, 18)))
     (tmp_path / "x.jpg").write_bytes(b"\xff\xd8\xff\xe0")
     with pytest.raises(DataError, match=r"neither a PNG nor a PGM file"):
         images.read_gray(tmp_path / "x.jpg")
 
 
-def test_read_digit(tmp_path):
-    png.write_png(tmp_path / "d.png", 28, 28, bytes([255]) * 784)
-    assert images.read_digit(tmp_path / "d.png") == [1.0] * 784
-    assert images.read_digit(tmp_path / "d.png", invert=True) == [0.0] * 784
-    png.write_png(tmp_path / "s.png", 4, 3, bytes(12))
-    with pytest.raises(DataError, match=r"the image is 4x3 pixels; the network takes 28x28"):
-        images.read_digit(tmp_path / "s.png")
+def test_transparency_shows_the_background_opposite_to_the_ink():
+    # black strokes (alpha 255) on a transparent background: white paper behind
+    rgba = bytes((0, 0, 0, 255, 0, 0, 0, 0, 0, 0, 0, 128))
+    assert images.to_gray(4, rgba) == bytes((0, 255, 127))
+    # white strokes on a transparent background: black behind
+    rgba = bytes((255, 255, 255, 255, 0, 0, 0, 0))
+    assert images.to_gray(4, rgba) == bytes((255, 0))
+    assert images.to_gray(2, bytes((200, 255, 0, 0))) == bytes((200, 0))
+
+
+def _square(width, height, left, top, size, ink=255, paper=0):
+    return bytes(ink if left <= x < left + size and top <= y < top + size else paper
+                 for y in range(height) for x in range(width))
+
+
+def test_read_digit_of_the_networks_size(tmp_path):
+    png.write_png(tmp_path / "d.png", 28, 28, _square(28, 28, 10, 10, 6))
+    light = images.read_digit(tmp_path / "d.png")
+    assert light == [v / 255 for v in _square(28, 28, 10, 10, 6)]
+    png.write_png(tmp_path / "paper.png", 28, 28, _square(28, 28, 10, 10, 6, ink=0, paper=255))
+    notes = []
+    assert images.read_digit(tmp_path / "paper.png", notes=notes) == light   # detected
+    assert notes == ["inverted: dark ink on a light background detected"]
+    assert images.read_digit(tmp_path / "d.png", invert=True) == [1 - v for v in light]
+    assert images.read_digit(tmp_path / "paper.png", invert=False) == [1 - v for v in light]
+
+
+def test_read_digit_scales_and_centres_any_size_as_mnist(tmp_path):
+    from purenn.data.preprocess import mnist_style
+
+    drawing = _square(100, 80, 5, 10, 40, ink=0, paper=255)      # dark ink, off centre
+    rgba = bytes(c for v in drawing for c in (v, v, v, 255))
+    rgb = bytes(c for v in drawing for c in (v, v, v))
+    png.write_png(tmp_path / "big.png", 100, 80, rgb, channels=3)
+    notes = []
+    x = images.read_digit(tmp_path / "big.png", notes=notes)
+    expected = mnist_style(bytes(255 - v for v in drawing), 100, 80, ink="light")
+    assert x == [v / 255 for v in expected]
+    rows = [x[r * 28:(r + 1) * 28] for r in range(28)]
+    lit = [r for r, row in enumerate(rows) if any(row)]
+    assert (lit[0], lit[-1]) == (4, 23)                           # 20 rows, centred
+    assert notes == ["RGB made gray",
+                     "100x80 scaled into 20x20, centred by centre of mass in 28x28 (as MNIST)",
+                     "inverted: dark ink on a light background detected"]
+    png_rgba = png.encode_png(100, 80, rgb, channels=3)
+    assert png_rgba.startswith(png.SIGNATURE)
+    assert images.to_gray(4, rgba) == drawing
+
+
+def test_read_digit_refuses_a_huge_picture_before_decoding_it(tmp_path):
+    header = struct.pack(">IIBBBBB", 5000, 5000, 8, 6, 0, 0, 0)
+    blob = (png.SIGNATURE + struct.pack(">I", 13) + b"IHDR" + header
+            + struct.pack(">I", zlib.crc32(b"IHDR" + header)))
+    (tmp_path / "huge.png").write_bytes(blob)
+    with pytest.raises(DataError, match=r"5000x5000 pixels is over the limit of 4194304"):
+        images.read_digit(tmp_path / "huge.png")

@@ -180,7 +180,8 @@ def test_errors_in_a_file_name_the_file(tmp_path):
 
 
 def test_an_unknown_spec_name_lists_the_shipped_ones():
-    assert error_of("two_layers") == (f"no spec file or shipped spec named 'two_layers' "
+    assert error_of("two_layers") == (f"no spec file or shipped spec named 'two_layers'; did "
+                                      f"you mean 'two_layer'? "
                                       f"(shipped: {', '.join(shipped_specs())})")
 
 
@@ -274,3 +275,64 @@ def test_an_optimizer_line_makes_an_optimizer_that_knows_its_kind_and_config():
     assert (again.kind, again.config) == (opt.kind, opt.config)
     with pytest.raises(SpecError, match=r"^<line>:1: beta1 must be in \[0, 1\)"):
         spec.make_part("purenn.optimizers", "adam beta1=2.0")(params)
+
+
+# -- issue 12 items 11 and 12: the classic softmax mistake; one case rule, did-you-mean -------
+SOFTMAX_TWICE = "input 4\ndense 3\nsoftmax\nloss softmax_cross_entropy\n"
+
+
+def test_softmax_before_softmax_cross_entropy_is_warned_about():
+    with pytest.warns(spec.SpecWarning, match=r"<spec>:3: 'softmax' as the last layer before "
+                                              r"'loss softmax_cross_entropy' applies softmax "
+                                              r"twice"):
+        net = build(SOFTMAX_TWICE)
+    assert len(net.spec_warnings) == 1
+    assert build("input 4\ndense 3\nloss softmax_cross_entropy\n").spec_warnings == []
+    assert build("input 4\ndense 3\nsoftmax\nloss mean_squared_error\n").spec_warnings == []
+
+
+def test_the_cli_prints_the_spec_warning_once(tmp_path):
+    from helpers import run_purenn
+
+    path = tmp_path / "twice.net"
+    path.write_text("input 2\ndense 3\nsoftmax\nloss softmax_cross_entropy\n")
+    result = run_purenn("gradcheck", str(path))
+    assert " ".join(result.stderr.split()).startswith(
+        f"warning: {path}:3: 'softmax' as the last layer before 'loss softmax_cross_entropy' "
+        f"applies softmax twice (the loss applies it itself), which slows or stops "
+        f"learning; remove the softmax line")
+    assert result.stderr.count("warning:") == 1
+    assert "UserWarning" not in result.stderr
+
+
+@pytest.mark.parametrize("text", ["input 4\nDense 3\nRELU\ndense 2 init=He\n"
+                                  "loss Softmax_Cross_Entropy\noptimizer SGD lr=0.1\n"])
+def test_names_are_read_in_any_case(text):
+    net = build(text)
+    assert [layer.kind for _, layer in net.layers] == ["dense", "relu", "dense"]
+    assert net.loss_layer.kind == "softmax_cross_entropy" and net.optimizer.kind == "sgd"
+    assert "optimizer sgd lr=0.1" in spec.write(net)
+    assert build("Two_Layer").source == "two_layer.net"
+
+
+def test_did_you_mean_for_optimizers_losses_initializers_and_shipped_specs():
+    with pytest.raises(SpecError, match=r"unknown optimizer 'sgdd'; did you mean 'sgd'"):
+        build("input 4\ndense 2\nloss softmax_cross_entropy\noptimizer sgdd\n")
+    with pytest.raises(SpecError, match=r"unknown optimizer 'adamm'; did you mean "
+                                               r"'adam'"):
+        build("input 4\ndense 2\nloss softmax_cross_entropy\noptimizer ADAMM\n")
+    with pytest.raises(SpecError, match=r"did you mean 'softmax_cross_entropy'"):
+        build("input 4\ndense 2\nloss softmax_crossentropy\n")
+    with pytest.raises(SpecError, match=r"unknown initializer 'hee'; did you mean 'he'"):
+        build("input 4\ndense 2 init=hee\nloss softmax_cross_entropy\n")
+    with pytest.raises(SpecError, match=r"no spec file or shipped spec named "
+                                               r"'two_layers'; did you mean 'two_layer'\?"):
+        build("two_layers")
+
+
+def test_the_chapter_4_network_is_shipped():
+    net = build("two_layer_sigmoid")
+    assert [(name, getattr(layer, "units", None)) for name, layer in net.layers] == \
+        [("dense1", 50), ("sigmoid1", None), ("dense2", 10)]
+    assert net.layers[0][1].std == 0.01 and net.optimizer.config == {"lr": 0.1}
+    assert net.param_count == 39_760

@@ -1,5 +1,6 @@
 """The trainer: schedules, determinism, history, and failure on a diverging loss."""
 
+import math
 import random
 from array import array
 
@@ -126,3 +127,57 @@ def test_the_two_schedules_say_where_training_stands():
         ("iterations", 4, 7)
     book.fit()
     assert book.updates == 7 and book.history.epoch == [1, 2, 3, 4]
+
+
+# -- issue 12 items 4 and 10: quiet from Python, no "test acc nan", divergence ----------------
+def test_from_python_nothing_is_printed_unless_asked(capsys):
+    net, train, test, rng = _setup()
+    Trainer(net, train, test, epochs=2, batch_size=50, rng=rng).fit()
+    assert capsys.readouterr().out == ""
+    net, train, test, rng = _setup()
+    Trainer(net, train, test, epochs=2, batch_size=50, rng=rng, verbose=True).fit()
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in lines] == ["1/2", "2/2"]
+
+
+def test_without_a_test_set_no_test_accuracy_is_printed():
+    net, train, _, rng = _setup()
+    lines = []
+    history = Trainer(net, train, None, epochs=1, batch_size=50, rng=rng,
+                      log=lines.append).fit()
+    assert "test acc" not in lines[0] and "train acc" in lines[0]
+    assert math.isnan(history.test_acc[0])  # as before
+
+
+def _exploding(lr, **kw):
+    net, train, test, rng = _setup()
+    net.set_optimizer(make_optimizer("sgd", {"lr": lr}))
+    return Trainer(net, train, test, epochs=20, batch_size=10, rng=rng, **kw)
+
+
+def test_an_exploding_loss_is_warned_about_once():
+    warned = []
+    history = _exploding(1000.0, warn=warned.append).fit()
+    assert len(warned) == 1
+    assert warned[0].startswith("the loss exploded to ")
+    assert "training diverges, the learning rate (lr=1000.0) is probably too large" in warned[0]
+    assert max(history.iteration_loss) > 10 * history.iteration_loss[0]
+
+
+def test_the_warning_is_a_runtime_warning_from_python():
+    with pytest.warns(RuntimeWarning, match="the loss exploded"):
+        _exploding(1000.0).fit()
+
+
+def test_stop_on_divergence_stops_at_the_update_that_exploded():
+    trainer = _exploding(1000.0, stop_on_divergence=True)
+    with pytest.raises(TrainingError, match=r"the loss exploded to \S+ at update (\d+)") as info:
+        trainer.fit()
+    update = int(info.value.args[0].split("at update ")[1].split()[0])
+    assert trainer.updates == update - 1          # that update was not applied
+
+
+def test_a_healthy_run_is_not_called_divergent():
+    warned = []
+    _exploding(0.5, warn=warned.append).fit()
+    assert warned == []

@@ -32,3 +32,13 @@ def non_negative_float(text):
     if not (math.isfinite(value) and value >= 0):
         raise argparse.ArgumentTypeError(f"expected a finite number ≥ 0, got {text!r}")
     return value
+
+
+def print_warning(message, stream=None):
+    """'warning: ...' on stderr, wrapped to fit an 80-column terminal."""
+    import sys
+    import textwrap
+
+    print(textwrap.fill(f"warning: {message}", width=79, subsequent_indent="  ",
+                        break_long_words=False, break_on_hyphens=False),
+          file=stream or sys.stderr, flush=True)

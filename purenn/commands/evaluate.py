@@ -55,15 +55,15 @@ def report_lines(matrix, loss):
 
 
 def run(args, out):
-    from ..model import load
     from ..train import confusion_matrix
     from ..viz.charts import grid_canvas
     from ..viz.figure import PALETTE
+    from .modeldata import open_model
 
     if args.misclassified and not args.misclassified.lower().endswith(".png"):
         raise PurennError(f"--misclassified {args.misclassified!r}: the picture is a .png "
                           f"file")
-    net = load(args.model)
+    net = open_model(args.model)
     data, description = load_split(args, net.training)
     check_model_fits(net, data, args.model)
     shape = image_shape(data)

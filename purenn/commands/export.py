@@ -2,6 +2,8 @@
 
 import argparse
 
+from ..errors import PurennError
+
 EXAMPLES = """\
 examples:
   python -m purenn export model.safetensors -o weights.npz
@@ -28,11 +30,15 @@ def add_parser(sub, common):
 
 
 def run(args, out):
-    from .. import model
     from ..formats import npy
     from ..weights import network_arrays, shape_text
+    from .modeldata import open_model
 
-    net = model.load(args.model)
+    if not args.output.lower().endswith((".npz", ".npy")) and \
+            args.output.lower().endswith((".safetensors", ".png", ".svg", ".net")):
+        raise PurennError(f"-o {args.output!r}: export writes a NumPy .npz archive; name it "
+                          f"{args.output.rsplit('.', 1)[0] + '.npz'!r}")
+    net = open_model(args.model)
     arrays = network_arrays(net, args.dtype)
     npy.write_npz(args.output, arrays, compress=args.compress)
     for name, array in arrays.items():

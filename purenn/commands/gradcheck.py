@@ -19,10 +19,11 @@ parameter (two forward passes each).
 import argparse
 import math
 import random
+import warnings
 
 from .. import linalg
 from ..errors import PurennError
-from .args import positive_float, positive_int
+from .args import positive_float, positive_int, print_warning
 
 EXAMPLES = """\
 examples:
@@ -62,11 +63,15 @@ def add_parser(sub, common):
 
 
 def run(args, out):
-    from ..gradcheck import full_errors, redraw, sampled_errors
-    from ..spec import build
+    from ..gradcheck import full_errors, kinks, redraw, sampled_errors
+    from ..spec import SpecWarning, build
 
     rng = random.Random(args.seed)
-    net = build(args.spec, rng=rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SpecWarning)
+        net = build(args.spec, rng=rng)
+    for message in net.spec_warnings:
+        print_warning(message)
     if not args.spec_init:
         redraw(net, rng)
     features, classes = math.prod(net.input_shape), math.prod(net.output_shape)
@@ -75,13 +80,18 @@ def run(args, out):
     sizes = net.param_sizes
     total = net.param_count
     weights = "the spec's initial weights" if args.spec_init else "redrawn weights"
-    out(f"network: {net.source}, {total:,} parameters, {weights}; batch of {args.batch} "
-        f"random inputs, seed {args.seed}; tolerance {args.tolerance:g} relative, "
-        f"{ABSOLUTE_TOLERANCE:g} absolute")
+    out(f"{net.source}: {total:,} parameters, {weights}, {args.batch} random inputs, "
+        f"seed {args.seed}")
     if args.entries is None or total <= FULL_CHECK_LIMIT:
         results = full_errors(net, x, t)
     else:
         results = sampled_errors(net, x, t, args.entries, rng)
+    near, total_inputs = kinks(net, x)
+    if near:
+        redo = "" if not args.spec_init else "; run without --spec-init to avoid most"
+        print_warning(f"{near} of {total_inputs} ReLU inputs lie within h = 1e-4 of the "
+                      f"kink at 0, where central differences are wrong although backprop "
+                      f"is right: large errors may come from there{redo}")
     failed = []
     width = max(len(key) for key in results)
     for key, (error, difference, checked) in results.items():
@@ -89,11 +99,12 @@ def run(args, out):
         ok = error <= args.tolerance or difference <= ABSOLUTE_TOLERANCE
         if not ok:
             failed.append(key)
-        out(f"{key:<{width}}  {shape:>9}  {checked:>6}/{sizes[key]:<6} entries  "
-            f"max relative error {error:.2e}  max difference {difference:.1e}  "
-            f"{'ok' if ok else 'FAIL'}")
+        out(f"{key:<{width}}  {shape:>9}  {checked:>6}/{sizes[key]:<6}  relative {error:.2e}"
+            f"  absolute {difference:.1e}  {'ok' if ok else 'FAIL'}")
     if failed:
         raise PurennError(f"gradient check failed for {', '.join(failed)}: relative error "
                           f"over {args.tolerance:g}")
+    out(f"ok when relative ≤ {args.tolerance:g} or absolute ≤ {ABSOLUTE_TOLERANCE:g} "
+        f"(largest over the entries checked)")
     out(f"pass: backprop agrees with numerical gradients for all {len(results)} parameters")
     return 0

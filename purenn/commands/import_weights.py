@@ -40,7 +40,9 @@ def run(args, out):
     from ..formats import npy
     from ..spec import build
     from ..weights import load_into, parse_map, shape_text
+    from .modeldata import check_model_path
 
+    check_model_path("-o", args.output)
     explicit = [pair for text in args.map for pair in parse_map(text)]
     net = build(args.spec)
     arrays = npy.read_arrays(args.weights)

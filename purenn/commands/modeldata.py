@@ -9,6 +9,7 @@ with, so ``evaluate MODEL`` needs no options to look at the right data.
 
 import argparse
 import math
+import os
 import random
 
 from ..errors import PurennError
@@ -24,6 +25,68 @@ DEFAULTS = {
     "xor": {"spec": "planar_net", "epochs": 100, "batch_size": 10},
 }
 PLANAR = ("spiral", "circles", "moons", "xor")
+
+
+# what a file that is not a model file starts with, and what to do with it instead
+NOT_A_MODEL = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image", "MODEL is a file written by "
+     "'python -m purenn train --out model.safetensors'"),
+    (b"P5", "a PGM image", "MODEL is a file written by 'python -m purenn train --out "
+     "model.safetensors'"),
+    (b"PK\x03\x04", "a NumPy .npz archive",
+     "make a model of its arrays with 'python -m purenn import {path} --spec SPEC -o "
+     "model.safetensors'"),
+    (b"\x93NUMPY", "a NumPy .npy array",
+     "make a model of it with 'python -m purenn import {path} --spec SPEC -o "
+     "model.safetensors'"),
+)
+MODEL_SUFFIX = ".safetensors"
+
+
+def open_model(path):
+    """``purenn.model.load(path)``, with one line saying what the file is and what to do
+    when it is not a purenn model file: an image, a NumPy archive, a checkpoint."""
+    from ..errors import ModelFileError
+    from ..model import load
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError:
+        head = b""  # load says why it cannot be read
+    for magic, kind, advice in NOT_A_MODEL:
+        if head.startswith(magic):
+            raise PurennError(f"{path}: not a purenn model file but {kind}; "
+                              f"{advice.format(path=path)}")
+    try:
+        return load(path)
+    except ModelFileError as exc:
+        if "'purenn.checkpoint'" in str(exc):
+            raise PurennError(
+                f"{path}: a training checkpoint, not a model file; write the model with "
+                f"'python -m purenn train --resume {path} --out model.safetensors' (it "
+                f"first finishes the run the checkpoint belongs to)") from None
+        if "header" in str(exc) and not path.lower().endswith(MODEL_SUFFIX):
+            raise PurennError(f"{path}: not a purenn model file ({exc}); model files are "
+                              f"the .safetensors files 'train --out' writes") from None
+        raise
+
+
+OTHER_KINDS = {".npz": "NumPy archive", ".npy": "NumPy array", ".png": "image",
+               ".svg": "image", ".pgm": "image", ".net": "spec", ".pkl": "pickle",
+               ".json": "JSON", ".txt": "text"}
+
+
+def check_model_path(option, path):
+    """Refuse a model file name that says it is another kind of file (``--out
+    model.npz`` would write safetensors under a NumPy name)."""
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in OTHER_KINDS:
+        hint = (f"; for NumPy arrays use 'python -m purenn export MODEL -o {path}'"
+                if suffix in (".npz", ".npy") else "")
+        raise PurennError(f"{option} {path!r}: a model file is safetensors, not a "
+                          f"{OTHER_KINDS[suffix]} ({suffix}); name it "
+                          f"{os.path.splitext(path)[0] + MODEL_SUFFIX!r}{hint}")
 
 
 def load_data(args, rng):
@@ -57,14 +120,28 @@ def add_data_options(p, *, split_default="test"):
 
 def load_split(args, training=None):
     """(data set, description) of the split the arguments ask for; ``training`` is a
-    model's training summary, whose data set and seed are the defaults."""
+    model's training summary, whose data set, data folder and seed are the defaults.
+    When the model's folder is gone, or the model predates recorded folders and was
+    trained on other files, the description says which data is used instead and why."""
     training = training or {}
     dataset = args.dataset or training.get("dataset") or "mnist"
     seed = training.get("seed", 0)
-    options = argparse.Namespace(dataset=dataset, data=args.data)
+    folder, why = args.data, ""
+    trained_dir = training.get("data_dir")
+    same_set = dataset == (training.get("dataset") or "mnist")
+    if folder is None and trained_dir and same_set:
+        if os.path.isdir(trained_dir):
+            folder, why = trained_dir, " (the model's training data)"
+        else:
+            why = (f" (the model was trained on {trained_dir}, which is not there; pass "
+                   f"--data DIR)")
+    options = argparse.Namespace(dataset=dataset, data=folder)
     train_set, test_set, description = load_data(options, random.Random(seed))
+    trained_on = training.get("data")
+    if not why and folder is None and same_set and trained_on and trained_on != description:
+        why = f" (the model was trained on {trained_on}; pass --data DIR for those files)"
     data = test_set if args.split == "test" else train_set
-    return data, f"{description}, {args.split} split"
+    return data, f"{description}, {args.split} split{why}"
 
 
 def check_model_fits(net, data, model_path):

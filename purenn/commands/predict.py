@@ -19,8 +19,8 @@ EXAMPLES = """\
 examples:
   python -m purenn predict model.safetensors 0          test image 0
   python -m purenn predict model.safetensors 7 --split train
-  python -m purenn predict model.safetensors digit.png  a 28x28 8-bit grayscale PNG or PGM
-  python -m purenn predict model.safetensors my.pgm --invert   dark digit on light paper
+  python -m purenn predict model.safetensors digit.png  a PNG (gray, RGB, RGBA) or PGM
+  python -m purenn predict model.safetensors photo.png --invert   always invert
   python -m purenn predict model.safetensors            ask: index> 12, index> 40, ...
 """
 
@@ -28,8 +28,9 @@ examples:
 def add_parser(sub, common):
     p = sub.add_parser(
         "predict", parents=[common], help="classify one image and show the probabilities",
-        description="Show an image of the data set (by index) or a 28x28 grayscale "
-                    "PNG/PGM file, the class probabilities of a saved model as bars, its "
+        description="Show an image of the data set (by index) or a PNG/PGM file (any "
+                    "size, color made gray, scaled and centred as MNIST's digits), the "
+                    "class probabilities of a saved model as bars, its "
                     "prediction and the truth when known. Without INDEX or IMAGE, ask "
                     "for indices in a loop (index> ).",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -37,9 +38,13 @@ def add_parser(sub, common):
     p.add_argument("what", nargs="?", metavar="INDEX|IMAGE",
                    help="an index into the data set, or an image file")
     add_data_options(p)
-    p.add_argument("--invert", action="store_true",
-                   help="invert an image file (for dark digits on a light background; "
-                        "MNIST digits are light on dark)")
+    ink = p.add_mutually_exclusive_group()
+    ink.add_argument("--invert", action="store_true", default=None,
+                     help="invert an image file always (MNIST digits are light on dark; "
+                          "by default a light border means dark ink on paper and the "
+                          "image is inverted)")
+    ink.add_argument("--no-invert", dest="invert", action="store_false",
+                     help="never invert an image file")
 
 
 class Predictor:
@@ -62,15 +67,21 @@ class Predictor:
         from ..viz.images import read_digit
 
         truth, shape = None, None
-        if os.path.isfile(what) or not what.strip().lstrip("-").isdigit():
+        is_index = what.strip().lstrip("-").isdigit()
+        if not is_index and not os.path.exists(what):
+            raise PurennError(f"{what!r} is not an index or a file (a PNG or PGM image)")
+        if not is_index or os.path.isfile(what):
             shape = tuple(self.net.input_shape[-2:])
             if len(shape) != 2:
                 shape = (28, 28)
-            x = read_digit(what, shape, invert=self.args.invert)
+            notes = []
+            x = read_digit(what, shape, invert=self.args.invert, notes=notes)
             if len(x) != math.prod(self.net.input_shape):
                 raise PurennError(f"{what}: the image has {len(x)} pixels but the network "
                                   f"takes {math.prod(self.net.input_shape)} numbers")
             self.out(f"image file {what}")
+            for note in notes:      # one per line, to fit a terminal
+                self.out(f"  {note}")
         else:
             data, description = self.data()
             index = index_of(what, data)
@@ -92,16 +103,33 @@ class Predictor:
         self.out(verdict)
 
 
-def prompt_loop(predictor, stdin, interactive):
-    """Ask for inputs until an empty line, 'q' or EOF; errors are reported, not fatal."""
+def prompt_loop(predictor, stdin, interactive, read_line=None):
+    """Ask for inputs until an empty line, 'q', EOF or Ctrl-C; errors are reported, not
+    fatal. On a terminal the prompt says the index range and how to quit, and reads with
+    ``input`` (readline's history and editing where the platform has it)."""
+    if interactive:
+        try:
+            import readline  # noqa: F401  (input() then edits lines and keeps history)
+        except ImportError:
+            pass
+        data, description = predictor.data()
+        print(f"indices 0..{len(data) - 1} of the {description}", flush=True)
+        print("type an index or an image file; an empty line, q or Ctrl-D quits", flush=True)
+        read_line = read_line or (lambda: input("index> ") + "\n")
     while True:
-        if interactive:
-            sys.stdout.write("index> ")
-            sys.stdout.flush()
-        line = stdin.readline()
+        try:
+            if interactive:
+                line = read_line()
+            else:
+                line = stdin.readline()
+        except EOFError:
+            line = ""
+        except KeyboardInterrupt:
+            print(flush=True)          # end the prompt's line, then stop cleanly
+            return 0
         if not line:
             if interactive:
-                sys.stdout.write("\n")
+                print(flush=True)
             return 0
         what = line.strip()
         if what in ("", "q", "quit", "exit"):
@@ -113,10 +141,10 @@ def prompt_loop(predictor, stdin, interactive):
 
 
 def run(args, out):
-    from ..model import load
     from ..viz.terminal import use_color
+    from .modeldata import open_model
 
-    net = load(args.model)
+    net = open_model(args.model)
     predictor = Predictor(args, net, out, use_color(sys.stdout), net.training)
     if args.what is not None:
         predictor.show(args.what)

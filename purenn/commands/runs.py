@@ -119,8 +119,10 @@ def interrupted(trainer, folder, settings):
     os.makedirs(folder, exist_ok=True)
     path = write_checkpoint(folder, trainer, settings)
     label, done, total = trainer.progress()
-    print(f"interrupted in {label} after update {done}/{total}: checkpoint written to "
-          f"{path}; continue with 'python -m purenn train --resume {folder}'",
+    # three short lines, so that none wraps in an 80-column terminal
+    print(f"interrupted in {label} after update {done}/{total}:\n"
+          f"checkpoint written to {path};\n"
+          f"continue with 'python -m purenn train --resume {folder}'",
           file=sys.stderr, flush=True)
 
 
@@ -130,6 +132,7 @@ def training_summary(trainer, settings, elapsed):
     return {
         "dataset": settings.get("dataset"),
         "data": settings.get("description"),
+        "data_dir": os.path.abspath(settings["data"]) if settings.get("data") else None,
         "seed": settings.get("seed"),
         "batch_size": trainer.batch_size,
         "train_size": len(trainer.train_set),

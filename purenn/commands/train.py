@@ -6,11 +6,12 @@ import platform
 import random
 import sys
 import time
+import warnings
 
 from .. import linalg
 from ..errors import PurennError
-from .args import non_negative_float, positive_float, positive_int
-from .modeldata import DEFAULTS, load_data
+from .args import non_negative_float, positive_float, positive_int, print_warning
+from .modeldata import DEFAULTS, check_model_path, load_data
 
 EXAMPLES = """\
 examples:
@@ -50,12 +51,14 @@ def add_parser(sub, common):
                    help="folder with the four IDX files of the data set (default: the "
                         "fetched copy in the cache, else for mnist the bundled subset of "
                         "10,000 training and 2,000 test images)")
-    p.add_argument("--epochs", type=positive_int,
-                   help="passes over the training set (default: 5 for MNIST; 1500 "
-                        "full-batch steps for spiral)")
-    p.add_argument("--iterations", type=positive_int, metavar="N",
-                   help="the book's schedule instead of epochs: N updates on batches "
-                        "drawn with replacement")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--epochs", type=positive_int,
+                        help="passes over the training set (default: 5 for MNIST; 1500 "
+                             "full-batch steps for spiral)")
+    length.add_argument("--iterations", type=positive_int, metavar="N",
+                        help="the book's schedule instead of epochs: N updates on batches "
+                             "drawn with replacement, evaluated every train-size / "
+                             "batch-size updates")
     p.add_argument("--batch-size", type=positive_int,
                    help="samples per update (default: 100; 300, the whole set, for spiral)")
     p.add_argument("--lr", type=positive_float,
@@ -68,7 +71,12 @@ def add_parser(sub, common):
                    help="how gradients are computed; numerical is the book's first, very "
                         "slow method (default: backprop)")
     p.add_argument("--log-every", type=positive_int, metavar="K",
-                   help="print every K-th epoch only (default: about 20 lines in all)")
+                   help="evaluate and print every K-th epoch only, and the last (with "
+                        "--iterations: every K-th evaluation; default: about 20 lines in "
+                        "all)")
+    p.add_argument("--stop-on-divergence", action="store_true",
+                   help="stop with an error when the loss explodes (over 10x the first "
+                        "update's); without it a warning is printed and training goes on")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="print only the final accuracy (no progress bar, no epoch lines)")
     p.add_argument("--out", metavar="MODEL",
@@ -90,6 +98,60 @@ def add_parser(sub, common):
                         "if it had never stopped; --epochs/--iterations may raise the total")
 
 
+def plural(count, word):
+    """'1 epoch', '2 epochs'."""
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
+def numerical_estimate(trainer, repeats=3):
+    """The cost of training by numerical gradients, measured on one batch before it
+    starts: two loss evaluations per parameter number per update."""
+    from ..viz.progress import format_duration
+
+    net = trainer.net
+    x, t = trainer.train_set.batch(range(min(trainer.batch_size, len(trainer.train_set))))
+    best = math.inf
+    for _ in range(repeats):
+        begin = time.perf_counter()
+        net.loss(x, t)
+        best = min(best, time.perf_counter() - begin)
+    per_update = (2 * net.param_count + 1) * best
+    updates = trainer.total_updates - trainer.updates
+    return (f"numerical gradients: {2 * net.param_count:,} loss evaluations per update, "
+            f"{best * 1000:.2g} ms each:\nabout {format_duration(per_update)} per update, "
+            f"{format_duration(per_update * updates)} for {plural(updates, 'update')} "
+            f"(Ctrl-C stops within a second)")
+
+
+def gradient_progress(stream):
+    """``on_gradient`` for the Trainer: one line on a terminal, redrawn in place, with
+    how far the numerical gradient of this update is and when it will be done."""
+    import shutil
+
+    from ..viz.progress import format_duration
+
+    started = {}
+
+    def show(trainer, done, total):
+        key = trainer.updates
+        now = time.perf_counter()
+        begin = started.setdefault(key, now)
+        if done >= total:
+            started.clear()
+            stream.write("\r\x1b[K")
+            stream.flush()
+            return
+        rate = (now - begin) / done if done else 0.0
+        eta = format_duration(rate * (total - done)) if rate else "?"
+        text = (f"update {trainer.updates + 1:,}/{trainer.total_updates:,}: gradient "
+                f"{done:,}/{total:,} numbers ({100 * done // total}%), ETA of this "
+                f"update {eta}")
+        width = shutil.get_terminal_size().columns - 1
+        stream.write("\r" + text[:width] + "\x1b[K")
+        stream.flush()
+    return show
+
+
 def check_fit(net, dataset, spec_ref):
     """The spec's input and output sizes must match the data's."""
     features = math.prod(net.input_shape)
@@ -104,13 +166,22 @@ def check_fit(net, dataset, spec_ref):
 
 
 def run(args, out):
-    from ..spec import build, make_optimizer
+    from ..spec import SpecWarning, build, make_optimizer
     from ..train import Trainer, TrainingInterrupted
     from . import runs
 
+    given = {"epochs": args.epochs, "iterations": args.iterations}
     checkpoint = runs.apply_resume(args) if args.resume else None
+    if checkpoint is not None:
+        schedule = "iterations" if checkpoint.run.get("iterations") else "epochs"
+        other = "epochs" if schedule == "iterations" else "iterations"
+        if given[other] is not None:
+            raise PurennError(f"the run in {checkpoint.path} counts {schedule}; raise its "
+                              f"length with --{schedule}, not --{other}")
     final_out, out = out, ((lambda line: None) if args.quiet else out)
     runs.check_output_paths(args)
+    if args.out:
+        check_model_path("--out", args.out)
     args.seed = 0 if args.seed is None else args.seed
     defaults = DEFAULTS[args.dataset]
     epochs = args.epochs or defaults["epochs"]
@@ -123,7 +194,11 @@ def run(args, out):
                               f"{len(train_set)} training samples of {description}")
         train_set = train_set.head(args.train_size)
     spec_ref = checkpoint.spec if checkpoint else args.spec or defaults["spec"]
-    net = build(spec_ref, rng=rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SpecWarning)
+        net = build(spec_ref, rng=rng)
+    for message in net.spec_warnings:
+        print_warning(message)
     if checkpoint:
         runs.check_resumed_data(checkpoint, description)
         net.source = f"{checkpoint.path} (resumed)"
@@ -138,9 +213,12 @@ def run(args, out):
     out(f"data: {description}: {len(train_set)} training, {len(test_set)} test samples")
     settings = " ".join(f"{k}={v}" for k, v in net.optimizer.config.items())
     out(f"network: {net.source}, {net.param_count:,} parameters; optimizer "
-        f"{net.optimizer.kind} {settings}; batch {batch_size}; seed {args.seed}")
-    out(f"python {platform.python_version()}, kernel {linalg.KERNEL}, "
-        f"gradients by {args.gradient}")
+        f"{net.optimizer.kind} {settings}")
+    out(f"batch {batch_size}, seed {args.seed}, gradients by {args.gradient}")
+    out(f"python {platform.python_version()}, kernel {linalg.KERNEL}")
+    if args.iterations is not None:
+        per_epoch = max(len(train_set) // batch_size, 1)
+        epochs = (args.iterations - 1) // per_epoch + 1
     every = args.log_every or max(1, epochs // 20)
     from ..viz.progress import Progress, is_terminal
 
@@ -157,20 +235,32 @@ def run(args, out):
     if args.workers > 1:
         from ..parallel import ParallelTrainer
         trainer_cls, extra = ParallelTrainer, {"workers": args.workers}
+    def warn(message):
+        progress.wipe()
+        print_warning(f"{message} (--stop-on-divergence stops here)")
+
+    interactive = not args.quiet and is_terminal(sys.stderr)
     trainer = trainer_cls(net, train_set, test_set, epochs=epochs, batch_size=batch_size,
                           rng=rng, gradient=args.gradient, iterations=args.iterations,
                           log=progress.line, eval_every=every, on_update=progress.on_update,
-                          on_record=record, **extra)
+                          on_record=record, warn=warn,
+                          stop_on_divergence=args.stop_on_divergence,
+                          on_gradient=gradient_progress(sys.stderr) if interactive else None,
+                          **extra)
     if checkpoint:
         checkpoint.restore(trainer)
         out(f"resumed from {checkpoint.path}: {trainer.progress()[0]}, "
             f"{trainer.updates} updates done")
+    if args.gradient == "numerical":
+        out(numerical_estimate(trainer))
     started = time.perf_counter()
     try:
         with runs.stop_on_interrupt(trainer):
             history = trainer.fit()
     except TrainingInterrupted:
         progress.close()
+        if trainer.on_gradient is not None:
+            sys.stderr.write("\r\x1b[K")    # the numerical gradient's progress line
         runs.interrupted(trainer, args.checkpoint_dir or "checkpoints", settings)
         return 130
     finally:
@@ -181,6 +271,10 @@ def run(args, out):
         save(net, args.out, training=runs.training_summary(trainer, settings, elapsed))
         out(f"model written to {args.out}")
     runs.write_pictures(args, trainer, out)
-    final_out(f"test accuracy {history.test_acc[-1]:.4f} after {history.epoch[-1]} epochs "
-              f"in {elapsed:.1f} s")
+    length = plural(history.epoch[-1], "epoch")
+    if args.iterations is not None:
+        length = f"{plural(trainer.updates, 'update')} ({length} of the book's schedule)"
+    if trainer.diverged:
+        final_out("the loss diverged: see the warning above")
+    final_out(f"test accuracy {history.test_acc[-1]:.4f} after {length} in {elapsed:.1f} s")
     return 0
