@@ -319,7 +319,7 @@ def parse_npz(data, source="<bytes>", *, max_bytes=MAX_BYTES):
     with archive:
         for info in archive.infolist():
             where = f"{source}: member {short(info.filename)}"
-            if info.is_dir() or not info.filename.endswith(NPY_SUFFIX):
+            if not info.filename.endswith(NPY_SUFFIX) or info.is_dir():
                 raise ModelFileError(f"{where} is not a .npy file")
             name = check_name(info.filename[:-len(NPY_SUFFIX)], where)
             if name in arrays:
