@@ -507,13 +507,28 @@ READERS = {
 }
 
 
+POOL_SIZE = 256
+
+
+@functools.lru_cache(maxsize=8)
+def pool(reader, seed):
+    """``POOL_SIZE`` inputs made once per reader and seed: seeds and generated files,
+    which most cases mutate instead of making a file from scratch (ten times faster)."""
+    rng = random.Random(f"{reader}:{seed}:pool")
+    seed_maker, generator, _ = READERS[reader]
+    return [seed_maker(rng) if i % 2 else generator(rng) for i in range(POOL_SIZE)]
+
+
 def make_case(reader, seed, index):
     """The input bytes of case ``index`` (see the module docstring)."""
     rng = random.Random(f"{reader}:{seed}:{index}")
     seed_maker, generator, _ = READERS[reader]
     pick = rng.random()
-    data = seed_maker(rng) if pick < 0.35 else generator(rng)
-    if pick < 0.35 or rng.random() < 0.5:
+    if pick < 0.6:  # mutate inputs of the pool
+        inputs = pool(reader, seed)
+        return mutate(rng, rng.choice(inputs), rng.choice(inputs))
+    data = seed_maker(rng) if pick < 0.7 else generator(rng)
+    if pick < 0.7 or rng.random() < 0.3:
         other = seed_maker(rng) if rng.random() < 0.5 else generator(rng)
         data = mutate(rng, data, other)
     return data
