@@ -15,8 +15,8 @@ Each reader gets inputs from two sources, mixed case by case:
 Case ``i`` of reader ``r`` under ``--seed s`` is made by ``random.Random(f"{r}:{s}:{i}")``
 alone, so any finding is reproduced by its index (``--reader r --start i --cases 1``).
 
-Per case the worker measures time (limit ``--case-seconds``, enforced by a timer signal,
-and by the parent, which kills a worker that makes no progress) and peak memory (the
+Per case the worker measures CPU time (limit ``--case-seconds``, enforced by a profiling
+timer signal, and by the parent, which kills a worker that makes no progress) and peak memory (the
 process's VmHWM, reset before each case; a blow-up is growth over 4x the bytes the case
 decoded to + 50 MB). The address space is capped so that a blow-up is a MemoryError
 in the worker, never a machine out of memory.
@@ -536,7 +536,25 @@ def make_case(reader, seed, index):
 
 # -- running cases --------------------------------------------------------------------------------
 class CaseTimeout(BaseException):
-    """Raised by the timer signal inside a case that runs too long."""
+    """Raised by the timer signal inside a case that runs too long (in CPU time, so that
+    a loaded machine does not turn slow cases into hangs)."""
+
+
+def _run_case(check, data, folder, case_seconds):
+    """(outcome, message, bytes decoded) of one case under the CPU-time limit."""
+    signal.setitimer(signal.ITIMER_PROF, case_seconds)
+    try:
+        return "accepted", "", check(data, folder)
+    except PurennError as exc:
+        return "refused", str(exc), 0
+    except CaseTimeout:
+        return "hang", "", 0
+    except MemoryError:
+        return "blowup", "", 0
+    except Exception as exc:  # noqa: BLE001 - a crash is what we look for
+        return "crash", "".join(traceback.format_exception_only(type(exc), exc)).strip(), 0
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
 
 
 def _on_alarm(signum, frame):
@@ -591,7 +609,7 @@ def run_cases(reader, seed, start, count, case_seconds=2.0, out=None, progress=N
     check = READERS[reader][2]
     folder = tempfile.mkdtemp(prefix="purenn-fuzz-", dir="/dev/shm"
                               if os.path.isdir("/dev/shm") else None)
-    old = signal.signal(signal.SIGALRM, _on_alarm)
+    old = signal.signal(signal.SIGPROF, _on_alarm)
     began = time.perf_counter()
     _reset_peak()
     try:
@@ -601,24 +619,12 @@ def run_cases(reader, seed, start, count, case_seconds=2.0, out=None, progress=N
             data = make_case(reader, seed, index)
             base = _rss()
             decoded = 0
-            t0 = time.perf_counter()
-            signal.setitimer(signal.ITIMER_REAL, case_seconds)
+            t0 = time.process_time()
             try:
-                decoded = check(data, folder)
-                outcome = "accepted"
-            except PurennError as exc:
-                outcome = "refused"
-                message = str(exc)
-            except CaseTimeout:
-                outcome = "hang"
-            except MemoryError:
-                outcome = "blowup"
-            except Exception as exc:  # noqa: BLE001 - a crash is what we look for
-                outcome = "crash"
-                message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-            elapsed = time.perf_counter() - t0
+                outcome, message, decoded = _run_case(check, data, folder, case_seconds)
+            except CaseTimeout:  # the timer fired just as the case ended
+                outcome, message = "hang", ""
+            elapsed = time.process_time() - t0
             growth = _status("VmHWM") - base
             if growth > RESET_ABOVE:  # measure the next case from its own start
                 _reset_peak()
@@ -647,7 +653,7 @@ def run_cases(reader, seed, start, count, case_seconds=2.0, out=None, progress=N
             if growth > stats.most_memory[0]:
                 stats.most_memory = (growth, index)
     finally:
-        signal.signal(signal.SIGALRM, old)
+        signal.signal(signal.SIGPROF, old)
         stats.seconds = time.perf_counter() - began
         for name in os.listdir(folder):
             os.unlink(os.path.join(folder, name))
@@ -675,7 +681,7 @@ def _worker(reader, seed, start, count, case_seconds, out, progress, results):
                                    "blowup_list": stats.blowups[:20]})
 
 
-def campaign(reader, seed, start, count, *, batch=20_000, case_seconds=2.0, stall=60.0,
+def campaign(reader, seed, start, count, *, batch=20_000, case_seconds=2.0, stall=300.0,
              out=None, log=print):
     """Run ``count`` cases of ``reader`` in worker processes of ``batch`` cases each; a
     worker that makes no progress for ``stall`` seconds is killed and its case counted
