@@ -102,17 +102,17 @@ def npy_bytes(shape, body=b"", descr="<f8"):
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(raw)) + raw + body
 
 
-def zip_bomb(declared_shape):
-    """An .npz whose one member is a .npy header and then 1 GiB of deflated zeros; the
-    zip's headers declare that size truthfully."""
+def zip_bomb(declared_shape, blocks=64):
+    """An .npz whose one member is a .npy header and then ``blocks`` x 16 MB (1 GiB) of
+    deflated zeros; the zip's headers declare that size truthfully."""
     head = npy_bytes(declared_shape)
     deflater = zlib.compressobj(9, zlib.DEFLATED, -15)
     parts, crc, zeros = [deflater.compress(head)], zlib.crc32(head), bytes(ZEROS)
-    for _ in range(64):
+    for _ in range(blocks):
         parts.append(deflater.compress(zeros))
         crc = zlib.crc32(zeros, crc)
     parts.append(deflater.flush())
-    stream, size, name = b"".join(parts), len(head) + 64 * ZEROS, b"W.npy"
+    stream, size, name = b"".join(parts), len(head) + blocks * ZEROS, b"W.npy"
     local = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, len(stream),
                         size, len(name), 0)
     central = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 8, 0, 0x21, crc,
