@@ -50,8 +50,9 @@ from .tensor import DTYPES, Tensor, capped_prod
 MAGIC = b"\x93NUMPY"
 ALIGN = 64
 MAX_HEADER = 10_000  # NumPy's own default limit (max_header_size) for untrusted files
-# default limit on the data bytes of one file (all members of an .npz together); they
-# decode to Python numbers of 32 bytes each, so 512 MiB of float64 become 2 GiB in memory
+# default limit on the data bytes of one file (all members of an .npz together); each
+# number decodes to a Python object and a list slot, measured 40 bytes for a float, so
+# 512 MiB of float64 become 2.5 GiB in memory
 MAX_BYTES = 512 << 20
 HEADER_KEYS = ("descr", "fortran_order", "shape")
 NPY_SUFFIX = ".npy"
