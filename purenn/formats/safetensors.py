@@ -179,7 +179,9 @@ def _parse_header(text, source):
     if not isinstance(header, dict):
         raise ModelFileError(f"{source}: the header must be a JSON object, got "
                              f"{type(header).__name__}")
-    metadata = header.pop("__metadata__", None) or {}
+    metadata = header.pop("__metadata__", None)
+    if metadata is None:  # absent, or null as the reference implementation allows
+        metadata = {}
     if not isinstance(metadata, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
         raise ModelFileError(f"{source}: __metadata__ must map strings to strings, got "
