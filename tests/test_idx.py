@@ -274,3 +274,18 @@ def test_chunked_read_keeps_one_copy(tmp_path):
 def test_arrays_are_in_native_order(tmp_path):
     path = write(tmp_path, "h", idx_bytes(0x0B, (2,), b"\x01\x00\xff\xfe"))
     assert read_idx(path).data == array("h", [256, -2])
+
+
+def test_the_header_alone_is_read_and_parse_idx_reads_bytes(tmp_path):
+    from purenn.data.idx import parse_idx, read_idx_header
+
+    path = tmp_path / "h.gz"
+    path.write_bytes(gzip.compress(idx_bytes(0x08, (1_000_000, 28, 28), b""), mtime=0))
+    header = read_idx_header(path)
+    assert (header.dims, header.type_code, header.size) == ((1_000_000, 28, 28), 8,
+                                                            784_000_000)
+    with pytest.raises(DataError, match=r"over the limit of 1000 bytes$"):
+        read_idx_header(path, max_bytes=1000)
+    assert parse_idx(gzip.compress(idx_bytes(0x08, (2,), b"\x01\x02"))).data == b"\x01\x02"
+    with pytest.raises(DataError, match=r"^m.idx: truncated: expected 2 bytes of data"):
+        parse_idx(idx_bytes(0x08, (2,), b"\x01"), "m.idx")

@@ -336,3 +336,68 @@ def test_read_arrays_takes_npy_or_npz_and_names_missing_files(tmp_path):
     with pytest.raises(ModelFileError) as info:
         npy.read_npz(missing)
     assert str(info.value) == f"{missing}: cannot open: No such file or directory"
+
+
+# -- hostile files -----------------------------------------------------------------------
+@pytest.mark.parametrize("header, expected", [
+    ("{'descr': '<f" + "9" * 5000 + "', 'fortran_order': False, 'shape': (1,), }",
+     "w.npy: unknown dtype descr '<f" + "9" * 74 + "..."),
+    ("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 1: 2}",
+     "w.npy: header keys are ['descr', 'fortran_order', 'shape', 1], expected "
+     "['descr', 'fortran_order', 'shape']"),
+    ("{[1]: 2}", "w.npy: header is not a Python dict literal: '{[1]: 2}' (TypeError)"),
+    ("{'descr': '<f8', 'fortran_order': False, 'shape': (2 ** 40, 2 ** 40), }",
+     "w.npy: header is not a Python dict literal: \"{'descr': '<f8', 'fortran_order': "
+     "False, 'shape': (2 ** 40, 2 ** 40), }\" (ValueError)"),
+    ("{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776, 1099511627776), }",
+     "w.npy: header field 'shape' (1099511627776, 1099511627776) of '<f8' declares more "
+     "than the limit of 536870912 bytes of data"),
+])
+def test_hostile_headers_are_refused_in_one_line(header, expected):
+    assert message(header_file(header, b"\x00" * 8)) == expected
+
+
+def stored_zip(name, data, method):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        info = zipfile.ZipInfo(name)
+        info.compress_type = method
+        archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def test_npz_members_other_than_stored_or_deflated_are_refused_unread():
+    one = npy.encode_npy(Tensor((1,), [1], "uint8"))
+    assert npz_message(stored_zip("a.npy", one, zipfile.ZIP_BZIP2)) == (
+        "w.npz: member 'a.npy': compression method 12 is not supported (only stored and "
+        "deflated, as numpy.savez and savez_compressed write)")
+    assert npz_message(stored_zip("", one, zipfile.ZIP_STORED)) == \
+        "w.npz: member '' is not a .npy file"
+
+
+def test_npz_member_sizes_are_compared_before_inflating():
+    # the zip truthfully declares 16 MB of zeros after a header that needs 8 bytes
+    header = npy.encode_npy(Tensor((1,), [0.0]))[:-8]
+    data = stored_zip("a.npy", header + bytes(16 << 20), zipfile.ZIP_DEFLATED)
+    assert len(data) < 100_000
+    assert npz_message(data) == (
+        f"w.npz: member 'a.npy': the zip declares {len(header) + (16 << 20)} bytes but its "
+        f".npy header needs {len(header) + 8} (shape (1,) of '<f8')")
+
+
+def test_files_are_read_a_chunk_at_a_time_and_limited(tmp_path):
+    big = Tensor((300_000,), [float(i) for i in range(300_000)])
+    npy.write_npy(str(tmp_path / "big.npy"), big, fortran_order=True)
+    assert npy.read_npy(tmp_path / "big.npy") == big
+    with pytest.raises(ModelFileError, match=r"big.npy: header field 'shape' \(300000,\) of "
+                                             r"'<f8' declares more than the limit of 1000"):
+        npy.read_npy(tmp_path / "big.npy", max_bytes=1000)
+    npy.write_npz(str(tmp_path / "big.npz"), {"a": big, "b": big}, compress=True)
+    assert npy.read_npz(tmp_path / "big.npz") == {"a": big, "b": big}
+    with pytest.raises(ModelFileError, match=r"member 'b.npy': header field 'shape'"):
+        npy.read_npz(tmp_path / "big.npz", max_bytes=3_000_000)
+    (tmp_path / "cut.npy").write_bytes((tmp_path / "big.npy").read_bytes()[:-1])
+    with pytest.raises(ModelFileError, match=r"cut.npy: truncated: shape \(300000,\) of "
+                                             r"'<f8' needs 2400000 bytes of data, found "
+                                             r"2399999$"):
+        npy.read_npy(tmp_path / "cut.npy")

@@ -177,3 +177,66 @@ def test_read_digit_refuses_a_huge_picture_before_decoding_it(tmp_path):
     (tmp_path / "huge.png").write_bytes(blob)
     with pytest.raises(DataError, match=r"5000x5000 pixels is over the limit of 4194304"):
         images.read_digit(tmp_path / "huge.png")
+
+
+# -- hostile images ------------------------------------------------------------------------
+def png_of(ihdr, idat=b"", iend=True):
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    return (png.SIGNATURE + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat)
+            + (chunk(b"IEND", b"") if iend else b""))
+
+
+def png_message(blob, **options):
+    with pytest.raises(DataError) as info:
+        png.decode_png(blob, "h.png", **options)
+    return str(info.value)
+
+
+def test_png_headers_and_sizes_are_checked_before_any_data_is_inflated():
+    ihdr = struct.pack(">IIBBBBB", 4096, 4096, 8, 0, 0, 0, 0)
+    bomb = zlib.compress(bytes(64 << 20), 9)  # 64 MB of zeros in 64 kB
+    assert png_message(png_of(ihdr[:9], bomb)) == "h.png: IHDR holds 9 bytes, 13 expected"
+    assert png_message(png_of(ihdr, bomb), expect=(28, 28), why="the network takes") == \
+        "h.png: the image is 4096x4096 pixels; the network takes 28x28"
+    assert png_message(png_of(struct.pack(">IIBBBBB", 0, 5, 8, 0, 0, 0, 0))) == \
+        "h.png: the image is 0x5 pixels; it must have at least one"
+    assert png_message(png_of(struct.pack(">IIBBBBB", 2, 2, 8, 0, 1, 0, 0))) == (
+        "h.png: IHDR field 'compression' 1 or 'filter' 0 is not 0, the only method PNG "
+        "defines")
+    assert png_message(png_of(ihdr, bomb)) == \
+        "h.png: the image data inflates to more than 16781312 bytes expected from IHDR"
+    assert png_message(png_of(struct.pack(">IIBBBBB", 2, 2, 8, 0, 0, 0, 0),
+                              zlib.compress(b"\x00\x01"))) == \
+        "h.png: the image data inflates to 2 bytes, 6 bytes expected from IHDR"
+    twice = png_of(struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+    twice = twice[:33] + twice[8:33] + twice[33:]
+    assert png_message(twice) == \
+        "h.png: the chunk at offset 33 is b'IHDR'; IHDR must come first and once"
+
+
+def pgm_message(blob, **options):
+    with pytest.raises(DataError) as info:
+        images.decode_pgm(blob, "h.pgm", **options)
+    return str(info.value)
+
+
+def test_pgm_numbers_are_bounded_and_checked_against_maxval():
+    assert pgm_message(b"P2\n" + b"9" * 5000 + b" 1\n255\n1\n") == (
+        "h.pgm: malformed PGM header at offset 3: expected a number of at most 9 digits, "
+        "got b'999999999999'")
+    assert pgm_message(b"P2\n2 1\n15\n3 16\n") == "h.pgm: pixel 1 is 16, over maxval 15"
+    assert pgm_message(b"P2\n2 1\n15\n3 " + b"1" * 5000 + b"\n") == \
+        "h.pgm: pixel 1 is b'111111111111', not a number of at most 5 digits"
+    assert pgm_message(b"P2\n2 1\n15\n-3 1\n") == \
+        "h.pgm: pixel 0 is b'-3', not a number of at most 5 digits"
+    assert pgm_message(b"P5\n2 1\n15\n\x03\x10") == "h.pgm: pixel 1 is 16, over maxval 15"
+    assert pgm_message(b"P5\n2 1\n0\n\x03\x10") == "h.pgm: PGM maxval 0 is not in 1-65535"
+    assert pgm_message(b"P2\n4096 4096\n255\n1 2 3\n", expect=(28, 28),
+                       why="the network takes") == \
+        "h.pgm: the image is 4096x4096 pixels; the network takes 28x28"
+    assert pgm_message(b"P2\n4096 4096\n65535\n1 2 3\n") == \
+        "h.pgm: truncated: 3 of 16777216 pixels"
+    assert images.decode_pgm(b"P2\n2 1\n65535\n0 65535\n") == (2, 1, b"\x00\xff")

@@ -21,6 +21,7 @@ Every error names the file.
 
 import contextlib
 import gzip
+import io
 import math
 import os
 import struct
@@ -79,42 +80,54 @@ def _read_exactly(f, n, path, what):
 
 
 @contextlib.contextmanager
-def _stream(path):
-    """The file at ``path`` as a stream of its IDX bytes (inflated when gzip); gzip
-    failures become one-line DataErrors."""
+def _opened(path):
     try:
         raw = open(path, "rb")
     except OSError as exc:
         raise DataError(f"{path}: cannot open: {exc.strerror or exc}") from None
-    with raw:
-        compressed = raw.read(2) == GZIP_MAGIC
-        raw.seek(0)
-        f = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
-        try:
-            yield f
-        except EOFError:
-            raise DataError(f"{path}: truncated gzip data: the compressed stream ends "
-                            f"before its end marker (an interrupted download?)") from None
-        except (gzip.BadGzipFile, zlib.error) as exc:
-            raise DataError(f"{path}: corrupt gzip data: {exc}") from None
-        except OSError as exc:
-            raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    with raw, _stream(raw, path) as f:
+        yield f
+
+
+@contextlib.contextmanager
+def _stream(raw, path):
+    """The seekable binary file ``raw`` as a stream of its IDX bytes (inflated when
+    gzip); gzip failures become one-line DataErrors naming ``path``."""
+    compressed = raw.read(2) == GZIP_MAGIC
+    raw.seek(0)
+    f = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+    try:
+        yield f
+    except EOFError:
+        raise DataError(f"{path}: truncated gzip data: the compressed stream ends "
+                        f"before its end marker (an interrupted download?)") from None
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise DataError(f"{path}: corrupt gzip data: {exc}") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def read_idx_header(path, *, max_bytes=MAX_BYTES):
     """The checked ``IdxHeader`` of an IDX file (plain or gzip), inflating only the
     header's bytes; DataError on any defect, or when the data would pass ``max_bytes``."""
     path = os.fspath(path)
-    with _stream(path) as f:
+    with _opened(path) as f:
         return _read_header(f, path, max_bytes)
 
 
 def read_idx(path, *, max_bytes=MAX_BYTES):
     """Read an IDX file (plain or gzip) into ``IdxData``; DataError on any defect."""
     path = os.fspath(path)
-    with _stream(path) as f:
+    with _opened(path) as f:
         header = _read_header(f, path, max_bytes)
         return _read_body(f, path, header)
+
+
+def parse_idx(blob, source="<bytes>", *, max_bytes=MAX_BYTES):
+    """``read_idx`` of the bytes of an IDX file (plain or gzip)."""
+    with _stream(io.BytesIO(blob), source) as f:
+        header = _read_header(f, source, max_bytes)
+        return _read_body(f, source, header)
 
 
 def _read_header(f, path, max_bytes):

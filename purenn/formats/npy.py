@@ -43,14 +43,17 @@ import zlib
 from array import array
 
 from ..errors import ModelFileError, PurennError
-from ..fileio import atomic_write, read_bytes, read_exactly
+from ..fileio import CHUNK, atomic_write, read_bytes
 from .schema import short
 from .tensor import DTYPES, Tensor, capped_prod
 
 MAGIC = b"\x93NUMPY"
 ALIGN = 64
 MAX_HEADER = 10_000  # NumPy's own default limit (max_header_size) for untrusted files
-MAX_BYTES = 2 << 30  # default limit on the data one file or member decodes to
+# default limit on the data bytes of one file (all members of an .npz together); each
+# number decodes to a Python object and a list slot, measured 40 bytes for a float, so
+# 512 MiB of float64 become 2.5 GiB in memory
+MAX_BYTES = 512 << 20
 HEADER_KEYS = ("descr", "fortran_order", "shape")
 NPY_SUFFIX = ".npy"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -199,21 +202,68 @@ def _layout(data, source, max_bytes):
     return dtype, order, header, end, size
 
 
-def _values(body, dtype, order, header, source):
-    """The Tensor of the data bytes ``body`` (whose length is already checked)."""
+def _items(raw, dtype, order):
+    """The numbers of the data bytes ``raw`` as a list."""
     _, size, code = DTYPES[dtype]
     if code in "e?":  # no array typecode for float16 and bool
-        values = list(struct.unpack(f"{order}{len(body) // size}{code}", body))
-    else:
-        items = array(code)
-        items.frombytes(body)
-        if order != NATIVE and size > 1:
-            items.byteswap()
-        values = items.tolist()
+        return list(struct.unpack(f"{order}{len(raw) // size}{code}", raw))
+    items = array(code)
+    items.frombytes(raw)
+    if order != NATIVE and size > 1:
+        items.byteswap()
+    return items.tolist()
+
+
+def _tensor(values, dtype, header):
     shape = header["shape"]
     if header["fortran_order"] and len(shape) > 1:
         values = from_fortran(values, shape)
     return Tensor(tuple(shape), values, dtype)
+
+
+def _values(body, dtype, order, header, source):
+    """The Tensor of the data bytes ``body`` (whose length is already checked)."""
+    return _tensor(_items(body, dtype, order), dtype, header)
+
+
+def _stream_tensor(stream, where, max_bytes, total, declared):
+    """The Tensor of a .npy file read from ``stream`` a chunk at a time, so that memory
+    holds the numbers decoded so far and one chunk of bytes, never the whole data as
+    bytes too. ``total`` is the size of the whole file (as ``declared`` by the zip
+    archive, or the file system), compared with the header before any data is read."""
+    head = _read_up_to(stream, 12)
+    if head[:6] == MAGIC and len(head) >= 10:
+        _, start, header_len = _preamble(head, where)
+        head += _read_up_to(stream, start + header_len - len(head))
+    dtype, order, header, end, size = _layout(head, where, max_bytes)
+    what = f"shape {short(header['shape'])} of {header['descr']!r}"
+    if total != end + size:
+        if declared == "zip":
+            raise ModelFileError(f"{where}: the zip declares {total} bytes but its .npy "
+                                 f"header needs {end + size} ({what})")
+        problem = "truncated" if total < end + size else "has extra bytes"
+        raise ModelFileError(f"{where}: {problem}: {what} needs {size} bytes of data, "
+                             f"found {total - end}")
+    itemsize = DTYPES[dtype][1]
+    step = CHUNK - CHUNK % itemsize
+    pending = head[end:]  # data bytes that came with the header
+    got = len(pending)
+    values = []
+    while got <= size:
+        usable = len(pending) - len(pending) % itemsize
+        values += _items(pending[:usable], dtype, order)
+        pending = pending[usable:]
+        if got == size:
+            break
+        more = _read_up_to(stream, min(step, size - got))
+        if not more:
+            raise ModelFileError(f"{where}: truncated: {what} needs {size} bytes of data, "
+                                 f"found {got}")
+        got += len(more)
+        pending += more
+    if got > size or stream.read(1):
+        raise ModelFileError(f"{where}: more data than its .npy header declares ({what})")
+    return _tensor(values, dtype, header)
 
 
 def parse_npy(data, source="<bytes>", *, max_bytes=MAX_BYTES):
@@ -280,9 +330,14 @@ def _first_unpackable(values, fmt):
 
 
 def read_npy(path, *, max_bytes=MAX_BYTES):
-    """The Tensor stored in the ``.npy`` file at ``path``."""
+    """The Tensor stored in the ``.npy`` file at ``path``, read a chunk at a time."""
     path = os.fspath(path)
-    return parse_npy(_read_file(path, max_bytes), path, max_bytes=max_bytes)
+    try:
+        with open(path, "rb") as f:
+            total = os.fstat(f.fileno()).st_size
+            return _stream_tensor(f, path, max_bytes, total, "file")
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot open: {exc.strerror or exc}") from None
 
 
 def write_npy(path, array, **options):
@@ -319,7 +374,7 @@ def parse_npz(data, source="<bytes>", *, max_bytes=MAX_BYTES):
     with archive:
         for info in archive.infolist():
             where = f"{source}: member {short(info.filename)}"
-            if info.is_dir() or not info.filename.endswith(NPY_SUFFIX):
+            if not info.filename.endswith(NPY_SUFFIX) or info.is_dir():
                 raise ModelFileError(f"{where} is not a .npy file")
             name = check_name(info.filename[:-len(NPY_SUFFIX)], where)
             if name in arrays:
@@ -338,29 +393,11 @@ def _read_member(archive, info, where, max_bytes):
     data size compared with the size the zip declares, then exactly that many bytes."""
     try:
         with archive.open(info) as stream:
-            head = _read_up_to(stream, 12)
-            if head[:6] == MAGIC and len(head) >= 10:
-                _, start, header_len = _preamble(head, where)
-                head += _read_up_to(stream, start + header_len - len(head))
-            dtype, order, header, end, size = _layout(head, where, max_bytes)
-            if info.file_size != end + size:
-                raise ModelFileError(f"{where}: the zip declares {info.file_size} bytes "
-                                     f"but its .npy header needs {end + size} (shape "
-                                     f"{short(header['shape'])} of {header['descr']!r})")
-
-            def short_read(got):
-                raise ModelFileError(f"{where}: truncated: shape {short(header['shape'])} "
-                                     f"of {header['descr']!r} needs {size} bytes of data, "
-                                     f"found {got}")
-
-            body = head[end:] + read_exactly(stream, size - (len(head) - end), short_read)
-            if stream.read(1):
-                raise ModelFileError(f"{where}: more data than its .npy header declares")
+            return _stream_tensor(stream, where, max_bytes, info.file_size, "zip")
     except PurennError:
         raise
     except ZIP_ERRORS as exc:
         raise ModelFileError(f"{where} cannot be read: {_reason(exc)}") from None
-    return _values(body, dtype, order, header, where)
 
 
 def _read_up_to(stream, n):
@@ -412,12 +449,16 @@ def read_arrays(path, *, max_bytes=MAX_BYTES):
     """Tensors by name from a ``.npz`` file, or ``{name: tensor}`` from a ``.npy`` file
     (the name is the file's name without its suffix)."""
     path = os.fspath(path)
-    data = _read_file(path, max_bytes)
-    if data[:6] == MAGIC:
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(len(MAGIC))
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot open: {exc.strerror or exc}") from None
+    if magic == MAGIC:
         stem = os.path.basename(path)
         stem = stem[:-len(NPY_SUFFIX)] if stem.endswith(NPY_SUFFIX) else stem
-        return {stem: parse_npy(data, path, max_bytes=max_bytes)}
-    return parse_npz(data, path, max_bytes=max_bytes)
+        return {stem: read_npy(path, max_bytes=max_bytes)}
+    return read_npz(path, max_bytes=max_bytes)
 
 
 def _read_file(path, max_bytes):

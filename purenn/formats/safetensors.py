@@ -45,7 +45,7 @@ from array import array
 from typing import NamedTuple
 
 from ..errors import ModelFileError
-from ..fileio import atomic_write, read_bytes
+from ..fileio import CHUNK, atomic_write
 from .schema import load_json, short
 from .tensor import DTYPES as ITEMS
 from .tensor import FLOAT_DTYPES, Tensor, capped_prod
@@ -179,7 +179,9 @@ def _parse_header(text, source):
     if not isinstance(header, dict):
         raise ModelFileError(f"{source}: the header must be a JSON object, got "
                              f"{type(header).__name__}")
-    metadata = header.pop("__metadata__", None) or {}
+    metadata = header.pop("__metadata__", None)
+    if metadata is None:  # absent, or null as the reference implementation allows
+        metadata = {}
     if not isinstance(metadata, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
         raise ModelFileError(f"{source}: __metadata__ must map strings to strings, got "
@@ -258,26 +260,57 @@ def decode(blob, source="<bytes>", *, max_header_bytes=MAX_HEADER_BYTES):
     return tensors, metadata
 
 
+def _open_header(f, path, max_header_bytes):
+    """(infos, metadata, data start) of the open safetensors file ``f``."""
+    total = os.fstat(f.fileno()).st_size
+    prefix = f.read(8)
+    if len(prefix) == 8:
+        (header_len,) = struct.unpack("<Q", prefix)
+        if header_len <= min(max_header_bytes, total - 8):
+            prefix += f.read(header_len)
+    return decode_header(prefix, total, path, max_header_bytes=max_header_bytes)
+
+
 def read_header(path, *, max_header_bytes=MAX_HEADER_BYTES):
     """(infos, metadata) of a safetensors file, reading only its header: the names,
     dtypes and shapes a loader compares with what it expects before reading any data."""
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
-            total = os.fstat(f.fileno()).st_size
-            prefix = f.read(8)
-            if len(prefix) == 8:
-                (header_len,) = struct.unpack("<Q", prefix)
-                if header_len <= min(max_header_bytes, total - 8):
-                    prefix += f.read(header_len)
+            infos, metadata, _ = _open_header(f, path, max_header_bytes)
     except OSError as exc:
         raise ModelFileError(f"{path}: cannot open: {exc.strerror or exc}") from None
-    infos, metadata, _ = decode_header(prefix, total, path,
-                                       max_header_bytes=max_header_bytes)
     return infos, metadata
 
 
-def read_tensors(path, *, max_header_bytes=MAX_HEADER_BYTES):
-    """(tensors, metadata) of a safetensors file: see ``decode``."""
+def read_tensors(path, *, names=None, max_header_bytes=MAX_HEADER_BYTES):
+    """(tensors, metadata) of a safetensors file (see ``decode``); only the tensors in
+    ``names`` when given. The whole header is checked first; then each tensor is read
+    and decoded a chunk at a time, so memory holds its numbers and one chunk of bytes."""
     path = os.fspath(path)
-    return decode(read_bytes(path, ModelFileError), path, max_header_bytes=max_header_bytes)
+    try:
+        with open(path, "rb") as f:
+            infos, metadata, start = _open_header(f, path, max_header_bytes)
+            tensors = {}
+            for name, info in infos.items():
+                if names is not None and name not in names:
+                    continue
+                f.seek(start + info.begin)
+                tensors[name] = Tensor(info.shape, _read_items(f, info, path), info.dtype)
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return tensors, metadata
+
+
+def _read_items(f, info, path):
+    size = info.end - info.begin
+    itemsize = ITEMS[info.dtype][1]
+    step = CHUNK - CHUNK % itemsize
+    values = []
+    while size > 0:
+        raw = f.read(min(step, size))
+        if not raw or len(raw) % itemsize:
+            raise ModelFileError(f"{path}: the file changed while it was read")
+        values += _items(raw, info.dtype)
+        size -= len(raw)
+    return values

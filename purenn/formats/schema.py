@@ -187,7 +187,7 @@ class Null(Schema):
 class List(Schema):
     """A list of ``item``s, between ``min_length`` and ``max_length`` of them."""
 
-    def __init__(self, item, min_length=0, max_length=None):
+    def __init__(self, item, min_length=None, max_length=None):
         self.item, self.min_length, self.max_length = item, min_length, max_length
 
     def describe(self):

@@ -22,6 +22,7 @@ not already the network's 28x28, scaled and centred as MNIST's digits were
 
 import os
 import re
+from array import array
 
 from ..errors import DataError
 from ..fileio import atomic_write, read_bytes
@@ -79,7 +80,8 @@ def decode_pgm(blob, source="<bytes>", *, max_pixels=MAX_PIXELS, expect=None,
         if maxval < 255:
             _check_maxval(samples, maxval, source)
     else:
-        samples = bytearray(count) if maxval <= 255 else [0] * count
+        # grown as samples arrive: a header's size costs nothing until the data is there
+        samples = bytearray() if maxval <= 255 else array("H")
         index = -1
         for index, match in enumerate(SAMPLE.finditer(blob, pos - 1)):
             if index == count:
@@ -92,7 +94,7 @@ def decode_pgm(blob, source="<bytes>", *, max_pixels=MAX_PIXELS, expect=None,
             if value > maxval:
                 raise DataError(f"{source}: pixel {index} is {value!r}, over maxval "
                                 f"{maxval}")
-            samples[index] = value
+            samples.append(value)
         else:
             index += 1
         if index < count:

@@ -1,0 +1,232 @@
+"""Peak memory of purenn's readers on hostile files: bombs and huge declared sizes.
+
+Each file is read (or refused) in a fresh Python process, which reports how far its
+resident memory peaked above where it stood just before the read (VmHWM after resetting
+it through /proc/self/clear_refs, Linux only). The bound checked is the one of issue 17:
+
+    peak ≤ 4 x (bytes of real content decoded) + 50 MB, whatever the header says
+
+where the real content of a refused file is 0 and that of a file read is what its data
+decodes to: the Python objects holding the numbers (a float64 item of 8 bytes becomes a
+float object of 24 bytes, 32 with its allocator's alignment, and an 8-byte pointer in
+the list). The ratio of the peak to the raw data bytes is printed too. A few honest
+files are measured for scale.
+
+    PYTHONPATH=. python benchmarks/reader_memory.py          # a table
+    PYTHONPATH=. python benchmarks/reader_memory.py --json   # one JSON line per file
+"""
+
+import argparse
+import gzip
+import io
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import zipfile
+import zlib
+
+MB = 1 << 20
+SLACK = 50 * MB
+ZEROS = 16 * MB
+
+CHILD = r"""
+import json, sys
+from purenn.errors import PurennError
+from purenn.formats import npy, safetensors
+from purenn.data import idx, mnist
+from purenn.viz import images
+
+
+def status(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field):
+                return int(line.split()[1]) * 1024
+
+
+def objects(values):
+    # what the decoded numbers occupy: the list and each number object in it
+    return sys.getsizeof(values) + sum(map(sys.getsizeof, values))
+
+
+def run(kind, paths):
+    # (raw bytes of the data decoded, bytes of the Python objects it decoded to)
+    if kind in ("npy", "npz", "safetensors"):
+        if kind == "npy":
+            tensors = [npy.read_npy(paths[0])]
+        elif kind == "npz":
+            tensors = list(npy.read_npz(paths[0]).values())
+        else:
+            tensors = list(safetensors.read_tensors(paths[0])[0].values())
+        raw = sum(npy.DTYPES[t.dtype][1] * len(t.values) for t in tensors)
+        return raw, sum(objects(t.values) for t in tensors)
+    if kind == "idx":
+        data = idx.read_idx(paths[0]).data
+        return len(data), sys.getsizeof(data)
+    if kind == "mnist-pair":
+        pair = mnist._read_pair(*paths)
+        return sum(len(d.data) for d in pair), sum(sys.getsizeof(d.data) for d in pair)
+    if kind == "image":
+        pixels = images.read_gray(paths[0])[2]
+        return len(pixels), sys.getsizeof(pixels)
+    raise SystemExit(f"unknown kind {kind}")
+
+
+kind, paths = sys.argv[1], sys.argv[2:]
+open("/proc/self/clear_refs", "w").write("5")
+base = status("VmRSS")
+try:
+    (raw, decoded), outcome = run(kind, paths), "read"
+except PurennError as exc:
+    raw, decoded, outcome = 0, 0, f"refused: {exc}"
+peak = status("VmHWM") - base
+print(json.dumps({"peak": peak, "raw": raw, "decoded": decoded, "outcome": outcome}))
+"""
+
+
+def zeros_gzip(count):
+    """``count`` x 16 MB of zeros as concatenated gzip members (about 16 kB each)."""
+    return gzip.compress(bytes(ZEROS), compresslevel=9, mtime=0) * count
+
+
+def idx_header(type_code, dims):
+    return struct.pack(f">HBB{len(dims)}I", 0, type_code, len(dims), *dims)
+
+
+def npy_bytes(shape, body=b"", descr="<f8"):
+    text = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape!r}, }}"
+    raw = text.encode() + b" " * (-(11 + len(text)) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(raw)) + raw + body
+
+
+def zip_bomb(declared_shape, blocks=64):
+    """An .npz whose one member is a .npy header and then ``blocks`` x 16 MB (1 GiB) of
+    deflated zeros; the zip's headers declare that size truthfully."""
+    head = npy_bytes(declared_shape)
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -15)
+    parts, crc, zeros = [deflater.compress(head)], zlib.crc32(head), bytes(ZEROS)
+    for _ in range(blocks):
+        parts.append(deflater.compress(zeros))
+        crc = zlib.crc32(zeros, crc)
+    parts.append(deflater.flush())
+    stream, size, name = b"".join(parts), len(head) + blocks * ZEROS, b"W.npy"
+    local = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, len(stream),
+                        size, len(name), 0)
+    central = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 8, 0, 0x21, crc,
+                          len(stream), size, len(name), 0, 0, 0, 0, 0o644 << 16, 0)
+    offset = len(local) + len(name) + len(stream)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, len(central) + len(name),
+                      offset, 0)
+    return local + name + stream + central + name + end
+
+
+def zip_bomb_of(count):
+    """An honest .npz of ``count`` float64 zeros, deflated (about 1000:1)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("W.npy", npy_bytes((count,), bytes(8 * count)))
+    return buffer.getvalue()
+
+
+def safetensors_bytes(header, data=b""):
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + data
+
+
+def png_bytes(width, height, idat):
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat)
+            + chunk(b"IEND", b""))
+
+
+def cases():
+    """(name, kind, [file bytes, ...]) of every file measured."""
+    gzip_bomb = gzip.compress(idx_header(8, (4, 4)) + bytes(16), mtime=0) + zeros_gzip(64)
+    million = gzip.compress(idx_header(8, (1_000_000, 28, 28)), mtime=0) + zeros_gzip(47)
+    labels = gzip.compress(idx_header(8, (100,)) + bytes(100), mtime=0)
+    return [
+        ("gzip bomb: IDX declaring 16 bytes, 1 GiB of zeros inflating", "idx", [gzip_bomb]),
+        ("gzip bomb: 1,000,000 images (785 MB inflating) beside 100 labels",
+         "mnist-pair", [million, labels]),
+        ("zip bomb: .npz member of 1 GiB of deflated zeros, header says 16 items",
+         "npz", [zip_bomb((16,))]),
+        ("zip bomb: .npz member of 1 GiB of deflated zeros, header says 2**27 items",
+         "npz", [zip_bomb((2 ** 27,))]),
+        ("huge but real: .npz member of 256 MiB of deflated zeros (2**25 floats)",
+         "npz", [zip_bomb_of(2 ** 25)]),
+        ("huge declared shape: 128-byte .npy of (2**30, 2**30) floats", "npy",
+         [npy_bytes((2 ** 30, 2 ** 30))]),
+        ("huge declared shape: .npy of 5*10**7 floats (400 MB), 64 bytes present", "npy",
+         [npy_bytes((5 * 10 ** 7,), bytes(64))]),
+        ("huge declared shape: safetensors of [10**6, 10**6] floats", "safetensors",
+         [safetensors_bytes({"w": {"dtype": "F64", "shape": [10 ** 6, 10 ** 6],
+                                   "data_offsets": [0, 8]}}, bytes(8))]),
+        ("huge declared shape: PNG of 4096x4096 pixels, 16 MB of zeros inflating",
+         "image", [png_bytes(4096, 4096, zlib.compress(bytes(16 * MB), 9))]),
+        ("huge declared shape: PGM (P2) of 4096x4096 pixels, 3 present", "image",
+         [b"P2\n4096 4096\n65535\n1 2 3\n"]),
+        ("valid: .npy of 10**6 float64 (8 MB)", "npy",
+         [npy_bytes((10 ** 6,), bytes(8 * 10 ** 6))]),
+        ("valid: safetensors of 10**6 float64 (8 MB)", "safetensors",
+         [safetensors_bytes({"w": {"dtype": "F64", "shape": [10 ** 6],
+                                   "data_offsets": [0, 8 * 10 ** 6]}},
+                            bytes(8 * 10 ** 6))]),
+        ("valid: IDX.gz of 10,000 28x28 images (7.8 MB)", "idx",
+         [gzip.compress(idx_header(8, (10_000, 28, 28)) + bytes(7_840_000), mtime=0)]),
+    ]
+
+
+def measure(kind, blobs, folder):
+    paths = []
+    for i, blob in enumerate(blobs):
+        path = os.path.join(folder, f"f{i}")
+        with open(path, "wb") as f:
+            f.write(blob)
+        paths.append(path)
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [env.get("PYTHONPATH"), root]))
+    done = subprocess.run([sys.executable, "-c", CHILD, kind, *paths], env=env,
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        return {"peak": None, "raw": 0, "decoded": 0,
+                "outcome": f"crashed: {done.stderr[-300:]}"}
+    return json.loads(done.stdout)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true", help="one JSON line per file")
+    args = parser.parse_args(argv)
+    failed = 0
+    with tempfile.TemporaryDirectory() as folder:
+        if not args.json:
+            print(f"{'file':<72} {'on disk':>9} {'peak':>9} {'bound':>9} "
+                  f"{'peak/raw':>8}  outcome")
+        for name, kind, blobs in cases():
+            result = measure(kind, blobs, folder)
+            bound = 4 * result["decoded"] + SLACK
+            ok = result["peak"] is not None and result["peak"] <= bound
+            failed += not ok
+            size = sum(map(len, blobs))
+            if args.json:
+                print(json.dumps({"file": name, "bytes": size, "bound": bound, "ok": ok}
+                                 | result), flush=True)
+            else:
+                peak = "-" if result["peak"] is None else f"{result['peak'] / MB:.1f} MB"
+                ratio = f"{result['peak'] / result['raw']:.2f}" if result["raw"] else "-"
+                print(f"{name:<72} {size / MB:>6.2f} MB {peak:>9} {bound / MB:>6.0f} MB "
+                      f"{ratio:>8}  {'ok' if ok else 'OVER'}: {result['outcome'][:70]}",
+                      flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

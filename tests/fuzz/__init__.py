@@ -1,0 +1,1 @@
+"""Fuzzing purenn's file readers: seeds, mutators and the campaign (see readers.py)."""
