@@ -41,7 +41,7 @@ from itertools import compress, repeat
 __all__ = [
     "dot", "dots", "KERNEL", "AXPY_MAX", "DENSE_ABOVE", "use_kernel", "KERNELS",
     "axpy_rows", "matmul", "matmul_nt", "matmul_tn", "transpose", "rowwise",
-    "add_row", "sub_row", "mul_row", "div_row", "col_sums", "hadamard", "scaled",
+    "add_row", "sub_row", "mul_row", "div_row", "col_sums", "hadamard", "scaled", "lookup",
     "zeros", "zeros_like", "shape_of", "leaves", "argmax", "flatten", "reshape",
     "copy_nested", "nested_from_flat", "axpy_",
 ]
@@ -200,8 +200,19 @@ def _matmul_loop(x, w):
 
 
 def _matmul_nt_loop(a, b):
-    """a·bᵀ: entry (n, j) = a[n]·b[j], each a dot product of two rows."""
-    return [[_dot_loop(row, brow) for brow in b] for row in a]
+    """a·bᵀ: entry (n, j) = a[n]·b[j], each a dot product of two rows (inlined: a call
+    per entry costs more than a short row's multiply-adds)."""
+    out = []
+    for row in a:
+        k = len(row)
+        out_row = []
+        for brow in b:
+            total = 0.0
+            for i in range(k):
+                total += row[i] * brow[i]
+            out_row.append(total)
+        out.append(out_row)
+    return out
 
 
 def _matmul_tn_loop(a, b):
@@ -263,12 +274,40 @@ def _scaled_loop(m, c):
 
 
 def _axpy__loop(y, a, x):
-    """y ← y + a·x in place, leaf by leaf; an all-zero leaf of x leaves y as it is."""
+    """y ← y + a·x in place, leaf by leaf; an all-zero leaf of x leaves y as it is (found
+    by a loop: ``any`` is slow under the JIT)."""
     a = float(a)
     for ly, lx in zip(leaves(y), leaves(x)):
-        if any(lx):
-            for j in range(len(ly)):
-                ly[j] += a * lx[j]
+        for v in lx:
+            if v != 0.0:
+                break
+        else:
+            continue
+        for j in range(len(ly)):
+            ly[j] += a * lx[j]
+
+
+def _col_sums_loop(m):
+    """Σ_n M[n], each column summed exactly (math.fsum) as the C-level sets sum it."""
+    if not m:
+        return []
+    rows = range(len(m))
+    return [math.fsum([m[n][j] for n in rows]) for j in range(len(m[0]))]
+
+
+def _lookup_loop(table, codes):
+    """[table[c] for c in codes]: bytes (or ints) to the floats they stand for."""
+    return [table[c] for c in codes]
+
+
+def _col_sums_map(m):
+    """Σ_n M[n]: the column sums (each exact, math.fsum), a vector as long as a row."""
+    return [math.fsum(col) for col in zip(*m)]
+
+
+def _lookup_map(table, codes):
+    """[table[c] for c in codes]: bytes (or ints) to the floats they stand for, in C."""
+    return list(map(table.__getitem__, codes))
 
 
 def _add_row_map(m, v):
@@ -294,6 +333,7 @@ def _map_set(dot, dots, axpy_max, dense_above):
         "matmul_tn": _matmul_tn_map, "rowwise": _rowwise_map, "add_row": _add_row_map,
         "sub_row": _sub_row_map, "mul_row": _mul_row_map, "div_row": _div_row_map,
         "hadamard": _hadamard_map, "scaled": _scaled_map, "axpy_": _axpy__map,
+        "col_sums": _col_sums_map, "lookup": _lookup_map,
     }
 
 
@@ -315,6 +355,7 @@ KERNELS["loops"] = {
     "matmul_tn": _matmul_tn_loop, "rowwise": _rowwise_loop, "add_row": _add_row_loop,
     "sub_row": _sub_row_loop, "mul_row": _mul_row_loop, "div_row": _div_row_loop,
     "hadamard": _hadamard_loop, "scaled": _scaled_loop, "axpy_": _axpy__loop,
+    "col_sums": _col_sums_loop, "lookup": _lookup_loop,
 }
 
 
@@ -322,7 +363,8 @@ def use_kernel(name):
     """Make ``name`` (a key of KERNELS) the kernel set: the functions below that have one
     version per set (and the thresholds) are rebound to that set's."""
     global KERNEL, dot, dots, AXPY_MAX, DENSE_ABOVE, axpy_rows, matmul, matmul_nt, \
-        matmul_tn, rowwise, add_row, sub_row, mul_row, div_row, hadamard, scaled, axpy_
+        matmul_tn, rowwise, add_row, sub_row, mul_row, div_row, hadamard, scaled, axpy_, \
+        col_sums, lookup
     chosen = KERNELS[name]
     dot, dots, axpy_rows = chosen["dot"], chosen["dots"], chosen["axpy_rows"]
     AXPY_MAX, DENSE_ABOVE = chosen["AXPY_MAX"], chosen["DENSE_ABOVE"]
@@ -330,6 +372,7 @@ def use_kernel(name):
     rowwise, add_row, sub_row = chosen["rowwise"], chosen["add_row"], chosen["sub_row"]
     mul_row, div_row = chosen["mul_row"], chosen["div_row"]
     hadamard, scaled, axpy_ = chosen["hadamard"], chosen["scaled"], chosen["axpy_"]
+    col_sums, lookup = chosen["col_sums"], chosen["lookup"]
     KERNEL = name
 
 
@@ -347,11 +390,6 @@ use_kernel(default_kernel())
 def transpose(m):
     """Mᵀ as a new list of lists."""
     return [list(col) for col in zip(*m)]
-
-
-def col_sums(m):
-    """Σ_n M[n]: the column sums, a vector as long as a row."""
-    return [math.fsum(col) for col in zip(*m)]
 
 
 def argmax(row):
