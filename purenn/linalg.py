@@ -172,14 +172,35 @@ def _dots_loop(v, vectors):
     return [_dot_loop(v, w) for w in vectors]
 
 
+def _add_terms(acc, coeffs, rows):
+    """acc[j] += Σ_p coeffs[p]·rows[p][j] in place, the terms added one after another (in
+    the order of p, so the floats are those of one term at a time), four terms per pass
+    over acc: a quarter of the loads and stores of acc."""
+    width = len(acc)
+    count = len(coeffs)
+    p = 0
+    while p + 4 <= count:
+        c0, c1, c2, c3 = coeffs[p], coeffs[p + 1], coeffs[p + 2], coeffs[p + 3]
+        r0, r1, r2, r3 = rows[p], rows[p + 1], rows[p + 2], rows[p + 3]
+        for j in range(width):
+            acc[j] = (((acc[j] + c0 * r0[j]) + c1 * r1[j]) + c2 * r2[j]) + c3 * r3[j]
+        p += 4
+    while p < count:
+        c, r = coeffs[p], rows[p]
+        for j in range(width):
+            acc[j] += c * r[j]
+        p += 1
+    return acc
+
+
 def _axpy_rows_loop(coeffs, rows, width):
     """Σ_i c_i·rows[i] over the nonzero c_i, in order: a new row of ``width`` floats."""
-    out = [0.0] * width
+    nonzero, selected = [], []
     for c, row in zip(coeffs, rows):
         if c != 0.0:
-            for j in range(width):
-                out[j] += c * row[j]
-    return out
+            nonzero.append(c)
+            selected.append(row)
+    return _add_terms([0.0] * width, nonzero, selected)
 
 
 def _matmul_loop(x, w):
@@ -188,50 +209,47 @@ def _matmul_loop(x, w):
     m = len(w[0]) if w else 0
     out = []
     for row in x:
-        acc = [0.0] * m
+        nonzero, selected = [], []
         for i in range(len(row)):
             c = row[i]
             if c != 0.0:
-                wi = w[i]
-                for j in range(m):
-                    acc[j] += c * wi[j]
-        out.append(acc)
+                nonzero.append(c)
+                selected.append(w[i])
+        out.append(_add_terms([0.0] * m, nonzero, selected))
     return out
 
 
 def _matmul_nt_loop(a, b):
-    """a·bᵀ: entry (n, j) = a[n]·b[j], each a dot product of two rows (inlined: a call
-    per entry costs more than a short row's multiply-adds)."""
-    out = []
-    for row in a:
-        k = len(row)
-        out_row = []
-        for brow in b:
-            total = 0.0
-            for i in range(k):
-                total += row[i] * brow[i]
-            out_row.append(total)
-        out.append(out_row)
-    return out
+    """a·bᵀ: entry (n, j) = a[n]·b[j], summed left to right as matmul of bᵀ sums it
+    (bᵀ is formed once: adding whole rows beats a dot product per entry)."""
+    return _matmul_loop(a, _transpose_loop(b))
+
+
+def _transpose_loop(m):
+    """Mᵀ as a new list of lists."""
+    if not m:
+        return []
+    rows = range(len(m))
+    return [[m[n][j] for n in rows] for j in range(len(m[0]))]
 
 
 def _matmul_tn_loop(a, b):
-    """aᵀ·b: row i of the result is Σ_n a[n][i]·b[n], added sample by sample into
-    preallocated rows (no transpose), so the terms come in the order of n, as matmul
-    of the columns of a adds them."""
+    """aᵀ·b: row i of the result is Σ_n a[n][i]·b[n] over the nonzero a[n][i]. One pass
+    over a (row by row, no transpose) lists each column's nonzero entries and the rows
+    of b they select, in the order of n, as matmul of the columns of a adds them."""
     a = a if isinstance(a, list) else list(a)
     k = len(a[0]) if a else 0
     m = len(b[0]) if b else 0
-    out = [[0.0] * m for _ in range(k)]
+    nonzero = [[] for _ in range(k)]
+    selected = [[] for _ in range(k)]
     for n in range(len(a)):
         row, brow = a[n], b[n]
         for i in range(k):
             c = row[i]
             if c != 0.0:
-                oi = out[i]
-                for j in range(m):
-                    oi[j] += c * brow[j]
-    return out
+                nonzero[i].append(c)
+                selected[i].append(brow)
+    return [_add_terms([0.0] * m, nonzero[i], selected[i]) for i in range(k)]
 
 
 def _rowwise_loop(op, m, v):
@@ -300,6 +318,11 @@ def _lookup_loop(table, codes):
     return [table[c] for c in codes]
 
 
+def _transpose_map(m):
+    """Mᵀ as a new list of lists."""
+    return [list(col) for col in zip(*m)]
+
+
 def _col_sums_map(m):
     """Σ_n M[n]: the column sums (each exact, math.fsum), a vector as long as a row."""
     return [math.fsum(col) for col in zip(*m)]
@@ -333,7 +356,7 @@ def _map_set(dot, dots, axpy_max, dense_above):
         "matmul_tn": _matmul_tn_map, "rowwise": _rowwise_map, "add_row": _add_row_map,
         "sub_row": _sub_row_map, "mul_row": _mul_row_map, "div_row": _div_row_map,
         "hadamard": _hadamard_map, "scaled": _scaled_map, "axpy_": _axpy__map,
-        "col_sums": _col_sums_map, "lookup": _lookup_map,
+        "col_sums": _col_sums_map, "lookup": _lookup_map, "transpose": _transpose_map,
     }
 
 
@@ -355,7 +378,7 @@ KERNELS["loops"] = {
     "matmul_tn": _matmul_tn_loop, "rowwise": _rowwise_loop, "add_row": _add_row_loop,
     "sub_row": _sub_row_loop, "mul_row": _mul_row_loop, "div_row": _div_row_loop,
     "hadamard": _hadamard_loop, "scaled": _scaled_loop, "axpy_": _axpy__loop,
-    "col_sums": _col_sums_loop, "lookup": _lookup_loop,
+    "col_sums": _col_sums_loop, "lookup": _lookup_loop, "transpose": _transpose_loop,
 }
 
 
@@ -364,7 +387,7 @@ def use_kernel(name):
     version per set (and the thresholds) are rebound to that set's."""
     global KERNEL, dot, dots, AXPY_MAX, DENSE_ABOVE, axpy_rows, matmul, matmul_nt, \
         matmul_tn, rowwise, add_row, sub_row, mul_row, div_row, hadamard, scaled, axpy_, \
-        col_sums, lookup
+        col_sums, lookup, transpose
     chosen = KERNELS[name]
     dot, dots, axpy_rows = chosen["dot"], chosen["dots"], chosen["axpy_rows"]
     AXPY_MAX, DENSE_ABOVE = chosen["AXPY_MAX"], chosen["DENSE_ABOVE"]
@@ -372,7 +395,7 @@ def use_kernel(name):
     rowwise, add_row, sub_row = chosen["rowwise"], chosen["add_row"], chosen["sub_row"]
     mul_row, div_row = chosen["mul_row"], chosen["div_row"]
     hadamard, scaled, axpy_ = chosen["hadamard"], chosen["scaled"], chosen["axpy_"]
-    col_sums, lookup = chosen["col_sums"], chosen["lookup"]
+    col_sums, lookup, transpose = chosen["col_sums"], chosen["lookup"], chosen["transpose"]
     KERNEL = name
 
 
@@ -385,11 +408,6 @@ def default_kernel():
 
 
 use_kernel(default_kernel())
-
-
-def transpose(m):
-    """Mᵀ as a new list of lists."""
-    return [list(col) for col in zip(*m)]
 
 
 def argmax(row):
