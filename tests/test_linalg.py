@@ -293,3 +293,16 @@ def test_other_helpers(kernel):
     assert linalg.scaled(m, 2) == [[2.0, 4.0, 6.0], [8.0, 10.0, 12.0]]
     assert linalg.argmax([1.0, 3.0, 3.0]) == 1
     assert operator.eq(linalg.zeros((2, 1)), [[0.0], [0.0]])
+
+
+def test_zip_rows_and_lookup(kernel):
+    a, b, c = [1.0, 2.0], [3.0, 4.0], [5.0, 6.0]
+    assert list(linalg.zip_rows(a, b, c)) == [(1.0, 3.0, 5.0), (2.0, 4.0, 6.0)]
+    assert list(linalg.zip_rows(a, b)) == [(1.0, 3.0), (2.0, 4.0)]
+    assert list(linalg.zip_rows(a, b, c, a)) == list(zip(a, b, c, a))
+    table = [i / 255.0 for i in range(256)]
+    assert linalg.lookup(table, bytes([0, 255, 3])) == [0.0, 1.0, 3 / 255.0]
+    assert linalg.transpose([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]) == [[1.0, 3.0, 5.0],
+                                                                      [2.0, 4.0, 6.0]]
+    assert linalg.transpose([]) == []
+    assert linalg.col_sums([[1e16, 1.0], [1.0, 2.0], [-1e16, 3.0]]) == [1.0, 6.0]  # exact
