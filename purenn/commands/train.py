@@ -153,7 +153,7 @@ def run(args, out):
     settings = " ".join(f"{k}={v}" for k, v in net.optimizer_args.items())
     out(f"network: {net.source}, {params:,} parameters; optimizer {net.optimizer_name} "
         f"{settings}; batch {batch_size}; seed {args.seed}")
-    out(f"python {platform.python_version()}, kernel {linalg.KERNEL}, "
+    out(f"{platform.python_implementation()} {platform.python_version()}, kernel {linalg.KERNEL}, "
         f"gradients by {args.gradient}")
     every = args.log_every or max(1, epochs // 20)
     from ..viz.progress import Progress, is_terminal
