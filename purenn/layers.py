@@ -9,7 +9,6 @@ Plugin layers follow the same contract: see ``Layer``.
 """
 
 import math
-import operator
 
 from . import linalg
 from .errors import SpecError
@@ -317,25 +316,25 @@ class BatchNorm(Layer):
         if train:
             n = len(x)
             mu = [s / n for s in linalg.col_sums(x)]
-            xc = linalg.rowwise(operator.sub, x, mu)
+            xc = linalg.sub_row(x, mu)
             var = [s / n for s in linalg.col_sums(linalg.hadamard(xc, xc))]
             std = [math.sqrt(v + eps) for v in var]
             m = self.momentum
             running_mean[:] = [m * r + (1 - m) * u for r, u in zip(running_mean, mu)]
             running_var[:] = [m * r + (1 - m) * v for r, v in zip(running_var, var)]
         else:
-            xc = linalg.rowwise(operator.sub, x, running_mean)
+            xc = linalg.sub_row(x, running_mean)
             std = [math.sqrt(v + eps) for v in running_var]
-        xn = linalg.rowwise(operator.truediv, xc, std)
+        xn = linalg.div_row(xc, std)
         self.xc, self.xn, self.std = xc, xn, std
-        return linalg.add_row(linalg.rowwise(operator.mul, xn, gamma), beta)
+        return linalg.add_row(linalg.mul_row(xn, gamma), beta)
 
     def backward(self, dout):
         gamma, xc, xn, std = self.params["gamma"], self.xc, self.xn, self.std
         self.grads = {"gamma": linalg.col_sums(linalg.hadamard(xn, dout)),
                       "beta": linalg.col_sums(dout)}
-        dxn = linalg.rowwise(operator.mul, dout, gamma)
-        dxc = linalg.rowwise(operator.truediv, dxn, std)
+        dxn = linalg.mul_row(dout, gamma)
+        dxc = linalg.div_row(dxn, std)
         if not self.train:
             return dxc
         n = len(dout)
@@ -345,4 +344,4 @@ class BatchNorm(Layer):
         dxc = [[d + c * w for d, c, w in zip(drow, crow, two_dvar_n)]
                for drow, crow in zip(dxc, xc)]
         dmu_n = [s / n for s in linalg.col_sums(dxc)]
-        return linalg.rowwise(operator.sub, dxc, dmu_n)
+        return linalg.sub_row(dxc, dmu_n)

@@ -3,49 +3,46 @@
 A matrix is a list of rows, each row a list of floats (float64). A batch of N samples is
 an (N, features) matrix, one flat row per sample in C order, whatever the sample's shape.
 
-Measured on this project's machines (ns per multiply-add, vectors of 784):
-``math.sumprod`` (3.12+) ~8-9 ns on lists, ``sum(map(operator.mul, a, b))`` 17-25 ns,
-explicit ``for`` loops 34-75 ns, and ``array('d')`` 1.4-3.3x slower than lists in every
-kernel. So arithmetic runs on lists and the dot product is picked once, at import
-(``use_kernel`` switches it, for tests and benchmarks).
+One kernel set per interpreter, picked once, at import, and switchable with
+``use_kernel(name)`` (for tests and benchmarks); each set binds the same names below.
+``benchmarks/bench_kernels.py`` prints the measurements behind every choice made here.
 
-Three ways to form a product, chosen per row (or per column) from the data alone, never
-from the width of the other factor, so that a layer split by output units across worker
-processes computes every entry exactly as one process does:
+- ``math.sumprod`` (CPython 3.12+) and ``sum(map(operator.mul))`` (CPython before):
+  C-level loops. Arithmetic runs on lists (an ``array('d')`` boxes every float it is
+  read from) and every product is formed per row (or per column) in one of three ways,
+  chosen from that row's data alone:
 
-- sparse: skip the zero inputs with ``itertools.compress`` (a C loop) and take dot
-  products of the nonzero ones with the weight rows they select, transposed by
-  ``zip(*rows)``. Exact: a skipped term is a product with 0.0, and dropping it changes
-  no finite sum. MNIST pixels are ~81% zero and ReLU outputs about half zero; for a
-  784-50 layer and a batch of 100 this took the forward product from 66 to 19 ms (3.11)
-  and 30 to 11 ms (3.13).
-- dense (more than ``DENSE_ABOVE`` of the entries nonzero): dot products with the
-  columns, transposed once a call. Gathering a number costs ~4-5 ns, a multiply-add ~8 ns
-  with sumprod but ~17-25 with sum/map, so with sum/map the sparse path pays until 4/5
-  nonzero: a 784-50 weight gradient (batch 100) took 20.4 ms instead of 23.5 on 3.11 with
-  the cut at 4/5 rather than 1/2; with sumprod the cut made no difference (13.7-14.0 ms).
-- axpy (at most ``AXPY_MAX`` nonzero inputs): the result row is built as
-  c1·row1 + c2·row2 + ..., one C-level ``map`` per term. A dot product call costs
-  ~100 ns (sumprod) or ~150 ns (sum/map) before its first multiply-add, so when the inner
-  dimension is tiny (CS231n's spiral net: 2 inputs, 3 classes) whole rows win: a
-  (300, 2)·(2, 100) product took 2.4 ms instead of 5.5 (3.11) and 3.2 instead of 8.1
-  (3.13, a busy machine), and (300, 3)·(3, 100)ᵀ 3.5 instead of 8.3 on 3.11 but was
-  slower than sumprod on 3.13; hence AXPY_MAX 6 for sum/map and 2 for sumprod
-  (``benchmarks/bench_kernels.py`` prints the table). The sum is taken left to right, as
-  ``sum(map(mul))`` takes it on 3.10/3.11, where the paths agree bit for bit; on 3.12+
-  ``sum`` compensates its rounding and ``math.sumprod`` accumulates in extended precision,
-  so there an axpy result may differ from the dot product's in the last bit.
+  - sparse: the zero inputs are skipped with ``itertools.compress`` and the nonzero ones
+    take dot products with the weight rows they select, transposed by ``zip(*rows)``.
+    Exact: a skipped term is a product with 0.0, and dropping it changes no finite sum.
+  - dense (more than ``DENSE_ABOVE`` of the entries nonzero): dot products with the
+    columns, transposed once a call.
+  - axpy (at most ``AXPY_MAX`` nonzero inputs): the result row is built as
+    c1·row1 + c2·row2 + ..., one C-level ``map`` per term; this wins when a dot
+    product's call costs more than its few multiply-adds.
+
+- ``loops`` (PyPy): plain indexed ``for`` loops over preallocated rows, which PyPy's JIT
+  compiles to machine code (and where chained ``map``s and ``compress`` are slow). Every
+  product is formed as axpy rows, skipping zero inputs with an ``if``.
+
+Every path of every set sums the terms of an entry left to right, skipping zero inputs,
+and never chooses from the width of the other factor, so a layer split by output units
+across worker processes computes every entry exactly as one process does. Where ``sum``
+adds left to right (CPython before 3.12, PyPy) the paths and the sets agree bit for bit;
+on 3.12+ ``sum`` compensates its rounding and ``math.sumprod`` accumulates in extended
+precision, so there results may differ from the loops' in the last bit.
 """
 
 import math
 import operator
+import sys
 from itertools import compress, repeat
 
 __all__ = [
     "dot", "dots", "KERNEL", "AXPY_MAX", "DENSE_ABOVE", "use_kernel", "KERNELS",
-    "axpy_rows", "matmul", "matmul_nt", "matmul_tn", "transpose", "rowwise", "add_row",
-    "col_sums",
-    "hadamard", "scaled",
+    "axpy_rows", "matmul", "matmul_nt", "matmul_tn", "transpose", "rowwise",
+    "add_row", "sub_row", "mul_row", "div_row", "col_sums", "hadamard", "scaled", "lookup",
+    "zip_rows",
     "zeros", "zeros_like", "shape_of", "leaves", "argmax", "flatten", "reshape",
     "copy_nested", "nested_from_flat", "axpy_",
 ]
@@ -54,47 +51,23 @@ _mul = operator.mul
 _add = operator.add
 
 
+# -- CPython: C-level loops (map, compress, sum, math.sumprod) -----------------------------
 def _dot_map(a, b):
     """Dot product Σ a_i·b_i of two equally long sequences."""
     return sum(map(_mul, a, b))
 
 
 def _dots_map(v, vectors):
-    """[v·w for w in vectors], the loop run in C: a Python-level call per dot
-    product cost ~8 ms of a 49 ms training step on 3.11."""
+    """[v·w for w in vectors], the loop run in C (no Python-level call per product)."""
     return list(map(sum, map(map, repeat(_mul), repeat(v), vectors)))
 
 
-# name -> (dot, dots, AXPY_MAX, DENSE_ABOVE). AXPY_MAX is where a row of per-term maps
-# stops beating dot products of that length (benchmarks/bench_kernels.py prints the
-# table); DENSE_ABOVE is the fraction of nonzero inputs above which a row skips nothing.
-KERNELS = {"sum(map(operator.mul))": (_dot_map, _dots_map, 6, 0.8)}
-if hasattr(math, "sumprod"):
-    _sumprod = math.sumprod
-
-    def _dots_sumprod(v, vectors):
-        """[v·w for w in vectors], the loop run in C."""
-        return list(map(_sumprod, repeat(v), vectors))
-
-    KERNELS["math.sumprod"] = (_sumprod, _dots_sumprod, 2, 0.5)
-
-
-def use_kernel(name):
-    """Make ``name`` (a key of KERNELS) the dot product of every kernel below."""
-    global dot, dots, AXPY_MAX, DENSE_ABOVE, KERNEL
-    dot, dots, AXPY_MAX, DENSE_ABOVE = KERNELS[name]
-    KERNEL = name
-
-
-use_kernel("math.sumprod" if "math.sumprod" in KERNELS else "sum(map(operator.mul))")
-
-
-def axpy_rows(coeffs, rows, width):
+def _axpy_rows_map(coeffs, rows, width):
     """Σ_i c_i·rows[i] over the nonzero c_i, in order: a new row of ``width`` floats
     (all zeros when every c_i is zero). ``rows`` may be any iterable of rows.
 
     The terms are chained as lazy maps and the row is built once at the end: no list per
-    term, which measured 1.1-1.4x faster for 2-6 terms than adding term by term.
+    term.
     """
     terms = None
     depth = 0
@@ -110,7 +83,7 @@ def axpy_rows(coeffs, rows, width):
     return [0.0] * width if terms is None else list(terms)
 
 
-def matmul(x, w):
+def _matmul_map(x, w):
     """x·W for x of shape (N, k) and W of shape (k, m): (N, m).
 
     Row n of the result is Σ_i x[n][i]·W[i]: for a row with at most ``AXPY_MAX``
@@ -138,7 +111,7 @@ def matmul(x, w):
     return out
 
 
-def matmul_nt(a, b):
+def _matmul_nt_map(a, b):
     """a·bᵀ for a of shape (N, k) and b of shape (m, k): (N, m); entry (n, j) = a[n]·b[j].
 
     When k ≤ ``AXPY_MAX`` each row is built as Σ_i a[n][i]·bᵀ[i] instead (see matmul).
@@ -151,63 +124,304 @@ def matmul_nt(a, b):
     return [dots(row, b) for row in a]
 
 
-def matmul_tn(a, b):
-    """aᵀ·b for a of shape (N, k) and b of shape (N, m): (k, m).
-
-    Row i of the result is Σ_n a[n][i]·b[n]. For column i of a with at most
-    ``AXPY_MAX`` nonzero entries those rows of b are summed (an all-zero column gives a
-    row of zeros at once); for a sparse column only the samples with a[n][i] != 0 take
-    part in the dot products; a dense column uses the columns of b, transposed once.
-    """
-    m = len(b[0]) if b else 0
-    out = []
-    append = out.append
-    columns = None
-    small = AXPY_MAX
-    for col in zip(*a):
-        nonzero = list(compress(col, col))
-        count = len(nonzero)
-        if count <= small:
-            append(axpy_rows(nonzero, compress(b, col), m))
-        elif count > DENSE_ABOVE * len(col):
-            if columns is None:
-                columns = list(zip(*b))
-            append(dots(col, columns))
-        else:
-            append(dots(nonzero, zip(*compress(b, col))))
-    return out
+def _matmul_tn_map(a, b):
+    """aᵀ·b for a of shape (N, k) and b of shape (N, m): (k, m), as matmul of the columns
+    of a (row i of the result is Σ_n a[n][i]·b[n])."""
+    return matmul(zip(*a), b)
 
 
-def transpose(m):
-    """Mᵀ as a new list of lists."""
-    return [list(col) for col in zip(*m)]
-
-
-def rowwise(op, m, v):
+def _rowwise_map(op, m, v):
     """op(M[n], v) entry by entry for every row n: the vector v broadcast over the batch."""
     return [list(map(op, row, v)) for row in m]
 
 
-def add_row(m, v):
-    """M + v, adding the vector v to every row (broadcast over the batch)."""
-    return rowwise(operator.add, m, v)
-
-
-def col_sums(m):
-    """Σ_n M[n]: the column sums, a vector as long as a row."""
-    return [math.fsum(col) for col in zip(*m)]
-
-
-def hadamard(a, b):
+def _hadamard_map(a, b):
     """Elementwise product a ⊙ b of two matrices of the same shape."""
-    mul = operator.mul
-    return [list(map(mul, ra, rb)) for ra, rb in zip(a, b)]
+    return [list(map(_mul, ra, rb)) for ra, rb in zip(a, b)]
 
 
-def scaled(m, c):
+def _scaled_map(m, c):
     """c·M for a matrix M and a number c."""
     mul = float(c).__mul__
     return [list(map(mul, row)) for row in m]
+
+
+def _axpy__map(y, a, x):
+    """y ← y + a·x in place, leaf by leaf, for nested lists y and x of one shape.
+
+    A leaf of x that is all zeros (``any`` finds out in C) leaves y as it is: that is
+    exact up to the sign of a zero, and a first-layer gradient on MNIST has many such
+    rows (pixels that are 0 in the whole batch).
+    """
+    a = float(a)
+    for ly, lx in zip(leaves(y), leaves(x)):
+        if any(lx):
+            ly[:] = map(_add, ly, map(_mul, repeat(a), lx))
+
+
+# -- PyPy: plain indexed loops for the JIT ----------------------------------------------------
+def _dot_loop(a, b):
+    """Dot product Σ a_i·b_i, summed left to right."""
+    total = 0.0
+    for i in range(len(a)):
+        total += a[i] * b[i]
+    return total
+
+
+def _dots_loop(v, vectors):
+    """[v·w for w in vectors]."""
+    return [_dot_loop(v, w) for w in vectors]
+
+
+def _add_terms(acc, coeffs, rows):
+    """acc[j] += Σ_p coeffs[p]·rows[p][j] in place, the terms added one after another (in
+    the order of p, so the floats are those of one term at a time), four terms per pass
+    over acc: a quarter of the loads and stores of acc."""
+    width = len(acc)
+    count = len(coeffs)
+    p = 0
+    while p + 4 <= count:
+        c0, c1, c2, c3 = coeffs[p], coeffs[p + 1], coeffs[p + 2], coeffs[p + 3]
+        r0, r1, r2, r3 = rows[p], rows[p + 1], rows[p + 2], rows[p + 3]
+        for j in range(width):
+            acc[j] = (((acc[j] + c0 * r0[j]) + c1 * r1[j]) + c2 * r2[j]) + c3 * r3[j]
+        p += 4
+    while p < count:
+        c, r = coeffs[p], rows[p]
+        for j in range(width):
+            acc[j] += c * r[j]
+        p += 1
+    return acc
+
+
+def _axpy_rows_loop(coeffs, rows, width):
+    """Σ_i c_i·rows[i] over the nonzero c_i, in order: a new row of ``width`` floats."""
+    nonzero, selected = [], []
+    for c, row in zip(coeffs, rows):
+        if c != 0.0:
+            nonzero.append(c)
+            selected.append(row)
+    return _add_terms([0.0] * width, nonzero, selected)
+
+
+def _matmul_loop(x, w):
+    """x·W for x of shape (N, k) and W of shape (k, m): row n is Σ_i x[n][i]·W[i] over
+    the nonzero x[n][i], added into one preallocated row."""
+    m = len(w[0]) if w else 0
+    out = []
+    for row in x:
+        nonzero, selected = [], []
+        for i in range(len(row)):
+            c = row[i]
+            if c != 0.0:
+                nonzero.append(c)
+                selected.append(w[i])
+        out.append(_add_terms([0.0] * m, nonzero, selected))
+    return out
+
+
+def _matmul_nt_loop(a, b):
+    """a·bᵀ: entry (n, j) = a[n]·b[j], summed left to right as matmul of bᵀ sums it
+    (bᵀ is formed once: adding whole rows beats a dot product per entry)."""
+    return _matmul_loop(a, _transpose_loop(b))
+
+
+def _transpose_loop(m):
+    """Mᵀ as a new list of lists."""
+    if not m:
+        return []
+    rows = range(len(m))
+    return [[m[n][j] for n in rows] for j in range(len(m[0]))]
+
+
+def _matmul_tn_loop(a, b):
+    """aᵀ·b: row i of the result is Σ_n a[n][i]·b[n] over the nonzero a[n][i]. One pass
+    over a (row by row, no transpose) lists each column's nonzero entries and the rows
+    of b they select, in the order of n, as matmul of the columns of a adds them."""
+    a = a if isinstance(a, list) else list(a)
+    k = len(a[0]) if a else 0
+    m = len(b[0]) if b else 0
+    nonzero = [[] for _ in range(k)]
+    selected = [[] for _ in range(k)]
+    for n in range(len(a)):
+        row, brow = a[n], b[n]
+        for i in range(k):
+            c = row[i]
+            if c != 0.0:
+                nonzero[i].append(c)
+                selected[i].append(brow)
+    return [_add_terms([0.0] * m, nonzero[i], selected[i]) for i in range(k)]
+
+
+def _rowwise_loop(op, m, v):
+    """op(M[n], v) entry by entry for every row n."""
+    width = len(v)
+    return [[op(row[j], v[j]) for j in range(width)] for row in m]
+
+
+def _add_row_loop(m, v):
+    width = len(v)
+    return [[row[j] + v[j] for j in range(width)] for row in m]
+
+
+def _sub_row_loop(m, v):
+    width = len(v)
+    return [[row[j] - v[j] for j in range(width)] for row in m]
+
+
+def _mul_row_loop(m, v):
+    width = len(v)
+    return [[row[j] * v[j] for j in range(width)] for row in m]
+
+
+def _div_row_loop(m, v):
+    width = len(v)
+    return [[row[j] / v[j] for j in range(width)] for row in m]
+
+
+def _hadamard_loop(a, b):
+    out = []
+    for n in range(len(a)):
+        ra, rb = a[n], b[n]
+        out.append([ra[j] * rb[j] for j in range(len(ra))])
+    return out
+
+
+def _scaled_loop(m, c):
+    c = float(c)
+    return [[c * v for v in row] for row in m]
+
+
+def _axpy__loop(y, a, x):
+    """y ← y + a·x in place, leaf by leaf; an all-zero leaf of x leaves y as it is (found
+    by a loop: ``any`` is slow under the JIT)."""
+    a = float(a)
+    for ly, lx in zip(leaves(y), leaves(x)):
+        for v in lx:
+            if v != 0.0:
+                break
+        else:
+            continue
+        for j in range(len(ly)):
+            ly[j] += a * lx[j]
+
+
+def _zip_rows_loop(*rows):
+    """zip(*rows) for equally long rows. PyPy's zip of three or more iterables measured
+    about 5x slower than indexed reads in a generator, which the JIT compiles into the
+    loop that consumes it; its zip of two is fast."""
+    if len(rows) != 3:
+        return zip(*rows)
+    a, b, c = rows
+    return ((a[j], b[j], c[j]) for j in range(len(a)))
+
+
+def _col_sums_loop(m):
+    """Σ_n M[n], each column summed exactly (math.fsum) as the C-level sets sum it."""
+    if not m:
+        return []
+    rows = range(len(m))
+    return [math.fsum([m[n][j] for n in rows]) for j in range(len(m[0]))]
+
+
+def _lookup_loop(table, codes):
+    """[table[c] for c in codes]: bytes (or ints) to the floats they stand for."""
+    return [table[c] for c in codes]
+
+
+def _transpose_map(m):
+    """Mᵀ as a new list of lists."""
+    return [list(col) for col in zip(*m)]
+
+
+def _col_sums_map(m):
+    """Σ_n M[n]: the column sums (each exact, math.fsum), a vector as long as a row."""
+    return [math.fsum(col) for col in zip(*m)]
+
+
+def _lookup_map(table, codes):
+    """[table[c] for c in codes]: bytes (or ints) to the floats they stand for, in C."""
+    return list(map(table.__getitem__, codes))
+
+
+def _add_row_map(m, v):
+    return _rowwise_map(operator.add, m, v)
+
+
+def _sub_row_map(m, v):
+    return _rowwise_map(operator.sub, m, v)
+
+
+def _mul_row_map(m, v):
+    return _rowwise_map(operator.mul, m, v)
+
+
+def _div_row_map(m, v):
+    return _rowwise_map(operator.truediv, m, v)
+
+
+def _map_set(dot, dots, axpy_max, dense_above):
+    return {
+        "dot": dot, "dots": dots, "AXPY_MAX": axpy_max, "DENSE_ABOVE": dense_above,
+        "axpy_rows": _axpy_rows_map, "matmul": _matmul_map, "matmul_nt": _matmul_nt_map,
+        "matmul_tn": _matmul_tn_map, "rowwise": _rowwise_map, "add_row": _add_row_map,
+        "sub_row": _sub_row_map, "mul_row": _mul_row_map, "div_row": _div_row_map,
+        "hadamard": _hadamard_map, "scaled": _scaled_map, "axpy_": _axpy__map,
+        "col_sums": _col_sums_map, "lookup": _lookup_map, "transpose": _transpose_map,
+        "zip_rows": zip,
+    }
+
+
+# name -> the functions and thresholds of that set. AXPY_MAX is where a row of per-term
+# maps stops beating dot products of that length; DENSE_ABOVE is the fraction of nonzero
+# inputs above which a row skips nothing (the loops set has neither choice to make).
+KERNELS = {"sum(map(operator.mul))": _map_set(_dot_map, _dots_map, 6, 0.8)}
+if hasattr(math, "sumprod"):
+    _sumprod = math.sumprod
+
+    def _dots_sumprod(v, vectors):
+        """[v·w for w in vectors], the loop run in C."""
+        return list(map(_sumprod, repeat(v), vectors))
+
+    KERNELS["math.sumprod"] = _map_set(_sumprod, _dots_sumprod, 2, 0.5)
+KERNELS["loops"] = {
+    "dot": _dot_loop, "dots": _dots_loop, "AXPY_MAX": 0, "DENSE_ABOVE": 1.0,
+    "axpy_rows": _axpy_rows_loop, "matmul": _matmul_loop, "matmul_nt": _matmul_nt_loop,
+    "matmul_tn": _matmul_tn_loop, "rowwise": _rowwise_loop, "add_row": _add_row_loop,
+    "sub_row": _sub_row_loop, "mul_row": _mul_row_loop, "div_row": _div_row_loop,
+    "hadamard": _hadamard_loop, "scaled": _scaled_loop, "axpy_": _axpy__loop,
+    "col_sums": _col_sums_loop, "lookup": _lookup_loop, "transpose": _transpose_loop,
+    "zip_rows": _zip_rows_loop,
+}
+
+
+def use_kernel(name):
+    """Make ``name`` (a key of KERNELS) the kernel set: the functions below that have one
+    version per set (and the thresholds) are rebound to that set's."""
+    global KERNEL, dot, dots, AXPY_MAX, DENSE_ABOVE, axpy_rows, matmul, matmul_nt, \
+        matmul_tn, rowwise, add_row, sub_row, mul_row, div_row, hadamard, scaled, axpy_, \
+        col_sums, lookup, transpose, zip_rows
+    chosen = KERNELS[name]
+    dot, dots, axpy_rows = chosen["dot"], chosen["dots"], chosen["axpy_rows"]
+    AXPY_MAX, DENSE_ABOVE = chosen["AXPY_MAX"], chosen["DENSE_ABOVE"]
+    matmul, matmul_nt, matmul_tn = chosen["matmul"], chosen["matmul_nt"], chosen["matmul_tn"]
+    rowwise, add_row, sub_row = chosen["rowwise"], chosen["add_row"], chosen["sub_row"]
+    mul_row, div_row = chosen["mul_row"], chosen["div_row"]
+    hadamard, scaled, axpy_ = chosen["hadamard"], chosen["scaled"], chosen["axpy_"]
+    col_sums, lookup, transpose = chosen["col_sums"], chosen["lookup"], chosen["transpose"]
+    zip_rows = chosen["zip_rows"]
+    KERNEL = name
+
+
+def default_kernel():
+    """The set this interpreter runs fastest: loops under a JIT (PyPy), else the C-level
+    dot product, ``math.sumprod`` where it exists."""
+    if sys.implementation.name == "pypy":
+        return "loops"
+    return "math.sumprod" if "math.sumprod" in KERNELS else "sum(map(operator.mul))"
+
+
+use_kernel(default_kernel())
 
 
 def argmax(row):
@@ -285,20 +499,3 @@ def copy_nested(value):
     if value and isinstance(value[0], list):
         return [copy_nested(item) for item in value]
     return list(value)
-
-
-def axpy_(y, a, x):
-    """y ← y + a·x in place, leaf by leaf, for nested lists y and x of one shape.
-
-    A leaf of x that is all zeros (``any`` finds out in C) leaves y as it is: that is
-    exact up to the sign of a zero, and a first-layer gradient on MNIST has ~40% such
-    rows (pixels that are 0 in the whole batch). With that and ``map(mul, repeat(a), ...)``
-    instead of a bound ``a.__mul__``, a step on a 784x50 W with a third of its gradient
-    rows zero took 1.6 ms instead of 3.1 (3.11) and 2.2 instead of 3.7 (3.13).
-    """
-    a = float(a)
-    for ly, lx in zip(leaves(y), leaves(x)):
-        if any(lx):
-            ly[:] = map(_add, ly, map(_mul, repeat(a), lx))
-
-

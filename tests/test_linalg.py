@@ -1,6 +1,7 @@
-"""The kernels of purenn.linalg against plain reference versions, with every dot product
-this Python has (``sum(map(mul))`` always, ``math.sumprod`` on 3.12+) and with each path
-forced (all rows by dot products, all rows by axpy, and the default mix)."""
+"""The kernels of purenn.linalg against plain reference versions, with every kernel set
+this Python has (``sum(map(mul))`` and ``loops`` always, ``math.sumprod`` on 3.12+) and
+with each path of the C-level sets forced (all rows by dot products, all rows by axpy,
+and the default mix)."""
 
 import math
 import operator
@@ -188,21 +189,77 @@ def test_dots_and_dot(kernel):
 
 
 def test_kernel_choice():
-    assert "sum(map(operator.mul))" in linalg.KERNELS
+    assert {"sum(map(operator.mul))", "loops"} <= set(linalg.KERNELS)
     assert ("math.sumprod" in linalg.KERNELS) == hasattr(math, "sumprod")
-    if hasattr(math, "sumprod"):
+    if sys.implementation.name == "pypy":
+        assert linalg.KERNEL == "loops"      # the JIT compiles plain loops
+    elif hasattr(math, "sumprod"):
         assert linalg.dot is math.sumprod and linalg.KERNEL == "math.sumprod"
+    else:
+        assert linalg.KERNEL == "sum(map(operator.mul))"
     saved = linalg.KERNEL
     try:
-        linalg.use_kernel("sum(map(operator.mul))")
-        assert linalg.dot([1.0, 2.0], [3.0, 4.0]) == 11.0
-        assert linalg.KERNEL == "sum(map(operator.mul))"
+        for name in linalg.KERNELS:
+            linalg.use_kernel(name)
+            assert linalg.dot([1.0, 2.0], [3.0, 4.0]) == 11.0
+            assert linalg.KERNEL == name
+            assert linalg.matmul is linalg.KERNELS[name]["matmul"]
     finally:
         linalg.use_kernel(saved)
     assert linalg.KERNEL == saved
 
 
-def test_axpy_rows():
+@pytest.mark.parametrize("n,k,m,density", CASES)
+def test_matmul_tn_is_matmul_of_the_transpose(axpy_max, n, k, m, density):
+    rng = random.Random(7 * n + k)
+    a = matrix(n, k, density, rng, zero_rows={1})
+    b = matrix(n, m, 0.6, rng)
+    assert linalg.matmul_tn(a, b) == linalg.matmul(linalg.transpose(a), b)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12) and sys.implementation.name != "pypy",
+                    reason="sum() of floats compensates its rounding since CPython 3.12 "
+                    "and math.sumprod rounds once, so the C-level sets differ from loops "
+                    "in the last bit there")
+def test_every_kernel_set_gives_the_same_floats():
+    """Where sum adds left to right, every set adds the same terms in the same order."""
+    rng = random.Random(9)
+    x = matrix(12, 40, 0.3, rng, zero_rows={2})
+    w = matrix(40, 7, 1.0, rng)
+    d = matrix(12, 7, 0.5, rng)
+    v = [rng.uniform(-1, 1) for _ in range(7)]
+    saved = linalg.KERNEL
+    results = {}
+    try:
+        for name in linalg.KERNELS:
+            linalg.use_kernel(name)
+            y = [row[:] for row in w]
+            linalg.axpy_(y, -0.25, d[:7])
+            results[name] = (linalg.matmul(x, w), linalg.matmul_tn(x, d),
+                             linalg.matmul_nt(d, w), linalg.add_row(d, v),
+                             linalg.sub_row(d, v), linalg.mul_row(d, v),
+                             linalg.div_row(d, [c or 1.0 for c in v]),
+                             linalg.hadamard(d, d), linalg.scaled(d, 3), y,
+                             linalg.axpy_rows([c[0] for c in x], w, 7))
+    finally:
+        linalg.use_kernel(saved)
+    first = results.pop("loops")
+    for name, other in results.items():
+        assert other == first, name
+
+
+def test_row_broadcasts(kernel):
+    m = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    v = [1.0, 2.0, -4.0]
+    assert linalg.add_row(m, v) == [[2.0, 4.0, -1.0], [5.0, 7.0, 2.0]]
+    assert linalg.sub_row(m, v) == [[0.0, 0.0, 7.0], [3.0, 3.0, 10.0]]
+    assert linalg.mul_row(m, v) == [[1.0, 4.0, -12.0], [4.0, 10.0, -24.0]]
+    assert linalg.div_row(m, v) == [[1.0, 1.0, -0.75], [4.0, 2.5, -1.5]]
+    assert linalg.rowwise(operator.sub, m, v) == linalg.sub_row(m, v)
+    assert linalg.add_row([], v) == []
+
+
+def test_axpy_rows(kernel):
     rows = [[1.0, 2.0], [10.0, 20.0], [100.0, 200.0]]
     assert linalg.axpy_rows([0.5, 0.0, 2.0], rows, 2) == [200.5, 401.0]
     assert linalg.axpy_rows([0.0, 0.0, 0.0], rows, 2) == [0.0, 0.0]
@@ -215,7 +272,7 @@ def test_axpy_rows():
     assert linalg.axpy_rows(coeffs, many, 2) == expected
 
 
-def test_axpy_in_place_skips_zero_leaves_exactly():
+def test_axpy_in_place_skips_zero_leaves_exactly(kernel):
     y = [[1.0, 2.0], [3.0, -0.0]]
     leaves = [y[0], y[1]]
     linalg.axpy_([y[0], y[1]], -0.5, [[2.0, 4.0], [0.0, 0.0]])
@@ -227,7 +284,7 @@ def test_axpy_in_place_skips_zero_leaves_exactly():
     assert flat == [3.0, 2.0, 1.0]
 
 
-def test_other_helpers():
+def test_other_helpers(kernel):
     m = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
     assert linalg.transpose(m) == [[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]]
     assert linalg.add_row(m, [1.0, 0.0, -1.0]) == [[2.0, 2.0, 2.0], [5.0, 5.0, 5.0]]
@@ -236,3 +293,16 @@ def test_other_helpers():
     assert linalg.scaled(m, 2) == [[2.0, 4.0, 6.0], [8.0, 10.0, 12.0]]
     assert linalg.argmax([1.0, 3.0, 3.0]) == 1
     assert operator.eq(linalg.zeros((2, 1)), [[0.0], [0.0]])
+
+
+def test_zip_rows_and_lookup(kernel):
+    a, b, c = [1.0, 2.0], [3.0, 4.0], [5.0, 6.0]
+    assert list(linalg.zip_rows(a, b, c)) == [(1.0, 3.0, 5.0), (2.0, 4.0, 6.0)]
+    assert list(linalg.zip_rows(a, b)) == [(1.0, 3.0), (2.0, 4.0)]
+    assert list(linalg.zip_rows(a, b, c, a)) == list(zip(a, b, c, a))
+    table = [i / 255.0 for i in range(256)]
+    assert linalg.lookup(table, bytes([0, 255, 3])) == [0.0, 1.0, 3 / 255.0]
+    assert linalg.transpose([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]) == [[1.0, 3.0, 5.0],
+                                                                      [2.0, 4.0, 6.0]]
+    assert linalg.transpose([]) == []
+    assert linalg.col_sums([[1e16, 1.0], [1.0, 2.0], [-1e16, 3.0]]) == [1.0, 6.0]  # exact

@@ -215,7 +215,7 @@ def run(args, out):
     out(f"network: {net.source}, {net.param_count:,} parameters; optimizer "
         f"{net.optimizer.kind} {settings}")
     out(f"batch {batch_size}, seed {args.seed}, gradients by {args.gradient}")
-    out(f"python {platform.python_version()}, kernel {linalg.KERNEL}")
+    out(f"{platform.python_implementation()} {platform.python_version()}, kernel {linalg.KERNEL}")
     if args.iterations is not None:
         per_epoch = max(len(train_set) // batch_size, 1)
         epochs = (args.iterations - 1) // per_epoch + 1

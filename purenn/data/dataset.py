@@ -8,6 +8,7 @@ Features are stored as ``bytes`` of 0-255 values with a 256-entry lookup table (
 import math
 from array import array
 
+from .. import linalg
 from ..functions import one_hot as to_one_hot
 
 
@@ -40,7 +41,7 @@ class Dataset:
         d = self.features_per_sample
         chunk = self.features[i * d:(i + 1) * d]
         if self.table is not None:
-            return list(map(self.table.__getitem__, chunk))
+            return linalg.lookup(self.table, chunk)
         return chunk.tolist() if isinstance(chunk, array) else list(map(float, chunk))
 
     def x(self, indices):
