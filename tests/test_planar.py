@@ -65,7 +65,7 @@ def test_train_takes_the_2d_sets_and_their_noise():
                      "--seed", "1"], out=lines.append)
     assert code == 0
     assert lines[0] == "data: xor, 2 classes, noise 0.05: 300 training, 300 test samples"
-    assert "planar_net.net" in lines[1] and "batch 10" in lines[1]
+    assert "planar_net.net" in lines[1] and lines[2].startswith("batch 10,")
 
 
 def test_noise_is_for_the_2d_sets_only(capsys):
