@@ -20,7 +20,7 @@ import zipfile
 import zlib
 
 import pytest
-from conftest import REPO
+from helpers import REPO
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
