@@ -158,15 +158,27 @@ class Momentum(Optimizer):
 
 
 class Nesterov(Momentum):
-    """Nesterov's accelerated gradient, in the book's formulation (after Bengio et al.,
-    arXiv:1212.0901), which needs the gradient at W only, not at a look-ahead point:
+    """Nesterov's accelerated gradient in the form of Bengio et al. (arXiv:1212.0901),
+    as CS231n and the book's current ``common/optimizer.py`` write it: it needs the
+    gradient at W only, not at a look-ahead point. With v the velocity before the step:
 
-        v ← μ·v − lr·g
         W ← W + μ²·v − (1 + μ)·lr·g
+        v ← μ·v − lr·g
 
-    The second line uses the new v, as the book's code does; Bengio et al. and CS231n use
-    the previous one (W ← W + μ²·v_prev − (1 + μ)·lr·g), so this variant's momentum
-    term carries one more factor μ. v starts at zero. Defaults: lr = 0.01, μ = 0.9.
+    (the book fixed its code to this in 2021; before, W moved by the new v.) The
+    operations run in the book's NumPy order, (W + μ²·v) − ((1 + μ)·lr)·g, then
+    v·μ − lr·g, so the numbers agree bit for bit. v starts at zero. Defaults as the
+    book: lr = 0.01, μ = 0.9.
+
+    The first step has no velocity yet and moves by (1 + μ)·lr·g; the second adds μ²
+    of the first's velocity (0.81·(−0.05) here) to −1.9·0.1·(−1):
+
+    >>> params = {"W": [1.0]}
+    >>> opt = Nesterov(params, lr=0.1)
+    >>> opt.step({"W": [0.5]}); [round(w, 10) for w in params["W"]]
+    [0.905]
+    >>> opt.step({"W": [-1.0]}); [round(w, 10) for w in params["W"]]
+    [1.0545]
     """
 
     def step(self, grads):
@@ -174,8 +186,8 @@ class Nesterov(Momentum):
         mu2, lr_g = mu * mu, (1 + mu) * lr
         for key, param in self.params.items():
             for W, v, g in each_leaf(param, self.v[key], grads[key]):
-                v[:] = [mu * vi - lr * gi for vi, gi in zip(v, g)]
                 W[:] = [w + mu2 * vi - lr_g * gi for w, vi, gi in zip(W, v, g)]
+                v[:] = [vi * mu - lr * gi for vi, gi in zip(v, g)]
 
 
 class AdaGrad(Optimizer):
@@ -253,7 +265,7 @@ class Adam(Optimizer):
         W ← W − lr_t·m / (√v + ε)
 
     which is the paper's W ← W − lr·m̂ / (√v̂ + ε̂) with m̂ = m/(1 − β1^t),
-    v̂ = v/(1 − β2^t) and ε̂ = ε·√(1 − β2^t). m, v start at zero, t at 0.
+    v̂ = v/(1 − β2^t) and ε̂ = ε/√(1 − β2^t). m, v start at zero, t at 0.
     Defaults as the book: lr = 0.001, β1 = 0.9, β2 = 0.999, ε = 1e-7.
     """
 
