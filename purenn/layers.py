@@ -112,7 +112,9 @@ class Dense(Layer):
 class ReLU(Layer):
     """Rectified linear unit: y = max(0, x), elementwise.
 
-    Backward: dx = dout where x > 0, else 0 (the book's mask ``x <= 0``).
+    Backward: dx = dout, except 0 where x ≤ 0. As the book's mask ``x <= 0``, a NaN is
+    not ≤ 0: it passes through forward and backward, so a NaN weight cannot hide behind
+    a finite loss.
 
     The book's example (section 5.5.1):
 
@@ -124,12 +126,12 @@ class ReLU(Layer):
     """
 
     def forward(self, x, train=False):
-        y = [[v if v > 0.0 else 0.0 for v in row] for row in x]
+        y = [[0.0 if v <= 0.0 else v for v in row] for row in x]
         self.y = y
         return y
 
     def backward(self, dout):
-        return [[d if v > 0.0 else 0.0 for d, v in zip(drow, yrow)]
+        return [[0.0 if v <= 0.0 else d for d, v in zip(drow, yrow)]
                 for drow, yrow in zip(dout, self.y)]
 
 
