@@ -88,6 +88,10 @@ class Dense(Layer):
         self.std = std
         self.config = {"units": units, "init": init, "std": std}
 
+    def parameter_count(self, input_shape):
+        """Numbers ``build`` will allocate: W and b (checked before building)."""
+        return (math.prod(input_shape) + 1) * self.units
+
     def build(self, input_shape, rng):
         n_in = math.prod(input_shape)
         initializer = load_entry("purenn.initializers", self.init)
@@ -304,6 +308,13 @@ class BatchNorm(Layer):
         self.eps = eps
         self.config = {"momentum": momentum, "eps": eps}
         self.train = False
+
+    # a model file's running variance must be ≥ 0 (its square root is taken)
+    buffer_minimum = {"running_var": 0.0}
+
+    def parameter_count(self, input_shape):
+        """Numbers ``build`` will allocate: γ, β and the two running statistics."""
+        return 4 * math.prod(input_shape)
 
     def build(self, input_shape, rng):
         d = math.prod(input_shape)

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 from . import registry
 from .errors import PluginError, PurennError, SpecError
-from .network import LayerBuildError, Network
+from .network import LayerBuildError, Network, TooManyParameters
 
 SPEC_SUFFIX = ".net"
 DEFAULT_OPTIMIZER = "sgd"
@@ -51,6 +51,34 @@ RESERVED_LAYER_ARGS = ("name",)
 RESERVED_LOSS_ARGS = ("weight_decay",)
 LAYER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 SIMPLE_TYPES = (int, float, bool, str)
+# The most numbers (parameters and buffers, and per-sample activations) a spec may ask
+# for: 2 GiB of float64 (268,435,456). A Python list of that many floats takes about
+# four times as much memory, so this is already far past what a pure-Python network
+# trains in any reasonable time. PURENN_MAX_PARAMETERS=N sets another limit.
+MAX_PARAMETERS = 1 << 28
+LIMIT_ENV = "PURENN_MAX_PARAMETERS"
+SHOW = 80  # characters of a bad value shown in a message
+
+
+def parameter_limit():
+    """The most numbers a spec may build: PURENN_MAX_PARAMETERS if set, else
+    ``MAX_PARAMETERS``."""
+    text = os.environ.get(LIMIT_ENV, "").strip()
+    if not text:
+        return MAX_PARAMETERS
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise SpecError(f"{LIMIT_ENV}={text[:SHOW]!r} must be a whole number ≥ 1 (the most "
+                        f"parameters a network may have)")
+    return value
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= SHOW else text[:SHOW - 3] + "..."
 
 
 @dataclass
@@ -105,7 +133,13 @@ def parse_shape(word, line):
         shape = ()
     if not shape or any(d < 1 for d in shape):
         raise line.error(f"input shape must be positive sizes such as 784 or 1x28x28, "
-                         f"got {word!r}")
+                         f"got {_short(word)}")
+    limit, size = parameter_limit(), 1
+    for d in shape:
+        size *= d
+        if size > limit:
+            raise line.error(f"input {_short(word)} is over {limit:,} numbers per sample, "
+                             f"the limit ({LIMIT_ENV} sets another)")
     return shape
 
 
@@ -205,7 +239,8 @@ def _check_type(value, param, kind, line):
     if float in allowed and type(value) is int:
         return float(value)
     expected = " or ".join(t.__name__ for t in allowed)
-    raise line.error(f"argument {param.name!r} of {kind} must be {expected}, got {value!r}")
+    raise line.error(f"argument {param.name!r} of {kind} must be {expected}, got "
+                     f"{_short(value)}")
 
 
 def bind(target, line, values, skip, kind, reserved=()):
@@ -370,12 +405,17 @@ def read(spec_ref):
     return spec_ref, "<spec>"
 
 
-def build(spec_ref, *, seed=0, rng=None):
+def build(spec_ref, *, seed=0, rng=None, max_params=None, limit_note=None):
     """Build a network from spec text, a spec file path or a shipped spec's name.
 
     Parameters are drawn from ``rng`` (or ``random.Random(seed)``). The network's
-    ``source`` says where the spec came from.
+    ``source`` says where the spec came from. A layer that would take the network past
+    ``max_params`` numbers (default ``parameter_limit()``) is refused at its line before
+    it allocates anything; ``limit_note`` says where the limit comes from.
     """
+    if max_params is None:
+        max_params = parameter_limit()
+        limit_note = limit_note or f"{LIMIT_ENV} sets another limit"
     text, source = read(spec_ref)
     parsed = parse(text, source)
     rng = rng if rng is not None else random.Random(seed)
@@ -407,9 +447,14 @@ def build(spec_ref, *, seed=0, rng=None):
         optimizer = _part(OPTIMIZERS, line, line.positional[0], line.positional[1:])
     try:
         net = Network(parsed.input_shape, layers, loss, optimizer,
-                      weight_decay=weight_decay, rng=rng)
+                      weight_decay=weight_decay, rng=rng, max_params=max_params)
     except LayerBuildError as exc:
-        raise parsed.layers[exc.index].error(str(exc.cause)) from None
+        line = parsed.layers[exc.index]
+        if isinstance(exc.cause, TooManyParameters):
+            words = " ".join([line.keyword, *map(format_value, line.positional)])
+            raise line.error(f"{_short(words)}: {exc.cause}"
+                             + (f"; {limit_note}" if limit_note else "")) from None
+        raise line.error(str(exc.cause)) from None
     net.source = source
     return net
 

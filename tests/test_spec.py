@@ -274,3 +274,65 @@ def test_an_optimizer_line_makes_an_optimizer_that_knows_its_kind_and_config():
     assert (again.kind, again.config) == (opt.kind, opt.config)
     with pytest.raises(SpecError, match=r"^<line>:1: beta1 must be in \[0, 1\)"):
         spec.make_part("purenn.optimizers", "adam beta1=2.0")(params)
+
+
+# -- limits: a spec is refused at its line before it allocates -----------------------------
+def test_a_huge_layer_is_refused_at_its_line_before_allocating():
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(SpecError) as err:
+            build("input 784\ndense 100000000\nloss softmax_cross_entropy\n")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000
+    assert str(err.value) == (
+        "<spec>:2: 'dense 100000000': it would hold 78,500,000,000 numbers (parameters and "
+        "buffers), over the limit of 268,435,456; PURENN_MAX_PARAMETERS sets another limit")
+
+
+def test_a_huge_input_is_refused_at_the_input_line():
+    with pytest.raises(SpecError) as err:
+        build("input 4294967296\ndense 10\nloss softmax_cross_entropy\n")
+    assert str(err.value) == ("<spec>:1: input '4294967296' is over 268,435,456 numbers per "
+                              "sample, the limit (PURENN_MAX_PARAMETERS sets another)")
+    with pytest.raises(SpecError, match="input '65536x65536x65536x65536' is over"):
+        build("input 65536x65536x65536x65536\nloss softmax_cross_entropy\n")
+
+
+def test_the_limit_counts_every_layer_and_is_settable(monkeypatch):
+    text = "input 100\ndense 100\nbatchnorm\ndense 10\nloss softmax_cross_entropy\n"
+    assert build(text).param_count == 100 * 100 + 100 + 200 + 100 * 10 + 10
+    monkeypatch.setenv("PURENN_MAX_PARAMETERS", "10_499")
+    with pytest.raises(SpecError) as err:
+        build(text)
+    assert str(err.value) == ("<spec>:3: 'batchnorm': it would hold 400 numbers (parameters "
+                              "and buffers), 10,500 with the layers before it, over the limit "
+                              "of 10,499; PURENN_MAX_PARAMETERS sets another limit")
+    assert build(text, max_params=11_510).param_count == 11_310
+    monkeypatch.setenv("PURENN_MAX_PARAMETERS", "lots")
+    with pytest.raises(SpecError, match=r"PURENN_MAX_PARAMETERS='lots' must be a whole "
+                                        r"number ≥ 1"):
+        build(text)
+
+
+def test_a_plugin_layer_without_parameter_count_is_checked_after_build(monkeypatch):
+    from purenn.layers import Dense
+
+    class Counted(Dense):
+        parameter_count = None  # a plugin that cannot say in advance
+
+    monkeypatch.setattr(registry, "load_entry",
+                        lambda group, name, real=registry.load_entry:
+                        Counted if name == "dense" and group == "purenn.layers"
+                        else real(group, name))
+    with pytest.raises(SpecError, match=r"<spec>:2: 'dense 50': it would hold 1,550 numbers"):
+        build("input 30\ndense 50\nloss softmax_cross_entropy\n", max_params=1000)
+
+
+def test_huge_values_are_shown_short():
+    with pytest.raises(SpecError) as err:
+        build("input 2\ndense " + "9" * 5000 + ".5\nloss softmax_cross_entropy\n")
+    assert len(str(err.value)) < 200
