@@ -57,6 +57,7 @@ class Optimizer:
     """
 
     state_names = ()
+    nonnegative_state = ()  # state whose square root is taken: a file's must be ≥ 0
 
     def __init__(self, params, lr):
         if not lr > 0:
@@ -104,6 +105,12 @@ class Optimizer:
                                          f"the parameter {linalg.shape_of(slot)!r}")
                 for leaf, saved in each_leaf(slot, value[key]):
                     leaf[:] = map(float, saved)
+                    bad = next((v for v in leaf if not (math.isfinite(v) and (
+                        v >= 0.0 or name not in self.nonnegative_state))), None)
+                    if bad is not None:
+                        need = "≥ 0" if name in self.nonnegative_state else "finite"
+                        raise ModelFileError(f"{kind} state {name}[{key!r}] holds {bad!r}; "
+                                             f"it must be {need}")
 
 
 class SGD(Optimizer):
@@ -207,6 +214,7 @@ class AdaGrad(Optimizer):
     """
 
     state_names = ("h",)
+    nonnegative_state = ("h",)
 
     def __init__(self, params, lr: float = 0.01, eps: float = 1e-7):
         super().__init__(params, lr)
@@ -234,6 +242,7 @@ class RMSprop(Optimizer):
     """
 
     state_names = ("h",)
+    nonnegative_state = ("h",)
 
     def __init__(self, params, lr: float = 0.01, decay_rate: float = 0.99,
                  eps: float = 1e-7):
@@ -270,6 +279,7 @@ class Adam(Optimizer):
     """
 
     state_names = ("t", "m", "v")
+    nonnegative_state = ("v",)
 
     def __init__(self, params, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-7):
@@ -311,6 +321,7 @@ class AdamW(Optimizer):
     """
 
     state_names = ("t", "m", "v")
+    nonnegative_state = ("v",)
 
     def __init__(self, params, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8, weight_decay: float = 0.01):

@@ -54,7 +54,28 @@ def apply_resume(args):
                           f"comes from the checkpoint {checkpoint.path!r}")
     if args.checkpoint_dir is None:
         args.checkpoint_dir = os.path.dirname(checkpoint.path) or "."
+    check_resumed_total(checkpoint, args)
     return checkpoint
+
+
+def check_resumed_total(checkpoint, args):
+    """PurennError when --epochs/--iterations end the run before the point the
+    checkpoint has already reached (the run could only stop with nothing recorded)."""
+    state = checkpoint.trainer
+    if state["schedule"] == "iterations" or args.iterations is not None:
+        done = state["updates"]
+        if args.iterations is not None and args.iterations < done:
+            raise PurennError(f"--iterations {args.iterations}: the checkpoint "
+                              f"{checkpoint.path} has {done} updates done; give "
+                              f"--iterations {done} or more")
+        return
+    done, inside = state["epoch"], state["order"] is not None
+    needed = done + 1 if inside else max(done, 1)
+    if args.epochs is not None and args.epochs < needed:
+        where = (f"is inside epoch {done + 1} ({done} done)" if inside
+                 else f"has {done} epochs done")
+        raise PurennError(f"--epochs {args.epochs}: the checkpoint {checkpoint.path} "
+                          f"{where}; give --epochs {needed} or more to go on")
 
 
 def check_resumed_data(checkpoint, description):

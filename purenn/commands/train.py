@@ -117,7 +117,7 @@ def run(args, out):
                               f"{len(train_set)} training samples of {description}")
         train_set = train_set.head(args.train_size)
     spec_ref = checkpoint.spec if checkpoint else args.spec or defaults["spec"]
-    net = build(spec_ref, rng=rng)
+    net = checkpoint.build(rng) if checkpoint else build(spec_ref, rng=rng)
     if checkpoint:
         runs.check_resumed_data(checkpoint, description)
         net.source = f"{checkpoint.path} (resumed)"
@@ -175,6 +175,9 @@ def run(args, out):
         save(net, args.out, training=runs.training_summary(trainer, settings, elapsed))
         out(f"model written to {args.out}")
     runs.write_pictures(args, trainer, out)
+    if not history.epoch:  # a resumed run with nothing left to do and nothing recorded
+        final_out(f"nothing left to train: {trainer.progress()[0]} reached")
+        return 0
     final_out(f"test accuracy {history.test_acc[-1]:.4f} after {history.epoch[-1]} epochs "
               f"in {elapsed:.1f} s")
     return 0
