@@ -121,6 +121,9 @@ class Network:
                                            self.rng), name, layer)
                 held = self._check_budget(layer, shape, held, max_params, built=True)
             except (PurennError, ValueError) as exc:
+                origin = _plugin_origin(layer, "purenn.layers")
+                if origin and not isinstance(exc, (PluginError, TooManyParameters)):
+                    exc = PluginError(f"layer {name!r}{origin} failed in build: {exc}")
                 raise LayerBuildError(i, name, exc) from None
             self.shapes.append(shape)
         self.output_shape = shape

@@ -299,16 +299,28 @@ def _part(group, line, kind, values, reserved=()):
     cls = load(group, kind, line)
     if group == OPTIMIZERS:
         return optimizer_maker(cls, kind, bind(cls, line, values, 1, kind), line)
-    return _construct(cls, bind(cls, line, values, 0, kind, reserved), kind, line)
+    return _construct(cls, bind(cls, line, values, 0, kind, reserved), kind, line, group)
 
 
-def _construct(cls, args, kind, line):
+def _construct(cls, args, kind, line, group=None):
     try:
         part = cls(**args)
     except (PurennError, ValueError) as exc:
         raise line.error(str(exc)) from None
+    except Exception as exc:
+        raise line.error(_plugin_failure(group, kind, exc)) from exc
     part.kind = kind
     return part
+
+
+def _plugin_failure(group, kind, exc):
+    """What a plugin's constructor raised, naming the plugin; a built-in's error is
+    raised as it is (a bug, not bad input)."""
+    entry = registry.discover(group).get(kind) if group else None
+    if entry is None or entry.builtin:
+        raise exc
+    return (f"{registry.KIND[group]} {kind!r} from distribution {entry.origin} failed: "
+            f"{type(exc).__name__}: {exc}")
 
 
 def optimizer_maker(cls, kind, args, line=None):
@@ -321,9 +333,30 @@ def optimizer_maker(cls, kind, args, line=None):
             if line is None:
                 raise
             raise line.error(str(exc)) from None
+        except PurennError:
+            raise
+        except Exception as exc:
+            message = _plugin_failure(OPTIMIZERS, kind, exc)
+            raise (line.error(message) if line else PluginError(message)) from exc
         optimizer.kind = kind
+        entry = registry.discover(OPTIMIZERS).get(kind)
+        if entry is not None and not entry.builtin:
+            optimizer.step = _guarded_step(optimizer.step, kind, entry)
         return optimizer
     return make
+
+
+def _guarded_step(step, kind, entry):
+    """A plugin optimizer's ``step`` whose failures name the plugin (one PluginError)."""
+    def guarded(grads):
+        try:
+            return step(grads)
+        except PurennError:
+            raise
+        except Exception as exc:
+            raise PluginError(f"optimizer {kind!r} from distribution {entry.origin} failed "
+                              f"in step: {type(exc).__name__}: {exc}") from exc
+    return guarded
 
 
 def make_optimizer(kind, args):
@@ -429,7 +462,7 @@ def build(spec_ref, *, seed=0, rng=None, max_params=None, limit_note=None):
         if name in seen:
             raise line.error(f"layer name {name!r} is used twice")
         seen.add(name)
-        layers.append((name, _construct(cls, args, kind, line)))
+        layers.append((name, _construct(cls, args, kind, line, LAYERS)))
     loss_line = parsed.loss
     kind = loss_line.positional[0]
     loss_cls = load(LOSSES, kind, loss_line)
@@ -439,7 +472,7 @@ def build(spec_ref, *, seed=0, rng=None, max_params=None, limit_note=None):
     if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) \
             or weight_decay < 0:
         raise loss_line.error(f"weight_decay must be a number ≥ 0, got {weight_decay!r}")
-    loss = _construct(loss_cls, loss_args, kind, loss_line)
+    loss = _construct(loss_cls, loss_args, kind, loss_line, LOSSES)
     line = parsed.optimizer
     if line is None:
         optimizer = make_optimizer(DEFAULT_OPTIMIZER, {})
