@@ -29,9 +29,11 @@ def add_parser(sub, common):
 
 def run(args, out):
     from .. import model
+    from ..fileio import check_writable
     from ..formats import npy
     from ..weights import network_arrays, shape_text
 
+    check_writable(args.output, "--output")
     net = model.load(args.model)
     arrays = network_arrays(net, args.dtype)
     npy.write_npz(args.output, arrays, compress=args.compress)

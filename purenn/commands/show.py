@@ -5,6 +5,7 @@ import shutil
 import sys
 
 from ..errors import PurennError
+from ..fileio import check_writable
 from .args import positive_int
 from .modeldata import add_data_options, image_shape, index_of, load_split
 
@@ -41,8 +42,8 @@ def run(args, out):
     from ..viz import terminal
     from ..viz.charts import grid_canvas
 
-    if args.out and not args.out.lower().endswith(".png"):
-        raise PurennError(f"--out {args.out!r}: the picture is a .png file")
+    if args.out:
+        check_writable(args.out, "--out", (".png",))
     data, description = load_split(args)
     shape = image_shape(data)
     if shape is None:
