@@ -106,7 +106,8 @@ def check_folder(folder, what, create=False):
 def check_writable(path, what, suffixes=None, kind="picture"):
     """PurennError '{what} {path!r}: ...' unless ``path`` can be written (its folder
     exists and takes files, the path is not a folder) and, when ``suffixes`` are given,
-    ends in one of them (the ``kind`` of file the message names). Run it on every output before the work that makes it."""
+    ends in one of them (the ``kind`` of file the message names). Run it on every
+    output before the work that makes it."""
     path = os.fspath(path)
     if suffixes and not path.lower().endswith(tuple(suffixes)):
         raise PurennError(f"{what} {path!r}: the {kind} must be a "
