@@ -194,8 +194,20 @@ def add_row(m, v):
 
 
 def col_sums(m):
-    """Σ_n M[n]: the column sums, a vector as long as a row."""
-    return [math.fsum(col) for col in zip(*m)]
+    """Σ_n M[n]: the column sums, a vector as long as a row (each exactly rounded; a
+    column whose finite values add up past the largest float, or that holds both
+    infinities, sums to ±inf or NaN as a plain sum would, not to an exception)."""
+    try:
+        return [math.fsum(col) for col in zip(*m)]
+    except (OverflowError, ValueError):
+        return [_fsum_or_sum(col) for col in zip(*m)]
+
+
+def _fsum_or_sum(values):
+    try:
+        return math.fsum(values)
+    except (OverflowError, ValueError):
+        return sum(values)
 
 
 def hadamard(a, b):

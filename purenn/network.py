@@ -16,7 +16,7 @@ builds networks from spec text and writes them back, ``purenn.model`` saves and 
 import math
 import random
 
-from . import linalg, registry
+from . import linalg, losses, registry
 from .errors import PluginError, PurennError
 from .functions import labels
 from .gradient import frozen, numerical_gradient
@@ -198,8 +198,8 @@ class Network:
     def decay_loss(self):
         if not self.weight_decay:
             return 0.0
-        total = math.fsum(v * v for key in self.decay_keys
-                          for leaf in linalg.leaves(self.params[key]) for v in leaf)
+        total = losses.total(v * v for key in self.decay_keys
+                             for leaf in linalg.leaves(self.params[key]) for v in leaf)
         return 0.5 * self.weight_decay * total
 
     def accuracy(self, x, t):

@@ -236,3 +236,9 @@ def test_other_helpers():
     assert linalg.scaled(m, 2) == [[2.0, 4.0, 6.0], [8.0, 10.0, 12.0]]
     assert linalg.argmax([1.0, 3.0, 3.0]) == 1
     assert operator.eq(linalg.zeros((2, 1)), [[0.0], [0.0]])
+
+
+def test_col_sums_overflow_to_infinity_not_to_an_exception():
+    assert linalg.col_sums([[1e308, 1.0], [1e308, 2.0]]) == [math.inf, 3.0]
+    total = linalg.col_sums([[math.inf, 1.0], [-math.inf, 2.0]])
+    assert math.isnan(total[0]) and total[1] == 3.0

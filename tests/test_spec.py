@@ -1,10 +1,12 @@
 """The spec language: every kind of error with its exact message and line, values and
 their types, names, shapes, shipped specs, and the round trip text → network → text."""
 
+import math
+
 import pytest
 
 from purenn import build, registry, shipped_specs, spec
-from purenn.errors import SpecError
+from purenn.errors import PurennError, SpecError
 from purenn.layers import Layer
 from purenn.spec import read as read_spec
 
@@ -336,3 +338,41 @@ def test_huge_values_are_shown_short():
     with pytest.raises(SpecError) as err:
         build("input 2\ndense " + "9" * 5000 + ".5\nloss softmax_cross_entropy\n")
     assert len(str(err.value)) < 200
+
+
+EXTREME_SPECS = [
+    "dense 8 std=1e308\nrelu\ndense 3\nloss softmax_cross_entropy",
+    "dense 8 std=1e154\nbatchnorm eps=1e-320\nrelu\ndense 3 std=1e154\n"
+    "loss mean_squared_error weight_decay=1e300",
+    "dense 8\nrelu\ndense 3\nloss multiclass_svm margin=1e308",
+    "dense 8 std=1e100\nrelu\ndense 3\nloss softmax_cross_entropy weight_decay=1e-3\n"
+    "optimizer adam lr=1e300 eps=1e-320",
+    "dense 8\nrelu\ndense 3\nloss softmax_cross_entropy\noptimizer sgd lr=1.7976931348623157e308",
+    "dense 8\ndropout 0.9999999999999999\ndense 3\nloss softmax_cross_entropy\n"
+    "optimizer rmsprop eps=5e-324 decay_rate=0.9999999999999999",
+]
+
+
+@pytest.mark.parametrize("body", EXTREME_SPECS)
+def test_extreme_but_finite_hyperparameters_end_in_a_clear_error_or_a_finite_result(body):
+    import random
+
+    from purenn.data import spiral
+    from purenn.train import Trainer
+
+    data = spiral.make_spiral(20, rng=random.Random(0))
+    net = build("input 2\n" + body + "\n")
+    trainer = Trainer(net, data, data, epochs=2, batch_size=7, rng=random.Random(1),
+                      log=None)
+    try:
+        history = trainer.fit()
+    except PurennError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert all(math.isfinite(v) for v in history.train_loss)
+
+
+@pytest.mark.parametrize("word", ["inf", "-inf", "nan", "1e999"])
+def test_non_finite_hyperparameters_are_refused_at_their_line(word):
+    with pytest.raises(SpecError, match=r"<spec>:2: argument 'std' of dense must be float"):
+        build(f"input 2\ndense 3 std={word}\nloss softmax_cross_entropy\n")
