@@ -237,7 +237,11 @@ def _check_type(value, param, kind, line):
     if str in allowed:
         return format_value(value)  # a name that happens to read as a number: 'init=2'
     if float in allowed and type(value) is int:
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise line.error(f"argument {param.name!r} of {kind} is {_short(value)}, past "
+                             f"the largest float") from None
     expected = " or ".join(t.__name__ for t in allowed)
     raise line.error(f"argument {param.name!r} of {kind} must be {expected}, got "
                      f"{_short(value)}")

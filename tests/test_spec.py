@@ -376,3 +376,11 @@ def test_extreme_but_finite_hyperparameters_end_in_a_clear_error_or_a_finite_res
 def test_non_finite_hyperparameters_are_refused_at_their_line(word):
     with pytest.raises(SpecError, match=r"<spec>:2: argument 'std' of dense must be float"):
         build(f"input 2\ndense 3 std={word}\nloss softmax_cross_entropy\n")
+
+
+def test_an_integer_past_the_largest_float_is_refused_where_a_float_is_wanted():
+    with pytest.raises(SpecError) as err:
+        build("input 2\ndense 3\nloss softmax_cross_entropy\noptimizer momentum momentum="
+              + "9" * 400 + "\n")
+    assert str(err.value).startswith("<spec>:4: argument 'momentum' of momentum is 9999")
+    assert str(err.value).endswith("..., past the largest float")
