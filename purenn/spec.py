@@ -474,8 +474,10 @@ def build(spec_ref, *, seed=0, rng=None, max_params=None, limit_note=None):
                      RESERVED_LOSS_ARGS)
     weight_decay = loss_line.named.get("weight_decay", 0.0)
     if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) \
-            or weight_decay < 0:
-        raise loss_line.error(f"weight_decay must be a number ≥ 0, got {weight_decay!r}")
+            or weight_decay < 0 or weight_decay > 1.7976931348623157e308:
+        raise loss_line.error(f"weight_decay must be a finite number ≥ 0, got "
+                              f"{_short(weight_decay)}")
+    weight_decay = float(weight_decay)
     loss = _construct(loss_cls, loss_args, kind, loss_line, LOSSES)
     line = parsed.optimizer
     if line is None:

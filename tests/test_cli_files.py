@@ -317,3 +317,15 @@ def test_ctrl_c_in_a_read_only_working_folder_keeps_the_run(tmp_path, good):
     finally:
         import shutil
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_predict_refuses_an_output_that_is_not_finite(tmp_path, good, capsys):
+    tensors, metadata = safetensors.read_tensors(good["model"])
+    shape, values, dtype = tensors["dense1.W"]
+    tensors["dense1.W"] = Tensor(shape, [1e308] * len(values), dtype)
+    path = tmp_path / "huge.safetensors"
+    safetensors.write_tensors(path, tensors, metadata)
+    code, out, err = run_main(capsys, "predict", path, "0", "--data", good["data"])
+    assert_one_error_line(code, err)
+    assert err == (f"error: {path}: the network's output for this input is not finite "
+                   f"(nan, ...): its weights are too large\n")

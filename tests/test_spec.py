@@ -133,7 +133,7 @@ def test_unknown_names(text, message):
     # values a part refuses
     ("input 4\ndense 0\n" + LOSS, "<spec>:2: dense needs a positive number of units, got 0"),
     ("input 4\ndense 3\nloss softmax_cross_entropy weight_decay=-1\n",
-     "<spec>:3: weight_decay must be a number ≥ 0, got -1"),
+     "<spec>:3: weight_decay must be a finite number ≥ 0, got -1"),
     # structure: input, loss, optimizer
     ("dense 3\ninput 4\n" + LOSS, "<spec>:1: the spec must start with 'input SHAPE', not "
                                   "'dense'"),
