@@ -384,3 +384,22 @@ def test_an_integer_past_the_largest_float_is_refused_where_a_float_is_wanted():
               + "9" * 400 + "\n")
     assert str(err.value).startswith("<spec>:4: argument 'momentum' of momentum is 9999")
     assert str(err.value).endswith("..., past the largest float")
+
+
+def test_finite_losses_whose_sum_overflows_are_recorded_as_infinite():
+    # each update's loss is finite (about 1e307), their sum over an epoch is not
+    import random
+
+    from purenn.data import spiral
+    from purenn.train import Trainer
+
+    data = spiral.make_spiral(20, rng=random.Random(0))
+    net = build("input 2\ndense 3 std=5e153\nloss mean_squared_error\noptimizer sgd "
+                "lr=1e-300\n")
+    try:
+        history = Trainer(net, data, data, epochs=1, batch_size=3, rng=random.Random(1),
+                          log=None).fit()
+    except PurennError:
+        pass
+    else:
+        assert history.train_loss[-1] == math.inf
