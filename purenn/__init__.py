@@ -30,7 +30,7 @@ def __getattr__(name):
         value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
         globals()[name] = value
         return value
-    if name in ("data", "formats", "viz", "commands", "spec"):
+    if name in ("data", "formats", "viz", "commands", "spec", "plot", "experiments"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'purenn' has no attribute {name!r}")
 

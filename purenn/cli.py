@@ -35,6 +35,14 @@ COMMANDS = {
     "fetch": ("fetch", "download a data set (mnist, fashion-mnist, kmnist)"),
     "import": ("import_weights", "turn NumPy .npz/.npy weights into a model file"),
     "export": ("export", "write a model file's weights as NumPy .npz"),
+    "compare": ("compare", "train several networks or settings side by side and draw their "
+                           "curves"),
+    "search": ("search", "random search of hyperparameters on a validation split"),
+    "activations": ("activations", "histograms of each layer's activations for a batch"),
+    "filters": ("filters", "draw the first conv layer's filters before and after training"),
+    "paths": ("paths", "draw each optimizer's path over the contours of f(x, y) = x²/20 + y²"),
+    "playground": ("playground", "watch networks learn in the browser (2-D data, "
+                                 "handwritten digits)"),
 }
 
 

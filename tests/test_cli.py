@@ -223,7 +223,7 @@ def test_show_in_the_terminal_and_as_a_grid(tmp_path, trained):
     assert result.stdout == f"12 images of MNIST from {trained['data']}, train split drawn " \
                             f"to {grid}\n"
     width, height, channels, pixels = png.read_png(grid)
-    assert (width, height) == (6 * 62 + 4, 2 * 72 + 4)
+    assert (width, height) == (6 * 62 + 4, 2 * 73 + 4)  # captions in the 9-row font
     # the first image's top-left pixel block is drawn at (5, 5), 2x2 per pixel
     value = train.features[14 * 28 + 14]
     i = 3 * ((5 + 2 * 14) * width + 5 + 2 * 14)

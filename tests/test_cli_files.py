@@ -251,6 +251,17 @@ OUTPUTS = {
     "export -o": lambda ro, g: ["export", g["model"], "-o", f"{ro}/w.npz"],
     "import -o": lambda ro, g: ["import", "x.npz", "--spec", "two_layer", "-o",
                                 f"{ro}/m.st"],
+    "compare --plot": lambda ro, g: ["compare", "--data", g["data"], "--spec", "two_layer",
+                                     "--set", "lr=0.1,0.01", "--plot", f"{ro}/c.svg"],
+    "search --plot": lambda ro, g: ["search", "--data", g["data"], "--spec", "two_layer",
+                                    "--range", "lr=1e-3:1e-1:log", "--plot", f"{ro}/c.png"],
+    "search --out-spec": lambda ro, g: ["search", "--data", g["data"], "--spec", "two_layer",
+                                        "--range", "lr=1e-3:1e-1:log", "--out-spec",
+                                        f"{ro}/best.net"],
+    "activations --out": lambda ro, g: ["activations", "ch6_activations", "--out",
+                                        f"{ro}/a.png"],
+    "filters --out": lambda ro, g: ["filters", g["model"], "--out", f"{ro}/f.png"],
+    "paths --out": lambda ro, g: ["paths", "--out", f"{ro}/p.svg"],
 }
 
 

@@ -18,8 +18,9 @@ import pytest
 from helpers import needs_mnist, run_purenn
 
 from purenn import cli
-from purenn.commands.fetch import PlainProgress, ProgressBar
 from purenn.data import catalog, fetch, resolve
+from purenn.viz.progress import DownloadBar as ProgressBar
+from purenn.viz.progress import DownloadLines as PlainProgress
 
 NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
          "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")

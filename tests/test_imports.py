@@ -47,9 +47,8 @@ def imports_of(module, path, modules):
     return {t for t in targets if t in modules and t != module}
 
 
-# edges of a cycle another branch of issue 11 removes (item 8: the viz circle, shapes in
-# one module, rendering in another); delete each entry once that branch is merged
-KNOWN = {("purenn.viz.figure", "purenn.viz.svg")}
+# edges allowed to close a cycle (none: keep it that way)
+KNOWN = set()
 
 
 def import_graph(known=KNOWN):

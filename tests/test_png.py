@@ -2,14 +2,12 @@
 data decompressed), and the PNG/PGM readers predict uses."""
 
 import struct
-import xml.etree.ElementTree as ET
 import zlib
 
 import pytest
 
 from purenn.errors import DataError
-from purenn.train import History
-from purenn.viz import charts, figure, images, png
+from purenn.viz import images, png
 from purenn.viz.raster import Canvas
 
 
@@ -131,36 +129,3 @@ def test_read_digit(tmp_path):
     png.write_png(tmp_path / "s.png", 4, 3, bytes(12))
     with pytest.raises(DataError, match=r"the image is 4x3 pixels; the network takes 28x28"):
         images.read_digit(tmp_path / "s.png")
-
-
-def history():
-    return History(epoch=[1, 2, 3], train_loss=[2.0, 1.0, 0.5],
-                   train_acc=[0.5, 0.7, 0.9], test_acc=[0.4, 0.6, 0.8],
-                   seconds=[1.0, 1.0, 1.0], iteration_loss=[2.3 - i / 20 for i in range(40)])
-
-
-def test_curves_png_has_both_panels(tmp_path):
-    figure.save(charts.curves(history()), tmp_path / "c.png")
-    width, height, color, rows = decode((tmp_path / "c.png").read_bytes())
-    assert (width, height, color) == (840, 330, 2)
-    blue, orange = bytes(figure.PALETTE[0]), bytes(figure.PALETTE[1])
-    left = b"".join(r[:3 * 420] for r in rows)
-    right = b"".join(r[3 * 420:] for r in rows)
-    assert blue in left and orange not in left
-    assert blue in right and orange in right
-
-
-def test_curves_svg_is_well_formed(tmp_path):
-    figure.save(charts.curves(history()), tmp_path / "c.svg")
-    root = ET.parse(tmp_path / "c.svg").getroot()
-    assert root.tag == "{http://www.w3.org/2000/svg}svg"
-    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
-    assert "training loss per iteration" in texts and "accuracy per epoch" in texts
-    lines = list(root.iter("{http://www.w3.org/2000/svg}polyline"))
-    assert len(lines) == 3
-    assert lines[2].get("stroke-dasharray") == "6,4"
-
-
-def test_figure_refuses_other_suffixes(tmp_path):
-    with pytest.raises(ValueError, match=r"saved as .png or .svg, got '.*c.jpg'"):
-        figure.save(charts.curves(history()), tmp_path / "c.jpg")

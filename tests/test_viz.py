@@ -91,3 +91,60 @@ def test_progress_is_silent_off_a_terminal():
                                            (float("inf"), "?")])
 def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
+
+
+class BookTrainer(FakeTrainer):
+    """Where a real run stands: 600 updates of 6 epochs, 100 an epoch, 1 done."""
+
+    def __init__(self):
+        super().__init__()
+        self.updates, self.total_updates, self.epoch, self.total_epochs = 150, 600, 1, 6
+        self.train_set, self.test_set, self.batch_size = [0] * 10000, [0] * 2000, 100
+
+    def progress(self):
+        return "epoch 2/6", 50, 100
+
+
+@pytest.mark.parametrize("columns", [200, 80, 60, 40, 24, 10])
+def test_the_bar_never_wraps_at_any_width(columns):
+    bar = Progress(Tty(), print, interactive=True, unicode=True)
+    text = bar.bar_text("epoch 12/100", 345, 600, 0.34125, 0.0123, 3600.0 * 5, columns)
+    assert len(text) <= columns - 1
+    if columns >= 80:
+        assert "ms/update" in text and "loss 0.3412" in text and "|" in text
+    assert text.startswith("epoch 12/100"[:columns - 1])
+
+
+def test_the_terminal_width_is_read_at_each_redraw(monkeypatch):
+    stream, now = Tty(), [0.0]
+    monkeypatch.setattr("purenn.viz.progress.terminal_columns", lambda s: 50)
+    bar = Progress(stream, print, interactive=True, clock=lambda: now[0], interval=0.0)
+    trainer = BookTrainer()
+    now[0] = 1.0
+    trainer.pending = [0.5]
+    bar.on_update(trainer, 0.5)
+    drawn = stream.getvalue().split("\r")[-1].replace("\x1b[K", "")
+    assert 30 < len(drawn) <= 49
+
+
+def test_eta_counts_the_evaluations_left():
+    now = [0.0]
+    bar = Progress(Tty(), lambda line: None, interactive=True, clock=lambda: now[0],
+                   interval=0.0)
+    trainer = BookTrainer()
+    # before any evaluation: estimated from the data, 12,000 samples / 100 a batch, a
+    # third of an update each: 40 updates' time per evaluation, 5 evaluations left
+    assert bar.eta(trainer, 0.01) == pytest.approx(450 * 0.01 + 5 * 40 * 0.01)
+    now[0] = 1.0
+    bar.on_update(trainer, 1.0)
+    now[0] = 3.0   # two seconds of evaluation, then the epoch line
+    bar.line("epoch 1")
+    assert bar.eta(trainer, 0.01) == pytest.approx(450 * 0.01 + 5 * 2.0)
+
+
+def test_downloads_get_a_bar_only_on_a_capable_terminal():
+    from purenn.viz.progress import DownloadBar, DownloadLines, download_progress
+
+    assert isinstance(download_progress(Tty(), print, {"TERM": "xterm"}), DownloadBar)
+    assert isinstance(download_progress(Tty(), print, {"TERM": "dumb"}), DownloadLines)
+    assert isinstance(download_progress(io.StringIO(), print, {}), DownloadLines)

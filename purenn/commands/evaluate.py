@@ -29,7 +29,8 @@ def add_parser(sub, common):
     add_data_options(p)
     p.add_argument("--misclassified", metavar="PNG",
                    help="draw the misclassified images to this PNG, each captioned "
-                        "'tT pP' (true class T, predicted P)")
+                        "'#I' (its index, for 'predict MODEL I') over 'tT pP' (true class "
+                        "T, predicted P)")
     p.add_argument("--max-images", type=positive_int, default=100, metavar="N",
                    help="at most N images in --misclassified (default: 100)")
     p.add_argument("--batch-size", type=positive_int, default=500,
@@ -79,7 +80,7 @@ def run(args, out):
     if args.misclassified:
         shown = wrong[:args.max_images]
         images = [data.row(i) for i, _, _ in shown]
-        captions = [f"t{t} p{p}" for _, t, p in shown]
+        captions = [f"#{i}\nt{t} p{p}" for i, t, p in shown]  # the index, for predict
         canvas = grid_canvas(images, captions, shape, colors=[PALETTE[3]] * len(shown))
         canvas.save_png(args.misclassified)
         out(f"{len(shown)} of {len(wrong)} misclassified images drawn to "

@@ -46,12 +46,12 @@ def add_parser(sub, common):
 def run(args, out):
     from ..data import catalog
     from ..data.fetch import fetch
+    from ..viz.progress import download_progress
 
     source = catalog.get(args.name)
     out(f"{source.title}: {source.homepage}; credit {source.credit}; "
         f"license {source.license}")
-    stream = sys.stdout
-    bar = ProgressBar(stream) if stream.isatty() else PlainProgress(out)
+    bar = download_progress(sys.stdout, out)
 
     def log(line):
         bar.finish()
@@ -67,54 +67,3 @@ def run(args, out):
     out(f"{source.title} is in {folder}; train on it with "
         f"'python -m purenn train --dataset {args.name}{hint}'")
     return 0
-
-
-class ProgressBar:
-    """One line redrawn in place: file, bar, percent and megabytes."""
-
-    WIDTH = 30
-
-    def __init__(self, stream):
-        self.stream = stream
-        self.drawn = False
-
-    def update(self, file_name, done, total):
-        if total:
-            filled = min(self.WIDTH, done * self.WIDTH // total)
-            bar = "#" * filled + "." * (self.WIDTH - filled)
-            text = f"{file_name} [{bar}] {done * 100 // total:3d}% {size(done)} of {size(total)}"
-        else:
-            text = f"{file_name} {size(done)}"
-        self.stream.write("\r" + text)
-        self.stream.flush()
-        self.drawn = True
-
-    def finish(self):
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self.drawn = False
-
-
-class PlainProgress:
-    """For logs and pipes: a plain line at each quarter of a file larger than 1 MB."""
-
-    def __init__(self, out):
-        self.out = out
-        self.quarter = {}
-
-    def update(self, file_name, done, total):
-        if not total or total < 1_000_000:
-            return
-        quarter = done * 4 // total
-        if 0 < quarter < 4 and quarter > self.quarter.get(file_name, 0):
-            self.quarter[file_name] = quarter
-            self.out(f"{file_name}: {quarter * 25}% ({size(done)} of {size(total)})")
-
-    def finish(self):
-        pass
-
-
-def size(n):
-    """A byte count for people: 4.5 kB, 9.9 MB."""
-    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} kB"

@@ -19,17 +19,28 @@ DEFAULTS = {
     "fashion-mnist": {"spec": "two_layer", "epochs": 5, "batch_size": 100},
     "kmnist": {"spec": "two_layer", "epochs": 5, "batch_size": 100},
     "spiral": {"spec": "spiral_net", "epochs": 1500, "batch_size": 300},
+    "circles": {"spec": "planar_net", "epochs": 100, "batch_size": 10},
+    "moons": {"spec": "planar_net", "epochs": 100, "batch_size": 10},
+    "xor": {"spec": "planar_net", "epochs": 100, "batch_size": 10},
 }
+PLANAR = ("spiral", "circles", "moons", "xor")
 
 
 def load_data(args, rng):
     """(train, test, description) for the data the arguments ask for."""
-    if args.dataset == "spiral":
+    noise = getattr(args, "noise", None)
+    if args.dataset in PLANAR:
         if args.data:
             raise PurennError(f"--data {args.data!r} is for MNIST-shaped files (mnist, "
-                              f"fashion-mnist, kmnist); the spiral data set is generated")
-        from ..data.spiral import make_spiral
-        return make_spiral(rng=rng), make_spiral(rng=rng), "spiral, 3 classes"
+                              f"fashion-mnist, kmnist); the {args.dataset} data set is "
+                              f"generated")
+        from ..data import planar
+        train, test = planar.generate(args.dataset, rng, noise)
+        extra = "" if noise is None else f", noise {noise}"
+        return train, test, f"{args.dataset}, {train.num_classes} classes{extra}"
+    if noise is not None:
+        raise PurennError(f"--noise {noise!r} is for the generated 2-D sets "
+                          f"({', '.join(PLANAR)}), not {args.dataset}")
     from ..data import resolve
     return resolve.load(args.dataset, args.data)
 

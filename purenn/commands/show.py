@@ -1,4 +1,5 @@
-"""``purenn show``: look at a data set's images, in the terminal or as a PNG grid."""
+"""``purenn show``: look at a data set's images, in the terminal or as a PNG grid; a 2-D
+data set (the spiral) as a scatter of its points."""
 
 import argparse
 import shutil
@@ -16,6 +17,8 @@ examples:
   python -m purenn show --split train --start 100 --count 20
   python -m purenn show --count 100 --out digits.png   a 10-column grid, captioned index:label
   python -m purenn show --dataset fashion-mnist
+  python -m purenn show --dataset spiral                the points, by class, in the terminal
+  python -m purenn show --dataset spiral --out spiral.png   ... as a scatter plot (or .svg)
 """
 
 
@@ -33,7 +36,9 @@ def add_parser(sub, common):
     p.add_argument("--count", type=positive_int, metavar="N",
                    help="without INDEX: how many images (default: 10 in the terminal, "
                         "100 in a PNG)")
-    p.add_argument("--out", metavar="PNG", help="draw a grid to this PNG file instead")
+    p.add_argument("--out", metavar="PNG",
+                   help="draw a grid to this PNG file instead (2-D data: a scatter plot, "
+                        ".png or .svg)")
     p.add_argument("--cols", type=positive_int, default=10,
                    help="images per row in the PNG (default: 10)")
 
@@ -43,9 +48,13 @@ def run(args, out):
     from ..viz.charts import grid_canvas
 
     if args.out:
-        check_writable(args.out, "--out", (".png",))
+        check_writable(args.out, "--out", (".png", ".svg"))  # .svg: 2-D points only
     data, description = load_split(args)
     shape = image_shape(data)
+    if shape is None and data.features_per_sample == 2:
+        return show_points(args, data, description, out)
+    if args.out and not args.out.lower().endswith(".png"):
+        raise PurennError(f"--out {args.out!r}: the picture is a .png file")
     if shape is None:
         raise PurennError(f"the samples of {description} are not images (shape "
                           f"{'x'.join(map(str, data.sample_shape))})")
@@ -72,4 +81,26 @@ def run(args, out):
                   + [f"#{i}: {data.labels[i]}"] for i in chunk]
         for line in terminal.side_by_side(blocks):
             out(line)
+    return 0
+
+
+def show_points(args, data, description, out):
+    """A 2-D data set: a scatter plot to --out, or its points drawn in the terminal as
+    their class digits (in the class's color on a color terminal)."""
+    from ..viz import charts, terminal
+
+    if args.indices:
+        raise PurennError("INDEX picks images; a 2-D data set is shown whole")
+    if args.out:
+        if not args.out.lower().endswith((".png", ".svg")):
+            raise PurennError(f"--out {args.out!r}: the picture must be a .png or .svg file")
+        charts.scatter(data, title=description).save(args.out)
+        out(f"{len(data)} points of {description} drawn to {args.out}")
+        return 0
+    columns = min(shutil.get_terminal_size().columns, 100)
+    out(f"{description}: {len(data)} points")
+    for line in terminal.scatter_lines(data.x(range(len(data))), list(data.labels),
+                                       width=max(10, columns - 2), height=25,
+                                       color=terminal.use_color(sys.stdout)):
+        out(line)
     return 0

@@ -9,7 +9,7 @@ import time
 
 from .. import linalg
 from ..errors import PurennError
-from .args import positive_float, positive_int
+from .args import non_negative_float, positive_float, positive_int
 from .modeldata import DEFAULTS, load_data
 
 EXAMPLES = """\
@@ -20,6 +20,7 @@ examples:
   python -m purenn train --train-size 1000 --iterations 2000   the book's schedule
   python -m purenn train --dataset spiral             CS231n's spiral, 100-unit ReLU net
   python -m purenn train --dataset spiral --spec spiral_linear --gradient numerical
+  python -m purenn train --dataset moons --noise 0.2   2-D sets as in 'purenn playground'
   python -m purenn train --out model.safetensors --plot curves.png
   python -m purenn train --dataset spiral --epochs 300 --plot-boundary boundary.png
   python -m purenn train --epochs 20 --checkpoint-dir ckpt    (Ctrl-C writes a checkpoint)
@@ -31,7 +32,8 @@ def add_parser(sub, common):
     p = sub.add_parser(
         "train", parents=[common], help="train a network and report its accuracy",
         description="Train a network from a spec on MNIST (the bundled subset unless "
-                    "--data is given) or on CS231n's spiral data set, printing the loss "
+                    "--data is given) or on a generated 2-D set (CS231n's spiral, circles, "
+                    "moons, xor), printing the loss "
                     "and the train and test accuracy per epoch.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--spec", help="a spec file or the name of a shipped spec (default: "
@@ -40,6 +42,10 @@ def add_parser(sub, common):
     p.add_argument("--dataset", choices=sorted(DEFAULTS), default="mnist",
                    help="what to train on (default: mnist); fashion-mnist and kmnist "
                         "come from --data DIR or 'python -m purenn fetch NAME'")
+    p.add_argument("--noise", type=non_negative_float,
+                   help="for the 2-D sets (spiral, circles, moons, xor): the standard "
+                        "deviation of their Gaussian noise (default: 0.2 for spiral, 0.08 "
+                        "circles, 0.1 moons, 0.08 xor)")
     p.add_argument("--data", metavar="DIR",
                    help="folder with the four IDX files of the data set (default: the "
                         "fetched copy in the cache, else for mnist the bundled subset of "

@@ -1,9 +1,13 @@
-"""A figure as a list of shapes in pixel coordinates, drawn once and rendered twice:
-to PNG through ``purenn.viz.raster`` and to SVG through ``purenn.viz.svg``.
+"""A figure as a list of shapes in pixel coordinates (x right, y down), made once and
+rendered twice by ``purenn.viz.render``: to PNG through ``purenn.viz.raster`` and to SVG
+through ``purenn.viz.svg``. This module only describes; it draws nothing.
 
 Shapes: ``Line``, ``Polyline`` (each with a color, a width and an optional dash pattern
-(on, off) in pixels), ``Rect`` (fill and/or stroke), ``Disc`` and ``Text`` (anchored at
-its start, middle or end; ``y`` is the middle of the line of text). Colors are (r, g, b).
+(on, off) in pixels), ``Rect`` (fill and/or stroke), ``Disc``, ``Marker`` (a small square,
+triangle, diamond or cross, as matplotlib's markers), ``Text`` (anchored at its start,
+middle or end; ``y`` is the middle of its capitals; ``size`` multiplies the 7-pixel
+capital height; ``rotate=90`` reads upwards, for a y-axis label) and ``Image`` (RGB
+pixels stretched over a box, nearest neighbour). Colors are (r, g, b).
 """
 
 from dataclasses import dataclass, field
@@ -12,6 +16,7 @@ BLACK, GRAY, LIGHT, WHITE = (0, 0, 0), (110, 110, 110), (225, 225, 225), (255, 2
 # matplotlib's tab10, so the pictures look like the book's
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
            (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
+MARKERS = ("disc", "square", "triangle", "diamond", "cross")
 
 
 @dataclass
@@ -52,12 +57,37 @@ class Disc:
 
 
 @dataclass
+class Marker:
+    cx: float
+    cy: float
+    kind: str = "square"
+    r: float = 3
+    color: tuple = BLACK
+
+
+@dataclass
 class Text:
     x: float
     y: float
     text: str
     color: tuple = BLACK
     anchor: str = "start"
+    size: int = 1
+    rotate: int = 0
+
+
+@dataclass
+class Image:
+    """``pixels``: ``width`` x ``height`` RGB bytes, rows top to bottom, drawn over the
+    box (x, y, w, h)."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    pixels: bytes
+    width: int
+    height: int
 
 
 @dataclass
@@ -70,37 +100,15 @@ class Figure:
         self.shapes.extend(shapes)
 
 
-def render_canvas(figure):
-    """The figure drawn on a ``raster.Canvas``."""
-    from .raster import Canvas
+def shifted(shape, dx, dy):
+    """A copy of ``shape`` moved by (dx, dy) pixels."""
+    from dataclasses import replace
 
-    canvas = Canvas(figure.width, figure.height)
-    for s in figure.shapes:
-        if isinstance(s, Rect):
-            if s.fill is not None:
-                canvas.fill_rect(round(s.x), round(s.y), round(s.w), round(s.h), s.fill)
-            if s.stroke is not None:
-                canvas.rect(round(s.x), round(s.y), round(s.w), round(s.h), s.stroke)
-        elif isinstance(s, Line):
-            canvas.line(s.x1, s.y1, s.x2, s.y2, s.color, s.width, s.dash)
-        elif isinstance(s, Polyline):
-            for (x1, y1), (x2, y2) in zip(s.points, s.points[1:]):
-                canvas.line(x1, y1, x2, y2, s.color, s.width, s.dash)
-        elif isinstance(s, Disc):
-            canvas.disc(s.cx, s.cy, s.r, s.fill)
-        elif isinstance(s, Text):
-            canvas.text(round(s.x), round(s.y) - 3, s.text, s.color, anchor=s.anchor)
-    return canvas
-
-
-def save(figure, path):
-    """Write the figure as PNG or SVG, by the file name's suffix; ValueError otherwise."""
-    from .svg import write_svg
-
-    lower = str(path).lower()
-    if lower.endswith(".png"):
-        render_canvas(figure).save_png(path)
-    elif lower.endswith(".svg"):
-        write_svg(path, figure)
-    else:
-        raise ValueError(f"a picture is saved as .png or .svg, got {str(path)!r}")
+    if isinstance(shape, Line):
+        return replace(shape, x1=shape.x1 + dx, y1=shape.y1 + dy, x2=shape.x2 + dx,
+                       y2=shape.y2 + dy)
+    if isinstance(shape, Polyline):
+        return replace(shape, points=[(x + dx, y + dy) for x, y in shape.points])
+    if isinstance(shape, (Disc, Marker)):
+        return replace(shape, cx=shape.cx + dx, cy=shape.cy + dy)
+    return replace(shape, x=shape.x + dx, y=shape.y + dy)

@@ -102,3 +102,34 @@ def side_by_side(blocks, gap=2):
             parts.append(line + " " * (width - visible_len(line)))
         out.append((" " * gap).join(parts).rstrip())
     return out
+
+
+# 256-color codes near matplotlib's tab10, for points drawn as class digits
+CLASS_COLORS = (32, 208, 34, 160, 98, 94, 176, 244, 142, 44)
+
+
+def scatter_lines(points, labels, width=60, height=25, color=False):
+    """Lines drawing 2-D ``points`` as the digit of their class (the most frequent class
+    when several share a character cell), in ``width`` x ``height`` characters, y up."""
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    xlo, xhi, ylo, yhi = min(xs), max(xs), min(ys), max(ys)
+    cells = {}
+    for x, y, label in zip(xs, ys, labels):
+        col = min(width - 1, int((x - xlo) / ((xhi - xlo) or 1) * width))
+        row = min(height - 1, int((yhi - y) / ((yhi - ylo) or 1) * height))
+        counts = cells.setdefault((row, col), {})
+        counts[label] = counts.get(label, 0) + 1
+    lines = []
+    for row in range(height):
+        parts = []
+        for col in range(width):
+            counts = cells.get((row, col))
+            if not counts:
+                parts.append(" ")
+                continue
+            label = max(sorted(counts), key=counts.__getitem__)
+            char = str(label)[-1]
+            parts.append(f"\x1b[38;5;{CLASS_COLORS[label % 10]}m{char}{RESET}" if color
+                         else char)
+        lines.append("".join(parts).rstrip())
+    return lines

@@ -1,0 +1,144 @@
+"""``purenn activations SPEC_OR_MODEL``: histograms of each layer's activations."""
+
+import argparse
+import math
+import random
+
+from ..errors import PurennError
+from .args import positive_int
+
+EXAMPLES = """\
+examples (the book's chapter 6 figures; 1000 inputs drawn from N(0, 1)):
+  python -m purenn activations ch6_activations --set dense.std=1,0.01 --out std.png
+  python -m purenn activations ch6_activations --set dense.init=xavier --out xavier.png
+  python -m purenn activations ch6_activations --set sigmoid=relu \\
+      --set dense.init=normal,xavier,he --set dense.std=0.01 --out relu.png
+  python -m purenn activations model.safetensors --out trained.png   MNIST test images
+"""
+
+
+def add_parser(sub, common):
+    p = sub.add_parser(
+        "activations", parents=[common],
+        help="histograms of each layer's activations for a batch",
+        description="Run one batch through a network (built from a spec with --seed, or "
+                    "a model file) and draw a histogram of every activation function's "
+                    "outputs, one panel per layer, as the book's chapter 6 does to compare "
+                    "weight initializations; --set draws one row per setting. Prints each "
+                    "layer's mean, standard deviation and how many outputs are near 0 and "
+                    "near 1.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("network", metavar="SPEC_OR_MODEL",
+                   help="a spec file, a shipped spec's name, or a .safetensors model file")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=V1,V2",
+                   help="for a spec: one row per value (dense.init=normal,xavier,he, "
+                        "dense.std=1,0.01, sigmoid=relu); several --set give every "
+                        "combination")
+    p.add_argument("--input", choices=("gauss", "data"),
+                   help="the batch: samples drawn from N(0, 1) (the book's) or the first "
+                        "test images of the data set (default: data when the network takes "
+                        "the data's shape, else gauss)")
+    p.add_argument("--batch", type=positive_int, default=1000, metavar="N",
+                   help="how many inputs (default: 1000, as the book)")
+    p.add_argument("--dataset", default="mnist",
+                   choices=("mnist", "fashion-mnist", "kmnist"),
+                   help="the data set of --input data (default: mnist)")
+    p.add_argument("--data", metavar="DIR", help="folder with the data set's IDX files")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the weights a spec draws and of the N(0, 1) inputs "
+                        "(default: 0)")
+    p.add_argument("--bins", type=positive_int, default=30,
+                   help="bars per histogram (default: 30, as the book)")
+    p.add_argument("--range", metavar="LO:HI",
+                   help="the histograms' range (default: 0:1 when every value is in it, as "
+                        "the book; else the values' own range); values outside are counted "
+                        "and reported, not drawn")
+    p.add_argument("--all-layers", action="store_true",
+                   help="every layer's output, not only the activation functions'")
+    p.add_argument("--out", metavar="FILE", help="draw the histograms to a .png or .svg file")
+
+
+def parse_range(text):
+    lo, sep, hi = (text or "").partition(":")
+    try:
+        value = (float(lo), float(hi))
+    except ValueError:
+        value = None
+    if not sep or value is None or not value[0] < value[1]:
+        raise PurennError(f"--range {text!r}: write LO:HI with LO < HI, such as 0:1")
+    return value
+
+
+def networks(args):
+    """[(row label, network)] from the argument: a model, or a spec with --set rows."""
+    from ..experiments import settings
+    from ..spec import build
+    from ..spec import read as read_spec
+
+    if args.network.lower().endswith(".safetensors"):
+        if args.set:
+            raise PurennError("--set edits a spec; a model file's network is drawn as it is")
+        from ..model import load
+
+        return [("", load(args.network))]
+    text, source = read_spec(args.network)
+    combos = settings.sweep([settings.parse_assignment(t) for t in args.set])
+    out = []
+    for combo in combos:
+        edited = settings.apply_settings(text, combo, source)
+        out.append((settings.label(combo), build(edited, rng=random.Random(args.seed))))
+    return out
+
+
+def batch(args, net):
+    """(rows, description) of the inputs."""
+    features = math.prod(net.input_shape)
+    kind = args.input
+    if kind is None:
+        kind = "data" if features == 784 else "gauss"
+    if kind == "gauss":
+        rng = random.Random(args.seed)
+        return ([[rng.gauss(0.0, 1.0) for _ in range(features)] for _ in range(args.batch)],
+                f"{args.batch} inputs drawn from N(0, 1)")
+    from ..data import resolve
+
+    _, test, description = resolve.load(args.dataset, args.data)
+    if test.features_per_sample != features:
+        raise PurennError(f"the network takes {features} numbers per sample but "
+                          f"{description} has {test.features_per_sample}; use --input gauss")
+    count = min(args.batch, len(test))
+    return test.x(range(count)), f"the first {count} test images of {description}"
+
+
+def run(args, out):
+    from ..experiments import figures, inside
+    from .experiment_args import check_picture
+
+    check_picture(args.out, "--out")
+    value_range = parse_range(args.range) if args.range else None
+    nets = networks(args)
+    x, description = batch(args, nets[0][1])
+    rows = []
+    for label, net in nets:
+        outputs = inside.layer_outputs(net, x, args.all_layers)
+        if not outputs:
+            raise PurennError(f"{args.network} has no activation function layers; try "
+                              f"--all-layers")
+        rows.append((label, [(f"{n + 1}-layer" if not args.all_layers else name, values)
+                             for n, (name, kind, values) in enumerate(outputs)]))
+        out(f"{label + ': ' if label else ''}{args.network}, {description}")
+        out(f"  {'layer':<10} {'kind':<10} {'mean':>8} {'std':>8} {'|v|<=.01':>9} "
+            f"{'v>=.99':>7}")
+        for name, kind, values in outputs:
+            mean, std, small, large = inside.summary(values)
+            out(f"  {name:<10} {kind:<10} {mean:>8.4f} {std:>8.4f} {small:>9.1%} "
+                f"{large:>7.1%}")
+    if args.out:
+        fig, counts = figures.activations(rows, bins=args.bins, value_range=value_range,
+                                          title=f"activations: {description}")
+        fig.save(args.out)
+        total = sum(len(values) for _, panels in rows for _, values in panels)
+        drawn = sum(sum(c) for row in counts for c in row)
+        outside = f" ({total - drawn} outside the range, not drawn)" if drawn < total else ""
+        out(f"histograms written to {args.out}{outside}")
+    return 0

@@ -1,0 +1,126 @@
+"""``purenn compare``: several trainings side by side, differing only in what is named."""
+
+import argparse
+import os
+
+from ..errors import PurennError
+from . import experiment_args as common_args
+
+EXAMPLES = """\
+examples (the book's chapter 6; the README's "Experiments of the book" has them all):
+  python -m purenn compare --spec ch6_multilayer --set optimizer=sgd,momentum,adagrad,adam \\
+      --iterations 2000 --batch-size 128 --eval-size 2000 --data DIR --plot optimizers.png
+  python -m purenn compare --spec ch6_multilayer --set dense.init=normal,xavier,he \\
+      --set optimizer=sgd --iterations 2000 --batch-size 128 --data DIR --plot init.png
+  python -m purenn compare --spec ch6_overfit --set weight_decay=0,0.1 --train-size 300 \\
+      --epochs 201 --data DIR --plot weight_decay.png
+  python -m purenn compare --spec a.net --spec b.net --epochs 3 --jobs 2
+"""
+
+
+def add_parser(sub, common):
+    p = sub.add_parser(
+        "compare", parents=[common],
+        help="train several networks or settings side by side and draw their curves",
+        description="Train several runs on the same data, seed and schedule, differing "
+                    "in what you name: whole specs (--spec, repeated) or settings swept "
+                    "over values (--set, each combination one run). Prints a table "
+                    "(final loss, train and test accuracy, time) and draws every run's "
+                    "curves in one figure. Ctrl-C stops and keeps the finished runs.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--spec", action="append", default=[], metavar="SPEC",
+                   help="a spec file or shipped spec; repeat to compare specs (default: "
+                        "two_layer, or spiral_net for spiral)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=V1,V2",
+                   help="a setting swept over values: optimizer=sgd,adam, lr=0.1,0.01, "
+                        "dense.init=normal,xavier,he, loss.weight_decay=0,0.1, "
+                        "dropout.ratio=0,0.2; several --set give every combination")
+    p.add_argument("--label", action="append", default=[], metavar="TEXT",
+                   help="names of the runs in the table and legend, in order (default: "
+                        "the spec and the settings)")
+    common_args.add_data_options(p)
+    p.add_argument("--test-size", type=int, metavar="N",
+                   help="use only the first N test samples")
+    common_args.add_schedule_options(p, epochs_default=5)
+    p.add_argument("--plot", metavar="FILE",
+                   help="draw the runs' loss and accuracy curves to a .png or .svg file")
+    p.add_argument("--no-smooth", action="store_true",
+                   help="draw the loss of every update as it is (default: smoothed as the "
+                        "book's smooth_curve)")
+
+
+def make_runs(specs, sets, labels):
+    """The runs of the command line: every spec with every combination of settings."""
+    from ..experiments import runner, settings
+    from ..spec import read as read_spec
+
+    assignments = [settings.parse_assignment(text) for text in sets]
+    combos = settings.sweep(assignments)
+    runs = []
+    for ref in specs:
+        text, source = read_spec(ref)
+        name = os.path.basename(source)
+        name = name[:-4] if name.endswith(".net") else name
+        for combo in combos:
+            edited = settings.apply_settings(text, combo, source)
+            parts = ([name] if len(specs) > 1 or not combo else []) + (
+                [settings.label(combo)] if combo else [])
+            runs.append(runner.Run(": ".join(parts), edited, combo))
+    if labels:
+        if len(labels) != len(runs):
+            raise PurennError(f"--label was given {len(labels)} times for {len(runs)} runs")
+        for run, text in zip(runs, labels):
+            run.label = text
+    seen = {}
+    for run in runs:
+        seen[run.label] = seen.get(run.label, 0) + 1
+    if any(count > 1 for count in seen.values()):
+        for n, run in enumerate(runs, 1):
+            run.label = f"{n}: {run.label}"
+    return runs
+
+
+def run(args, out):
+    from ..experiments import figures, runner
+
+    common_args.check_picture(args.plot)
+    specs = args.spec or [common_args.DEFAULT_SPEC.get(args.dataset, "two_layer")]
+    runs = make_runs(specs, args.set, args.label)
+    if len(runs) < 2:
+        raise PurennError("compare needs two runs or more: repeat --spec, or give --set "
+                          "KEY=V1,V2 with several values")
+    schedule = common_args.schedule(args, 5)
+    train_set, test_set, description = common_args.load(args)
+    if args.test_size is not None:
+        if args.test_size < 1:
+            raise PurennError(f"--test-size must be at least 1, got {args.test_size}")
+        test_set = test_set.head(min(args.test_size, len(test_set)))
+    runner.check_runs(runs, train_set)
+    what = common_args.schedule_text(schedule)
+    out(f"data: {description}: {len(train_set)} training, {len(test_set)} test samples")
+    out(f"{len(runs)} runs: {what} of batch {schedule.batch_size}, seed {schedule.seed}"
+        + (f", {args.jobs} at a time" if args.jobs > 1 else ""))
+
+    progress = (common_args.RunProgress(len(runs), out) if args.jobs == 1
+                else common_args.JobsProgress(len(runs)))
+
+    def finished(i, result):
+        progress.wipe()
+        out(f"[{i + 1}/{len(runs)}] {result.label}: loss {result.final_loss:.4f}  train acc "
+            f"{result.train_acc:.4f}  test acc {result.test_acc:.4f}  ({result.seconds:.1f} s)")
+
+    code = 0
+    try:
+        results = runner.run_all(runs, train_set, test_set, schedule, jobs=args.jobs,
+                                 on_result=finished, progress=progress)
+    except runner.Interrupted as stop:
+        results, code = stop.results, 130
+        out(f"interrupted: {len(results)} of {len(runs)} runs finished")
+        if not results:
+            return code
+    for line in common_args.table(results):
+        out(line)
+    if args.plot:
+        figures.compare(results, smooth=not args.no_smooth).save(args.plot)
+        out(f"curves written to {args.plot}")
+    return code

@@ -1,0 +1,160 @@
+"""What ``compare`` and ``search`` share: data and schedule options, the live display of
+runs, and the table of results."""
+
+import sys
+
+from ..errors import PurennError
+from ..fileio import check_writable
+from .args import positive_int
+
+DATASETS = ("mnist", "fashion-mnist", "kmnist", "spiral")
+DEFAULT_SPEC = {"spiral": "spiral_net"}
+
+
+def add_data_options(p):
+    p.add_argument("--dataset", choices=DATASETS, default="mnist",
+                   help="what to train on (default: mnist)")
+    p.add_argument("--data", metavar="DIR",
+                   help="folder with the four IDX files (default: as for train: the fetched "
+                        "copy in the cache, else the bundled MNIST subset)")
+    p.add_argument("--train-size", type=positive_int, metavar="N",
+                   help="use only the first N training samples (the book: 300 to show "
+                        "overfitting, 500 for its search)")
+
+
+def add_schedule_options(p, epochs_default):
+    p.add_argument("--epochs", type=positive_int,
+                   help=f"passes over the training set (default: {epochs_default})")
+    p.add_argument("--iterations", type=positive_int, metavar="N",
+                   help="the book's schedule instead of epochs: N updates on batches drawn "
+                        "with replacement, an evaluation every train-size/batch updates")
+    p.add_argument("--batch-size", type=positive_int, default=100,
+                   help="samples per update (default: 100; the book's optimizer and init "
+                        "comparisons use 128)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of every run's weights and batches (default: 0)")
+    p.add_argument("--eval-size", type=positive_int, metavar="N",
+                   help="measure the accuracies on the first N samples of each set only "
+                        "(default: all; evaluating 60,000 images takes a while)")
+    p.add_argument("--jobs", type=positive_int, default=1, metavar="N",
+                   help="train N runs at once in separate processes; the results are the "
+                        "same as one after another, bit for bit (default: 1)")
+
+
+def check_picture(path, option="--plot"):
+    """PurennError before any run when the picture cannot be written (fileio)."""
+    if path is not None:
+        check_writable(path, option, (".png", ".svg"))
+
+
+def load(args):
+    """(train, test, description) with --train-size applied."""
+    from ..experiments.runner import load_data
+
+    train_set, test_set, description = load_data(args.dataset, args.data, args.seed)
+    if args.train_size is not None:
+        if args.train_size > len(train_set):
+            raise PurennError(f"--train-size {args.train_size} is more than the "
+                              f"{len(train_set)} training samples of {description}")
+        train_set = train_set.head(args.train_size)
+    return train_set, test_set, description
+
+
+def schedule(args, epochs_default):
+    from ..experiments.runner import Schedule
+
+    if args.epochs is not None and args.iterations is not None:
+        raise PurennError("give --epochs or --iterations, not both")
+    return Schedule(seed=args.seed, epochs=args.epochs or epochs_default,
+                    iterations=args.iterations, batch_size=args.batch_size,
+                    eval_size=args.eval_size)
+
+
+def schedule_text(schedule):
+    """'2000 updates', '1 epoch', '50 epochs'."""
+    if schedule.iterations:
+        count, unit = schedule.iterations, "update"
+    else:
+        count, unit = schedule.epochs, "epoch"
+    return f"{count} {unit}{'' if count == 1 else 's'}"
+
+
+class RunProgress:
+    """The training bar for runs trained in this process, its label saying which run."""
+
+    def __init__(self, count, out):
+        from ..viz.progress import Progress, is_terminal
+
+        self.count, self.index = count, 0
+        self.bar = Progress(sys.stderr, out, interactive=is_terminal(sys.stderr),
+                            unicode=(sys.stderr.encoding or "").lower().startswith("utf"))
+
+    def on_update(self, trainer, loss):
+        self.bar.on_update(_Labelled(trainer, f"run {self.index + 1}/{self.count}"), loss)
+
+    def wipe(self):
+        self.bar.wipe()
+
+    def close(self):
+        self.bar.close()
+        self.bar.started, self.bar.last_draw = None, float("-inf")
+        self.bar.eval_seconds, self.bar.evaluations, self.bar.last_update = 0.0, 0, None
+        self.index += 1
+
+
+class JobsProgress:
+    """For runs in worker processes: one line on a terminal, redrawn, with each running
+    run's updates (``run 3: 120/2000``), fitted to the terminal's width."""
+
+    def __init__(self, count):
+        from ..viz.progress import is_terminal
+
+        self.count, self.running = count, {}
+        self.interactive = is_terminal(sys.stderr)
+
+    def on_run_progress(self, i, done, total):
+        if not self.interactive:
+            return
+        from ..viz.progress import terminal_columns
+
+        self.running = {k: v for k, v in self.running.items() if v[0] < v[1]}
+        self.running[i] = (done, total)
+        text = "  ".join(f"run {k + 1}/{self.count}: {d}/{t} updates"
+                         for k, (d, t) in sorted(self.running.items()))
+        sys.stderr.write("\r" + text[:terminal_columns(sys.stderr) - 1] + "\x1b[K")
+        sys.stderr.flush()
+
+    def wipe(self):
+        if self.interactive and self.running:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.running = {}
+
+    def on_update(self, trainer, loss):  # not used: runs train in workers
+        pass
+
+    def close(self):
+        self.wipe()
+
+
+class _Labelled:
+    def __init__(self, trainer, prefix):
+        self._trainer, self._prefix = trainer, prefix
+
+    def __getattr__(self, name):
+        return getattr(self._trainer, name)
+
+    def progress(self):
+        label, done, total = self._trainer.progress()
+        return f"{self._prefix} {label}", done, total
+
+
+def table(results, first="run"):
+    """Lines of a table: label, final loss, train and test accuracy, seconds."""
+    width = max([len(first)] + [len(r.label) for r in results])
+    lines = [f"{first:<{width}}  {'final loss':>10}  {'train acc':>9}  {'test acc':>9}  "
+             f"{'time':>8}"]
+    for r in results:
+        lines.append(f"{r.label:<{width}}  {r.final_loss:>10.4f}  {r.train_acc:>9.4f}  "
+                     f"{r.test_acc:>9.4f}  {r.seconds:>6.1f} s")
+    return lines

@@ -1,0 +1,70 @@
+"""``purenn playground``: networks learning in the browser, served from this machine."""
+
+import argparse
+import threading
+
+from ..errors import PurennError
+
+EXAMPLES = """\
+examples:
+  python -m purenn playground                      a free port, opened in the browser
+  python -m purenn playground --port 8000 --no-browser
+  python -m purenn playground --model model.safetensors   read digits with this model
+"""
+
+
+def port_number(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is from 0 to 65535, got {text!r}")
+    return value
+
+
+def add_parser(sub, common):
+    p = sub.add_parser(
+        "playground", parents=[common],
+        help="watch networks learn in the browser (2-D data, handwritten digits)",
+        description="Serve a page on 127.0.0.1 where a network learns to separate 2-D "
+                    "points (spiral, circles, moons, xor) while you watch, and where a "
+                    "digit drawn with the mouse is read by an MNIST network. Everything "
+                    "is computed here, in Python; the page only draws. Ctrl-C stops it.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--port", type=port_number, default=0,
+                   help="the port to listen on (default: a free one, printed)")
+    p.add_argument("--model", metavar="MODEL",
+                   help="a model file (784 inputs, 10 classes) for the digits panel "
+                        "(default: train the book's network on the bundled MNIST subset "
+                        "in the background)")
+    p.add_argument("--no-browser", action="store_true",
+                   help="do not open the page in a web browser")
+    p.add_argument("--verbose", action="store_true",
+                   help="print every request the server answers")
+
+
+def run(args, out):
+    from ..playground.digits import DigitReader
+    from ..playground.server import Playground, close_server, serve
+
+    reader = DigitReader(args.model)
+    app = Playground(reader)
+    try:
+        server = serve(app, args.port, verbose=args.verbose)
+    except OSError as exc:
+        raise PurennError(f"cannot listen on 127.0.0.1 port {args.port}: "
+                          f"{exc.strerror or exc}") from None
+    reader.start()
+    out(f"purenn playground at {server.url}  (Ctrl-C stops it)")
+    if not args.no_browser:
+        import webbrowser
+        # a console browser may take the terminal for a while: open it on the side
+        threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
+    try:
+        server.thread.join()
+    except KeyboardInterrupt:
+        out("stopping the playground")
+    finally:
+        close_server(server)
+    return 0

@@ -1,0 +1,146 @@
+"""``purenn search``: random search of hyperparameters on a validation split."""
+
+import argparse
+
+from ..errors import PurennError
+from . import experiment_args as common_args
+from .args import positive_int
+
+EXAMPLES = """\
+examples:
+  python -m purenn search --spec ch6_overfit --range lr=1e-6:1e-2:log \\
+      --range weight_decay=1e-8:1e-4:log --train-size 500 --epochs 50 --trials 100 \\
+      --data DIR --plot search.png --out-spec best.net      the book's chapter 6 search
+  python -m purenn search --range lr=0.01:1 --range dense1.units=20:200 --trials 10 --jobs 2
+  python -m purenn train --spec best.net                       then train the winner
+
+The validation samples are carved from the training set (--validation, after a shuffle
+by --seed); the test set is never read. Every trial starts from the same seed, so trials
+differ only in their settings.
+"""
+
+
+def add_parser(sub, common):
+    p = sub.add_parser(
+        "search", parents=[common],
+        help="random search of hyperparameters on a validation split",
+        description="Train --trials networks, each with settings drawn at random from the "
+                    "--range given (log-uniform where asked), on a training set with a "
+                    "validation split carved from it. Prints the trials sorted by "
+                    "validation accuracy and the best settings as a spec; draws the best "
+                    "trials' curves. Ctrl-C stops and keeps the finished trials.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--spec", metavar="SPEC",
+                   help="the spec the settings are drawn for (default: two_layer, or "
+                        "spiral_net for spiral)")
+    p.add_argument("--range", action="append", default=[], metavar="KEY=LOW:HIGH[:log]",
+                   help="a setting drawn for each trial, uniformly or log-uniformly "
+                        "(lr=1e-6:1e-2:log, weight_decay=1e-8:1e-4:log, dense1.units=20:200; "
+                        "keys as for compare --set); repeat for several")
+    p.add_argument("--trials", type=positive_int, default=20,
+                   help="how many settings to try (default: 20; the book: 100)")
+    p.add_argument("--validation", type=float, default=0.2, metavar="FRACTION",
+                   help="the part of the training set held out for validation (default: "
+                        "0.2, as the book)")
+    common_args.add_data_options(p)
+    common_args.add_schedule_options(p, epochs_default=10)
+    p.add_argument("--top", type=positive_int, default=20, metavar="K",
+                   help="draw the best K trials (default: 20)")
+    p.add_argument("--plot", metavar="FILE",
+                   help="draw the best trials' validation and train accuracy to a .png or "
+                        ".svg file, one panel each (the book's figure)")
+    p.add_argument("--out-spec", metavar="FILE",
+                   help="write the best settings as a spec file to train with")
+
+
+def short(value_text):
+    """A drawn value for people: 3 significant digits."""
+    try:
+        value = float(value_text)
+    except ValueError:
+        return value_text
+    return value_text if value == int(value) and "." not in value_text else f"{value:.3g}"
+
+
+def best_spec(result, trials, spec_source):
+    """The winning trial's spec text, headed by what it won."""
+    from ..experiments.settings import label
+
+    return (f"# best of {trials} trials of 'purenn search' on {spec_source}: validation "
+            f"accuracy {result.test_acc:.4f}\n# {label(result.settings)}\n" + result.spec)
+
+
+def run(args, out):
+    from ..experiments import figures, runner, settings
+    from ..fileio import atomic_write, check_writable
+    from ..spec import read as read_spec
+
+    common_args.check_picture(args.plot)
+    if args.out_spec:
+        check_writable(args.out_spec, "--out-spec")
+    if not args.range:
+        raise PurennError("search needs at least one --range KEY=LOW:HIGH[:log], such as "
+                          "--range lr=1e-6:1e-2:log")
+    if not 0 < args.validation < 1:
+        raise PurennError(f"--validation must be a fraction between 0 and 1, got "
+                          f"{args.validation!r}")
+    ranges = [settings.parse_range(text) for text in args.range]
+    spec_ref = args.spec or common_args.DEFAULT_SPEC.get(args.dataset, "two_layer")
+    text, source = read_spec(spec_ref)
+    schedule = common_args.schedule(args, 10)
+    full_train, _, description = common_args.load(args)  # the test set is never used
+    train_set, validation, _ = runner.validation_split(full_train, args.validation,
+                                                       args.seed)
+    import random
+
+    draws = settings.draw_trials(ranges, args.trials, random.Random(args.seed))
+    runs = []
+    for n, combo in enumerate(draws, 1):
+        shown = ", ".join(f"{settings.label([(k, short(v))])}" for k, v in combo)
+        runs.append(runner.Run(f"trial {n}: {shown}",
+                               settings.apply_settings(text, combo, source), combo))
+    runner.check_runs(runs, train_set)
+    what = common_args.schedule_text(schedule)
+    out(f"data: {description}: {len(train_set)} training and {len(validation)} validation "
+        f"samples carved from the first {len(full_train)} training samples (the test set "
+        f"is not used)")
+    out(f"{args.trials} trials of {source}: {what} of batch {schedule.batch_size}, seed "
+        f"{schedule.seed}" + (f", {args.jobs} at a time" if args.jobs > 1 else ""))
+
+    progress = (common_args.RunProgress(len(runs), out) if args.jobs == 1
+                else common_args.JobsProgress(len(runs)))
+
+    def finished(i, result):
+        progress.wipe()
+        out(f"[{i + 1}/{len(runs)}] val acc {result.test_acc:.4f}  train acc "
+            f"{result.train_acc:.4f}  {result.label.split(': ', 1)[1]}  "
+            f"({result.seconds:.1f} s)")
+
+    code = 0
+    try:
+        results = runner.run_all(runs, train_set, validation, schedule, jobs=args.jobs,
+                                 on_result=finished, progress=progress)
+    except runner.Interrupted as stop:
+        results, code = stop.results, 130
+        out(f"interrupted: {len(results)} of {len(runs)} trials finished")
+        if not results:
+            return code
+    ranked = sorted(results, key=lambda r: -r.test_acc)
+    out("trials by validation accuracy:")
+    width = max(len(r.label) for r in ranked)
+    out(f"{'rank':>4}  {'val acc':>7}  {'train acc':>9}  {'trial':<{width}}")
+    for n, r in enumerate(ranked, 1):
+        out(f"{n:>4}  {r.test_acc:>7.4f}  {r.train_acc:>9.4f}  {r.label:<{width}}")
+    spec_text = best_spec(ranked[0], len(results), source)
+    out("best settings as a spec:")
+    for line in spec_text.splitlines():
+        out("  " + line)
+    if args.out_spec:
+        with atomic_write(args.out_spec) as f:
+            f.write(spec_text.encode("utf-8"))
+        out(f"best spec written to {args.out_spec}; train it with 'python -m purenn train "
+            f"--spec {args.out_spec}'")
+    if args.plot:
+        figures.best_curves(ranked, args.top).save(args.plot)
+        out(f"best {min(args.top, len(ranked))} curves written to {args.plot}")
+    return code

@@ -1,0 +1,197 @@
+"""Settings of an experiment as edits of spec text: ``--set`` sweeps and ``--range`` draws.
+
+A setting names a spec line and, after a dot, one of its arguments:
+
+- ``optimizer=adam``: the optimizer line becomes ``optimizer adam`` (its old arguments
+  go: each optimizer starts from its own defaults, as in the book's comparison);
+- ``optimizer.lr=0.01`` (or ``lr=0.01``): one argument of the optimizer line;
+- ``loss.weight_decay=0.1`` (or ``weight_decay=0.1``): the loss line's weight decay;
+- ``dense.init=he``: that argument on every ``dense`` line; ``dense2.units=50``: on the
+  layer named ``dense2`` only (layers are named kind + index unless they say ``name=``);
+- ``sigmoid=relu``: every ``sigmoid`` line becomes a ``relu`` line.
+
+Edits work on the text, line by line, so the edited spec reads like one a learner writes
+and is checked by the spec reader like any other. Values are written as given.
+"""
+
+import inspect
+import itertools
+import math
+from dataclasses import dataclass
+
+from .. import registry
+from ..errors import PurennError
+from ..spec import format_value, parse_value, tokenize
+
+ALIASES = {"lr": "optimizer.lr", "weight_decay": "loss.weight_decay"}
+
+
+def parse_assignment(text, option="--set"):
+    """'dense.init=normal,xavier,he' -> ('dense.init', ['normal', 'xavier', 'he'])."""
+    key, eq, values = text.partition("=")
+    key = key.strip()
+    if not eq or not key or not values.strip():
+        raise PurennError(f"{option} {text!r}: write KEY=VALUE[,VALUE...], such as "
+                          f"optimizer=sgd,adam or dense.init=he")
+    items = [v.strip() for v in values.split(",")]
+    if any(not v for v in items):
+        raise PurennError(f"{option} {text!r}: an empty value between commas")
+    return ALIASES.get(key, key), items
+
+
+def _line_text(line):
+    words = [line.keyword, *(format_value(v) for v in line.positional)]
+    words += [f"{k}={format_value(v)}" for k, v in line.named.items()]
+    return " ".join(words)
+
+
+def _positional_index(line, arg):
+    """Where ``arg`` stands among the line's positional values, or None (then it is set
+    as key=value): ``dense 100`` has units first."""
+    if line.keyword in ("loss", "optimizer"):
+        group = "purenn.losses" if line.keyword == "loss" else "purenn.optimizers"
+        name, offset, skip = line.positional[0], 1, int(line.keyword == "optimizer")
+    else:
+        group, name, offset, skip = "purenn.layers", line.keyword, 0, 0
+    try:
+        cls = registry.load_entry(group, str(name))
+        params = list(inspect.signature(cls).parameters)[skip:]
+    except (PurennError, TypeError, ValueError):
+        return None  # building the spec will say what is wrong with the name
+    given = params[:len(line.positional) - offset]
+    return given.index(arg) + offset if arg in given else None
+
+
+def edit_spec(text, key, value, source="<spec>"):
+    """``text`` with one setting changed (see the module docstring); PurennError when the
+    spec has no line the key names."""
+    lines = text.splitlines()
+    parsed = tokenize(text, source)
+    part, dot, arg = key.partition(".")
+    if not part or (dot and not arg):
+        raise PurennError(f"--set {key}={value}: name a spec line and an argument, such as "
+                          f"optimizer.lr or dense.init")
+    value_word = format_value(parse_value(value))
+    if part == "optimizer" and not dot:
+        words = value.split()
+        if not words:
+            raise PurennError(f"--set optimizer={value!r}: name an optimizer")
+        replacement = "optimizer " + " ".join(words)
+        targets = [ln for ln in parsed if ln.keyword == "optimizer"]
+        if targets:
+            lines[targets[0].lineno - 1] = replacement
+        else:
+            lines.append(replacement)
+        return "\n".join(lines) + "\n"
+    if not dot:
+        kinds = [ln for ln in parsed if ln.keyword == part
+                 and ln.keyword not in ("input", "loss")]
+        if not kinds or " " in value.strip() or "=" in value:
+            raise PurennError(f"--set {key}={value}: name an argument after a dot, such as "
+                              f"{key}.lr, or a layer kind of the spec to replace, such as "
+                              f"sigmoid=relu")
+        for ln in kinds:   # a layer kind replaced by another: sigmoid=relu
+            lines[ln.lineno - 1] = value.strip()
+        return "\n".join(lines) + "\n"
+    counts, targets = {}, []
+    for ln in parsed:
+        if ln.keyword in ("input", "loss", "optimizer"):
+            if ln.keyword == part:
+                targets.append(ln)
+            continue
+        counts[ln.keyword] = counts.get(ln.keyword, 0) + 1
+        name = ln.named.get("name", f"{ln.keyword}{counts[ln.keyword]}")
+        if part in (ln.keyword, name):
+            targets.append(ln)
+    if not targets:
+        if part == "optimizer":
+            lines.append(f"optimizer sgd {arg}={value_word}")
+            return "\n".join(lines) + "\n"
+        kinds = sorted({ln.keyword for ln in parsed if ln.keyword != "input"})
+        raise PurennError(f"--set {key}={value}: the spec {source} has no {part!r} line "
+                          f"(it has: {', '.join(kinds)})")
+    for ln in targets:
+        index = _positional_index(ln, arg)
+        if index is None:
+            ln.named[arg] = parse_value(value)
+        else:
+            ln.positional[index] = parse_value(value)
+        lines[ln.lineno - 1] = _line_text(ln)
+    return "\n".join(lines) + "\n"
+
+
+def apply_settings(text, settings, source="<spec>"):
+    """``text`` with every (key, value) of ``settings`` applied in order (whole
+    optimizer replacements first, so that ``optimizer.lr`` applies to the new one)."""
+    ordered = sorted(settings, key=lambda kv: kv[0] != "optimizer")
+    for key, value in ordered:
+        text = edit_spec(text, key, value, source)
+    return text
+
+
+def sweep(assignments):
+    """Every combination of the ``--set`` values, in order: a list of [(key, value)]."""
+    if not assignments:
+        return [[]]
+    keys = [k for k, _ in assignments]
+    return [list(zip(keys, combo)) for combo in
+            itertools.product(*(values for _, values in assignments))]
+
+
+def label(settings):
+    """'optimizer=adam, lr=0.001' (keys shortened to what a learner typed)."""
+    short = {v: k for k, v in ALIASES.items()}
+    return ", ".join(f"{short.get(k, k)}={v}" for k, v in settings)
+
+
+@dataclass
+class Range:
+    """A setting drawn at random: uniformly in [low, high], or log-uniformly
+    (10 ** uniform(log10 low, log10 high), the book's search); whole numbers when both
+    ends are written as whole numbers and the range is not log."""
+
+    key: str
+    low: float
+    high: float
+    log: bool = False
+    integer: bool = False
+
+    def draw(self, rng):
+        if self.log:
+            return 10 ** rng.uniform(math.log10(self.low), math.log10(self.high))
+        if self.integer:
+            return rng.randint(int(self.low), int(self.high))
+        return rng.uniform(self.low, self.high)
+
+
+def parse_range(text):
+    """'lr=1e-6:1e-2:log' -> Range('optimizer.lr', 1e-06, 0.01, log=True)."""
+    key, eq, spec = text.partition("=")
+    key = ALIASES.get(key.strip(), key.strip())
+    parts = spec.split(":")
+    hint = "write KEY=LOW:HIGH or KEY=LOW:HIGH:log, such as lr=1e-6:1e-2:log"
+    if not eq or not key or len(parts) not in (2, 3) or (len(parts) == 3
+                                                         and parts[2] != "log"):
+        raise PurennError(f"--range {text!r}: {hint}")
+    try:
+        low, high = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise PurennError(f"--range {text!r}: {parts[0]!r} and {parts[1]!r} must be "
+                          f"numbers; {hint}") from None
+    log = len(parts) == 3
+    if not (math.isfinite(low) and math.isfinite(high)) or high < low:
+        raise PurennError(f"--range {text!r}: LOW must be at most HIGH, both finite")
+    if log and low <= 0:
+        raise PurennError(f"--range {text!r}: a log range needs LOW > 0")
+    integer = not log and all(p.strip().lstrip("-").isdigit() for p in parts[:2])
+    return Range(key, low, high, log, integer)
+
+
+def draw_trials(ranges, trials, rng):
+    """``trials`` lists of (key, value text), each range drawn in order from ``rng``
+    (all drawn before any training, so the trials do not depend on --jobs)."""
+    out = []
+    for _ in range(trials):
+        out.append([(r.key, str(r.draw(rng)) if r.integer else repr(r.draw(rng)))
+                    for r in ranges])
+    return out

@@ -1,0 +1,350 @@
+"""The 2-D panel: a network learning to separate points in the plane, step by step.
+
+A ``PlaneSession`` holds one run: the data (``purenn.data.planar``), the network its spec
+builds, and a Trainer running ``purenn train``'s epoch schedule in a thread of its own. It
+draws everything from one ``random.Random(seed)`` in the order ``purenn train`` does
+(training set, test set, weights, then each epoch's shuffle), so a run here and
+``purenn train --dataset D --noise X --seed S --batch-size B --spec playground.net``
+produce the same numbers.
+
+All work on the network happens in the training thread: after every update it stops at a
+safe point (``_safe_point``) where it refreshes the picture of the decision regions now and
+then, and waits while the session is paused. The HTTP threads only read snapshots.
+"""
+
+import math
+import random
+import threading
+import time
+
+from ..data import planar
+from . import engine
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+GRID = 50                 # decision regions: GRID x GRID points
+REGIONS_EVERY = 0.1       # seconds between pictures of the regions while training, or
+REGIONS_SHARE = 0.25      # ... longer, so that they take at most this share of the time
+MAX_HIDDEN_LAYERS = 6
+MAX_UNITS = 64
+MAX_SPEC_CHARS = 20000
+MAX_STEP = 100000
+DEFAULTS = {"dataset": "circles", "noise": None, "seed": 0, "batch_size": 10,
+            "hidden": [{"units": 8, "activation": "tanh"}, {"units": 8, "activation": "tanh"}],
+            "optimizer": "sgd", "lr": 0.1, "weight_decay": 0.0, "spec": None}
+
+
+class BadRequest(ValueError):
+    """A request the session cannot follow; the message says which field and why."""
+
+
+def _number(config, key, low, high, kind=float):
+    value = config[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadRequest(f"{key} must be a number, got {value!r}")
+    if kind is int and value != int(value):
+        raise BadRequest(f"{key} must be a whole number, got {value!r}")
+    value = kind(value)
+    if not (math.isfinite(value) and low <= value <= high):
+        raise BadRequest(f"{key} must be between {low} and {high}, got {value!r}")
+    return value
+
+
+def check_config(raw, optimizers):
+    """The settings of a run from the page's JSON, defaults filled in; BadRequest naming
+    the field on a bad value."""
+    if not isinstance(raw, dict):
+        raise BadRequest(f"the settings must be a JSON object, got {raw!r}")
+    unknown = sorted(set(raw) - set(DEFAULTS))
+    if unknown:
+        raise BadRequest(f"unknown setting {unknown[0]!r} (known: {', '.join(DEFAULTS)})")
+    config = {**DEFAULTS, **{k: v for k, v in raw.items() if v is not None}}
+    if config["dataset"] not in planar.NAMES:
+        raise BadRequest(f"dataset must be one of {', '.join(planar.NAMES)}, got "
+                         f"{config['dataset']!r}")
+    if config["noise"] is None:
+        config["noise"] = planar.DEFAULT_NOISE[config["dataset"]]
+    config["noise"] = _number(config, "noise", 0.0, 1.0)
+    config["seed"] = _number(config, "seed", 0, 2 ** 31 - 1, int)
+    config["batch_size"] = _number(config, "batch_size", 1, 1000, int)
+    config["lr"] = _number(config, "lr", 1e-6, 10.0)
+    config["weight_decay"] = _number(config, "weight_decay", 0.0, 1.0)
+    if config["optimizer"] not in optimizers:
+        raise BadRequest(f"optimizer must be one of {', '.join(optimizers)}, got "
+                         f"{config['optimizer']!r}")
+    hidden = config["hidden"]
+    if not isinstance(hidden, list) or len(hidden) > MAX_HIDDEN_LAYERS:
+        raise BadRequest(f"hidden must be a list of at most {MAX_HIDDEN_LAYERS} layers, "
+                         f"got {hidden!r}")
+    checked = []
+    for i, layer in enumerate(hidden, 1):
+        if not isinstance(layer, dict) or set(layer) != {"units", "activation"}:
+            raise BadRequest(f"hidden layer {i} must be {{\"units\": N, \"activation\": A}}, "
+                             f"got {layer!r}")
+        units = _number(layer, "units", 1, MAX_UNITS, int)
+        if layer["activation"] not in ACTIVATIONS:
+            raise BadRequest(f"hidden layer {i}: activation must be one of "
+                             f"{', '.join(ACTIVATIONS)}, got {layer['activation']!r}")
+        checked.append({"units": units, "activation": layer["activation"]})
+    config["hidden"] = checked
+    spec = config["spec"]
+    if spec is not None and (not isinstance(spec, str) or len(spec) > MAX_SPEC_CHARS):
+        raise BadRequest(f"spec must be text of at most {MAX_SPEC_CHARS} characters")
+    return config
+
+
+def command_line(config, epochs):
+    """The ``purenn train`` command that repeats this run for ``epochs`` epochs."""
+    return (f"python -m purenn train --spec playground.net --dataset {config['dataset']} "
+            f"--noise {config['noise']!r} --seed {config['seed']} "
+            f"--batch-size {config['batch_size']} --epochs {max(epochs, 1)}")
+
+
+def spec_text(config, classes):
+    """The spec of the network the editor describes, with how to repeat the run."""
+    lines = [f"# purenn playground: {config['dataset']}, noise {config['noise']!r}, "
+             f"seed {config['seed']}, batch size {config['batch_size']}",
+             "# the same run on the command line (this file saved as playground.net):",
+             "#   " + command_line(config, 100),
+             "input 2"]
+    for layer in config["hidden"]:
+        init = "he" if layer["activation"] == "relu" else "xavier"
+        lines.append(f"dense {layer['units']} init={init}")
+        if layer["activation"] != "linear":
+            lines.append(layer["activation"])
+    lines.append(f"dense {classes} init=xavier")
+    decay = config["weight_decay"]
+    lines.append("loss softmax_cross_entropy" + (f" weight_decay={decay!r}" if decay else ""))
+    lines.append(f"optimizer {config['optimizer']} lr={config['lr']!r}")
+    return "\n".join(lines) + "\n"
+
+
+def editor_fields(net):
+    """The editor's hidden layers, optimizer, lr and weight decay for a network, or None
+    when the network is more than dense layers and activations the editor can show."""
+    hidden, layers = [], [layer for _, layer in net.layers]
+    kinds = [getattr(layer, "kind", "") for layer in layers]
+    i = 0
+    while i < len(layers) - 1:
+        if kinds[i] != "dense":
+            return None
+        activation = "linear"
+        if i + 1 < len(layers) - 1 and kinds[i + 1] in ACTIVATIONS:
+            activation = kinds[i + 1]
+        hidden.append({"units": layers[i].units, "activation": activation})
+        i += 1 if activation == "linear" else 2
+    if i != len(layers) - 1 or kinds[-1] != "dense" or len(hidden) > MAX_HIDDEN_LAYERS:
+        return None
+    return {"hidden": hidden, "optimizer": net.optimizer.kind,
+            "lr": net.optimizer.config.get("lr"), "weight_decay": net.weight_decay}
+
+
+def previews(points=120):
+    """A few points of each data set (seed 0, default noise) for the page's thumbnails."""
+    shown = {}
+    for name in planar.NAMES:
+        data = planar.make(name, random.Random(0))
+        every = max(1, len(data) // points) | 1  # odd: xor alternates quadrants
+        indices = range(0, len(data), every)
+        shown[name] = [[round(a, 3), round(b, 3), data.labels[i]]
+                       for i, (a, b) in zip(indices, data.x(indices))]
+    return shown
+
+
+def _finite(value):
+    return value if math.isfinite(value) else None
+
+
+class PlaneSession:
+    """One run of the 2-D panel. ``run``/``pause``/``step``/``close`` steer it, ``state``
+    reads it; all are safe to call from any thread."""
+
+    def __init__(self, config, optimizers, number=1):
+        self.config = config = check_config(config, optimizers)
+        self.number = number
+        rng = random.Random(config["seed"])
+        self.train_set, self.test_set = planar.generate(config["dataset"], rng,
+                                                        config["noise"])
+        classes = self.train_set.num_classes
+        self.custom = config["spec"] is not None
+        self.spec = config["spec"] if self.custom else spec_text(config, classes)
+        try:
+            self.net = engine.build(self.spec, rng)
+        except engine.interrupted_types()[1] as exc:
+            raise BadRequest(str(exc)) from None
+        if tuple(self.net.input_shape) != (2,):
+            raise BadRequest(f"the spec's input must be 2 (x and y), got "
+                             f"{'x'.join(map(str, self.net.input_shape))}")
+        if math.prod(self.net.output_shape) != classes:
+            raise BadRequest(f"the spec's last layer must have {classes} units, one per "
+                             f"class of {config['dataset']}, got "
+                             f"{math.prod(self.net.output_shape)}")
+        self.editor = editor_fields(self.net)
+        self.trainer = engine.trainer(self.net, self.train_set, self.test_set,
+                                      batch_size=config["batch_size"], rng=rng,
+                                      on_update=self._on_update, on_record=self._on_record)
+        self.extent = self._extent()
+        self.cells = self._cells()
+        self.cond = threading.Condition()
+        self.budget = 0            # updates left before pausing; None: run until paused
+        self.paused = True
+        self.closed = False
+        self.finished = False
+        self.error = None
+        self.thread = None
+        self.updates = 0
+        train_acc, test_acc = self.trainer.measure()
+        self.records = {"epoch": [0],
+                        "train_loss": [_finite(engine.mean_loss(self.net, self.train_set))],
+                        "test_loss": [_finite(engine.mean_loss(self.net, self.test_set))],
+                        "train_acc": [train_acc], "test_acc": [test_acc]}
+        self.regions, self.regions_version, self.regions_updates = self._regions(), 1, 0
+        self.last_picture, self.picture_seconds = time.monotonic(), 0.0
+
+    # -- steering (any thread) ------------------------------------------------------------
+    def run(self):
+        with self.cond:
+            self._allow(None)
+
+    def pause(self):
+        with self.cond:
+            if self.budget != 0:
+                self.budget = 0
+            self.cond.wait_for(lambda: self.paused or self.finished, timeout=10)
+
+    def step(self, updates=1, timeout=60.0):
+        """Do ``updates`` more updates, then pause; returns when they are done."""
+        if isinstance(updates, bool) or not isinstance(updates, int) \
+                or not 1 <= updates <= MAX_STEP:
+            raise BadRequest(f"updates must be a whole number from 1 to {MAX_STEP}, "
+                             f"got {updates!r}")
+        with self.cond:
+            target = self.updates + updates
+            self._allow(updates)
+            self.cond.wait_for(lambda: self.finished or (self.paused and self.budget == 0
+                                                         and self.updates >= target),
+                               timeout=timeout)
+
+    def close(self):
+        with self.cond:
+            self.closed = True
+            self.trainer.stop_requested = True
+            self.cond.notify_all()
+
+    def _allow(self, budget):
+        if self.finished or self.closed:
+            return
+        self.budget = budget
+        self.paused = False
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._train, name="purenn-plane",
+                                           daemon=True)
+            self.thread.start()
+        self.cond.notify_all()
+
+    # -- reading (any thread) -------------------------------------------------------------
+    def setup(self):
+        """What does not change during the run: settings, spec, points, view."""
+        def points(data):
+            x = data.x(range(len(data)))
+            return [[round(a, 4), round(b, 4), data.labels[i]] for i, (a, b) in enumerate(x)]
+        return {"number": self.number, "config": self.config, "spec": self.spec,
+                "custom": self.custom, "editor": self.editor,
+                "classes": self.train_set.num_classes, "extent": self.extent, "grid": GRID,
+                "batches_per_epoch": self.trainer.batches_per_epoch,
+                "train": points(self.train_set), "test": points(self.test_set),
+                "summary": self.net.summary()}
+
+    def state(self, since=0, regions_seen=0):
+        """Progress since record ``since``; the regions if newer than ``regions_seen``."""
+        with self.cond:
+            records = {k: v[since:] for k, v in self.records.items()}
+            epoch = self.records["epoch"][-1]
+            state = {"number": self.number, "updates": self.updates,
+                     "epoch": epoch, "since": since, "records": records,
+                     "running": self.budget != 0 and not self.finished,
+                     "error": self.error, "command": command_line(self.config, epoch),
+                     "regions_version": self.regions_version}
+            if self.regions_version > regions_seen:
+                state["regions"] = self.regions
+        return state
+
+    # -- the training thread --------------------------------------------------------------
+    def _train(self):
+        stopped, failed = engine.interrupted_types()
+        try:
+            self.trainer.fit()
+        except stopped:
+            pass
+        except failed as exc:
+            with self.cond:
+                self.error = str(exc)
+        finally:
+            with self.cond:
+                self.finished = self.paused = True
+                self.budget = 0
+                self.cond.notify_all()
+
+    def _on_update(self, trainer, loss):
+        with self.cond:
+            self.updates = trainer.updates
+            if self.budget:
+                self.budget -= 1
+        if trainer.position < len(self.train_set):
+            self._safe_point()
+        # else the epoch's record follows and _on_record stops there
+
+    def _on_record(self, trainer):
+        history = trainer.history
+        test_loss = engine.mean_loss(self.net, self.test_set)
+        with self.cond:
+            r = self.records
+            r["epoch"].append(history.epoch[-1])
+            r["train_loss"].append(_finite(history.train_loss[-1]))
+            r["test_loss"].append(_finite(test_loss))
+            r["train_acc"].append(history.train_acc[-1])
+            r["test_acc"].append(history.test_acc[-1])
+        # the Trainer keeps every update's loss; a run left going for an hour would pile up
+        # millions, and the page plots epochs
+        history.iteration_loss.clear()
+        self._safe_point()
+
+    def _safe_point(self):
+        with self.cond:
+            pausing = self.budget == 0 or self.closed
+        due = time.monotonic() - self.last_picture >= max(
+            REGIONS_EVERY, self.picture_seconds * (1 - REGIONS_SHARE) / REGIONS_SHARE)
+        if (pausing or due) and self.regions_updates != self.updates:
+            started = time.monotonic()
+            regions = self._regions()
+            with self.cond:
+                self.regions, self.regions_updates = regions, self.updates
+                self.regions_version += 1
+            self.last_picture = time.monotonic()
+            self.picture_seconds = self.last_picture - started
+        with self.cond:
+            while self.budget == 0 and not self.closed:
+                self.paused = True
+                self.cond.notify_all()
+                self.cond.wait()
+            self.paused = False
+            if self.closed:
+                self.trainer.stop_requested = True
+
+    # -- pictures -------------------------------------------------------------------------
+    def _extent(self):
+        values = [abs(v) for data in (self.train_set, self.test_set)
+                  for row in data.x(range(len(data))) for v in row]
+        half = max(values) * 1.1 if values else 1.0
+        return [-half, half, -half, half]
+
+    def _cells(self):
+        x0, x1, y0, y1 = self.extent
+        step_x, step_y = (x1 - x0) / GRID, (y1 - y0) / GRID
+        return [[x0 + (i + 0.5) * step_x, y1 - (j + 0.5) * step_y]
+                for j in range(GRID) for i in range(GRID)]
+
+    def _regions(self):
+        """Each grid cell's class probabilities as 0-255, row by row from the top."""
+        probs = engine.probabilities(self.net, self.cells)
+        return [min(255, max(0, int(p * 255 + 0.5))) if math.isfinite(p) else 0
+                for row in probs for p in row]

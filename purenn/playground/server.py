@@ -1,0 +1,365 @@
+"""The playground's web server: ``http.server`` on the loopback interface, JSON in and out.
+
+Safety, as for any server a page on another site might try to reach:
+
+- it listens on 127.0.0.1 only;
+- it answers only requests whose ``Host`` is the loopback name or address and the port it
+  serves (``127.0.0.1:PORT`` or ``localhost:PORT``), so a hostile site whose DNS name is
+  made to point at 127.0.0.1 (DNS rebinding) gets 403;
+- a POST must be ``application/json`` (which a page elsewhere cannot send without the
+  browser asking first, and this server never says yes) and, when the browser names its
+  ``Origin``, come from this server's own;
+- a request body is read only up to ``MAX_BODY`` bytes (413 beyond), with a socket timeout;
+- the page's files are served from a table read once from the package: no part of a
+  request's path ever reaches the file system;
+- a bad request gets 400 and a one-line message as JSON (``{"error": ...}``), an unknown
+  path 404, a bug 500: the server itself keeps running.
+
+API (all JSON unless said otherwise):
+
+    GET  /api/info                      data sets, activations, optimizers, defaults
+    POST /api/plane/reset   {settings}  a new 2-D run -> {"setup", "state"}
+    POST /api/plane/run | pause         -> state
+    POST /api/plane/step    {"updates"} do that many updates, then pause -> state
+    GET  /api/plane/state?since=K&regions=V    epoch records from K, regions if newer than V
+    GET  /api/plane/spec.net            the run's spec as a .net file
+    GET  /api/plane/model.safetensors   the network as it is now, as a model file
+    GET  /api/digits/state              the digit reader's training progress
+    POST /api/digits/read   {"width", "height", "pixels": base64 of gray bytes}
+                            -> {"image": 784 values, "probabilities": 10 or null, "state"}
+"""
+
+import base64
+import binascii
+import json
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from urllib.parse import parse_qs, urlsplit
+
+from .. import __version__
+from ..data import planar
+from ..errors import PurennError
+from . import engine, plane
+from .digits import BadDrawing
+
+HOST = "127.0.0.1"
+MAX_BODY = 1 << 20
+STATIC = {
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/playground.css": ("playground.css", "text/css; charset=utf-8"),
+    "/playground.js": ("playground.js", "text/javascript; charset=utf-8"),
+}
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    # the page may load nothing but its own files: no CDN, no fonts, no trackers
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; frame-ancestors 'none'",
+}
+
+
+class HTTPError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+def static_files():
+    """{path: (bytes, content type)} of the page's files, read from the package."""
+    folder = resources.files("purenn.playground") / "static"
+    return {path: ((folder / name).read_bytes(), kind)
+            for path, (name, kind) in STATIC.items()}
+
+
+class Playground:
+    """What the server serves: the page, the 2-D session and the digit reader."""
+
+    def __init__(self, digits):
+        from .. import registry
+        self.files = static_files()
+        self.digits = digits
+        self.optimizers = registry.names("purenn.optimizers")
+        self.lock = threading.Lock()
+        self.session = None
+        self.sessions = 0
+        self.previews = plane.previews()
+
+    def close(self):
+        self.digits.close()
+        with self.lock:
+            if self.session is not None:
+                self.session.close()
+
+    def info(self):
+        return {"version": __version__, "datasets": list(planar.NAMES),
+                "noise": planar.DEFAULT_NOISE, "classes": planar.CLASSES,
+                "activations": list(plane.ACTIVATIONS), "optimizers": list(self.optimizers),
+                "defaults": plane.DEFAULTS, "max_units": plane.MAX_UNITS,
+                "max_layers": plane.MAX_HIDDEN_LAYERS, "previews": self.previews}
+
+    def reset(self, config):
+        with self.lock:
+            number = self.sessions + 1
+            session = plane.PlaneSession(config, self.optimizers, number)
+            if self.session is not None:
+                self.session.close()
+            self.session, self.sessions = session, number
+        return {"setup": session.setup(), "state": session.state()}
+
+    def current(self):
+        with self.lock:
+            if self.session is None:
+                raise HTTPError(HTTPStatus.CONFLICT, "no 2-D run yet: POST /api/plane/reset")
+            return self.session
+
+    def model_file(self):
+        """The network of the 2-D run as a model file, taken at a pause between updates
+        (the run goes on afterwards if it was running)."""
+        session = self.current()
+        running = session.state()["running"]
+        session.pause()
+        training = {"dataset": session.config["dataset"], "noise": session.config["noise"],
+                    "seed": session.config["seed"], "batch_size": session.config["batch_size"],
+                    "updates": session.updates, "epochs": session.records["epoch"][-1],
+                    "source": "purenn playground"}
+        data = engine.model_bytes(session.net, training)
+        if running:
+            session.run()
+        return data
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = f"purenn-playground/{__version__}"
+    protocol_version = "HTTP/1.1"
+    timeout = 30
+
+    # -- plumbing -------------------------------------------------------------------------
+    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+    def send(self, status, body, content_type="application/json", headers=None):
+        if not isinstance(body, bytes):
+            body = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in {**SECURITY_HEADERS, **(headers or {})}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def fail(self, status, message):
+        self.close_connection = True
+        self.send(status, {"error": message})
+
+    def check_host(self):
+        allowed = {f"{name}:{self.server.server_port}" for name in ("127.0.0.1", "localhost")}
+        host = (self.headers.get("Host") or "").strip().lower()
+        if host not in allowed:
+            raise HTTPError(HTTPStatus.FORBIDDEN,
+                            f"Host {host!r} is not this server (use "
+                            f"http://127.0.0.1:{self.server.server_port}/)")
+
+    def body(self):
+        origin = self.headers.get("Origin")
+        if origin is not None and origin.lower() not in {
+                f"http://{name}:{self.server.server_port}" for name in ("127.0.0.1", "localhost")}:
+            raise HTTPError(HTTPStatus.FORBIDDEN, f"requests from {origin!r} are refused")
+        if self.headers.get("Transfer-Encoding"):
+            raise HTTPError(HTTPStatus.BAD_REQUEST, "send the body with a Content-Length, "
+                                                    "not a Transfer-Encoding")
+        kind = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        length_text = self.headers.get("Content-Length")
+        if length_text is None:
+            raise HTTPError(HTTPStatus.BAD_REQUEST, "a POST needs a Content-Length")
+        try:
+            length = int(length_text)
+        except ValueError:
+            raise HTTPError(HTTPStatus.BAD_REQUEST,
+                            f"Content-Length {length_text!r} is not a number") from None
+        if length < 0:
+            raise HTTPError(HTTPStatus.BAD_REQUEST, f"Content-Length {length} is negative")
+        if length > MAX_BODY:
+            raise HTTPError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                            f"the body is {length} bytes; at most {MAX_BODY} are read")
+        if kind != "application/json":
+            raise HTTPError(HTTPStatus.BAD_REQUEST,
+                            f"Content-Type must be application/json, got {kind or 'none'!r}")
+        raw = self.rfile.read(length)
+        if len(raw) < length:
+            raise HTTPError(HTTPStatus.BAD_REQUEST, f"the body ended after {len(raw)} of "
+                                                    f"{length} bytes")
+        if not raw.strip():
+            return {}
+        try:
+            value = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise HTTPError(HTTPStatus.BAD_REQUEST, f"the body is not JSON: {exc}") from None
+        if not isinstance(value, dict):
+            raise HTTPError(HTTPStatus.BAD_REQUEST,
+                            f"the body must be a JSON object, got {type(value).__name__}")
+        return value
+
+    def handle_one(self, method):
+        try:
+            self.check_host()
+            url = urlsplit(self.path)
+            routes = self.server.routes.get(method, {})
+            if url.path not in routes:
+                other = "POST" if method == "GET" else "GET"
+                if url.path in self.server.routes.get(other, {}) or (
+                        other == "GET" and url.path in self.server.app.files):
+                    raise HTTPError(HTTPStatus.METHOD_NOT_ALLOWED,
+                                    f"{url.path} takes {other}, not {method}")
+                raise HTTPError(HTTPStatus.NOT_FOUND, f"no such page or API: {url.path!r}")
+            argument = self.body() if method == "POST" else query(url.query)
+            routes[url.path](self, argument)
+        except HTTPError as exc:
+            self.fail(exc.status, str(exc))
+        except (plane.BadRequest, BadDrawing, PurennError) as exc:
+            self.fail(HTTPStatus.BAD_REQUEST, str(exc))
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+        except Exception as exc:  # a bug: answer, say so, keep serving
+            self.fail(HTTPStatus.INTERNAL_SERVER_ERROR,
+                      f"internal error: {type(exc).__name__}: {exc}")
+
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        self.handle_one("GET")
+
+    def do_HEAD(self):  # noqa: N802
+        self.handle_one("GET")
+
+    def do_POST(self):  # noqa: N802
+        self.handle_one("POST")
+
+    def do_PUT(self):  # noqa: N802
+        self.handle_one("PUT")
+
+    do_DELETE = do_PATCH = do_OPTIONS = do_PUT
+
+    # -- the routes -----------------------------------------------------------------------
+    def page(self, _):
+        body, kind = self.server.app.files[urlsplit(self.path).path]
+        self.send(HTTPStatus.OK, body, kind)
+
+    def info(self, _):
+        self.send(HTTPStatus.OK, self.server.app.info())
+
+    def plane_reset(self, settings):
+        self.send(HTTPStatus.OK, self.server.app.reset(settings))
+
+    def plane_run(self, _):
+        session = self.server.app.current()
+        session.run()
+        self.send(HTTPStatus.OK, session.state())
+
+    def plane_pause(self, _):
+        session = self.server.app.current()
+        session.pause()
+        self.send(HTTPStatus.OK, session.state())
+
+    def plane_step(self, body):
+        session = self.server.app.current()
+        session.step(body.get("updates", 1))
+        self.send(HTTPStatus.OK, session.state())
+
+    def plane_state(self, args):
+        session = self.server.app.current()
+        self.send(HTTPStatus.OK, session.state(int_arg(args, "since"),
+                                               int_arg(args, "regions")))
+
+    def plane_spec(self, _):
+        session = self.server.app.current()
+        self.send(HTTPStatus.OK, session.spec.encode("utf-8"), "text/plain; charset=utf-8",
+                  {"Content-Disposition": 'attachment; filename="playground.net"'})
+
+    def plane_model(self, _):
+        self.send(HTTPStatus.OK, self.server.app.model_file(), "application/octet-stream",
+                  {"Content-Disposition": 'attachment; filename="playground.safetensors"'})
+
+    def digits_state(self, _):
+        self.send(HTTPStatus.OK, self.server.app.digits.state())
+
+    def digits_read(self, body):
+        missing = [k for k in ("width", "height", "pixels") if k not in body]
+        if missing:
+            raise BadDrawing(f"the drawing needs {', '.join(missing)}")
+        if not isinstance(body["pixels"], str):
+            raise BadDrawing("pixels must be a base64 string of gray bytes")
+        try:
+            pixels = base64.b64decode(body["pixels"], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise BadDrawing(f"pixels is not base64: {exc}") from None
+        digits = self.server.app.digits
+        answer = digits.read(pixels, body["width"], body["height"])
+        answer["state"] = digits.state()
+        self.send(HTTPStatus.OK, answer)
+
+
+ROUTES = {
+    "GET": {"/": Handler.page, "/playground.css": Handler.page, "/playground.js": Handler.page,
+            "/api/info": Handler.info, "/api/plane/state": Handler.plane_state,
+            "/api/plane/spec.net": Handler.plane_spec,
+            "/api/plane/model.safetensors": Handler.plane_model,
+            "/api/digits/state": Handler.digits_state},
+    "POST": {"/api/plane/reset": Handler.plane_reset, "/api/plane/run": Handler.plane_run,
+             "/api/plane/pause": Handler.plane_pause, "/api/plane/step": Handler.plane_step,
+             "/api/digits/read": Handler.digits_read},
+}
+
+
+def query(text):
+    try:
+        return {k: v[-1] for k, v in parse_qs(text, strict_parsing=bool(text)).items()}
+    except ValueError as exc:
+        raise HTTPError(HTTPStatus.BAD_REQUEST, f"bad query string {text!r}: {exc}") from None
+
+
+def int_arg(args, name):
+    text = args.get(name, "0")
+    if not text.isdigit() or len(text) > 12:
+        raise HTTPError(HTTPStatus.BAD_REQUEST,
+                        f"{name} must be a whole number ≥ 0, got {text!r}")
+    return int(text)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, app, port=0, verbose=False):
+        self.app = app
+        self.routes = ROUTES
+        self.verbose = verbose
+        super().__init__((HOST, port), Handler)
+
+    @property
+    def url(self):
+        return f"http://{HOST}:{self.server_port}/"
+
+    def handle_error(self, request, client_address):
+        # a client that goes away mid-answer is not the server's problem
+        if self.verbose:
+            super().handle_error(request, client_address)
+
+
+def serve(app, port=0, verbose=False):
+    """A started Server (its own thread) for ``app``; ``close_server`` stops it."""
+    server = Server(app, port, verbose)
+    thread = threading.Thread(target=server.serve_forever, name="purenn-http", daemon=True)
+    thread.start()
+    server.thread = thread
+    return server
+
+
+def close_server(server):
+    server.shutdown()
+    server.server_close()
+    server.app.close()

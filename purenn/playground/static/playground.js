@@ -1,0 +1,595 @@
+// purenn playground: this page only draws. Every number comes from the purenn server.
+"use strict";
+
+const COLORS = [[245, 147, 34], [8, 119, 189], [46, 158, 91]];   // orange, blue, green
+const CLASS_NAMES = ["orange", "blue", "green"];
+const $ = (id) => document.getElementById(id);
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
+async function api(path, body) {
+  const options = body === undefined ? {} : {
+    method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
+  };
+  const response = await fetch(path, options);
+  const data = await response.json();
+  if (!response.ok) throw new Error(data.error || response.statusText);
+  return data;
+}
+
+// A canvas drawn at the screen's pixel density, with CSS pixels as its units.
+function context2d(canvas) {
+  const ratio = window.devicePixelRatio || 1;
+  const width = canvas.clientWidth, height = canvas.clientHeight;
+  if (!width) return null;   // hidden: drawn when shown
+  if (canvas.width !== Math.round(width * ratio)) {
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  return {ctx, width, height};
+}
+
+const rgb = (c, alpha) => alpha === undefined ? `rgb(${c[0]},${c[1]},${c[2]})`
+  : `rgba(${c[0]},${c[1]},${c[2]},${alpha})`;
+const fmt = (v, digits = 3) => (v === null || v === undefined) ? "–" : v.toFixed(digits);
+
+// ---------------------------------------------------------------------------------------
+// The 2-D panel
+// ---------------------------------------------------------------------------------------
+const plane = {
+  info: null, setup: null, regions: null, regionsVersion: 0, number: 0,
+  records: null, running: false, polling: false, custom: null,
+  dataset: "circles", hidden: [], resetTimer: null,
+};
+
+function emptyRecords() {
+  return {epoch: [], train_loss: [], test_loss: [], train_acc: [], test_acc: []};
+}
+
+function readConfig() {
+  const config = {
+    dataset: plane.dataset, noise: Number($("noise").value), seed: Number($("seed").value),
+    batch_size: Number($("batch").value),
+  };
+  if (plane.custom !== null) return {...config, spec: plane.custom};
+  return {...config, hidden: plane.hidden.map((l) => ({...l})), optimizer: $("optimizer").value,
+          lr: Number($("lr").value), weight_decay: Number($("weight-decay").value)};
+}
+
+async function reset(keepRunning = true) {
+  const wasRunning = plane.running && keepRunning;
+  $("plane-error").textContent = "";
+  $("spec-error").textContent = "";
+  let answer;
+  try {
+    answer = await api("/api/plane/reset", readConfig());
+  } catch (error) {
+    (plane.custom !== null ? $("spec-error") : $("plane-error")).textContent = error.message;
+    return;
+  }
+  plane.setup = answer.setup;
+  plane.number = answer.setup.number;
+  plane.records = emptyRecords();
+  plane.regions = null;
+  plane.regionsVersion = 0;
+  showSetup();
+  applyState(answer.state);
+  if (wasRunning) await play();
+}
+
+function scheduleReset() {
+  clearTimeout(plane.resetTimer);
+  plane.resetTimer = setTimeout(() => reset(), 250);
+}
+
+function showSetup() {
+  const setup = plane.setup;
+  $("spec").value = setup.spec;
+  $("apply-spec").disabled = true;
+  const classes = setup.classes;
+  $("output-units").textContent = `${classes} classes (${CLASS_NAMES.slice(0, classes).join(", ")}), softmax`;
+  if (setup.editor) {
+    plane.hidden = setup.editor.hidden.map((l) => ({...l}));
+    $("optimizer").value = setup.editor.optimizer;
+    $("lr").value = setup.editor.lr;
+    $("weight-decay").value = String(setup.editor.weight_decay);
+    if (!$("weight-decay").value) addOption($("weight-decay"), setup.editor.weight_decay);
+  }
+  const editable = setup.editor !== null;
+  $("editor").hidden = !editable;
+  $("custom-note").hidden = editable;
+  drawEditor();
+  $("legend").innerHTML = "";
+  for (let k = 0; k < classes; k++) {
+    const item = document.createElement("span");
+    item.innerHTML = `<span class="dot"></span>class ${k}`;
+    item.firstChild.style.background = rgb(COLORS[k]);
+    $("legend").appendChild(item);
+  }
+}
+
+function addOption(select, value) {
+  const option = document.createElement("option");
+  option.textContent = String(value);
+  select.appendChild(option);
+  select.value = String(value);
+}
+
+function applyState(state) {
+  if (state.number !== plane.number) return;
+  for (const key of Object.keys(plane.records)) {
+    plane.records[key].push(...state.records[key]);
+  }
+  if (state.regions) {
+    plane.regions = state.regions;
+    plane.regionsVersion = state.regions_version;
+  }
+  plane.running = state.running;
+  $("play").classList.toggle("running", state.running);
+  $("play-icon").setAttribute("d", state.running ? "M6 5h4v14H6zM14 5h4v14h-4z" : "M8 5v14l11-7z");
+  $("play").setAttribute("aria-label", state.running ? "pause" : "start");
+  $("epoch").textContent = state.epoch.toLocaleString("en-US");
+  $("updates").textContent = state.updates.toLocaleString("en-US");
+  $("command").textContent = state.command;
+  if (state.error) $("plane-error").textContent = state.error;
+  const r = plane.records, last = r.epoch.length - 1;
+  $("test-loss").textContent = fmt(r.test_loss[last]);
+  $("train-loss").textContent = fmt(r.train_loss[last]);
+  const acc = r.test_acc[last];
+  $("test-acc").textContent = acc === null || acc === undefined ? "–" : `${(100 * acc).toFixed(1)} %`;
+  drawLossCurve();
+  drawRegions();
+}
+
+async function poll() {
+  if (plane.polling) return;
+  plane.polling = true;
+  try {
+    for (;;) {
+      const number = plane.number;
+      const state = await api(`/api/plane/state?since=${plane.records.epoch.length}` +
+                              `&regions=${plane.regionsVersion}`);
+      if (number !== plane.number) continue;
+      applyState(state);
+      if (!state.running) break;
+      await sleep(100);
+    }
+  } catch (error) {
+    $("plane-error").textContent = error.message;
+  } finally {
+    plane.polling = false;
+  }
+}
+
+async function play() {
+  try {
+    applyState(await api("/api/plane/run", {}));
+    poll();
+  } catch (error) {
+    $("plane-error").textContent = error.message;
+  }
+}
+
+async function pause() {
+  try {
+    applyState(await api(`/api/plane/pause`, {}));
+  } catch (error) {
+    $("plane-error").textContent = error.message;
+  }
+}
+
+async function step() {
+  try {
+    const number = plane.number;
+    const state = await api("/api/plane/step", {updates: 1});
+    if (number === plane.number) {
+      // the step's records come through the regular state reading
+      applyState(await api(`/api/plane/state?since=${plane.records.epoch.length}` +
+                           `&regions=${plane.regionsVersion}`));
+      void state;
+    }
+  } catch (error) {
+    $("plane-error").textContent = error.message;
+  }
+}
+
+function drawEditor() {
+  const box = $("hidden-layers");
+  box.innerHTML = "";
+  plane.hidden.forEach((layer, i) => {
+    const row = document.createElement("div");
+    row.className = "layer";
+    row.innerHTML = `<span class="layer-name">hidden ${i + 1}</span>
+      <input type="number" min="1" max="${plane.info.max_units}" step="1" aria-label="units of hidden layer ${i + 1}">
+      <select aria-label="activation of hidden layer ${i + 1}"></select>
+      <span class="neurons"></span>
+      <button class="plain remove" title="remove this layer">&times;</button>`;
+    const [units, activation] = [row.querySelector("input"), row.querySelector("select")];
+    units.value = layer.units;
+    for (const name of plane.info.activations) addOption(activation, name);
+    activation.value = layer.activation;
+    const neurons = row.querySelector(".neurons");
+    for (let n = 0; n < Math.min(layer.units, 32); n++) {
+      const dot = document.createElement("span");
+      dot.className = "neuron";
+      neurons.appendChild(dot);
+    }
+    units.addEventListener("change", () => {
+      const value = Math.round(Number(units.value));
+      if (!(value >= 1 && value <= plane.info.max_units)) { units.value = layer.units; return; }
+      layer.units = value;
+      editorChanged();
+    });
+    activation.addEventListener("change", () => { layer.activation = activation.value; editorChanged(); });
+    row.querySelector(".remove").addEventListener("click", () => {
+      plane.hidden.splice(i, 1);
+      editorChanged();
+    });
+    box.appendChild(row);
+  });
+  $("add-layer").disabled = plane.hidden.length >= plane.info.max_layers;
+}
+
+function editorChanged() {
+  plane.custom = null;
+  drawEditor();
+  scheduleReset();
+}
+
+// -- pictures ---------------------------------------------------------------------------
+function drawLossCurve() {
+  const drawing = context2d($("loss-curve"));
+  if (!drawing) return;
+  const {ctx, width, height} = drawing;
+  ctx.clearRect(0, 0, width, height);
+  const r = plane.records;
+  const values = r.train_loss.concat(r.test_loss).filter((v) => v !== null);
+  const top = Math.max(0.1, ...values) * 1.08;
+  const last = Math.max(1, r.epoch[r.epoch.length - 1] || 0);
+  const left = 38, bottom = height - 18, right = width - 6;
+  ctx.strokeStyle = "#dde3e6";
+  ctx.fillStyle = "#6b7b83";
+  ctx.font = "12px Helvetica, Arial, sans-serif";
+  ctx.lineWidth = 1;
+  for (const v of [0, top / 2, top]) {
+    const y = bottom - (v / top) * (bottom - 6);
+    ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(right, y); ctx.stroke();
+    ctx.fillText(v.toFixed(2), 2, y + 4);
+  }
+  ctx.fillText("epoch 0", left, height - 3);
+  const label = `epoch ${last.toLocaleString("en-US")}`;
+  ctx.fillText(label, right - ctx.measureText(label).width, height - 3);
+  const line = (series, color, widthPx) => {
+    ctx.strokeStyle = color;
+    ctx.lineWidth = widthPx;
+    ctx.beginPath();
+    let started = false;
+    for (let i = 0; i < series.length; i++) {
+      if (series[i] === null) continue;
+      const x = left + (r.epoch[i] / last) * (right - left);
+      const y = bottom - (series[i] / top) * (bottom - 6);
+      if (started) ctx.lineTo(x, y); else ctx.moveTo(x, y);
+      started = true;
+    }
+    ctx.stroke();
+  };
+  line(r.train_loss, "#9aa7ad", 2);
+  line(r.test_loss, "#263238", 2);
+}
+
+function regionImage(regions, grid, classes) {
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = grid;
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(grid, grid);
+  for (let cell = 0; cell < grid * grid; cell++) {
+    let mixed = [0, 0, 0], best = 0, total = 0;
+    for (let k = 0; k < classes; k++) {
+      const p = regions[cell * classes + k] / 255;
+      total += p;
+      best = Math.max(best, p);
+      for (let c = 0; c < 3; c++) mixed[c] += p * COLORS[k][c];
+    }
+    mixed = mixed.map((v) => v / (total || 1));
+    const confidence = Math.max(0, (best - 1 / classes) / (1 - 1 / classes));
+    const strength = 0.1 + 0.62 * confidence;
+    for (let c = 0; c < 3; c++) image.data[cell * 4 + c] = 255 + (mixed[c] - 255) * strength;
+    image.data[cell * 4 + 3] = 255;
+  }
+  ctx.putImageData(image, 0, 0);
+  return canvas;
+}
+
+function drawRegions() {
+  const setup = plane.setup;
+  if (!setup) return;
+  const drawing = context2d($("regions"));
+  if (!drawing) return;
+  const {ctx, width, height} = drawing;
+  ctx.clearRect(0, 0, width, height);
+  if (plane.regions) {
+    ctx.imageSmoothingEnabled = true;
+    ctx.imageSmoothingQuality = "high";
+    ctx.drawImage(regionImage(plane.regions, setup.grid, setup.classes), 0, 0, width, height);
+  }
+  const [x0, x1, y0, y1] = setup.extent;
+  const px = (x) => ((x - x0) / (x1 - x0)) * width;
+  const py = (y) => ((y1 - y) / (y1 - y0)) * height;
+  // axes through 0 and a few ticks, faint
+  ctx.strokeStyle = "rgba(38,50,56,0.18)";
+  ctx.lineWidth = 1;
+  ctx.beginPath(); ctx.moveTo(px(0), 0); ctx.lineTo(px(0), height);
+  ctx.moveTo(0, py(0)); ctx.lineTo(width, py(0)); ctx.stroke();
+  ctx.fillStyle = "rgba(38,50,56,0.55)";
+  ctx.font = "12px Helvetica, Arial, sans-serif";
+  for (const t of [-1, 1]) {
+    ctx.fillText(String(t), px(t) - 4, height - 4);
+    ctx.fillText(String(t), 4, py(t) + 4);
+  }
+  const dots = (points, test) => {
+    for (const [x, y, label] of points) {
+      ctx.beginPath();
+      ctx.arc(px(x), py(y), 4, 0, 2 * Math.PI);
+      ctx.fillStyle = rgb(COLORS[label]);
+      ctx.fill();
+      ctx.lineWidth = test ? 1.6 : 1;
+      ctx.strokeStyle = test ? "#111" : "#fff";
+      ctx.stroke();
+    }
+  };
+  dots(setup.train, false);
+  if ($("show-test").checked) dots(setup.test, true);
+}
+
+function drawPreview(canvas, points) {
+  const drawing = context2d(canvas);
+  if (!drawing) return;
+  const {ctx, width, height} = drawing;
+  ctx.fillStyle = "#fafafa";
+  ctx.fillRect(0, 0, width, height);
+  const half = Math.max(...points.map(([x, y]) => Math.max(Math.abs(x), Math.abs(y)))) * 1.1;
+  for (const [x, y, label] of points) {
+    ctx.fillStyle = rgb(COLORS[label]);
+    ctx.beginPath();
+    ctx.arc((x / half + 1) * width / 2, (1 - y / half) * height / 2, 1.8, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+}
+
+function chooseDataset(name) {
+  plane.dataset = name;
+  for (const button of document.querySelectorAll(".dataset")) {
+    button.classList.toggle("active", button.dataset.name === name);
+  }
+  setNoise(plane.info.noise[name]);
+}
+
+function setNoise(value) {
+  $("noise").value = value;
+  $("noise-value").textContent = Number(value).toFixed(2);
+}
+
+async function startPlane() {
+  plane.info = await api("/api/info");
+  const info = plane.info;
+  for (const name of info.optimizers) addOption($("optimizer"), name);
+  const defaults = info.defaults;
+  $("optimizer").value = defaults.optimizer;
+  $("lr").value = defaults.lr;
+  $("weight-decay").value = String(defaults.weight_decay);
+  $("batch").value = defaults.batch_size;
+  $("seed").value = defaults.seed;
+  plane.hidden = defaults.hidden.map((l) => ({...l}));
+  for (const name of info.datasets) {
+    const button = document.createElement("button");
+    button.className = "dataset";
+    button.dataset.name = name;
+    button.innerHTML = `<canvas width="72" height="72"></canvas><span>${name}</span>`;
+    button.addEventListener("click", () => { chooseDataset(name); scheduleReset(); });
+    $("datasets").appendChild(button);
+    drawPreview(button.querySelector("canvas"), info.previews[name]);
+  }
+  chooseDataset(defaults.dataset);
+  $("noise").addEventListener("input", () => setNoise($("noise").value));
+  $("noise").addEventListener("change", scheduleReset);
+  for (const id of ["seed", "batch"]) $(id).addEventListener("change", scheduleReset);
+  for (const id of ["optimizer", "lr", "weight-decay"]) {
+    $(id).addEventListener("change", () => { plane.custom = null; scheduleReset(); });
+  }
+  $("new-seed").addEventListener("click", () => {
+    $("seed").value = Math.floor(Math.random() * 100000);
+    scheduleReset();
+  });
+  $("add-layer").addEventListener("click", () => {
+    const last = plane.hidden[plane.hidden.length - 1];
+    plane.hidden.push(last ? {...last} : {units: 4, activation: "tanh"});
+    editorChanged();
+  });
+  $("spec").addEventListener("input", () => { $("apply-spec").disabled = false; });
+  $("apply-spec").addEventListener("click", () => { plane.custom = $("spec").value; reset(); });
+  $("back-to-editor").addEventListener("click", () => {
+    plane.custom = null;
+    plane.hidden = defaults.hidden.map((l) => ({...l}));
+    reset();
+  });
+  $("play").addEventListener("click", () => (plane.running ? pause() : play()));
+  $("step").addEventListener("click", step);
+  $("reset").addEventListener("click", () => reset(false));
+  $("show-test").addEventListener("change", drawRegions);
+  await reset(false);
+}
+
+// ---------------------------------------------------------------------------------------
+// The digits panel
+// ---------------------------------------------------------------------------------------
+const digits = {drawing: false, dirty: false, inFlight: false, lastSent: 0, hasInk: false,
+                timer: null, statusTimer: null, lastState: ""};
+
+function setupPad() {
+  const pad = $("pad");
+  const ctx = pad.getContext("2d", {willReadFrequently: true});
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  ctx.strokeStyle = "#ffffff";
+  ctx.lineWidth = 26;
+  const at = (event) => {
+    const box = pad.getBoundingClientRect();
+    return [(event.clientX - box.left) * pad.width / box.width,
+            (event.clientY - box.top) * pad.height / box.height];
+  };
+  pad.addEventListener("pointerdown", (event) => {
+    pad.setPointerCapture(event.pointerId);
+    digits.drawing = true;
+    const [x, y] = at(event);
+    ctx.beginPath();
+    ctx.moveTo(x, y);
+    ctx.lineTo(x + 0.01, y);
+    ctx.stroke();
+    digits.hasInk = true;
+    scheduleRead();
+  });
+  pad.addEventListener("pointermove", (event) => {
+    if (!digits.drawing) return;
+    const [x, y] = at(event);
+    ctx.lineTo(x, y);
+    ctx.stroke();
+    scheduleRead();
+  });
+  const end = () => { if (digits.drawing) { digits.drawing = false; scheduleRead(true); } };
+  pad.addEventListener("pointerup", end);
+  pad.addEventListener("pointercancel", end);
+  $("clear").addEventListener("click", () => {
+    ctx.clearRect(0, 0, pad.width, pad.height);
+    digits.hasInk = false;
+    showAnswer({image: null, probabilities: null});
+  });
+}
+
+// read while drawing, at most about ten times a second, one request at a time
+function scheduleRead(now) {
+  digits.dirty = true;
+  clearTimeout(digits.timer);
+  const wait = now ? 0 : Math.max(0, 100 - (performance.now() - digits.lastSent));
+  digits.timer = setTimeout(readDrawing, wait);
+}
+
+function base64(bytes) {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 8192) {
+    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
+  }
+  return btoa(text);
+}
+
+async function readDrawing() {
+  if (digits.inFlight) { digits.timer = setTimeout(readDrawing, 30); return; }
+  if (!digits.dirty || !digits.hasInk) return;
+  digits.dirty = false;
+  digits.inFlight = true;
+  digits.lastSent = performance.now();
+  const pad = $("pad");
+  const rgba = pad.getContext("2d").getImageData(0, 0, pad.width, pad.height).data;
+  const ink = new Uint8Array(pad.width * pad.height);
+  for (let i = 0; i < ink.length; i++) ink[i] = rgba[i * 4 + 3];
+  try {
+    const answer = await api("/api/digits/read",
+                             {width: pad.width, height: pad.height, pixels: base64(ink)});
+    if (digits.hasInk) showAnswer(answer);
+    showModel(answer.state);
+  } catch (error) {
+    $("model-status").textContent = error.message;
+  } finally {
+    digits.inFlight = false;
+  }
+}
+
+function showAnswer(answer) {
+  digits.answer = answer;
+  const drawing = context2d($("seen"));
+  if (!drawing) return;
+  const {ctx, width, height} = drawing;
+  ctx.fillStyle = "#000";
+  ctx.fillRect(0, 0, width, height);
+  if (answer.image) {
+    const small = document.createElement("canvas");
+    small.width = small.height = 28;
+    const sctx = small.getContext("2d");
+    const image = sctx.createImageData(28, 28);
+    answer.image.forEach((v, i) => {
+      image.data.set([v, v, v, 255], i * 4);
+    });
+    sctx.putImageData(image, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(small, 0, 0, width, height);
+  }
+  const probs = answer.probabilities;
+  const best = probs ? probs.indexOf(Math.max(...probs)) : -1;
+  $("digit").textContent = best >= 0 ? String(best) : "?";
+  $("confidence").textContent = best >= 0 ? `${(100 * probs[best]).toFixed(1)} % sure` : "";
+  for (let d = 0; d < 10; d++) {
+    const p = probs ? probs[d] : 0;
+    $(`bar-${d}`).style.width = `${(100 * p).toFixed(1)}%`;
+    $(`bar-${d}`).parentElement.classList.toggle("top", d === best);
+    $(`value-${d}`).textContent = probs ? `${(100 * p).toFixed(1)} %` : "";
+  }
+}
+
+function showModel(state) {
+  $("model-source").textContent = `Model: ${state.source}`;
+  $("model-progress").style.width = `${(100 * state.fraction).toFixed(1)}%`;
+  let text = "";
+  if (state.state === "training") text = `training: epoch ${state.epoch} of ${state.epochs}`;
+  else if (state.state === "loading") text = "loading the data...";
+  else if (state.state === "ready") text = "ready";
+  else if (state.state === "error") text = `training failed: ${state.message}`;
+  if (state.test_acc !== null && state.test_acc !== undefined) {
+    text += ` · test accuracy ${(100 * state.test_acc).toFixed(1)} %`;
+  }
+  $("model-status").textContent = text;
+  // a better model arrived: read the drawing again with it
+  const key = `${state.state}/${state.epoch}/${state.test_acc}`;
+  if (key !== digits.lastState && digits.hasInk) scheduleRead(true);
+  digits.lastState = key;
+  return state.state === "ready" || state.state === "error";
+}
+
+async function watchModel() {
+  for (;;) {
+    try {
+      if (showModel(await api("/api/digits/state"))) return;
+    } catch (error) {
+      $("model-status").textContent = error.message;
+    }
+    await sleep(700);
+  }
+}
+
+function startDigits() {
+  const bars = $("bars");
+  for (let d = 0; d < 10; d++) {
+    bars.insertAdjacentHTML("beforeend",
+      `<span>${d}</span><div class="bar"><div id="bar-${d}"></div></div>` +
+      `<span class="value" id="value-${d}"></span>`);
+  }
+  setupPad();
+  showAnswer({image: null, probabilities: null});
+  watchModel();
+}
+
+function showTab(name) {
+  for (const tab of ["plane", "digits"]) {
+    $(`panel-${tab}`).hidden = tab !== name;
+    $(`tab-${tab}`).classList.toggle("active", tab === name);
+    $(`tab-${tab}`).setAttribute("aria-selected", String(tab === name));
+  }
+  if (name === "plane") { drawLossCurve(); drawRegions(); }
+  else showAnswer(digits.answer || {image: null, probabilities: null});
+}
+
+window.addEventListener("DOMContentLoaded", () => {
+  $("tab-plane").addEventListener("click", () => showTab("plane"));
+  $("tab-digits").addEventListener("click", () => showTab("digits"));
+  startDigits();
+  startPlane().catch((error) => { $("plane-error").textContent = error.message; });
+});

@@ -1,0 +1,252 @@
+"""compare and search end to end on tiny data: settings as spec edits, tables, figures
+decoded, --jobs 2 equal to --jobs 1 bit for bit, Ctrl-C keeping finished runs, a
+validation split that never touches the test data, and a best spec that rebuilds."""
+
+import os
+import signal
+
+import pytest
+from pictures import svg_all, svg_root, svg_texts
+from tiny_mnist import write_tiny_mnist
+
+from purenn import build, cli, spec
+from purenn.errors import PurennError
+from purenn.experiments import runner, settings
+
+TINY = """\
+input 784
+dense 10   # one layer: fast
+loss softmax_cross_entropy
+optimizer sgd lr=0.1
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny")
+    write_tiny_mnist(folder / "data", train_count=60, test_count=20)
+    (folder / "tiny.net").write_text(TINY)
+    return folder
+
+
+def test_set_edits_the_spec_text():
+    text = spec.write(build("ch6_dropout"))
+    edited = settings.edit_spec(text, "dropout.ratio", "0")
+    assert edited.count("dropout 0.2") == 0 and edited.count("ratio=0") == 6
+    edited = settings.edit_spec(TINY, "dense.init", "he")
+    assert "dense 10 init=he" in edited
+    assert settings.apply_settings(TINY, [("optimizer.lr", "0.5"), ("optimizer", "adam")]
+                                   ).endswith("optimizer adam lr=0.5\n")
+    assert "loss softmax_cross_entropy weight_decay=0.1" in settings.edit_spec(
+        TINY, "loss.weight_decay", "0.1")
+    assert build(settings.edit_spec(TINY, "dense1.units", "10")).output_shape == (10,)
+
+
+def test_set_errors_name_what_is_wrong():
+    with pytest.raises(PurennError, match=r"the spec <spec> has no 'dropout' line \(it has: "
+                                          r"dense, loss, optimizer\)"):
+        settings.edit_spec(TINY, "dropout.ratio", "0.2")
+    with pytest.raises(PurennError, match=r"--set 'lr': write KEY=VALUE"):
+        settings.parse_assignment("lr")
+    with pytest.raises(PurennError, match=r"an empty value between commas"):
+        settings.parse_assignment("lr=0.1,,0.2")
+    assert settings.parse_assignment("lr=0.1,0.01") == ("optimizer.lr", ["0.1", "0.01"])
+
+
+def test_ranges_draw_in_their_bounds():
+    import random
+
+    r = settings.parse_range("lr=1e-6:1e-2:log")
+    assert (r.key, r.low, r.high, r.log) == ("optimizer.lr", 1e-6, 1e-2, True)
+    draws = [r.draw(random.Random(s)) for s in range(200)]
+    assert all(1e-6 <= v <= 1e-2 for v in draws)
+    assert sum(v < 1e-4 for v in draws) > 60        # log-uniform: half below the middle
+    units = settings.parse_range("dense1.units=20:200")
+    assert units.integer and isinstance(units.draw(random.Random(0)), int)
+    for bad in ("lr=1:0", "lr=0:1:log", "lr=a:b", "lr=1e-3:1:lin", "lr"):
+        with pytest.raises(PurennError, match=r"--range"):
+            settings.parse_range(bad)
+
+
+def test_compare_end_to_end(tiny, tmp_path):
+    lines = []
+    code = cli.main(["compare", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
+                     "--set", "optimizer=sgd,adam", "--set", "lr=0.1,0.01", "--epochs", "2",
+                     "--plot", str(tmp_path / "c.svg")], out=lines.append)
+    assert code == 0
+    assert lines[1] == "4 runs: 2 epochs of batch 100, seed 0"
+    start = next(i for i, line in enumerate(lines) if line.startswith("run "))
+    assert lines[start].split() == ["run", "final", "loss", "train", "acc", "test", "acc",
+                                    "time"]
+    rows = lines[start + 1:start + 5]
+    assert [r.split("  ")[0] for r in rows] == [
+        "optimizer=sgd, lr=0.1", "optimizer=sgd, lr=0.01", "optimizer=adam, lr=0.1",
+        "optimizer=adam, lr=0.01"]
+    root = svg_root(tmp_path / "c.svg")
+    texts = svg_texts(root)
+    assert {"optimizer=sgd, lr=0.1", "optimizer=adam, lr=0.01", "train", "test",
+            "accuracy", "iterations"} <= set(texts)
+    # per run: a loss curve, a train and a test accuracy curve; plus two legend samples
+    assert len(svg_all(root, "polyline")) == 4 * 3
+
+
+def test_compare_needs_two_runs_and_good_settings(tiny, capsys):
+    assert cli.main(["compare", "--data", str(tiny / "data"), "--spec",
+                     str(tiny / "tiny.net")]) == 1
+    assert "compare needs two runs or more" in capsys.readouterr().err
+    assert cli.main(["compare", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
+                     "--set", "optimizer=sgd,adamm"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: run 'optimizer=adamm': ") and err.count("\n") == 1
+    assert cli.main(["compare", "--set", "lr=1,2", "--plot", "x.jpg"]) == 1
+    assert "must be a .png or .svg file" in capsys.readouterr().err
+
+
+def small_runs(tiny):
+    text = (tiny / "tiny.net").read_text()
+    return [runner.Run(f"lr={lr}", settings.edit_spec(text, "optimizer.lr", lr))
+            for lr in ("0.1", "0.05", "0.01")]
+
+
+def without_time(results):
+    return [(r.label, {k: v for k, v in r.history.items() if k != "seconds"}, r.spec)
+            for r in results]
+
+
+def test_jobs_2_equals_jobs_1_bit_for_bit(tiny):
+    train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
+    schedule = runner.Schedule(epochs=2, batch_size=20)
+    one = runner.run_all(small_runs(tiny), train, test, schedule, jobs=1)
+    two = runner.run_all(small_runs(tiny), train, test, schedule, jobs=2)
+    assert without_time(one) == without_time(two)
+    assert len({repr(r.history["iteration_loss"]) for r in one}) == 3
+
+
+def test_ctrl_c_keeps_the_finished_runs(tiny):
+    train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
+    schedule = runner.Schedule(epochs=1, batch_size=20)
+
+    def interrupt(i, result):
+        os.kill(os.getpid(), signal.SIGINT)   # as Ctrl-C after the first run
+
+    with pytest.raises(runner.Interrupted) as stop:
+        runner.run_all(small_runs(tiny), train, test, schedule, on_result=interrupt)
+    assert [r.label for r in stop.value.results] == ["lr=0.1"]
+
+    def interrupt_jobs(i, result):
+        raise KeyboardInterrupt
+
+    with pytest.raises(runner.Interrupted) as stop:
+        runner.run_all(small_runs(tiny), train, test, schedule, jobs=2,
+                       on_result=interrupt_jobs)
+    assert len(stop.value.results) == 1
+
+
+def test_the_validation_split_comes_from_the_training_set_only(tiny):
+    train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
+    part, validation, picked = runner.validation_split(train, 0.2, seed=3)
+    assert (len(part), len(validation)) == (48, 12)
+    rows = {tuple(train.row(i)) for i in range(len(train))}
+    test_rows = {tuple(test.row(i)) for i in range(len(test))}
+    held = [tuple(validation.row(i)) for i in range(len(validation))]
+    kept = [tuple(part.row(i)) for i in range(len(part))]
+    assert set(held) <= rows and set(kept) <= rows and not set(held) & set(kept)
+    assert not set(held) & test_rows
+    assert [validation.labels[i] for i in range(12)] == [train.labels[i] for i in picked]
+
+
+def test_search_end_to_end_never_reads_the_test_set(tiny, tmp_path, monkeypatch):
+    real_load = runner.load_data
+
+    def poisoned(*args):
+        train, test, description = real_load(*args)
+        test.row = test.batch = None   # any use of the test set fails
+        return train, test, description
+
+    monkeypatch.setattr(runner, "load_data", poisoned)
+    lines = []
+    code = cli.main(["search", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
+                     "--range", "lr=1e-3:1:log", "--range", "dense1.std=0.001:0.1",
+                     "--trials", "4", "--epochs", "2", "--batch-size", "16", "--top", "3",
+                     "--plot", str(tmp_path / "s.svg"), "--out-spec",
+                     str(tmp_path / "best.net")], out=lines.append)
+    assert code == 0, lines
+    assert lines[0].startswith("data: MNIST from ") and "48 training and 12 validation" \
+        in lines[0] and "the test set is not used" in lines[0]
+    table = lines[lines.index("trials by validation accuracy:") + 2:][:4]
+    accuracies = [float(row.split()[1]) for row in table]
+    assert accuracies == sorted(accuracies, reverse=True)
+    best_trial = table[0].split()[4].rstrip(":")
+    best = (tmp_path / "best.net").read_text()
+    net = build(str(tmp_path / "best.net"))
+    lr = float(best.split("optimizer sgd lr=")[1])
+    assert net.optimizer.config["lr"] == lr and 1e-3 <= lr <= 1
+    assert f"validation accuracy {accuracies[0]:.4f}" in best
+    assert next(line for line in lines if line.startswith(f"[{best_trial}/4]"))
+    root = svg_root(tmp_path / "s.svg")
+    assert [t for t in svg_texts(root) if t.startswith("Best-")][:3] == [
+        f"Best-{n}  {a:.3f}" for n, a in zip((1, 2, 3), accuracies)]
+    assert len(svg_all(root, "polyline")) == 3 * 2
+
+
+def test_an_interrupted_compare_tables_and_draws_the_finished_runs(tiny, tmp_path,
+                                                                   monkeypatch):
+    real = runner.run_all
+
+    def stop_after_first(runs, *args, **kwargs):
+        done = real(runs[:1], *args, **kwargs)
+        raise runner.Interrupted(done)
+
+    monkeypatch.setattr(runner, "run_all", stop_after_first)
+    lines = []
+    code = cli.main(["compare", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
+                     "--set", "lr=0.1,0.01", "--epochs", "1", "--plot",
+                     str(tmp_path / "c.svg")], out=lines.append)
+    assert code == 130
+    assert "interrupted: 1 of 2 runs finished" in lines
+    assert lines[-2].startswith("lr=0.1 ") and lines[-1].startswith("curves written to")
+    assert len(svg_all(svg_root(tmp_path / "c.svg"), "polyline")) == 3
+
+
+def test_search_option_errors(tiny, capsys):
+    base = ["search", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net")]
+    assert cli.main(base) == 1
+    assert "search needs at least one --range" in capsys.readouterr().err
+    assert cli.main(base + ["--range", "lr=0.1:1", "--validation", "1.5"]) == 1
+    assert "--validation must be a fraction between 0 and 1" in capsys.readouterr().err
+    assert cli.main(base + ["--range", "dropout.ratio=0:0.5", "--trials", "1"]) == 1
+    assert "has no 'dropout' line" in capsys.readouterr().err
+    assert cli.main(base + ["--range", "lr=0.1:1", "--epochs", "2", "--iterations", "5"]) == 1
+    assert "give --epochs or --iterations, not both" in capsys.readouterr().err
+
+
+def test_runs_in_workers_report_their_updates(tiny):
+    train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
+    seen = []
+
+    class Watch:
+        def on_run_progress(self, i, done, total):
+            seen.append((i, done, total))
+
+    runner.run_all(small_runs(tiny), train, test, runner.Schedule(epochs=1, batch_size=20),
+                   jobs=2, progress=Watch())
+    assert {i for i, _, _ in seen} == {0, 1, 2}
+    assert all(total == 3 and 1 <= done <= 3 for _, done, total in seen)
+
+
+def test_a_run_ending_between_evaluations_is_measured_at_its_end(tiny):
+    train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
+    # 60 samples, batch 20: an evaluation after updates 1 and 4; the run ends after 5
+    schedule = runner.Schedule(iterations=5, batch_size=20)
+    result = runner.train_one(small_runs(tiny)[0], train, test, schedule)
+    h = result.history
+    assert h["epoch"] == [1, 2, 3] and len(h["iteration_loss"]) == 5
+    assert h["train_loss"][-1] == h["iteration_loss"][-1]
+
+
+def test_a_failing_worker_run_is_one_error_naming_the_run(tiny):
+    train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
+    runs = small_runs(tiny)
+    runs[1].spec = runs[1].spec.replace("dense 10", "dense 10 init=nope")
+    with pytest.raises(PurennError, match=r"run 'lr=0.05' failed: SpecError: <spec>:2: "):
+        runner.run_all(runs, train, test, runner.Schedule(epochs=2, batch_size=20), jobs=2)

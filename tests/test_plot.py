@@ -1,0 +1,157 @@
+"""purenn.plot and the training charts: every figure type decoded back (PNG chunks and
+pixels, SVG parsed) with the right series, labels and panels."""
+
+import math
+
+import pytest
+from pictures import decode_png, png_chunks, svg_all, svg_root, svg_texts
+
+from purenn import plot
+from purenn.data.spiral import make_spiral
+from purenn.spec import build
+from purenn.train import History
+from purenn.viz import charts, font
+from purenn.viz.figure import PALETTE
+from purenn.viz.ticks import nice_ticks
+
+
+def history():
+    return History(epoch=[1, 2, 3], train_loss=[2.0, 1.0, 0.5],
+                   train_acc=[0.5, 0.7, 0.9], test_acc=[0.4, 0.6, 0.8],
+                   seconds=[1.0, 1.0, 1.0], iteration_loss=[2.3 - i / 20 for i in range(40)])
+
+
+def test_curves_png_has_both_panels(tmp_path):
+    charts.curves(history()).save(tmp_path / "c.png")
+    width, height, rows = decode_png((tmp_path / "c.png").read_bytes())
+    assert (width, height) == (840, 330)
+    blue, orange = bytes(PALETTE[0]), bytes(PALETTE[1])
+    left = b"".join(r[:3 * 420] for r in rows)
+    right = b"".join(r[3 * 420:] for r in rows)
+    assert blue in left and orange not in left
+    assert blue in right and orange in right
+
+
+def test_curves_svg_has_three_series_two_titles_and_a_legend(tmp_path):
+    charts.curves(history()).save(tmp_path / "c.svg")
+    root = svg_root(tmp_path / "c.svg")
+    texts = svg_texts(root)
+    assert "training loss per iteration" in texts and "accuracy per epoch" in texts
+    assert "train acc" in texts and "test acc" in texts
+    lines = svg_all(root, "polyline")
+    assert len(lines) == 3
+    assert lines[2].get("stroke-dasharray") == "6,4"
+    assert all(t.get("dominant-baseline") is None for t in svg_all(root, "text"))
+
+
+def test_epoch_axes_have_whole_number_ticks(tmp_path):
+    h = History(epoch=[1, 2], train_loss=[1, 1], train_acc=[0.5, 0.6], test_acc=[0.5, 0.6],
+                seconds=[1, 1], iteration_loss=[1.0, 0.9])
+    root = svg_root(charts.curves(h).svg())
+    # the accuracy panel's x ticks: 1 and 2 only, never 1.2 or 1.5
+    texts = svg_texts(root)
+    assert "1.5" not in texts and "1.2" not in texts
+    assert nice_ticks(1, 3, 6, integer=True) == [1, 2, 3]
+    assert nice_ticks(0, 200, 6, integer=True) == [0, 50, 100, 150, 200]
+
+
+def test_the_font_has_descenders_and_capitals():
+    g = font.glyph("g")
+    assert len(g) == font.HEIGHT and any(g[font.ASCENT])  # ink below the baseline
+    assert not any(font.glyph("a")[font.ASCENT])
+    assert font.glyph("S") != font.glyph("s")
+
+
+def test_lines_figure_decodes_with_its_labels_and_series(tmp_path):
+    x = plot.linspace(-5, 5, 101)
+    fig = plot.lines(x, {"step": [float(v > 0) for v in x],
+                         "sigmoid": [1 / (1 + math.exp(-v)) for v in x],
+                         "ReLU": [max(0.0, v) for v in x]}, ylim=(-0.1, 1.1), title="f")
+    root = svg_root(fig.svg())
+    assert len(svg_all(root, "polyline")) == 3
+    assert {"step", "sigmoid", "ReLU", "x", "y", "f"} <= set(svg_texts(root))
+    fig.save(tmp_path / "f.png", scale=2)
+    width, height, _ = decode_png((tmp_path / "f.png").read_bytes())
+    assert (width, height) == (840, 660)  # 420 x 330, twice
+
+
+def test_jupyter_reprs():
+    fig = plot.lines([0, 1], {"a": [0, 1]})
+    assert png_chunks(fig._repr_png_())[0][0] == b"IHDR"
+    assert svg_root(fig._repr_svg_()) is not None
+
+
+def test_histogram_counts_sum_to_the_values_and_bars_are_drawn():
+    values = [i / 999 for i in range(1000)]
+    fig, counts = plot.histograms({"1-layer": values, "2-layer": values[:500]}, bins=30)
+    assert [sum(c) for c in counts] == [1000, 500] and len(counts[0]) == 30
+    root = svg_root(fig.svg())
+    assert {"1-layer", "2-layer"} <= set(svg_texts(root))
+    bars = [r for r in svg_all(root, "rect") if r.get("fill") == "#1f77b4"]
+    assert len(bars) == 30 + 15
+
+
+def test_values_outside_the_range_are_not_counted():
+    p = plot.Figure().panel()
+    assert sum(p.hist([-1.0, 0.0, 0.5, 1.0, 2.0], bins=4, range=(0, 1))) == 3
+
+
+def test_contour_lines_lie_on_their_level():
+    def f(x, y):
+        return x * x / 20 + y * y
+
+    segments = plot.marching_squares(plot.linspace(-10, 10, 81), plot.linspace(-5, 5, 41),
+                                     [[f(x, y) for x in plot.linspace(-10, 10, 81)]
+                                      for y in plot.linspace(-5, 5, 41)], 2.0)
+    assert len(segments) > 40
+    for a, b in segments:
+        for x, y in (a, b):
+            assert f(x, y) == pytest.approx(2.0, abs=0.2)
+
+
+def test_image_grid_has_one_image_per_panel_and_captions():
+    images = [[i / 24 for i in range(25)]] * 6
+    fig = plot.image_grid(images, (5, 5), cols=4, captions=[str(i) for i in range(6)])
+    root = svg_root(fig.svg())
+    assert len(svg_all(root, "image")) == 6
+    assert [t for t in svg_texts(root) if t.isdigit()] == ["0", "1", "2", "3", "4", "5"]
+    assert fig.size == (4 * 64, 2 * (64 + 14))
+
+
+def test_legend_avoids_the_curves():
+    fig = plot.Figure()
+    ax = fig.panel()
+    ax.line([0, 1, 2, 3], [0, 1, 2, 3], label="rising")  # corner to corner, lower left up
+    drawing = fig.draw()
+    box = [s for s in drawing.shapes if type(s).__name__ == "Rect" and s.fill == (255,) * 3]
+    assert len(box) == 1
+    # the free corners are upper left and lower right
+    assert (box[0].x < 200) == (box[0].y < 150)
+
+
+def test_decision_regions_are_one_image_not_thousands_of_rectangles():
+    net = build("spiral_net")
+    fig = charts.decision_regions(net, make_spiral(20))
+    root = svg_root(fig.svg())
+    assert len(svg_all(root, "image")) == 1
+    assert len(svg_all(root, "rect")) < 20
+    assert len(svg_all(root, "circle")) == 2 * 60  # each point: an edge and a fill
+
+
+def test_smooth_is_the_books_smooth_curve():
+    values = [float(i % 7) for i in range(50)]
+    smoothed = plot.smooth(values)
+    assert len(smoothed) == 50
+    # NumPy: kaiser(11, 2) normalized, convolved with the mirrored series
+    np = pytest.importorskip("numpy")
+    x = np.array(values)
+    s = np.r_[x[10:0:-1], x, x[-1:-11:-1]]
+    w = np.kaiser(11, 2)
+    expected = np.convolve(w / w.sum(), s, mode="valid")[5:-5]
+    assert smoothed == pytest.approx(list(expected), abs=1e-12)
+
+
+def test_a_picture_must_be_png_or_svg(tmp_path):
+    with pytest.raises(ValueError, match=r"saved as .png or .svg, got '.*c.jpg'"):
+        charts.curves(history()).save(tmp_path / "c.jpg")
+    assert not (tmp_path / "c.jpg").exists()
