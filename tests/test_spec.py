@@ -403,3 +403,12 @@ def test_finite_losses_whose_sum_overflows_are_recorded_as_infinite():
         pass
     else:
         assert history.train_loss[-1] == math.inf
+
+
+def test_the_progress_bar_and_activation_statistics_take_losses_past_the_largest_float():
+    from purenn.experiments.inside import summary
+    from purenn.viz.progress import _mean
+
+    assert _mean([1e308, 1e308]) == math.inf and _mean([1.0, 2.0]) == 1.5
+    mean, std, _, _ = summary([1e308, 1e308, -1e308])
+    assert mean == math.inf
