@@ -340,3 +340,27 @@ def test_predict_refuses_an_output_that_is_not_finite(tmp_path, good, capsys):
     assert_one_error_line(code, err)
     assert err == (f"error: {path}: the network's output for this input is not finite "
                    f"(nan, ...): its weights are too large\n")
+
+
+def test_resuming_from_a_read_only_folder_asks_for_a_checkpoint_dir(tmp_path, good, capsys,
+                                                                   monkeypatch):
+    import errno
+    import shutil
+    import tempfile
+
+    ro = tmp_path / "shared"
+    ro.mkdir()
+    shutil.copy(good["checkpoint"], ro / "checkpoint.safetensors")
+    real = tempfile.mkstemp
+
+    def mkstemp(*args, dir=None, **kwargs):  # the folder refuses new files, even root's
+        if dir is not None and os.path.abspath(dir) == str(ro):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    code, out, err = run_main(capsys, "train", "--resume", ro)
+    assert_one_error_line(code, err)
+    assert err == (f"error: the checkpoint's folder {str(ro)!r}: cannot write files there: "
+                   f"Permission denied; the resumed run writes its checkpoints there unless "
+                   f"--checkpoint-dir DIR says where\n")

@@ -54,7 +54,13 @@ def apply_resume(args):
         raise PurennError(f"--spec and --lr cannot be given with --resume: the network "
                           f"comes from the checkpoint {checkpoint.path!r}")
     if args.checkpoint_dir is None:
-        args.checkpoint_dir = os.path.dirname(checkpoint.path) or "."
+        folder = os.path.dirname(checkpoint.path) or "."
+        try:
+            check_folder(folder, "the checkpoint's folder")
+        except PurennError as exc:
+            raise PurennError(f"{exc}; the resumed run writes its checkpoints there unless "
+                              f"--checkpoint-dir DIR says where") from None
+        args.checkpoint_dir = folder
     check_resumed_total(checkpoint, args)
     return checkpoint
 
