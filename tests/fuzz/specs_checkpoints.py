@@ -425,7 +425,7 @@ def run(reader, seed, start, count, case_seconds, report, log=print):
                "accepted": 0, "crashes": 0, "hangs": 0, "blowups": 0,
                "slowest_case_s": 0.0, "max_growth_mb": 0.0, "seconds": 0.0,
                "findings": []}
-    signal.signal(signal.SIGALRM, _alarm)
+    previous = signal.signal(signal.SIGALRM, _alarm)
     began = time.perf_counter()
     try:
         for index in range(start, start + count):
@@ -470,6 +470,7 @@ def run(reader, seed, start, count, case_seconds, report, log=print):
                 figures["seconds"] = round(time.perf_counter() - began, 1)
                 log(json.dumps(figures))
     finally:
+        signal.signal(signal.SIGALRM, previous)
         for name in os.listdir(folder):
             os.unlink(os.path.join(folder, name))
         os.rmdir(folder)
