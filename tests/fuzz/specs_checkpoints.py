@@ -41,6 +41,7 @@ import math
 import os
 import random
 import signal
+import struct
 import sys
 import tempfile
 import time
@@ -267,7 +268,10 @@ def mutate_file(rng, blob):
         for _ in range(rng.randrange(1, 3)):
             value = mutate_json(rng, value)
         metadata[key] = json.dumps(value)
-    return safetensors.encode(tensors, metadata)
+    try:
+        return safetensors.encode(tensors, metadata)
+    except (PurennError, TypeError, ValueError, OverflowError, struct.error):
+        return mutate_bytes(rng, blob)  # a change the writer cannot encode (NaN as int8)
 
 
 # -- valid seeds ---------------------------------------------------------------------------
