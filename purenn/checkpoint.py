@@ -204,6 +204,15 @@ def check_consistent(state, source):
                                                      "is null)")
     if state["schedule"] == "epochs" and state["eval_pending"]:
         fail("trainer.eval_pending", True, "expected false in the epochs schedule")
+    # the losses of this epoch's updates (epochs) or of the update that made an
+    # evaluation due (the book's) wait in pending for the next record
+    this_epoch = -(-state["position"] // state["batch_size"]) if order is not None else 0
+    due = 1 if state["eval_pending"] else 0
+    if len(state["pending"]) < max(this_epoch, due):
+        fail("trainer.pending", state["pending"],
+             f"expected at least {max(this_epoch, due)} losses, one per update since the "
+             f"last record (position {state['position']}, batch_size "
+             f"{state['batch_size']}, eval_pending {state['eval_pending']})")
     history = state["history"]
     records = len(history["epoch"])
     for key in ("train_loss", "train_acc", "test_acc", "seconds"):

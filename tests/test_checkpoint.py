@@ -360,3 +360,17 @@ def test_ctrl_c_before_the_first_record_then_resume_with_fewer_epochs(tmp_path, 
                    f"inside epoch 2 (1 done); give --epochs 2 or more to go on\n")
     assert cli.main(["train", "--resume", ck, "--epochs", "2", "--quiet"]) == 0
     assert capsys.readouterr().out.startswith("test accuracy ")
+
+
+def test_a_state_inside_an_epoch_needs_its_pending_losses(tmp_path):
+    # found by the campaign: position 12 of 12 and no pending loss made the next record
+    # divide by zero
+    def edit(state):
+        state.update(order=list(range(120)), position=30, pending=[])
+
+    path = hostile_copy(tmp_path, edit)
+    with pytest.raises(purenn.ModelFileError) as err:
+        load_checkpoint(path)
+    assert str(err.value) == (f"{path}: field 'trainer.pending': expected at least 2 losses, "
+                              f"one per update since the last record (position 30, "
+                              f"batch_size 16, eval_pending False), got []")
