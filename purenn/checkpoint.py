@@ -21,6 +21,13 @@ and in ``__metadata__`` (strings):
 
 JSON writes floats with ``repr``, which reads back to the same float, so nothing is
 rounded on the way. A model file can be read from a checkpoint's tensors alone.
+
+Nothing in a checkpoint is trusted: the JSON is read with ``schema.load_json``'s limits,
+the trainer state and run settings are checked field by field (``TRAINER`` and ``RUN``
+below, then ``check_consistent``: lengths and positions that must agree with each other
+and with the training-set size), the optimizer's tensors must be finite floats, and the
+spec is checked against the tensors before the network is built (``model.check_spec``).
+Every failure is one ModelFileError naming the file, the field and the bad value.
 """
 
 import json
@@ -29,7 +36,23 @@ import os
 from . import __version__, linalg, spec
 from .errors import ModelFileError
 from .formats import safetensors
-from .model import check_format, load_state_tensors, state_tensors
+from .formats.schema import (
+    Bool,
+    Float,
+    Int,
+    List,
+    Map,
+    Null,
+    Object,
+    OneOf,
+    Schema,
+    Str,
+    check,
+    load_json,
+    short,
+)
+from .formats.tensor import finite_floats
+from .model import build_from_metadata, check_format, load_state_tensors, state_tensors
 
 FORMAT = "purenn.checkpoint"
 FILENAME = "checkpoint.safetensors"
@@ -56,16 +79,162 @@ def pack(value, name, tensors):
 
 
 def unpack(value, tensors, source):
-    """The inverse of ``pack``: {"tensor": name} back to nested lists of floats."""
+    """The inverse of ``pack``: {"tensor": name} back to nested lists of floats (each
+    tensor's values checked: finite floats)."""
     if isinstance(value, dict):
         if set(value) == {"tensor"} and isinstance(value["tensor"], str):
-            tensor = tensors.get(value["tensor"])
+            name = value["tensor"]
+            tensor = tensors.get(name)
             if tensor is None:
                 raise ModelFileError(f"{source}: the trainer state refers to tensor "
-                                     f"{value['tensor']!r}, which the file does not hold")
-            return linalg.nested_from_flat([float(v) for v in tensor.values], tensor.shape)
+                                     f"{short(name)}, which the file does not hold")
+            values = finite_floats(tensor, f"{source}: tensor {name!r}")
+            if not tensor.shape:
+                raise ModelFileError(f"{source}: tensor {name!r} of the optimizer's state "
+                                     f"has shape [], expected an array")
+            return linalg.nested_from_flat(values, tensor.shape)
         return {k: unpack(v, tensors, source) for k, v in value.items()}
     return value
+
+
+# -- what a checkpoint's JSON may hold -------------------------------------------------
+MAX_SIZE = 1 << 40  # any count or size past this is not from a real run
+
+
+class AnyJSON(Schema):
+    """Any JSON value (checked later by whoever uses it)."""
+
+    def describe(self):
+        return "any JSON value"
+
+    def accepts(self, value):
+        return True
+
+
+class MaybeNaN(Float):
+    """A number in [minimum, maximum], or NaN (the test accuracy of a run without a
+    test set); no infinity."""
+
+    def describe(self):
+        return super().describe() + " or NaN"
+
+    def accepts(self, value):
+        return (type(value) is float and value != value) or super().accepts(value)
+
+
+COUNT = Int(0, MAX_SIZE)
+LOSS = Float()
+FRACTION = Float(0.0, 1.0)
+class Tuple(Schema):
+    """A list of exactly len(items) values, the i-th checked by items[i]."""
+
+    def __init__(self, *items):
+        self.items = items
+
+    def describe(self):
+        return f"a list of {len(self.items)}: " + ", ".join(i.describe() for i in self.items)
+
+    def accepts(self, value):
+        return type(value) is list and len(value) == len(self.items)
+
+    def convert(self, value, field, fail):
+        super().convert(value, field, fail)
+        return [item.convert(v, f"{field}[{i}]", fail)
+                for i, (item, v) in enumerate(zip(self.items, value))]
+
+
+# random.Random.getstate(): version, 624 words of the Mersenne Twister and its position
+# (0..624), the cached second Gaussian or null
+RNG_STATE = Tuple(Int(0, 1 << 16), List(Int(0, (1 << 32) - 1), 625, 625),
+                  OneOf(Null(), Float()))
+HISTORY = Object({
+    "epoch": List(Int(1, MAX_SIZE)),
+    "train_loss": List(LOSS),
+    "train_acc": List(FRACTION),
+    "test_acc": List(MaybeNaN(0.0, 1.0)),
+    "seconds": List(Float(0.0)),
+    "iteration_loss": List(LOSS),
+})
+TRAINER = Object({
+    "version": Int(1, 1),
+    "schedule": Str(choices=("epochs", "iterations")),
+    "train_size": Int(1, MAX_SIZE),
+    "batch_size": Int(1, MAX_SIZE),
+    "epoch": COUNT,
+    "position": COUNT,
+    "order": OneOf(Null(), List(Int(0, MAX_SIZE))),
+    "updates": COUNT,
+    "pending": List(LOSS),
+    "eval_pending": Bool(),
+    "history": HISTORY,
+    "rng": RNG_STATE,
+    "optimizer": Map(AnyJSON()),
+}, optional={"net_rng": RNG_STATE})
+MAYBE_COUNT = OneOf(Null(), Int(1, MAX_SIZE))
+RUN = Object({}, optional={
+    "dataset": Str(max_length=100),
+    "data": OneOf(Null(), Str(max_length=4096)),
+    "seed": Int(-(1 << 63), (1 << 63) - 1),
+    "batch_size": Int(1, MAX_SIZE),
+    "train_size": MAYBE_COUNT,
+    "gradient": Str(choices=("backprop", "numerical")),
+    "epochs": MAYBE_COUNT,
+    "iterations": MAYBE_COUNT,
+    "log_every": MAYBE_COUNT,
+    "description": Str(max_length=4096),
+}, extra=AnyJSON())
+
+
+def check_consistent(state, source):
+    """The fields of a (schema-checked) trainer state that must agree with each other:
+    ModelFileError naming the field and its value otherwise."""
+    def fail(field, value, what):
+        raise ModelFileError(f"{source}: field {field!r}: {what}, got {short(value)}")
+
+    n = state["train_size"]
+    order = state["order"]
+    if order is not None:
+        if len(order) != n or sorted(order) != list(range(n)):
+            fail("trainer.order", order, f"expected a permutation of 0..{n - 1} "
+                                         f"(train_size {n})")
+    if not 0 <= state["position"] <= n:
+        fail("trainer.position", state["position"], f"expected 0..{n} (train_size {n})")
+    if order is None and state["position"]:
+        fail("trainer.position", state["position"], "expected 0 between epochs (order "
+                                                     "is null)")
+    if state["schedule"] == "epochs" and state["eval_pending"]:
+        fail("trainer.eval_pending", True, "expected false in the epochs schedule")
+    # the losses of this epoch's updates (epochs) or of the update that made an
+    # evaluation due (the book's) wait in pending for the next record
+    this_epoch = -(-state["position"] // state["batch_size"]) if order is not None else 0
+    due = 1 if state["eval_pending"] else 0
+    if len(state["pending"]) < max(this_epoch, due):
+        fail("trainer.pending", state["pending"],
+             f"expected at least {max(this_epoch, due)} losses, one per update since the "
+             f"last record (position {state['position']}, batch_size "
+             f"{state['batch_size']}, eval_pending {state['eval_pending']})")
+    history = state["history"]
+    records = len(history["epoch"])
+    for key in ("train_loss", "train_acc", "test_acc", "seconds"):
+        if len(history[key]) != records:
+            fail(f"trainer.history.{key}", history[key],
+                 f"expected {records} values, one per record of history.epoch")
+    epochs = history["epoch"]
+    if any(b <= a for a, b in zip(epochs, epochs[1:])):
+        fail("trainer.history.epoch", epochs, "expected increasing epoch numbers")
+    if epochs and epochs[-1] > state["epoch"]:
+        fail("trainer.history.epoch", epochs,
+             f"expected records up to epoch {state['epoch']} (trainer.epoch)")
+    if len(history["iteration_loss"]) != state["updates"]:
+        fail("trainer.history.iteration_loss", history["iteration_loss"],
+             f"expected {state['updates']} losses, one per update (trainer.updates)")
+    if len(state["pending"]) > state["updates"]:
+        fail("trainer.pending", state["pending"],
+             f"expected at most {state['updates']} losses (trainer.updates)")
+    for key in ("rng", "net_rng"):
+        if key in state and not 0 <= state[key][1][-1] <= 624:
+            fail(f"trainer.{key}[1][624]", state[key][1][-1],
+                 "expected the Mersenne Twister's position, 0..624")
 
 
 def save_checkpoint(path, trainer, run=None):
@@ -99,21 +268,25 @@ class Checkpoint:
         check_format(metadata, path, FORMAT)
         self.metadata = metadata
         self.spec = metadata.get("spec", "")
-        try:
-            self.run = json.loads(metadata.get("run", "{}"))
-            state = json.loads(metadata["trainer"])
-        except KeyError:
-            raise ModelFileError(f"{path}: no 'trainer' state in __metadata__") from None
-        except ValueError as exc:
-            raise ModelFileError(f"{path}: the trainer state is not JSON: {exc}") from None
-        if not isinstance(state, dict) or not isinstance(self.run, dict):
-            raise ModelFileError(f"{path}: the trainer state and run settings must be "
-                                 f"JSON objects")
+        if "trainer" not in metadata:
+            raise ModelFileError(f"{path}: no 'trainer' state in __metadata__")
+        self.run = check(load_json(metadata.get("run", "{}"), path, what="'run' in "
+                                   "__metadata__"), RUN, path, field="run")
+        state = load_json(metadata["trainer"], path, what="the trainer state",
+                          allow_nan=True)
+        state = check(state, TRAINER, path, field="trainer")
+        check_consistent(state, path)
         used = set()
         _collect(state.get("optimizer"), used)
         state["optimizer"] = unpack(state.get("optimizer", {}), tensors, path)
         self.trainer = state
         self.tensors = {k: v for k, v in tensors.items() if k not in used}
+
+    def build(self, rng):
+        """The network of the checkpoint's spec, its parameters drawn from ``rng`` (the
+        run's), refused before allocating when the spec asks for more numbers than the
+        file's tensors hold."""
+        return build_from_metadata(self.metadata, self.path, self.tensors, rng=rng)
 
     def restore(self, trainer):
         """Put the weights, buffers and training state into ``trainer`` (whose network

@@ -1,22 +1,70 @@
 """Reading files with one-line errors and bounded memory, and writing them so that a
-crash or Ctrl-C never leaves half a file behind."""
+crash or Ctrl-C never leaves half a file behind.
+
+Writing: ``atomic_write`` writes a hidden temporary file beside the target, named
+``.<target>.purenn-<random>.tmp``, and moves it into place only when complete, so the
+old file stays intact whatever happens. A process killed outright (kill -9, a power
+cut) leaves its temporary file behind; the next atomic write into that folder removes
+those of purenn's own naming that are older than ``STALE_SECONDS``. Any OSError of the
+write (a full disk, a read-only folder) is one PurennError naming the file.
+``check_writable`` (and ``check_folder``) find such a problem before the work starts,
+by creating and removing one such temporary file.
+"""
 
 import contextlib
 import io
 import os
 import tempfile
+import time
 
 from .errors import PurennError
 
 CHUNK = 1 << 20
+TMP_MARK, TMP_SUFFIX = ".purenn-", ".tmp"
+STALE_SECONDS = 15 * 60  # a temporary file this old belongs to no write in progress
+
+
+def _temp_prefix(path):
+    return "." + os.path.basename(path)[:100] + TMP_MARK
+
+
+def is_purenn_temp(name):
+    """Whether a file name is one of atomic_write's temporary files."""
+    return name.startswith(".") and TMP_MARK in name and name.endswith(TMP_SUFFIX)
+
+
+def remove_stale_temps(folder, now=None):
+    """Remove purenn's temporary files in ``folder`` older than STALE_SECONDS (left by a
+    killed process); returns their names. Files of any other naming are never touched."""
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not is_purenn_temp(entry.name):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False) and \
+                    now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS:
+                os.unlink(entry.path)
+                removed.append(entry.name)
+    return removed
 
 
 @contextlib.contextmanager
 def atomic_write(path, mode="wb"):
     """Open a temporary file beside ``path``; on success flush, fsync and move it into
-    place with ``os.replace`` (atomic on one file system); on any error remove it."""
+    place with ``os.replace`` (atomic on one file system); on any error remove it. An
+    OSError becomes a PurennError '{path}: cannot write: {reason}'."""
+    path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
+    remove_stale_temps(folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TMP_SUFFIX, dir=folder)
+    except OSError as exc:
+        raise PurennError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, mode) as f:
             yield f
@@ -24,10 +72,53 @@ def atomic_write(path, mode="wb"):
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; match a plain open()
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise PurennError(f"{path}: cannot write: {exc.strerror or exc}") from None
         raise
+
+
+def check_folder(folder, what, create=False):
+    """PurennError '{what} {folder!r}: ...' unless files can be written into ``folder``
+    (made first, with its parents, when ``create``): tried by creating and removing
+    one temporary file there, which is what a write will do."""
+    folder = os.fspath(folder)
+    if create:
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise PurennError(f"{what} {folder!r}: cannot create it: "
+                              f"{exc.strerror or exc}") from None
+    if not os.path.isdir(folder):
+        raise PurennError(f"{what} {folder!r}: no such folder")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".probe" + TMP_MARK, suffix=TMP_SUFFIX, dir=folder)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise PurennError(f"{what} {folder!r}: cannot write files there: "
+                          f"{exc.strerror or exc}") from None
+    return folder
+
+
+def check_writable(path, what, suffixes=None, kind="picture"):
+    """PurennError '{what} {path!r}: ...' unless ``path`` can be written (its folder
+    exists and takes files, the path is not a folder) and, when ``suffixes`` are given,
+    ends in one of them (the ``kind`` of file the message names). Run it on every
+    output before the work that makes it."""
+    path = os.fspath(path)
+    if suffixes and not path.lower().endswith(tuple(suffixes)):
+        raise PurennError(f"{what} {path!r}: the {kind} must be a "
+                          f"{' or '.join(suffixes)} file")
+    if os.path.isdir(path):
+        raise PurennError(f"{what} {path!r}: is a folder, not a file")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise PurennError(f"{what} {path!r}: no such folder {folder!r}")
+    check_folder(folder, f"{what} {path!r}: its folder")
+    return path
 
 
 def _umask():

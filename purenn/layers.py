@@ -87,6 +87,10 @@ class Dense(Layer):
         self.std = std
         self.config = {"units": units, "init": init, "std": std}
 
+    def parameter_count(self, input_shape):
+        """Numbers ``build`` will allocate: W and b (checked before building)."""
+        return (math.prod(input_shape) + 1) * self.units
+
     def build(self, input_shape, rng):
         n_in = math.prod(input_shape)
         initializer = load_entry("purenn.initializers", self.init)
@@ -111,7 +115,9 @@ class Dense(Layer):
 class ReLU(Layer):
     """Rectified linear unit: y = max(0, x), elementwise.
 
-    Backward: dx = dout where x > 0, else 0 (the book's mask ``x <= 0``).
+    Backward: dx = dout, except 0 where x ≤ 0. As the book's mask ``x <= 0``, a NaN is
+    not ≤ 0: it passes through forward and backward, so a NaN weight cannot hide behind
+    a finite loss.
 
     The book's example (section 5.5.1):
 
@@ -123,12 +129,12 @@ class ReLU(Layer):
     """
 
     def forward(self, x, train=False):
-        y = [[v if v > 0.0 else 0.0 for v in row] for row in x]
+        y = [[0.0 if v <= 0.0 else v for v in row] for row in x]
         self.y = y
         return y
 
     def backward(self, dout):
-        return [[d if v > 0.0 else 0.0 for d, v in zip(drow, yrow)]
+        return [[0.0 if v <= 0.0 else d for d, v in zip(drow, yrow)]
                 for drow, yrow in zip(dout, self.y)]
 
 
@@ -301,6 +307,13 @@ class BatchNorm(Layer):
         self.eps = eps
         self.config = {"momentum": momentum, "eps": eps}
         self.train = False
+
+    # a model file's running variance must be ≥ 0 (its square root is taken)
+    buffer_minimum = {"running_var": 0.0}
+
+    def parameter_count(self, input_shape):
+        """Numbers ``build`` will allocate: γ, β and the two running statistics."""
+        return 4 * math.prod(input_shape)
 
     def build(self, input_shape, rng):
         d = math.prod(input_shape)

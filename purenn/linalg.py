@@ -321,7 +321,7 @@ def _col_sums_loop(m):
     if not m:
         return []
     rows = range(len(m))
-    return [math.fsum([m[n][j] for n in rows]) for j in range(len(m[0]))]
+    return [fsum_or_sum([m[n][j] for n in rows]) for j in range(len(m[0]))]
 
 
 def _lookup_loop(table, codes):
@@ -336,7 +336,19 @@ def _transpose_map(m):
 
 def _col_sums_map(m):
     """Σ_n M[n]: the column sums (each exact, math.fsum), a vector as long as a row."""
-    return [math.fsum(col) for col in zip(*m)]
+    try:
+        return [math.fsum(col) for col in zip(*m)]
+    except (OverflowError, ValueError):
+        return [fsum_or_sum(col) for col in zip(*m)]
+
+
+def fsum_or_sum(values):
+    """math.fsum(values), or a plain sum where fsum raises: finite values adding up past
+    the largest float, or both infinities, give ±inf or NaN as a plain sum would."""
+    try:
+        return math.fsum(values)
+    except (OverflowError, ValueError):
+        return sum(values)
 
 
 def _lookup_map(table, codes):

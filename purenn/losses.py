@@ -12,6 +12,17 @@ from . import linalg
 from .functions import is_one_hot, labels, log_softmax, one_hot, softmax
 
 
+def total(terms):
+    """math.fsum of ``terms`` (exactly rounded), or their plain sum (±inf or NaN) when
+    finite terms add up past the largest float, where fsum raises OverflowError: a loss
+    that overflows is infinite, and training stops on it with a clear message."""
+    terms = list(terms)
+    try:
+        return math.fsum(terms)
+    except (OverflowError, ValueError):  # ValueError: both infinities among the terms
+        return sum(terms)
+
+
 class Loss:
     """Base class and contract of every loss: ``forward(x, t) -> float`` averaged over the
     batch, ``backward() -> dx`` for that same batch, ``output(x)`` for display."""
@@ -94,8 +105,9 @@ class MeanSquaredError(Loss):
             t = one_hot(t, len(y[0]))
         self.y = y
         self.t = t
-        total = math.fsum((a - b) ** 2 for row, target in zip(y, t) for a, b in zip(row, target))
-        return 0.5 * total / len(y)
+        squares = total((a - b) * (a - b) for row, target in zip(y, t)
+                        for a, b in zip(row, target))
+        return 0.5 * squares / len(y)
 
     def backward(self, dout=1.0):
         scale = dout / len(self.y)
@@ -128,13 +140,13 @@ class MulticlassSVM(Loss):
         indices = labels(t)
         delta = self.margin
         self.x, self.labels, self.positive = x, indices, []
-        total = []
+        hinges = []
         for s, label in zip(x, indices):
             margins = [sj - s[label] + delta for sj in s]
             margins[label] = 0.0
             self.positive.append([m > 0.0 for m in margins])
-            total.extend(m for m in margins if m > 0.0)
-        return math.fsum(total) / len(x)
+            hinges.extend(m for m in margins if m > 0.0)
+        return total(hinges) / len(x)
 
     def backward(self, dout=1.0):
         scale = dout / len(self.x)

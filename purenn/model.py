@@ -19,15 +19,22 @@ that fails any check is refused with a ModelFileError naming the file and the te
 """
 
 import json
-import math
 import os
 
 from . import __version__, linalg, spec
 from .errors import ModelFileError, SpecError
 from .formats import safetensors
+from .formats.schema import Bool, Float, Int, Null, Object, OneOf, Str, check, load_json
+from .formats.tensor import capped_prod, finite_floats
 
 FORMAT = "purenn.model"
 FORMAT_VERSION = "1"
+SMALL_NETWORK = 1 << 16
+# the fields of 'training' that commands use (the data set and seed a model was trained
+# with: evaluate's and predict's defaults); others are shown, never acted on
+TRAINING = Object({}, optional={"dataset": Str(max_length=100),
+                                "seed": Int(-(1 << 63), (1 << 63) - 1)},
+                  extra=OneOf(Null(), Bool(), Int(), Float(), Str(max_length=4096)))
 
 
 def state_tensors(net):
@@ -38,12 +45,24 @@ def state_tensors(net):
             for key, value in net.state_dict().items()}
 
 
-def load_state_tensors(net, tensors, source):
-    """Copy ``tensors`` (as read by ``safetensors.read_tensors``) into ``net`` in place
-    (``net.load_state_dict``), after checking that names, shapes and dtypes match what
-    ``net`` expects."""
-    expected = {key: () if not isinstance(value, list) else linalg.shape_of(value)
-                for key, value in net.state_dict().items()}
+def expected_shapes(net):
+    """{name: shape} of everything a file must hold for ``net``: parameters, buffers."""
+    return {key: () if not isinstance(value, list) else linalg.shape_of(value)
+            for key, value in net.state_dict().items()}
+
+
+def buffer_minimums(net):
+    """{name: the least value allowed} for buffers whose layer says so (BatchNorm's
+    running variance must be ≥ 0)."""
+    return {f"{name}.{key}": minimum for name, layer in net.layers
+            for key, minimum in getattr(layer, "buffer_minimum", {}).items()}
+
+
+def check_tensors(net, tensors, source):
+    """ModelFileError unless ``tensors`` (name → Tensor or TensorInfo: anything with
+    shape and dtype) are exactly what ``net`` holds: the same names, shapes, float
+    dtypes. Needs no tensor data, so it runs on a file's header before any is read."""
+    expected = expected_shapes(net)
     missing = [k for k in expected if k not in tensors]
     if missing:
         raise ModelFileError(f"{source}: no tensor {missing[0]!r}, which the spec's network "
@@ -62,12 +81,26 @@ def load_state_tensors(net, tensors, source):
         if dtype not in safetensors.FLOAT_DTYPES:
             raise ModelFileError(f"{source}: tensor {key!r} has dtype {dtype!r}; "
                                  f"parameters must be {', '.join(safetensors.FLOAT_DTYPES)}")
+
+
+def load_state_tensors(net, tensors, source):
+    """Copy ``tensors`` (as read by ``safetensors.read_tensors``) into ``net`` in place
+    (``net.load_state_dict``), after checking that names, shapes and dtypes match what
+    ``net`` expects and that every value is finite (and a running variance ≥ 0)."""
+    check_tensors(net, tensors, source)
+    minimums = buffer_minimums(net)
     state = {}
     for key, tensor in tensors.items():
-        values = [float(v) for v in tensor.values]
+        values = finite_floats(tensor, f"{source}: tensor {key!r}",
+                               minimum=minimums.get(key))
         state[key] = linalg.nested_from_flat(values, tensor.shape) if tensor.shape \
             else values[0]
     net.load_state_dict(state)
+
+
+def numbers_in(tensors):
+    """How many numbers ``tensors`` (Tensors or TensorInfos by name) hold in all."""
+    return sum(capped_prod(t.shape, 1 << 62) for t in tensors.values())
 
 
 def model_metadata(net, training=None):
@@ -87,14 +120,24 @@ def save(net, path, *, training=None):
     safetensors.write_tensors(path, state_tensors(net), model_metadata(net, training))
 
 
-def build_from_metadata(metadata, source):
-    """The network the ``spec`` in a file's metadata builds (weights not yet loaded)."""
+def build_from_metadata(metadata, source, tensors, rng=None):
+    """The network the ``spec`` in a file's metadata builds (weights not yet loaded),
+    refused before it allocates more numbers than the file's ``tensors`` (Tensors or
+    TensorInfos) hold: a tiny file whose spec asks for millions of parameters costs
+    nothing."""
     spec_text = metadata.get("spec")
     if not spec_text:
         raise ModelFileError(f"{source}: no 'spec' in __metadata__, so the network cannot "
                              f"be rebuilt (keys: {', '.join(metadata) or 'none'})")
+    held = numbers_in(tensors)
+    # up to SMALL_NETWORK numbers are built whatever the file holds, so that a small
+    # mismatch is reported by the tensor it concerns (check_tensors), not as a total
+    limit = min(max(held, SMALL_NETWORK), spec.parameter_limit())
+    note = (f"the file's tensors hold only {held:,} numbers" if limit >= held
+            else f"{spec.LIMIT_ENV} sets another limit")
     try:
-        net = spec.build(spec_text if "\n" in spec_text else spec_text + "\n")
+        net = spec.build(spec_text if "\n" in spec_text else spec_text + "\n", rng=rng,
+                         max_params=limit, limit_note=note)
     except SpecError as exc:
         raise ModelFileError(f"{source}: the spec in __metadata__ does not build: "
                              f"{exc}") from None
@@ -119,19 +162,15 @@ def load(path):
     data set and seed, ...; ``{}`` when the file has none), ``net.source`` the path.
     """
     source = os.fspath(path)
-    tensors, metadata = safetensors.read_tensors(source)
+    infos, metadata = safetensors.read_header(source)
     check_format(metadata, source)
-    net = build_from_metadata(metadata, source)
+    training = check(load_json(metadata.get("training", "{}"), source,
+                               what="'training' in __metadata__"),
+                     TRAINING, source, field="training")
+    net = build_from_metadata(metadata, source, infos)
+    check_tensors(net, infos, source)  # names, shapes, dtypes before any data is read
+    tensors, _ = safetensors.read_tensors(source)
     load_state_tensors(net, tensors, source)
-    try:
-        training = json.loads(metadata.get("training", "{}"))
-    except ValueError as exc:
-        raise ModelFileError(f"{source}: 'training' in __metadata__ is not JSON: "
-                             f"{exc}") from None
-    bad = [k for k, v in net.params.items()
-           if not all(math.isfinite(x) for leaf in linalg.leaves(v) for x in leaf)]
-    if bad:
-        raise ModelFileError(f"{source}: tensor {bad[0]!r} holds a NaN or infinite value")
-    net.training = training if isinstance(training, dict) else {}
+    net.training = training
     net.source = source
     return net

@@ -17,8 +17,8 @@ builds networks from spec text and writes them back, ``purenn.model`` saves and 
 import math
 import random
 
-from . import linalg
-from .errors import PurennError
+from . import linalg, losses, registry
+from .errors import PluginError, PurennError
 from .functions import labels
 from .gradient import frozen, numerical_gradient
 from .optimizers import SGD
@@ -111,6 +111,67 @@ def _leaves_of(value):
         yield value
 
 
+class TooManyParameters(PurennError):
+    """Building a layer would take the network past ``max_params`` numbers."""
+
+    def __init__(self, message, count, limit):
+        super().__init__(message)
+        self.count, self.limit = count, limit
+
+
+def _plugin_origin(part, group):
+    """' (plugin 'kind' of distribution 'name' version)' for a part a plugin
+    distribution provides, '' for a built-in or a part that is not registered."""
+    kind = getattr(part, "kind", None)
+    entry = registry.discover(group).get(kind) if kind else None
+    if entry is None or entry.builtin:
+        return ""
+    return f" (plugin {kind!r} of distribution {entry.distribution!r} {entry.version})"
+
+
+def _check_shape(shape, name, part):
+    """The shape a layer's build returned, as a tuple of positive ints, or PluginError."""
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        shape = None
+    if not shape or not all(type(d) is int and d > 0 for d in shape):
+        raise PluginError(f"layer {name!r}{_plugin_origin(part, 'purenn.layers')}: build "
+                          f"returned {shape!r}, not a shape of positive sizes")
+    return shape
+
+
+def _count(layer):
+    return sum(len(leaf) for part in (layer.params, layer.buffers) for value in part.values()
+               for leaf in (linalg.leaves(value) if isinstance(value, list) else [[value]]))
+
+
+def _call(part, group, name, what, *args):
+    """part's method ``what`` called with args; what a plugin raises becomes one
+    PluginError naming the plugin and its distribution (a built-in's errors pass)."""
+    try:
+        return getattr(part, what)(*args)
+    except (PurennError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        origin = _plugin_origin(part, group)
+        if not origin:
+            raise
+        raise PluginError(f"{registry.KIND[group]} {name!r}{origin} failed in {what}: "
+                          f"{type(exc).__name__}: {exc}") from exc
+
+
+def _check_rows(y, n, width, name, part, what):
+    """y must be n rows of ``width`` numbers (what the layer's build declared)."""
+    if isinstance(y, list) and len(y) == n and all(
+            isinstance(row, list) and len(row) == width for row in y):
+        return y
+    got = (f"{len(y)} rows of {sorted({len(r) if isinstance(r, list) else -1 for r in y})}"
+           if isinstance(y, list) else type(y).__name__)
+    raise PluginError(f"layer {name!r}{_plugin_origin(part, 'purenn.layers')}: {what} "
+                      f"returned {got} numbers, expected {n} rows of {width}")
+
+
 class Network:
     """A stack of named layers ending in a loss, and the optimizer that trains them.
 
@@ -124,7 +185,7 @@ class Network:
     """
 
     def __init__(self, input_shape, layers, loss, optimizer=SGD, *, weight_decay=0.0,
-                 rng=None):
+                 rng=None, max_params=None):
         self.input_shape = tuple(input_shape)
         self.layers = list(layers)
         self.loss_layer = loss
@@ -132,10 +193,17 @@ class Network:
         self.rng = rng if rng is not None else random.Random(0)
         shape = self.input_shape
         self.shapes = [shape]
+        held = 0
         for i, (name, layer) in enumerate(self.layers):
             try:
-                shape = tuple(layer.build(shape, self.rng))
+                held = self._check_budget(layer, shape, held, max_params)
+                shape = _check_shape(_call(layer, "purenn.layers", name, "build", shape,
+                                           self.rng), name, layer)
+                held = self._check_budget(layer, shape, held, max_params, built=True)
             except (PurennError, ValueError) as exc:
+                origin = _plugin_origin(layer, "purenn.layers")
+                if origin and not isinstance(exc, (PluginError, TooManyParameters)):
+                    exc = PluginError(f"layer {name!r}{origin} failed in build: {exc}")
                 raise LayerBuildError(i, name, exc) from None
             self.shapes.append(shape)
         self.output_shape = shape
@@ -163,6 +231,33 @@ class Network:
         if missing:
             raise PurennError(f"net.params = ... needs every parameter; missing {missing!r}")
         self._params.update(values)
+
+    @staticmethod
+    def _check_budget(layer, shape, held, limit, built=False):
+        """Numbers held so far after ``layer``; TooManyParameters past ``limit``: before
+        build from what the layer says it will hold (``parameter_count(input_shape)``,
+        when it has one), after build from what it holds. The per-sample activations
+        (``shape``) are held to the same limit."""
+        if limit is None:
+            return held
+        size = math.prod(shape) if len(shape) < 64 else limit + 1
+        if size > limit:
+            raise TooManyParameters(f"its {'output' if built else 'input'} of "
+                                    f"{'x'.join(map(str, shape))} = {size:,} numbers per "
+                                    f"sample is over the limit of {limit:,}", size, limit)
+        if built:
+            count = _count(layer)
+        else:
+            estimate = getattr(layer, "parameter_count", None)
+            if estimate is None:
+                return held
+            count = estimate(shape)
+        if held + count > limit:
+            before = f", {held + count:,} with the layers before it" if held else ""
+            raise TooManyParameters(f"it would hold {count:,} numbers (parameters and "
+                                    f"buffers){before}, over the limit of {limit:,}",
+                                    held + count, limit)
+        return held + count if built else held
 
     def set_optimizer(self, make):
         """Replace the optimizer by ``make(self.params)`` (an optimizer class, or any
@@ -214,9 +309,13 @@ class Network:
 
     # -- the book's methods -------------------------------------------------------------
     def forward(self, x, train=False):
-        """The last layer's output for a batch x (N, features)."""
-        for _, layer in self.layers:
-            x = layer.forward(x, train)
+        """The last layer's output for a batch x (N, features). Each layer's output is
+        checked against the shape its build declared (a plugin's wrong shape is an
+        error naming it, not rows silently cut short)."""
+        n = len(x)
+        for (name, layer), shape in zip(self.layers, self.shapes[1:]):
+            x = _check_rows(_call(layer, "purenn.layers", name, "forward", x, train), n,
+                            math.prod(shape), name, layer, "forward")
         return x
 
     def predict(self, x):
@@ -235,13 +334,15 @@ class Network:
         return self._loss(x, t, train)
 
     def _loss(self, x, t, train):
-        return self.loss_layer.forward(self.forward(x, train), t) + self.decay_loss()
+        scores = self.forward(x, train)
+        return (_call(self.loss_layer, "purenn.losses", getattr(self.loss_layer, "kind", "loss"),
+                      "forward", scores, t) + self.decay_loss())
 
     def decay_loss(self):
         if not self.weight_decay:
             return 0.0
-        total = math.fsum(v * v for key in self.decay_keys
-                          for leaf in linalg.leaves(self.params[key]) for v in leaf)
+        total = losses.total(v * v for key in self.decay_keys
+                             for leaf in linalg.leaves(self.params[key]) for v in leaf)
         return 0.5 * self.weight_decay * total
 
     def accuracy(self, x, t):
@@ -262,9 +363,13 @@ class Network:
     def backward(self, dout=1.0):
         """∂L/∂p for every parameter p, back from the loss of the last training forward
         pass (weight decay's λ·W added); a dict with the keys of params."""
-        dout = self.loss_layer.backward(dout)
-        for _, layer in reversed(self.layers):
-            dout = layer.backward(dout)
+        dout = _call(self.loss_layer, "purenn.losses", getattr(self.loss_layer, "kind", "loss"),
+                     "backward", dout)
+        n = len(dout) if isinstance(dout, list) else None
+        for (name, layer), shape in zip(reversed(self.layers), reversed(self.shapes[:-1])):
+            dout = _call(layer, "purenn.layers", name, "backward", dout)
+            if dout is not None and layer.input_grad and n is not None:
+                _check_rows(dout, n, math.prod(shape), name, layer, "backward")
         grads = {f"{name}.{key}": value
                  for name, layer in self.layers for key, value in layer.grads.items()}
         if self.weight_decay:

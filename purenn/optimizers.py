@@ -57,6 +57,7 @@ class Optimizer:
     """
 
     state_names = ()
+    nonnegative_state = ()  # state whose square root is taken: a file's must be ≥ 0
 
     def __init__(self, params, lr):
         if not lr > 0:
@@ -104,6 +105,12 @@ class Optimizer:
                                          f"the parameter {linalg.shape_of(slot)!r}")
                 for leaf, saved in each_leaf(slot, value[key]):
                     leaf[:] = map(float, saved)
+                    bad = next((v for v in leaf if not (math.isfinite(v) and (
+                        v >= 0.0 or name not in self.nonnegative_state))), None)
+                    if bad is not None:
+                        need = "≥ 0" if name in self.nonnegative_state else "finite"
+                        raise ModelFileError(f"{kind} state {name}[{key!r}] holds {bad!r}; "
+                                             f"it must be {need}")
 
 
 class SGD(Optimizer):
@@ -158,15 +165,27 @@ class Momentum(Optimizer):
 
 
 class Nesterov(Momentum):
-    """Nesterov's accelerated gradient, in the book's formulation (after Bengio et al.,
-    arXiv:1212.0901), which needs the gradient at W only, not at a look-ahead point:
+    """Nesterov's accelerated gradient in the form of Bengio et al. (arXiv:1212.0901),
+    as CS231n and the book's current ``common/optimizer.py`` write it: it needs the
+    gradient at W only, not at a look-ahead point. With v the velocity before the step:
 
-        v ← μ·v − lr·g
         W ← W + μ²·v − (1 + μ)·lr·g
+        v ← μ·v − lr·g
 
-    The second line uses the new v, as the book's code does; Bengio et al. and CS231n use
-    the previous one (W ← W + μ²·v_prev − (1 + μ)·lr·g), so this variant's momentum
-    term carries one more factor μ. v starts at zero. Defaults: lr = 0.01, μ = 0.9.
+    (the book fixed its code to this in 2021; before, W moved by the new v.) The
+    operations run in the book's NumPy order, (W + μ²·v) − ((1 + μ)·lr)·g, then
+    v·μ − lr·g, so the numbers agree bit for bit. v starts at zero. Defaults as the
+    book: lr = 0.01, μ = 0.9.
+
+    The first step has no velocity yet and moves by (1 + μ)·lr·g; the second adds μ²
+    of the first's velocity (0.81·(−0.05) here) to −1.9·0.1·(−1):
+
+    >>> params = {"W": [1.0]}
+    >>> opt = Nesterov(params, lr=0.1)
+    >>> opt.step({"W": [0.5]}); [round(w, 10) for w in params["W"]]
+    [0.905]
+    >>> opt.step({"W": [-1.0]}); [round(w, 10) for w in params["W"]]
+    [1.0545]
     """
 
     def step(self, grads):
@@ -174,8 +193,8 @@ class Nesterov(Momentum):
         mu2, lr_g = mu * mu, (1 + mu) * lr
         for key, param in self.params.items():
             for W, v, g in each_leaf(param, self.v[key], grads[key]):
-                v[:] = [mu * vi - lr * gi for vi, gi in zip(v, g)]
                 W[:] = [w + mu2 * vi - lr_g * gi for w, vi, gi in linalg.zip_rows(W, v, g)]
+                v[:] = [vi * mu - lr * gi for vi, gi in zip(v, g)]
 
 
 class AdaGrad(Optimizer):
@@ -195,6 +214,7 @@ class AdaGrad(Optimizer):
     """
 
     state_names = ("h",)
+    nonnegative_state = ("h",)
 
     def __init__(self, params, lr: float = 0.01, eps: float = 1e-7):
         super().__init__(params, lr)
@@ -222,6 +242,7 @@ class RMSprop(Optimizer):
     """
 
     state_names = ("h",)
+    nonnegative_state = ("h",)
 
     def __init__(self, params, lr: float = 0.01, decay_rate: float = 0.99,
                  eps: float = 1e-7):
@@ -253,11 +274,12 @@ class Adam(Optimizer):
         W ← W − lr_t·m / (√v + ε)
 
     which is the paper's W ← W − lr·m̂ / (√v̂ + ε̂) with m̂ = m/(1 − β1^t),
-    v̂ = v/(1 − β2^t) and ε̂ = ε·√(1 − β2^t). m, v start at zero, t at 0.
+    v̂ = v/(1 − β2^t) and ε̂ = ε/√(1 − β2^t). m, v start at zero, t at 0.
     Defaults as the book: lr = 0.001, β1 = 0.9, β2 = 0.999, ε = 1e-7.
     """
 
     state_names = ("t", "m", "v")
+    nonnegative_state = ("v",)
 
     def __init__(self, params, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-7):
@@ -299,6 +321,7 @@ class AdamW(Optimizer):
     """
 
     state_names = ("t", "m", "v")
+    nonnegative_state = ("v",)
 
     def __init__(self, params, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8, weight_decay: float = 0.01):

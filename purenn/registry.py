@@ -226,8 +226,11 @@ def load_entry(group, name):
     where = f"{KIND[group]} {name!r} from distribution {entry.origin}"
     try:
         obj = entry.entry_point.load()
-    except Exception as exc:  # a broken plugin must not take the others down
-        raise PluginError(f"{where} failed to import: {type(exc).__name__}: {exc}") from exc
+    except BaseException as exc:  # noqa: B036 - a plugin calling sys.exit() (SystemExit)
+        # or raising KeyboardInterrupt at import must not end the listing or the run
+        # either: it is broken like any other
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise PluginError(f"{where} failed to import: {detail}") from None
     problem = contract_problem(group, obj)
     if problem:
         raise PluginError(f"{where} is not a {KIND[group]}: {problem}")

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 
 from . import registry
 from .errors import PluginError, PurennError, SpecError
-from .network import LayerBuildError, Network
+from .network import LayerBuildError, Network, TooManyParameters
 
 SPEC_SUFFIX = ".net"
 DEFAULT_OPTIMIZER = "sgd"
@@ -52,6 +52,34 @@ RESERVED_LAYER_ARGS = ("name",)
 RESERVED_LOSS_ARGS = ("weight_decay",)
 LAYER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 SIMPLE_TYPES = (int, float, bool, str)
+# The most numbers (parameters and buffers, and per-sample activations) a spec may ask
+# for: 2 GiB of float64 (268,435,456). A Python list of that many floats takes about
+# four times as much memory, so this is already far past what a pure-Python network
+# trains in any reasonable time. PURENN_MAX_PARAMETERS=N sets another limit.
+MAX_PARAMETERS = 1 << 28
+LIMIT_ENV = "PURENN_MAX_PARAMETERS"
+SHOW = 80  # characters of a bad value shown in a message
+
+
+def parameter_limit():
+    """The most numbers a spec may build: PURENN_MAX_PARAMETERS if set, else
+    ``MAX_PARAMETERS``."""
+    text = os.environ.get(LIMIT_ENV, "").strip()
+    if not text:
+        return MAX_PARAMETERS
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise SpecError(f"{LIMIT_ENV}={text[:SHOW]!r} must be a whole number ≥ 1 (the most "
+                        f"parameters a network may have)")
+    return value
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= SHOW else text[:SHOW - 3] + "..."
 
 
 class SpecWarning(UserWarning):
@@ -121,7 +149,13 @@ def parse_shape(word, line):
         shape = ()
     if not shape or any(d < 1 for d in shape):
         raise line.error(f"input shape must be positive sizes such as 784 or 1x28x28, "
-                         f"got {word!r}")
+                         f"got {_short(word)}")
+    limit, size = parameter_limit(), 1
+    for d in shape:
+        size *= d
+        if size > limit:
+            raise line.error(f"input {_short(word)} is over {limit:,} numbers per sample, "
+                             f"the limit ({LIMIT_ENV} sets another)")
     return shape
 
 
@@ -219,9 +253,14 @@ def _check_type(value, param, kind, line):
     if str in allowed:
         return format_value(value)  # a name that happens to read as a number: 'init=2'
     if float in allowed and type(value) is int:
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise line.error(f"argument {param.name!r} of {kind} is {_short(value)}, past "
+                             f"the largest float") from None
     expected = " or ".join(t.__name__ for t in allowed)
-    raise line.error(f"argument {param.name!r} of {kind} must be {expected}, got {value!r}")
+    raise line.error(f"argument {param.name!r} of {kind} must be {expected}, got "
+                     f"{_short(value)}")
 
 
 def bind(target, line, values, skip, kind, reserved=()):
@@ -280,16 +319,28 @@ def _part(group, line, kind, values, reserved=()):
     cls = load(group, kind, line)
     if group == OPTIMIZERS:
         return optimizer_maker(cls, kind, bind(cls, line, values, 1, kind), line)
-    return _construct(cls, bind(cls, line, values, 0, kind, reserved), kind, line)
+    return _construct(cls, bind(cls, line, values, 0, kind, reserved), kind, line, group)
 
 
-def _construct(cls, args, kind, line):
+def _construct(cls, args, kind, line, group=None):
     try:
         part = cls(**args)
     except (PurennError, ValueError) as exc:
         raise line.error(str(exc)) from None
+    except Exception as exc:
+        raise line.error(_plugin_failure(group, kind, exc)) from exc
     part.kind = kind
     return part
+
+
+def _plugin_failure(group, kind, exc):
+    """What a plugin's constructor raised, naming the plugin; a built-in's error is
+    raised as it is (a bug, not bad input)."""
+    entry = registry.discover(group).get(kind) if group else None
+    if entry is None or entry.builtin:
+        raise exc
+    return (f"{registry.KIND[group]} {kind!r} from distribution {entry.origin} failed: "
+            f"{type(exc).__name__}: {exc}")
 
 
 def optimizer_maker(cls, kind, args, line=None):
@@ -302,9 +353,30 @@ def optimizer_maker(cls, kind, args, line=None):
             if line is None:
                 raise
             raise line.error(str(exc)) from None
+        except PurennError:
+            raise
+        except Exception as exc:
+            message = _plugin_failure(OPTIMIZERS, kind, exc)
+            raise (line.error(message) if line else PluginError(message)) from exc
         optimizer.kind = kind
+        entry = registry.discover(OPTIMIZERS).get(kind)
+        if entry is not None and not entry.builtin:
+            optimizer.step = _guarded_step(optimizer.step, kind, entry)
         return optimizer
     return make
+
+
+def _guarded_step(step, kind, entry):
+    """A plugin optimizer's ``step`` whose failures name the plugin (one PluginError)."""
+    def guarded(grads):
+        try:
+            return step(grads)
+        except PurennError:
+            raise
+        except Exception as exc:
+            raise PluginError(f"optimizer {kind!r} from distribution {entry.origin} failed "
+                              f"in step: {type(exc).__name__}: {exc}") from exc
+    return guarded
 
 
 def make_optimizer(kind, args):
@@ -390,12 +462,17 @@ def read(spec_ref):
     return spec_ref, "<spec>"
 
 
-def build(spec_ref, *, seed=0, rng=None):
+def build(spec_ref, *, seed=0, rng=None, max_params=None, limit_note=None):
     """Build a network from spec text, a spec file path or a shipped spec's name.
 
     Parameters are drawn from ``rng`` (or ``random.Random(seed)``). The network's
-    ``source`` says where the spec came from.
+    ``source`` says where the spec came from. A layer that would take the network past
+    ``max_params`` numbers (default ``parameter_limit()``) is refused at its line before
+    it allocates anything; ``limit_note`` says where the limit comes from.
     """
+    if max_params is None:
+        max_params = parameter_limit()
+        limit_note = limit_note or f"{LIMIT_ENV} sets another limit"
     text, source = read(spec_ref)
     parsed = parse(text, source)
     rng = rng if rng is not None else random.Random(seed)
@@ -409,7 +486,7 @@ def build(spec_ref, *, seed=0, rng=None):
         if name in seen:
             raise line.error(f"layer name {name!r} is used twice")
         seen.add(name)
-        layers.append((name, _construct(cls, args, kind, line)))
+        layers.append((name, _construct(cls, args, kind, line, LAYERS)))
     loss_line = parsed.loss
     kind = loss_line.positional[0].lower()
     loss_cls = load(LOSSES, kind, loss_line)
@@ -417,9 +494,11 @@ def build(spec_ref, *, seed=0, rng=None):
                      RESERVED_LOSS_ARGS)
     weight_decay = loss_line.named.get("weight_decay", 0.0)
     if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) \
-            or weight_decay < 0:
-        raise loss_line.error(f"weight_decay must be a number ≥ 0, got {weight_decay!r}")
-    loss = _construct(loss_cls, loss_args, kind, loss_line)
+            or weight_decay < 0 or weight_decay > 1.7976931348623157e308:
+        raise loss_line.error(f"weight_decay must be a finite number ≥ 0, got "
+                              f"{_short(weight_decay)}")
+    weight_decay = float(weight_decay)
+    loss = _construct(loss_cls, loss_args, kind, loss_line, LOSSES)
     line = parsed.optimizer
     if line is None:
         optimizer = make_optimizer(DEFAULT_OPTIMIZER, {})
@@ -427,9 +506,14 @@ def build(spec_ref, *, seed=0, rng=None):
         optimizer = _part(OPTIMIZERS, line, line.positional[0].lower(), line.positional[1:])
     try:
         net = Network(parsed.input_shape, layers, loss, optimizer,
-                      weight_decay=weight_decay, rng=rng)
+                      weight_decay=weight_decay, rng=rng, max_params=max_params)
     except LayerBuildError as exc:
-        raise parsed.layers[exc.index].error(str(exc.cause)) from None
+        line = parsed.layers[exc.index]
+        if isinstance(exc.cause, TooManyParameters):
+            words = " ".join([line.keyword, *map(format_value, line.positional)])
+            raise line.error(f"{_short(words)}: {exc.cause}"
+                             + (f"; {limit_note}" if limit_note else "")) from None
+        raise line.error(str(exc.cause)) from None
     net.source = source
     net.spec_warnings = check_warnings(parsed, loss.kind)
     for message in net.spec_warnings:

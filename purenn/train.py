@@ -43,6 +43,7 @@ from dataclasses import asdict, dataclass, field, fields
 from . import linalg
 from .errors import TrainingError
 from .functions import labels
+from .losses import total
 
 STATE_VERSION = 1
 DIVERGENCE_FACTOR = 10.0
@@ -294,7 +295,7 @@ class Trainer:
         call ``on_record``."""
         h = self.history
         h.epoch.append(epoch)
-        h.train_loss.append(math.fsum(self.pending) / len(self.pending))
+        h.train_loss.append(total(self.pending) / len(self.pending))
         h.train_acc.append(accuracies[0])
         h.test_acc.append(accuracies[1])
         h.seconds.append(time.perf_counter() - self._started)

@@ -43,3 +43,21 @@ def random_batch(rows, cols, seed, low=-1.0, high=1.0):
     """A rows x cols list of floats uniform in [low, high), from its own seeded rng."""
     rng = random.Random(seed)
     return [[rng.uniform(low, high) for _ in range(cols)] for _ in range(rows)]
+
+
+def unwritable_folder(tmp_path):
+    """A folder no file can be created in, for this user: a mode-0555 folder, or for
+    root (whom modes do not stop) /sys on Linux; skips when there is none."""
+    from purenn import fileio
+    from purenn.errors import PurennError
+
+    if hasattr(os, "geteuid") and os.geteuid() != 0:
+        folder = tmp_path / "read-only"
+        folder.mkdir()
+        folder.chmod(0o555)
+        return str(folder)
+    try:
+        fileio.check_folder("/sys", "probe")
+    except PurennError:
+        return "/sys"
+    pytest.skip("no folder this user cannot write into")

@@ -227,3 +227,190 @@ def test_a_stop_within_a_numerical_update_abandons_it_and_resumes_bit_for_bit(tm
     resumed.fit()
     assert resumed.net.params == straight.net.params
     assert without_seconds(resumed.history) == without_seconds(straight.history)
+
+
+# -- a checkpoint is untrusted input ----------------------------------------------------
+def hostile_copy(tmp_path, edit, name="bad.safetensors"):
+    """A checkpoint of a short run with its trainer state changed by ``edit(state)``."""
+    import json
+
+    trainer = make_trainer(epochs=2, batch_size=16)
+    trainer.fit()
+    good = tmp_path / "good.safetensors"
+    save_checkpoint(good, trainer)
+    tensors, metadata = safetensors.read_tensors(good)
+    state = json.loads(metadata["trainer"])
+    edit(state)
+    metadata["trainer"] = json.dumps(state)
+    path = tmp_path / name
+    safetensors.write_tensors(path, tensors, metadata)
+    return path
+
+
+def set_field(path, value):
+    def edit(state):
+        *parents, last = path.split(".")
+        target = state
+        for key in parents:
+            target = target[key]
+        if value is DELETE:
+            del target[last]
+        else:
+            target[last] = value(target[last]) if callable(value) else value
+    return edit
+
+
+DELETE = object()
+HOSTILE_STATES = [
+    ("schedule", "weekly", "field 'trainer.schedule': expected one of 'epochs', "
+                           "'iterations', got 'weekly'"),
+    ("batch_size", 0, "field 'trainer.batch_size': expected an integer in [1, "),
+    ("batch_size", "16", "field 'trainer.batch_size': expected an integer"),
+    ("epoch", -1, "field 'trainer.epoch': expected an integer in [0, "),
+    ("epoch", 1e308, "field 'trainer.epoch': expected an integer"),
+    ("position", 10**30, "field 'trainer.position': expected an integer in [0, "),
+    ("position", 5, "field 'trainer.position': expected 0 between epochs"),
+    ("order", [0, 0], "field 'trainer.order': expected a permutation of 0..119"),
+    ("order", "all", "field 'trainer.order': expected null or a list"),
+    ("pending", [float("nan")], "field 'trainer.pending[0]': expected a finite number"),
+    ("pending", lambda p: [1.0] * 99, "field 'trainer.pending': expected at most 16 losses"),
+    ("updates", 7, "field 'trainer.history.iteration_loss': expected 7 losses"),
+    ("rng", [3, [0] * 10, None], "field 'trainer.rng[1]': expected a list of length in "
+                                 "[625, 625]"),
+    ("rng", lambda r: [r[0], r[1][:-1] + [10**6], r[2]], "field 'trainer.rng[1][624]': "
+                                                           "expected the Mersenne"),
+    ("rng", lambda r: [r[0], [2**33] + r[1][1:], r[2]], "field 'trainer.rng[1][0]'"),
+    ("rng", DELETE, "field 'trainer.rng': expected a list of 3"),
+    ("history.epoch", [1, 1], "field 'trainer.history.epoch': expected increasing"),
+    ("history.epoch", [1, 5], "field 'trainer.history.epoch': expected records up to "
+                              "epoch 2"),
+    ("history.train_acc", [0.5, 1.5], "field 'trainer.history.train_acc[1]': expected a "
+                                      "finite number in [0.0, 1.0], got 1.5"),
+    ("history.test_acc", [0.5], "field 'trainer.history.test_acc': expected 2 values"),
+    ("history.train_loss", [1.0, float("inf")], "field 'trainer.history.train_loss[1]'"),
+    ("history", {}, "field 'trainer.history.epoch': expected a list of length ≥ 0, got "
+                    "nothing (the key is missing)"),
+    ("version", 2, "field 'trainer.version': expected an integer in [1, 1], got 2"),
+    ("eval_pending", 1, "field 'trainer.eval_pending': expected true or false, got 1"),
+    ("surprise", 1, "field 'trainer.surprise': expected no such key"),
+]
+
+
+@pytest.mark.parametrize("field, value, message", HOSTILE_STATES,
+                         ids=[f"{f}-{i}" for i, (f, _, _) in enumerate(HOSTILE_STATES)])
+def test_every_field_of_the_trainer_state_is_checked(tmp_path, field, value, message):
+    path = hostile_copy(tmp_path, set_field(field, value))
+    with pytest.raises(purenn.ModelFileError) as err:
+        load_checkpoint(path)
+    assert str(err.value).startswith(f"{path}: {message}")
+    assert "\n" not in str(err.value)
+
+
+def test_a_trainer_state_nested_too_deep_or_with_huge_numbers_is_refused(tmp_path):
+    deep = hostile_copy(tmp_path, set_field("optimizer.t", [[[[[[]]]]]] * 1), "a.st")
+    tensors, metadata = safetensors.read_tensors(deep)
+    metadata["trainer"] = "[" * 10000 + "]" * 10000
+    safetensors.write_tensors(deep, tensors, metadata)
+    with pytest.raises(purenn.ModelFileError, match="nested deeper than 64 levels"):
+        load_checkpoint(deep)
+    metadata["trainer"] = '{"epoch": ' + "9" * 5000 + "}"
+    safetensors.write_tensors(deep, tensors, metadata)
+    with pytest.raises(purenn.ModelFileError, match="longer than 40 digits"):
+        load_checkpoint(deep)
+    metadata["run"] = '{"epochs": "many"}'
+    metadata["trainer"] = "{}"
+    safetensors.write_tensors(deep, tensors, metadata)
+    with pytest.raises(purenn.ModelFileError, match="field 'run.epochs': expected null or "
+                                                    "an integer in"):
+        load_checkpoint(deep)
+
+
+@pytest.mark.parametrize("tensor, value, message", [
+    ("optimizer/m/dense1.W", float("nan"),
+     "tensor 'optimizer/m/dense1.W': value nan at flat index 0 must be finite"),
+    ("optimizer/v/dense1.W", -1.0, "cannot continue from this checkpoint: Adam state "
+                                   "v['dense1.W'] holds -1.0; it must be ≥ 0"),
+    ("dense1.W", float("inf"), "tensor 'dense1.W': value inf at flat index 0 must be finite"),
+    ("batchnorm1.running_var", -0.5,
+     "tensor 'batchnorm1.running_var': value -0.5 at flat index 0 must be finite and ≥ 0.0"),
+])
+def test_tensors_of_a_checkpoint_are_checked_on_restore(tmp_path, tensor, value, message):
+    trainer = make_trainer(epochs=1, batch_size=16)
+    trainer.fit()
+    path = tmp_path / "ck.safetensors"
+    save_checkpoint(path, trainer)
+    tensors, metadata = safetensors.read_tensors(path)
+    shape, values, dtype = tensors[tensor]
+    tensors[tensor] = safetensors.Tensor(shape, [value] + values[1:], dtype)
+    safetensors.write_tensors(path, tensors, metadata)
+    with pytest.raises(purenn.ModelFileError) as err:
+        checkpoint = load_checkpoint(path)
+        checkpoint.restore(make_trainer(epochs=2, batch_size=16))
+    assert str(err.value).startswith(f"{path}: ")
+    assert message in str(err.value)
+
+
+def test_a_tiny_checkpoint_whose_spec_asks_for_millions_is_refused_cheaply(tmp_path):
+    import tracemalloc
+
+    path = hostile_copy(tmp_path, lambda state: None)
+    tensors, metadata = safetensors.read_tensors(path)
+    metadata["spec"] = "input 2\ndense 10000000\nloss softmax_cross_entropy\n"
+    safetensors.write_tensors(path, tensors, metadata)
+    checkpoint = load_checkpoint(path)
+    tracemalloc.start()
+    try:
+        with pytest.raises(purenn.ModelFileError) as err:
+            checkpoint.build(random.Random(0))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000
+    assert str(err.value) == (
+        f"{path}: the spec in __metadata__ does not build: <spec>:2: 'dense 10000000': it "
+        f"would hold 30,000,000 numbers (parameters and buffers), over the limit of 65,536; "
+        f"the file's tensors hold only 163 numbers")
+
+
+# -- the normal path of the issue: Ctrl-C in epoch 2 before anything is recorded --------
+def test_ctrl_c_before_the_first_record_then_resume_with_fewer_epochs(tmp_path, monkeypatch,
+                                                                       capsys):
+    from purenn import cli, train
+
+    data = write_tiny_mnist(tmp_path / "mnist", train_count=200, test_count=20)
+    after_update = train.Trainer.after_update
+
+    def stop_in_epoch_2(self, loss):
+        if self.epoch == 1 and self.position >= 100:
+            self.stop_requested = True
+        after_update(self, loss)
+
+    monkeypatch.setattr(train.Trainer, "after_update", stop_in_epoch_2)
+    ck = str(tmp_path / "ck")
+    # --epochs 40 prints (and records) every 2nd epoch: nothing is recorded in epoch 1
+    assert cli.main(["train", "--data", data, "--epochs", "40", "--train-size", "200",
+                     "--checkpoint-dir", ck, "--quiet"]) == 130
+    monkeypatch.setattr(train.Trainer, "after_update", after_update)
+    state = load_checkpoint(ck).trainer
+    assert state["epoch"] == 1 and state["history"]["epoch"] == [] and state["order"]
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", ck, "--epochs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err == (f"error: --epochs 1: the checkpoint {ck}/checkpoint.safetensors is "
+                   f"inside epoch 2 (1 done); give --epochs 2 or more to go on\n")
+    assert cli.main(["train", "--resume", ck, "--epochs", "2", "--quiet"]) == 0
+    assert capsys.readouterr().out.startswith("test accuracy ")
+
+
+def test_a_state_inside_an_epoch_needs_its_pending_losses(tmp_path):
+    # found by the campaign: position 12 of 12 and no pending loss made the next record
+    # divide by zero
+    def edit(state):
+        state.update(order=list(range(120)), position=30, pending=[])
+
+    path = hostile_copy(tmp_path, edit)
+    with pytest.raises(purenn.ModelFileError) as err:
+        load_checkpoint(path)
+    assert str(err.value) == (f"{path}: field 'trainer.pending': expected at least 2 losses, "
+                              f"one per update since the last record (position 30, "
+                              f"batch_size 16, eval_pending False), got []")

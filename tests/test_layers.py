@@ -62,6 +62,27 @@ def test_relu_values_and_mask():
     assert layer.backward([[7.0, 7.0, 7.0]]) == [[0.0, 0.0, 7.0]]
 
 
+def test_relu_propagates_nan_as_the_books_mask():
+    # the book: mask = (x <= 0); out[mask] = 0; dout[mask] = 0. NaN is not <= 0.
+    layer = ReLU()
+    y = layer.forward([[float("nan"), -1.0, 3.0]])
+    assert math.isnan(y[0][0]) and y[0][1:] == [0.0, 3.0]
+    assert layer.backward([[5.0, 5.0, 5.0]]) == [[5.0, 0.0, 5.0]]
+
+
+def test_relu_gives_the_same_numbers_as_before_on_everything_but_nan():
+    # every other value, signed zeros and infinities included, as the old `v > 0` form
+    rng = random.Random(3)
+    values = [0.0, -0.0, 5e-324, -5e-324, math.inf, -math.inf, 1.0, -1.0]
+    values += [rng.uniform(-1e3, 1e3) for _ in range(200)]
+    layer = ReLU()
+    y = layer.forward([values])
+    dx = layer.backward([[rng.uniform(-1, 1) for _ in values]])
+    old_y = [v if v > 0.0 else 0.0 for v in values]
+    assert [repr(v) for v in y[0]] == [repr(v) for v in old_y]
+    assert all((d == 0.0) == (v <= 0.0) for d, v in zip(dx[0], values))
+
+
 def test_sigmoid_is_stable_at_extremes():
     assert sigmoid(-1000.0) == 0.0
     assert sigmoid(1000.0) == 1.0
@@ -258,3 +279,12 @@ def test_batchnorm_spec_lines_and_no_decay():
     with pytest.raises(SpecError) as info:
         build("input 5\nbatchnorm momentum=1.0\nloss softmax_cross_entropy\n")
     assert str(info.value) == "<spec>:2: batchnorm momentum must be in [0, 1), got 1.0"
+
+
+def test_a_nan_weight_before_relu_makes_the_loss_nan():
+    from purenn import build
+
+    net = build("input 2\ndense 2\nrelu\ndense 2\nloss softmax_cross_entropy\n")
+    net.params["dense1.W"][0][0] = float("nan")  # its unit's input is NaN for any x
+    net.params["dense1.W"][1][0] = -100.0        # ... and would be negative without it
+    assert math.isnan(net.loss([[1.0, 1.0]], [0]))

@@ -306,3 +306,9 @@ def test_zip_rows_and_lookup(kernel):
                                                                       [2.0, 4.0, 6.0]]
     assert linalg.transpose([]) == []
     assert linalg.col_sums([[1e16, 1.0], [1.0, 2.0], [-1e16, 3.0]]) == [1.0, 6.0]  # exact
+
+
+def test_col_sums_overflow_to_infinity_not_to_an_exception():
+    assert linalg.col_sums([[1e308, 1.0], [1e308, 2.0]]) == [math.inf, 3.0]
+    total = linalg.col_sums([[math.inf, 1.0], [-math.inf, 2.0]])
+    assert math.isnan(total[0]) and total[1] == 3.0

@@ -119,3 +119,12 @@ def test_hinge_loss_spec_line():
     net = build("input 3\ndense 4\nloss multiclass_svm margin=2.0\n")
     assert net.loss_layer.margin == 2.0
     assert spec.write(net).splitlines()[-2] == "loss multiclass_svm margin=2.0"
+
+
+def test_losses_that_overflow_are_infinite_not_an_exception():
+    from purenn.losses import MeanSquaredError, MulticlassSVM
+
+    assert MeanSquaredError().forward([[1e200, -1e200]], [0]) == math.inf
+    assert MeanSquaredError().forward([[1e154, 1e154, 1e154]], [0]) == math.inf
+    assert MulticlassSVM(margin=1e308).forward([[0.0, 1.0, 2.0]], [0]) == math.inf
+    assert MulticlassSVM().forward([[0.0, math.inf, -math.inf]], [2]) == math.inf

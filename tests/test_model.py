@@ -180,3 +180,91 @@ def test_file_without_spec_or_with_a_bad_spec_is_refused(tmp_path):
     safetensors.write_tensors(path, {"w": ((1,), [1.0])}, {"spec": "input 2\nrleu\n"})
     with pytest.raises(ModelFileError, match=r"the spec in __metadata__ does not build"):
         purenn.load(path)
+
+
+# -- values and specs of a model file are untrusted --------------------------------------
+def bad_value_copy(tmp_path, spec_name, tensor, value):
+    net = purenn.build(spec_name, seed=1)
+    path = tmp_path / "m.safetensors"
+    purenn.save(net, path)
+    tensors, metadata = safetensors.read_tensors(path)
+    shape, values, dtype = tensors[tensor]
+    tensors[tensor] = safetensors.Tensor(shape, values[:3] + [value] + values[4:], dtype)
+    safetensors.write_tensors(path, tensors, metadata)
+    return path
+
+
+@pytest.mark.parametrize("spec_name, tensor, value, need", [
+    ("two_layer", "dense1.W", float("nan"), "finite"),
+    ("two_layer", "dense2.b", float("-inf"), "finite"),
+    ("mnist_adam_bn", "batchnorm1.running_mean", float("nan"), "finite"),
+    ("mnist_adam_bn", "batchnorm1.running_var", -1e-3, "finite and ≥ 0.0"),
+    ("mnist_adam_bn", "batchnorm1.running_var", float("inf"), "finite and ≥ 0.0"),
+])
+def test_nan_infinite_and_negative_variance_tensors_are_refused(tmp_path, spec_name, tensor,
+                                                                 value, need):
+    path = bad_value_copy(tmp_path, spec_name, tensor, value)
+    with pytest.raises(ModelFileError) as err:
+        purenn.load(path)
+    assert str(err.value) == (f"{path}: tensor {tensor!r}: value {value!r} at flat index 3 "
+                              f"must be {need}")
+
+
+def tiny_model_with_a_huge_spec(tmp_path):
+    path = tmp_path / "huge.safetensors"
+    safetensors.write_tensors(path, {"dense1.W": ((1, 1), [0.5])}, {
+        "format": "purenn.model", "spec": "input 784\ndense 10000000\nloss "
+                                          "softmax_cross_entropy\n"})
+    return path
+
+
+def test_a_tiny_model_whose_spec_asks_for_millions_is_refused_before_building(tmp_path):
+    import tracemalloc
+
+    path = tiny_model_with_a_huge_spec(tmp_path)
+    assert path.stat().st_size < 250
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError) as err:
+            purenn.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000
+    assert str(err.value) == (
+        f"{path}: the spec in __metadata__ does not build: <spec>:2: 'dense 10000000': it "
+        f"would hold 7,850,000,000 numbers (parameters and buffers), over the limit of "
+        f"65,536; the file's tensors hold only 1 numbers")
+
+
+@pytest.mark.parametrize("command", [["predict", "{path}", "0"], ["evaluate", "{path}"],
+                                     ["export", "{path}", "-o", "{out}"]])
+def test_predict_evaluate_and_export_refuse_the_tiny_model_in_one_line(tmp_path, command):
+    from helpers import run_purenn
+
+    path = tiny_model_with_a_huge_spec(tmp_path)
+    args = [word.format(path=path, out=tmp_path / "w.npz") for word in command]
+    result = run_purenn(*args, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {path}: the spec in __metadata__ does not build")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("training, message", [
+    ('{"dataset": 5}', "field 'training.dataset': expected a string"),
+    ('{"seed": [1]}', "field 'training.seed': expected an integer"),
+    ('{"x": {"deep": 1}}', "field 'training.x': expected null or true or false"),
+    ('[1, 2]', "field 'training': expected an object"),
+    ('{"a": ' * 100 + "1" + "}" * 100, "'training' in __metadata__ is nested deeper"),
+    ('{"seed": 1e999}', "'training' in __metadata__ is not valid JSON"),
+])
+def test_the_training_summary_is_checked(tmp_path, training, message):
+    net = purenn.build("spiral_net")
+    path = tmp_path / "m.safetensors"
+    purenn.save(net, path)
+    tensors, metadata = safetensors.read_tensors(path)
+    metadata["training"] = training
+    safetensors.write_tensors(path, tensors, metadata)
+    with pytest.raises(ModelFileError) as err:
+        purenn.load(path)
+    assert str(err.value).startswith(f"{path}: {message}")

@@ -235,3 +235,158 @@ def test_the_listing_refuses_an_unknown_group():
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == ("error: unknown plugin group 'activations' (groups: layers, "
                              "losses, optimizers, initializers)\n")
+
+
+# -- a plugin that misbehaves is one line naming it and its distribution -------------------
+@pytest.mark.parametrize("statement, detail", [
+    ("import sys\nsys.exit(3)", "SystemExit: 3"),
+    ("raise KeyboardInterrupt", "KeyboardInterrupt"),
+    ("class Odd(BaseException):\n    pass\nraise Odd('at import')", "Odd: at import"),
+    ("raise RuntimeError('no GPU')", "RuntimeError: no GPU"),
+])
+def test_a_plugin_ending_the_process_at_import_is_only_broken(tmp_path, installed, on_path,
+                                                              statement, detail):
+    rude = make_plugin(tmp_path / "rude", "purenn-rude", "purenn_rude", statement + "\n",
+                       {"purenn.layers": ["rude = purenn_rude:Rude"],
+                        "purenn.losses": ["rude_loss = purenn_rude:Loss"]})
+    on_path(rude, installed)
+    message = (f"layer 'rude' from distribution 'purenn-rude' (purenn_rude:Rude) failed to "
+               f"import: {detail}")
+    with pytest.raises(SpecError) as info:
+        build("input 4\nrude\nloss softmax_cross_entropy\n")
+    assert str(info.value) == f"<spec>:2: {message}"
+    build("input 4\ndense 3\ngelu\nloss softmax_cross_entropy\n")  # the others still work
+
+    result = run_purenn("plugins", env={
+        "PYTHONPATH": os.pathsep.join([str(rude), str(installed), REPO])})
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert ["purenn.layers", "rude", "purenn_rude:Rude", "purenn-rude", "1.0",
+            "broken"] in rows
+    assert ["purenn.losses", "rude_loss", "purenn_rude:Loss", "purenn-rude", "1.0",
+            "broken"] in rows
+    assert ["purenn.optimizers", "lion", "purenn_extras.optimizers:Lion", "purenn-extras",
+            "0.1.0", "ok"] in rows  # a group listed after the broken ones
+    assert f"  {message}" in result.stdout.splitlines()
+
+
+FAULTY = """\
+from purenn.layers import Layer
+from purenn.losses import Loss
+from purenn.optimizers import SGD
+
+
+class Faulty(Layer):
+    def __init__(self, fail: str = "", width: int = 0):
+        super().__init__()
+        self.fail, self.width = fail, width
+        self.config = {"fail": fail, "width": width}
+        if fail == "init":
+            raise TypeError("bad init")
+
+    def build(self, input_shape, rng):
+        if self.fail == "build":
+            raise RuntimeError("cannot build")
+        if self.fail == "shape":
+            return (0,)
+        if self.fail == "value":
+            raise ValueError("needs a 3-d input")
+        return (self.width,) if self.width else input_shape
+
+    def forward(self, x, train=False):
+        if self.fail == "forward":
+            raise RuntimeError("out of cheese")
+        if self.fail == "ragged":
+            return [row[:-1] for row in x]
+        return [list(row) for row in x]
+
+    def backward(self, dout):
+        if self.fail == "backward":
+            raise ZeroDivisionError("division by zero")
+        if self.fail == "rows":
+            return dout[:1]
+        return dout
+
+
+class Step(SGD):
+    def step(self, grads):
+        raise KeyError("dense1.W")
+"""
+
+FAULTY_EPS = {"purenn.layers": ["faulty = purenn_faulty:Faulty"],
+              "purenn.optimizers": ["faulty_sgd = purenn_faulty:Step"]}
+ORIGIN = "(plugin 'faulty' of distribution 'purenn-faulty' 1.0)"
+
+
+@pytest.fixture
+def faulty(tmp_path, on_path):
+    folder = make_plugin(tmp_path / "faulty", "purenn-faulty", "purenn_faulty", FAULTY,
+                         FAULTY_EPS)
+    on_path(folder)
+    return folder
+
+
+def faulty_net(fail, width=0, optimizer="sgd"):
+    return build(f"input 4\ndense 3\nfaulty fail={fail} width={width}\ndense 2\n"
+                 f"loss softmax_cross_entropy\noptimizer {optimizer}\n")
+
+
+@pytest.mark.parametrize("fail, message", [
+    ("init", "<spec>:3: layer 'faulty' from distribution 'purenn-faulty' "
+             "(purenn_faulty:Faulty) failed: TypeError: bad init"),
+    ("build", f"<spec>:3: layer 'faulty1' {ORIGIN} failed in build: RuntimeError: cannot "
+              f"build"),
+    ("value", f"<spec>:3: layer 'faulty1' {ORIGIN} failed in build: ValueError: "
+              f"needs a 3-d input"),
+    ("shape", f"<spec>:3: layer 'faulty1' {ORIGIN}: build returned (0,), not a shape of "
+              f"positive sizes"),
+])
+def test_a_plugin_failing_to_build_is_one_line_at_its_spec_line(faulty, fail, message):
+    with pytest.raises(SpecError) as info:
+        faulty_net(fail)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("fail, width, message", [
+    ("forward", 0, f"layer 'faulty1' {ORIGIN} failed in forward: RuntimeError: out of "
+                   f"cheese"),
+    ("backward", 0, f"layer 'faulty1' {ORIGIN} failed in backward: ZeroDivisionError: "
+                    f"division by zero"),
+    ("ragged", 0, f"layer 'faulty1' {ORIGIN}: forward returned 2 rows of [2] numbers, "
+                  f"expected 2 rows of 3"),
+    ("none", 5, f"layer 'faulty1' {ORIGIN}: forward returned 2 rows of [3] numbers, "
+                f"expected 2 rows of 5"),  # build declared 5, forward gives 3
+    ("rows", 0, f"layer 'faulty1' {ORIGIN}: backward returned 1 rows of [3] numbers, "
+                f"expected 2 rows of 3"),
+])
+def test_a_plugin_failing_in_a_pass_or_with_a_wrong_shape_is_named(faulty, fail, width,
+                                                                   message):
+    from purenn.errors import PluginError
+
+    net = faulty_net(fail, width)
+    with pytest.raises(PluginError) as info:
+        net.gradient([[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8]], [0, 1])
+    assert str(info.value) == message
+
+
+def test_a_plugin_optimizer_failing_in_step_is_named(faulty):
+    from purenn.errors import PluginError
+
+    net = faulty_net("none", optimizer="faulty_sgd")
+    grads = net.gradient([[0.1, 0.2, 0.3, 0.4]], [0])
+    with pytest.raises(PluginError) as info:
+        net.optimizer.step(grads)
+    assert str(info.value) == ("optimizer 'faulty_sgd' from distribution 'purenn-faulty' "
+                               "(purenn_faulty:Step) failed in step: KeyError: 'dense1.W'")
+
+
+@pytest.mark.parametrize("fail", ["forward", "ragged"])
+def test_the_cli_reports_a_failing_plugin_in_one_line(tmp_path, faulty, fail):
+    spec_file = tmp_path / "net.net"
+    spec_file.write_text(f"input 2\ndense 8\nfaulty fail={fail}\ndense 3\n"
+                         f"loss softmax_cross_entropy\n", encoding="utf-8")
+    result = run_purenn("train", "--dataset", "spiral", "--spec", str(spec_file),
+                        "--epochs", "1", env={"PYTHONPATH": f"{faulty}{os.pathsep}{REPO}"})
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: layer 'faulty1' {ORIGIN}")
+    assert result.stderr.count("\n") == 1 and "internal error" not in result.stderr

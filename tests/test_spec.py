@@ -1,10 +1,12 @@
 """The spec language: every kind of error with its exact message and line, values and
 their types, names, shapes, shipped specs, and the round trip text → network → text."""
 
+import math
+
 import pytest
 
 from purenn import build, registry, shipped_specs, spec
-from purenn.errors import SpecError
+from purenn.errors import PurennError, SpecError
 from purenn.layers import Layer
 from purenn.spec import read as read_spec
 
@@ -131,7 +133,7 @@ def test_unknown_names(text, message):
     # values a part refuses
     ("input 4\ndense 0\n" + LOSS, "<spec>:2: dense needs a positive number of units, got 0"),
     ("input 4\ndense 3\nloss softmax_cross_entropy weight_decay=-1\n",
-     "<spec>:3: weight_decay must be a number ≥ 0, got -1"),
+     "<spec>:3: weight_decay must be a finite number ≥ 0, got -1"),
     # structure: input, loss, optimizer
     ("dense 3\ninput 4\n" + LOSS, "<spec>:1: the spec must start with 'input SHAPE', not "
                                   "'dense'"),
@@ -336,3 +338,139 @@ def test_the_chapter_4_network_is_shipped():
         [("dense1", 50), ("sigmoid1", None), ("dense2", 10)]
     assert net.layers[0][1].std == 0.01 and net.optimizer.config == {"lr": 0.1}
     assert net.param_count == 39_760
+
+
+# -- limits: a spec is refused at its line before it allocates -----------------------------
+def test_a_huge_layer_is_refused_at_its_line_before_allocating():
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(SpecError) as err:
+            build("input 784\ndense 100000000\nloss softmax_cross_entropy\n")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000
+    assert str(err.value) == (
+        "<spec>:2: 'dense 100000000': it would hold 78,500,000,000 numbers (parameters and "
+        "buffers), over the limit of 268,435,456; PURENN_MAX_PARAMETERS sets another limit")
+
+
+def test_a_huge_input_is_refused_at_the_input_line():
+    with pytest.raises(SpecError) as err:
+        build("input 4294967296\ndense 10\nloss softmax_cross_entropy\n")
+    assert str(err.value) == ("<spec>:1: input '4294967296' is over 268,435,456 numbers per "
+                              "sample, the limit (PURENN_MAX_PARAMETERS sets another)")
+    with pytest.raises(SpecError, match="input '65536x65536x65536x65536' is over"):
+        build("input 65536x65536x65536x65536\nloss softmax_cross_entropy\n")
+
+
+def test_the_limit_counts_every_layer_and_is_settable(monkeypatch):
+    text = "input 100\ndense 100\nbatchnorm\ndense 10\nloss softmax_cross_entropy\n"
+    assert build(text).param_count == 100 * 100 + 100 + 200 + 100 * 10 + 10
+    monkeypatch.setenv("PURENN_MAX_PARAMETERS", "10_499")
+    with pytest.raises(SpecError) as err:
+        build(text)
+    assert str(err.value) == ("<spec>:3: 'batchnorm': it would hold 400 numbers (parameters "
+                              "and buffers), 10,500 with the layers before it, over the limit "
+                              "of 10,499; PURENN_MAX_PARAMETERS sets another limit")
+    assert build(text, max_params=11_510).param_count == 11_310
+    monkeypatch.setenv("PURENN_MAX_PARAMETERS", "lots")
+    with pytest.raises(SpecError, match=r"PURENN_MAX_PARAMETERS='lots' must be a whole "
+                                        r"number ≥ 1"):
+        build(text)
+
+
+def test_a_plugin_layer_without_parameter_count_is_checked_after_build(monkeypatch):
+    from purenn.layers import Dense
+
+    class Counted(Dense):
+        parameter_count = None  # a plugin that cannot say in advance
+
+    monkeypatch.setattr(registry, "load_entry",
+                        lambda group, name, real=registry.load_entry:
+                        Counted if name == "dense" and group == "purenn.layers"
+                        else real(group, name))
+    with pytest.raises(SpecError, match=r"<spec>:2: 'dense 50': it would hold 1,550 numbers"):
+        build("input 30\ndense 50\nloss softmax_cross_entropy\n", max_params=1000)
+
+
+def test_huge_values_are_shown_short():
+    with pytest.raises(SpecError) as err:
+        build("input 2\ndense " + "9" * 5000 + ".5\nloss softmax_cross_entropy\n")
+    assert len(str(err.value)) < 200
+
+
+EXTREME_SPECS = [
+    "dense 8 std=1e308\nrelu\ndense 3\nloss softmax_cross_entropy",
+    "dense 8 std=1e154\nbatchnorm eps=1e-320\nrelu\ndense 3 std=1e154\n"
+    "loss mean_squared_error weight_decay=1e300",
+    "dense 8\nrelu\ndense 3\nloss multiclass_svm margin=1e308",
+    "dense 8 std=1e100\nrelu\ndense 3\nloss softmax_cross_entropy weight_decay=1e-3\n"
+    "optimizer adam lr=1e300 eps=1e-320",
+    "dense 8\nrelu\ndense 3\nloss softmax_cross_entropy\noptimizer sgd lr=1.7976931348623157e308",
+    "dense 8\ndropout 0.9999999999999999\ndense 3\nloss softmax_cross_entropy\n"
+    "optimizer rmsprop eps=5e-324 decay_rate=0.9999999999999999",
+]
+
+
+@pytest.mark.parametrize("body", EXTREME_SPECS)
+def test_extreme_but_finite_hyperparameters_end_in_a_clear_error_or_a_finite_result(body):
+    import random
+
+    from purenn.data import spiral
+    from purenn.train import Trainer
+
+    data = spiral.make_spiral(20, rng=random.Random(0))
+    net = build("input 2\n" + body + "\n")
+    trainer = Trainer(net, data, data, epochs=2, batch_size=7, rng=random.Random(1),
+                      log=None)
+    try:
+        history = trainer.fit()
+    except PurennError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert all(math.isfinite(v) for v in history.train_loss)
+
+
+@pytest.mark.parametrize("word", ["inf", "-inf", "nan", "1e999"])
+def test_non_finite_hyperparameters_are_refused_at_their_line(word):
+    with pytest.raises(SpecError, match=r"<spec>:2: argument 'std' of dense must be float"):
+        build(f"input 2\ndense 3 std={word}\nloss softmax_cross_entropy\n")
+
+
+def test_an_integer_past_the_largest_float_is_refused_where_a_float_is_wanted():
+    with pytest.raises(SpecError) as err:
+        build("input 2\ndense 3\nloss softmax_cross_entropy\noptimizer momentum momentum="
+              + "9" * 400 + "\n")
+    assert str(err.value).startswith("<spec>:4: argument 'momentum' of momentum is 9999")
+    assert str(err.value).endswith("..., past the largest float")
+
+
+def test_finite_losses_whose_sum_overflows_are_recorded_as_infinite():
+    # each update's loss is finite (about 1e307), their sum over an epoch is not
+    import random
+
+    from purenn.data import spiral
+    from purenn.train import Trainer
+
+    data = spiral.make_spiral(20, rng=random.Random(0))
+    net = build("input 2\ndense 3 std=5e153\nloss mean_squared_error\noptimizer sgd "
+                "lr=1e-300\n")
+    try:
+        history = Trainer(net, data, data, epochs=1, batch_size=3, rng=random.Random(1),
+                          log=None).fit()
+    except PurennError:
+        pass
+    else:
+        assert history.train_loss[-1] == math.inf
+
+
+def test_the_progress_bar_and_activation_statistics_take_losses_past_the_largest_float():
+    from purenn.experiments.inside import summary
+    from purenn.viz.progress import _mean
+
+    assert _mean([1e308, 1e308]) == math.inf and _mean([1.0, 2.0]) == 1.5
+    mean, std, _, _ = summary([1e308, 1e308, -1e308])
+    assert mean == math.inf

@@ -5,6 +5,7 @@ import argparse
 import math
 
 from ..errors import PurennError
+from ..fileio import check_writable
 from .args import positive_int
 from .modeldata import add_data_options, check_model_fits, image_shape, load_split
 
@@ -60,9 +61,8 @@ def run(args, out):
     from ..viz.figure import PALETTE
     from .modeldata import open_model
 
-    if args.misclassified and not args.misclassified.lower().endswith(".png"):
-        raise PurennError(f"--misclassified {args.misclassified!r}: the picture is a .png "
-                          f"file")
+    if args.misclassified:
+        check_writable(args.misclassified, "--misclassified", (".png",))
     net = open_model(args.model)
     data, description = load_split(args, net.training)
     check_model_fits(net, data, args.model)

@@ -1,10 +1,10 @@
 """What ``compare`` and ``search`` share: data and schedule options, the live display of
 runs, and the table of results."""
 
-import os
 import sys
 
 from ..errors import PurennError
+from ..fileio import check_writable
 from .args import positive_int
 
 DATASETS = ("mnist", "fashion-mnist", "kmnist", "spiral")
@@ -42,13 +42,9 @@ def add_schedule_options(p, epochs_default):
 
 
 def check_picture(path, option="--plot"):
-    if path is None:
-        return
-    if not path.lower().endswith((".png", ".svg")):
-        raise PurennError(f"{option} {path!r}: the picture must be a .png or .svg file")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise PurennError(f"{option} {path!r}: no such folder {folder!r}")
+    """PurennError before any run when the picture cannot be written (fileio)."""
+    if path is not None:
+        check_writable(path, option, (".png", ".svg"))
 
 
 def load(args):

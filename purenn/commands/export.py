@@ -30,6 +30,7 @@ def add_parser(sub, common):
 
 
 def run(args, out):
+    from ..fileio import check_writable
     from ..formats import npy
     from ..weights import network_arrays, shape_text
     from .modeldata import open_model
@@ -38,6 +39,7 @@ def run(args, out):
             args.output.lower().endswith((".safetensors", ".png", ".svg", ".net")):
         raise PurennError(f"-o {args.output!r}: export writes a NumPy .npz archive; name it "
                           f"{args.output.rsplit('.', 1)[0] + '.npz'!r}")
+    check_writable(args.output, "--output")
     net = open_model(args.model)
     arrays = network_arrays(net, args.dtype)
     npy.write_npz(args.output, arrays, compress=args.compress)

@@ -37,12 +37,14 @@ def add_parser(sub, common):
 
 def run(args, out):
     from .. import model
+    from ..fileio import check_writable
     from ..formats import npy
     from ..spec import build
     from ..weights import load_into, parse_map, shape_text
     from .modeldata import check_model_path
 
     check_model_path("-o", args.output)
+    check_writable(args.output, "--output")
     explicit = [pair for text in args.map for pair in parse_map(text)]
     net = build(args.spec)
     arrays = npy.read_arrays(args.weights)

@@ -94,6 +94,10 @@ class Predictor:
         else:
             self.out("x = (" + ", ".join(f"{v:.4f}" for v in x) + ")")
         probabilities = self.net.probabilities([x])[0]
+        if not all(map(math.isfinite, probabilities)):  # finite weights too large for x
+            raise PurennError(f"{self.args.model}: the network's output for this input is "
+                              f"not finite ({probabilities[0]!r}, ...): its weights are too "
+                              f"large")
         for line in terminal.probability_lines(probabilities, color=self.color):
             self.out(line)
         best = linalg.argmax(probabilities)

@@ -14,6 +14,7 @@ import sys
 from .. import __version__
 from ..checkpoint import FILENAME, load_checkpoint, save_checkpoint
 from ..errors import PurennError
+from ..fileio import check_folder, check_writable
 
 # settings a resumed run must share with the run it continues
 FIXED_KEYS = ("dataset", "data", "seed", "batch_size", "train_size", "gradient")
@@ -53,8 +54,35 @@ def apply_resume(args):
         raise PurennError(f"--spec and --lr cannot be given with --resume: the network "
                           f"comes from the checkpoint {checkpoint.path!r}")
     if args.checkpoint_dir is None:
-        args.checkpoint_dir = os.path.dirname(checkpoint.path) or "."
+        folder = os.path.dirname(checkpoint.path) or "."
+        try:
+            check_folder(folder, "the checkpoint's folder")
+        except PurennError as exc:
+            raise PurennError(f"{exc}; the resumed run writes its checkpoints there unless "
+                              f"--checkpoint-dir DIR says where") from None
+        args.checkpoint_dir = folder
+    check_resumed_total(checkpoint, args)
     return checkpoint
+
+
+def check_resumed_total(checkpoint, args):
+    """PurennError when --epochs/--iterations end the run before the point the
+    checkpoint has already reached (the run could only stop with nothing recorded)."""
+    state = checkpoint.trainer
+    if state["schedule"] == "iterations" or args.iterations is not None:
+        done = state["updates"]
+        if args.iterations is not None and args.iterations < done:
+            raise PurennError(f"--iterations {args.iterations}: the checkpoint "
+                              f"{checkpoint.path} has {done} updates done; give "
+                              f"--iterations {done} or more")
+        return
+    done, inside = state["epoch"], state["order"] is not None
+    needed = done + 1 if inside else max(done, 1)
+    if args.epochs is not None and args.epochs < needed:
+        where = (f"is inside epoch {done + 1} ({done} done)" if inside
+                 else f"has {done} epochs done")
+        raise PurennError(f"--epochs {args.epochs}: the checkpoint {checkpoint.path} "
+                          f"{where}; give --epochs {needed} or more to go on")
 
 
 def check_resumed_data(checkpoint, description):
@@ -69,20 +97,10 @@ def check_output_paths(args):
     """Fail before training, not after it, when an output cannot be written."""
     for key in ("out", "plot", "plot_boundary"):
         path = getattr(args, key, None)
-        if path is None:
-            continue
-        if key != "out" and not path.lower().endswith(PICTURE_SUFFIXES):
-            raise PurennError(f"{option(key)} {path!r}: the picture must be a .png or .svg "
-                              f"file")
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            raise PurennError(f"{option(key)} {path!r}: no such folder {folder!r}")
+        if path is not None:
+            check_writable(path, option(key), None if key == "out" else PICTURE_SUFFIXES)
     if args.checkpoint_dir is not None:
-        try:
-            os.makedirs(args.checkpoint_dir, exist_ok=True)
-        except OSError as exc:
-            raise PurennError(f"--checkpoint-dir {args.checkpoint_dir!r}: cannot create it: "
-                              f"{exc.strerror or exc}") from None
+        check_folder(args.checkpoint_dir, "--checkpoint-dir", create=True)
 
 
 def checkpoint_file(folder):
@@ -114,14 +132,27 @@ def stop_on_interrupt(trainer):
         signal.signal(signal.SIGINT, previous)
 
 
-def interrupted(trainer, folder, settings):
-    """Write the checkpoint of an interrupted run and say how to go on."""
-    os.makedirs(folder, exist_ok=True)
-    path = write_checkpoint(folder, trainer, settings)
+def interrupted(trainer, folder, settings, fallback=True):
+    """Write the checkpoint of an interrupted run and say how to go on. When ``folder``
+    (./checkpoints by default) cannot take it (a read-only working folder, a full disk)
+    and ``fallback``, the checkpoint goes to a new folder in the system's temporary
+    folder instead, and the message says so: the run is not lost."""
+    note = ""
+    try:
+        check_folder(folder, "the checkpoint folder", create=True)
+        path = write_checkpoint(folder, trainer, settings)
+    except PurennError as exc:
+        if not fallback:
+            raise
+        import tempfile
+
+        note = f" ({exc})"
+        folder = tempfile.mkdtemp(prefix="purenn-checkpoints-")
+        path = write_checkpoint(folder, trainer, settings)
     label, done, total = trainer.progress()
     # three short lines, so that none wraps in an 80-column terminal
     print(f"interrupted in {label} after update {done}/{total}:\n"
-          f"checkpoint written to {path};\n"
+          f"checkpoint written to {path}{note};\n"
           f"continue with 'python -m purenn train --resume {folder}'",
           file=sys.stderr, flush=True)
 

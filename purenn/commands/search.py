@@ -75,10 +75,12 @@ def best_spec(result, trials, spec_source):
 
 def run(args, out):
     from ..experiments import figures, runner, settings
-    from ..fileio import atomic_write
+    from ..fileio import atomic_write, check_writable
     from ..spec import read as read_spec
 
     common_args.check_picture(args.plot)
+    if args.out_spec:
+        check_writable(args.out_spec, "--out-spec")
     if not args.range:
         raise PurennError("search needs at least one --range KEY=LOW:HIGH[:log], such as "
                           "--range lr=1e-6:1e-2:log")

@@ -6,6 +6,7 @@ import shutil
 import sys
 
 from ..errors import PurennError
+from ..fileio import check_writable
 from .args import positive_int
 from .modeldata import add_data_options, image_shape, index_of, load_split
 
@@ -46,6 +47,8 @@ def run(args, out):
     from ..viz import terminal
     from ..viz.charts import grid_canvas
 
+    if args.out:
+        check_writable(args.out, "--out", (".png", ".svg"))  # .svg: 2-D points only
     data, description = load_split(args)
     shape = image_shape(data)
     if shape is None and data.features_per_sample == 2:

@@ -196,8 +196,8 @@ def run(args, out):
     spec_ref = checkpoint.spec if checkpoint else args.spec or defaults["spec"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SpecWarning)
-        net = build(spec_ref, rng=rng)
-    for message in net.spec_warnings:
+        net = checkpoint.build(rng) if checkpoint else build(spec_ref, rng=rng)
+    for message in getattr(net, "spec_warnings", ()):
         print_warning(message)
     if checkpoint:
         runs.check_resumed_data(checkpoint, description)
@@ -271,6 +271,9 @@ def run(args, out):
         save(net, args.out, training=runs.training_summary(trainer, settings, elapsed))
         out(f"model written to {args.out}")
     runs.write_pictures(args, trainer, out)
+    if not history.epoch:  # a resumed run with nothing left to do and nothing recorded
+        final_out(f"nothing left to train: {trainer.progress()[0]} reached")
+        return 0
     length = plural(history.epoch[-1], "epoch")
     if args.iterations is not None:
         length = f"{plural(trainer.updates, 'update')} ({length} of the book's schedule)"

@@ -8,6 +8,8 @@ Like ``runner``, this is one of the two modules that reach into a network: here 
 
 import math
 
+from ..losses import total
+
 # layers whose output is not "an activation" in the book's sense (figures 6-10 to 6-14)
 NOT_ACTIVATIONS = {"dense", "conv2d", "dropout", "batchnorm", "flatten", "maxpool2d",
                    "avgpool2d"}
@@ -37,8 +39,8 @@ def summary(values):
     n = len(values)
     if not n:
         return (math.nan,) * 4
-    mean = math.fsum(values) / n
-    std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / n)
+    mean = total(values) / n  # inf or NaN, not OverflowError, for activations ~1e308
+    std = math.sqrt(total((v - mean) * (v - mean) for v in values) / n)
     small = sum(1 for v in values if abs(v) <= 0.01) / n
     large = sum(1 for v in values if v >= 0.99) / n
     return mean, std, small, large

@@ -22,6 +22,15 @@ import time
 DEFAULT_COLUMNS = 80
 
 
+def _mean(values):
+    """The exactly rounded mean, or inf/NaN where finite values sum past the largest
+    float (math.fsum raises OverflowError there)."""
+    try:
+        return math.fsum(values) / len(values)
+    except (OverflowError, ValueError):
+        return sum(values) / len(values)
+
+
 def format_duration(seconds):
     """'0:41', '12:05', '1:02:03'."""
     if not math.isfinite(seconds):
@@ -127,7 +136,7 @@ class Progress:
             return
         self.last_draw = now
         pending = trainer.pending
-        mean_loss = math.fsum(pending) / len(pending) if pending else loss
+        mean_loss = _mean(pending) if pending else loss
         made = trainer.updates - self.start_updates
         per_update = (now - self.started - self.eval_seconds) / made if made > 0 else 0.0
         text = self.bar_text(label, done, total, mean_loss, per_update,
