@@ -288,7 +288,7 @@ HOSTILE_STATES = [
                                       "finite number in [0.0, 1.0], got 1.5"),
     ("history.test_acc", [0.5], "field 'trainer.history.test_acc': expected 2 values"),
     ("history.train_loss", [1.0, float("inf")], "field 'trainer.history.train_loss[1]'"),
-    ("history", {}, "field 'trainer.history.epoch': expected a list of length ≥ 0, got "
+    ("history", {}, "field 'trainer.history.epoch': expected a list, got "
                     "nothing (the key is missing)"),
     ("version", 2, "field 'trainer.version': expected an integer in [1, 1], got 2"),
     ("eval_pending", 1, "field 'trainer.eval_pending': expected true or false, got 1"),
