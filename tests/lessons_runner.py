@@ -31,6 +31,8 @@ Directives are HTML comments on the line(s) just before a block, invisible on Gi
                                       ``conv`` (the purenn-conv plugin installed) and
                                       ``mnist`` (the full MNIST files)
     <!-- lesson: file my_layer.py --> write the block's text to this file, run nothing
+    <!-- lesson: skip REASON -->      never run (say why: it installs a package, say); use
+                                      it for what a test must not do, nothing else
     <!-- lesson: exit 1 -->           the command(s) must exit with this code
     <!-- lesson: image curves.png docs/lessons/img/ch05-curves.png -->
                                       the block writes curves.png (checked to be a PNG); with
@@ -281,9 +283,11 @@ class LessonRun:
         saved_cwd, saved_cache = os.getcwd(), os.environ.get("PURENN_DATA")
         os.chdir(self.workdir)
         os.environ["PURENN_DATA"] = self.env(block)["PURENN_DATA"]
+        sys.path.insert(0, self.workdir)  # as `python` started there: its files import
         try:
             yield
         finally:
+            sys.path.remove(self.workdir)
             os.chdir(saved_cwd)
             if saved_cache is None:
                 os.environ.pop("PURENN_DATA", None)

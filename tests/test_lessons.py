@@ -63,6 +63,8 @@ def missing(requirement):
 
 
 def skip_reason(block):
+    if block.directive("skip") is not None:
+        return "never run by the tests: " + " ".join(block.directive("skip"))
     reasons = [missing(word) for word in block.directive("requires") or []]
     return "; ".join(reason for reason in reasons if reason) or None
 
