@@ -29,7 +29,9 @@ Directives are HTML comments on the line(s) just before a block, invisible on Gi
                                       skip, with the reason, unless purenn has the command
                                       ``compare``; also ``module:purenn.plot`` (a module),
                                       ``conv`` (the purenn-conv plugin installed) and
-                                      ``mnist`` (the full MNIST files)
+                                      ``mnist`` (the full MNIST files) and
+                                      ``file:NAME`` (one of the book's weight files,
+                                      copied into the lesson's folder)
     <!-- lesson: file my_layer.py --> write the block's text to this file, run nothing
     <!-- lesson: skip REASON -->      never run (say why: it installs a package, say); use
                                       it for what a test must not do, nothing else
@@ -208,7 +210,9 @@ class LessonRun:
     def env(self, block):
         env = dict(os.environ)
         env.pop("NO_COLOR", None)
-        env["PYTHONPATH"] = self.package_parent
+        # purenn first; whatever else the tests were given (a plugin's folder) after it
+        rest = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        env["PYTHONPATH"] = os.pathsep.join([self.package_parent, *rest])
         env["COLUMNS"] = "80"
         wants_mnist = "mnist" in (block.directive("requires") or [])
         env["PURENN_DATA"] = self.mnist_cache if wants_mnist else self.empty_cache

@@ -4,6 +4,9 @@ compared). One test per block, in lesson order; a block run alone first runs the
 before it. Blocks marked slow run with ``pytest -m slow``; blocks that need a command of
 another branch, the purenn-conv plugin or the full MNIST files skip with the reason.
 
+Blocks that need the book's chapter 7 and 8 weights (``requires file:NAME``) find them in
+../shared/reference/dlfs or PURENN_LESSONS_DLFS and skip without them.
+
 PURENN_LESSONS_UPDATE_IMAGES=1 copies the pictures the lessons make over the committed ones
 in docs/lessons/img; PURENN_LESSONS_MNIST=DIR points the ``mnist`` blocks at a folder of
 the full MNIST files (default ../shared/data/mnist beside the checkout).
@@ -12,9 +15,10 @@ the full MNIST files (default ../shared/data/mnist beside the checkout).
 import glob
 import importlib.util
 import os
+import shutil
 
 import pytest
-from conftest import MNIST_DIR, REPO
+from conftest import MNIST_DIR, REPO, SHARED
 from lessons_runner import Block, LessonRun, numbers_agree, output_matches, parse_lesson
 
 import purenn
@@ -42,6 +46,10 @@ def mnist_dir():
     return folder if present else None
 
 
+def dlfs_dir():
+    return os.environ.get("PURENN_LESSONS_DLFS", os.path.join(SHARED, "reference", "dlfs"))
+
+
 def missing(requirement):
     """Why a requirement is not met here, or None when it is."""
     kind, _, name = requirement.partition(":")
@@ -54,6 +62,10 @@ def missing(requirement):
     elif requirement == "conv":
         if "conv2d" not in registry.discover("purenn.layers"):
             return "needs purenn-conv (python -m pip install plugins/purenn-conv)"
+    elif kind == "file":
+        if not os.path.isfile(os.path.join(dlfs_dir(), name)):
+            return (f"needs the book's {name} (../shared/reference/dlfs or "
+                    f"PURENN_LESSONS_DLFS)")
     elif requirement == "mnist":
         if mnist_dir() is None:
             return "needs the full MNIST files (../shared/data/mnist or PURENN_LESSONS_MNIST)"
@@ -99,6 +111,10 @@ def test_lesson_block(lesson_runs, path, index):
     reason = skip_reason(block)
     if reason:
         pytest.skip(reason)
+    for word in block.directive("requires") or []:
+        if word.startswith("file:"):  # the learner put it in the folder; so do the tests
+            name = word[len("file:"):]
+            shutil.copyfile(os.path.join(dlfs_dir(), name), os.path.join(run.workdir, name))
     for earlier in range(index):
         other = run.blocks[earlier]
         if other.runnable and earlier not in run.done and other.directive("slow") is None \
