@@ -111,15 +111,19 @@ def test_lesson_block(lesson_runs, path, index):
     reason = skip_reason(block)
     if reason:
         pytest.skip(reason)
-    for word in block.directive("requires") or []:
-        if word.startswith("file:"):  # the learner put it in the folder; so do the tests
-            name = word[len("file:"):]
-            shutil.copyfile(os.path.join(dlfs_dir(), name), os.path.join(run.workdir, name))
     for earlier in range(index):
         other = run.blocks[earlier]
         if other.runnable and earlier not in run.done and other.directive("slow") is None \
                 and skip_reason(other) is None:
-            run.run(earlier)
+            _run(run, earlier)
+    _run(run, index)
+
+
+def _run(run, index):
+    for word in run.blocks[index].directive("requires") or []:
+        if word.startswith("file:"):  # the learner put it in the folder; so do the tests
+            name = word[len("file:"):]
+            shutil.copyfile(os.path.join(dlfs_dir(), name), os.path.join(run.workdir, name))
     run.run(index)
 
 
