@@ -1,11 +1,14 @@
 """Every command and code block of every lesson in docs/lessons runs, and prints what the
 lesson shows (see lessons_runner.py for the block kinds, directives and how output is
 compared). One test per block, in lesson order; a block run alone first runs the blocks
-before it. Blocks marked slow run with ``pytest -m slow``; blocks that need a command of
-another branch, the purenn-conv plugin or the full MNIST files skip with the reason.
+before it. Blocks marked slow run with ``pytest -m slow``; blocks that need the purenn-conv
+plugin or the full MNIST files skip with the reason where they are missing.
 
 Blocks that need the book's chapter 7 and 8 weights (``requires file:NAME``) find them in
 ../shared/reference/dlfs or PURENN_LESSONS_DLFS and skip without them.
+
+The lessons run in tox's env ``lessons`` only (one Python, purenn-conv installed); the
+other envs leave this file out (``--ignore=test_lessons.py``).
 
 PURENN_LESSONS_UPDATE_IMAGES=1 copies the pictures the lessons make over the committed ones
 in docs/lessons/img; PURENN_LESSONS_MNIST=DIR points the ``mnist`` blocks at a folder of
