@@ -5,8 +5,8 @@ import filecmp
 import os
 
 import pytest
-from helpers import needs_mnist, run_purenn
 from dlfs_book import DLFS_DIR
+from helpers import needs_mnist, run_purenn
 
 import purenn
 from purenn import pretrained
