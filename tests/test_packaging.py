@@ -33,6 +33,7 @@ def test_setup_cfg_declares_the_package_and_its_data():
     assert "purenn = purenn.cli:run" in cfg["options.entry_points"]["console_scripts"]
     data = cfg["options.package_data"]
     assert "specs/*.net" in data["purenn"] and "mnist_subset/*.gz" in data["purenn.data"]
+    assert "*.npz" in data["purenn.pretrained"] and "LICENSE-*.md" in data["purenn.pretrained"]
     with open(os.path.join(REPO, "pyproject.toml")) as f:
         sections = [line for line in f if line.startswith("[")]
     assert sections == ["[build-system]\n"]
@@ -65,6 +66,9 @@ def test_pip_install_then_run_from_elsewhere(tmp_path, editable):
     out = _run([python, "-m", "purenn", "train", "--train-size", "200", "--epochs", "1"],
                elsewhere)
     assert "bundled subset" in out and "test accuracy" in out
+    out = _run([python, "-m", "purenn", "import", "book:ch03", "--spec", "three_layer_sigmoid",
+                "-o", "ch03.safetensors"], elsewhere)
+    assert "wrote ch03.safetensors: 6 tensors" in out
     where = _run([python, "-c", "import purenn; print(purenn.__file__)"], elsewhere)
     inside_repo = where.startswith(REPO)
     assert inside_repo == editable

@@ -9,7 +9,7 @@ import os
 
 EXAMPLES = """\
 examples:
-  python -m purenn import ch03_sample_weight.npz --spec three_layer_sigmoid -o ch03.safetensors
+  python -m purenn import book:ch03 --spec three_layer_sigmoid -o ch03.safetensors
   python -m purenn import weights.npz --spec my.net -o model.safetensors \\
       --map W1=dense1.W,b1=dense1.b,W2=dense2.W,b2=dense2.b
 """
@@ -25,7 +25,8 @@ def add_parser(sub, common):
                     "the first unused array of its shape. The mapping chosen is printed; a\n"
                     "shape that disagrees is an error naming both sides.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("weights", metavar="WEIGHTS", help="a .npz or .npy file")
+    p.add_argument("weights", metavar="WEIGHTS",
+                   help="a .npz or .npy file, or the name of shipped weights (book:ch03)")
     p.add_argument("--spec", required=True,
                    help="a spec file or the name of a shipped spec that builds the network")
     p.add_argument("-o", "--output", required=True, metavar="MODEL",
@@ -39,6 +40,7 @@ def run(args, out):
     from .. import model
     from ..fileio import check_writable
     from ..formats import npy
+    from ..pretrained import resolve
     from ..spec import build
     from ..weights import load_into, parse_map, shape_text
     from .modeldata import check_model_path
@@ -47,8 +49,8 @@ def run(args, out):
     check_writable(args.output, "--output")
     explicit = [pair for text in args.map for pair in parse_map(text)]
     net = build(args.spec)
-    arrays = npy.read_arrays(args.weights)
-    source = os.path.basename(args.weights)
+    arrays = npy.read_arrays(resolve(args.weights))
+    source = os.path.basename(resolve(args.weights))
     mapping = load_into(net, arrays, explicit, source)
     width = max(len(f"{name} {shape_text(arrays[name].shape)}") for name, _, _ in mapping)
     for name, target, how in mapping:
