@@ -407,11 +407,22 @@ def test_without_a_model_the_reader_trains_in_the_background():
 
 
 def test_the_playground_needs_only_the_standard_library():
-    code = ("import sys; before = set(sys.modules); "
-            "import purenn.playground.server, purenn.playground.digits, "
-            "purenn.commands.playground; "
-            "print(sorted({m.split('.')[0] for m in set(sys.modules) - before} "
-            "- set(sys.stdlib_module_names) - {'purenn'}))")
+    code = """
+import os, sys, sysconfig
+before = set(sys.modules)
+import purenn.playground.server, purenn.playground.digits, purenn.commands.playground
+
+def standard(name):
+    if hasattr(sys, "stdlib_module_names"):  # 3.10+
+        return name in sys.stdlib_module_names
+    # 3.9: built in, or a file in the standard library's folder and not in a site folder
+    path = getattr(sys.modules[name], "__file__", None)
+    stdlib = os.path.join(sysconfig.get_path("stdlib"), "")
+    return path is None or (path.startswith(stdlib) and "-packages" not in path)
+
+top = {m.split(".")[0] for m in set(sys.modules) - before}
+print(sorted(m for m in top if m != "purenn" and not standard(m)))
+"""
     done = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": PURENN_PARENT}, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr
