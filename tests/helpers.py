@@ -1,6 +1,7 @@
 """Shared test helpers, imported as a plain module (``from helpers import run_purenn``):
 where the checkout and ../shared are, skipping without full MNIST, running the CLI."""
 
+import contextlib
 import os
 import random
 import subprocess
@@ -61,3 +62,22 @@ def unwritable_folder(tmp_path):
     except PurennError:
         return "/sys"
     pytest.skip("no folder this user cannot write into")
+
+
+@contextlib.contextmanager
+def peak_memory():
+    """Within: tracemalloc counts what is allocated. Yields a list that holds the peak in
+    bytes afterwards, or stays empty where there is no tracemalloc (PyPy): the code under
+    test still runs and is checked there, only its memory is not measured."""
+    try:
+        import tracemalloc
+    except ImportError:
+        yield []
+        return
+    peak = []
+    tracemalloc.start()
+    try:
+        yield peak
+    finally:
+        peak.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()

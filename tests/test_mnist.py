@@ -7,10 +7,9 @@ import os
 import struct
 import subprocess
 import sys
-import tracemalloc
 
 import pytest
-from helpers import needs_mnist, run_purenn
+from helpers import needs_mnist, peak_memory, run_purenn
 
 from purenn.data import mnist, resolve
 from purenn.data.cache import cache_dir, cache_root, missing_files
@@ -95,17 +94,13 @@ def test_paired_headers_are_compared_before_any_body_is_inflated(tmp_path):
         f.write(gzip.compress(struct.pack(">HBB3I", 0, 8, 3, 1_000_000, 28, 28)
                               + bytes(1 << 20), mtime=0))
     put(folder, "train-labels-idx1-ubyte.gz", 0x08, (100,), bytes(100))
-    tracemalloc.start()
-    try:
+    with peak_memory() as peak:
         with pytest.raises(DataError) as info:
             mnist.load(folder)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
     assert str(info.value) == (f"{images} holds 1000000 images but "
                                f"{os.path.join(folder, 'train-labels-idx1-ubyte.gz')} "
                                f"holds 100 labels")
-    assert peak < 500_000  # the gzip reader's buffers; no body was inflated
+    assert not peak or peak[0] < 500_000  # the gzip reader's buffers; no body inflated
 
 
 def test_unsupported_image_type(tmp_path):
