@@ -148,12 +148,16 @@ def _count(layer):
 
 def _call(part, group, name, what, *args):
     """part's method ``what`` called with args; what a plugin raises becomes one
-    PluginError naming the plugin and its distribution (a built-in's errors pass)."""
+    PluginError naming the plugin and its distribution (a built-in's errors pass, and so
+    does a ValueError from build: the plugin contract's way to refuse its input shape or
+    arguments, reported at the spec's line like a built-in's)."""
     try:
         return getattr(part, what)(*args)
     except (PurennError, KeyboardInterrupt):
         raise
     except Exception as exc:
+        if what == "build" and isinstance(exc, ValueError):
+            raise
         origin = _plugin_origin(part, group)
         if not origin:
             raise
@@ -201,9 +205,6 @@ class Network:
                                            self.rng), name, layer)
                 held = self._check_budget(layer, shape, held, max_params, built=True)
             except (PurennError, ValueError) as exc:
-                origin = _plugin_origin(layer, "purenn.layers")
-                if origin and not isinstance(exc, (PluginError, TooManyParameters)):
-                    exc = PluginError(f"layer {name!r}{origin} failed in build: {exc}")
                 raise LayerBuildError(i, name, exc) from None
             self.shapes.append(shape)
         self.output_shape = shape
