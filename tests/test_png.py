@@ -5,6 +5,7 @@ import struct
 import zlib
 
 import pytest
+from pictures import png_chunks
 
 from purenn.errors import DataError
 from purenn.viz import images, png
@@ -13,16 +14,7 @@ from purenn.viz.raster import Canvas
 
 def decode(blob):
     """(width, height, color type, rows) of a filter-0 8-bit PNG, checked by hand."""
-    assert blob[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, chunks = 8, []
-    while pos < len(blob):
-        (length,) = struct.unpack(">I", blob[pos:pos + 4])
-        kind, data = blob[pos + 4:pos + 8], blob[pos + 8:pos + 8 + length]
-        (crc,) = struct.unpack(">I", blob[pos + 8 + length:pos + 12 + length])
-        assert crc == zlib.crc32(kind + data), kind
-        chunks.append((kind, data))
-        pos += 12 + length
-    assert [k for k, _ in chunks][0] == b"IHDR" and chunks[-1] == (b"IEND", b"")
+    chunks = png_chunks(blob)
     width, height, depth, color, compression, filt, interlace = struct.unpack(
         ">IIBBBBB", chunks[0][1])
     assert (depth, compression, filt, interlace) == (8, 0, 0, 0)
