@@ -48,8 +48,18 @@ def status(field):
 
 
 def objects(values):
-    # what the decoded numbers occupy: the list and each number object in it
+    # what the decoded numbers occupy: the list and each number object in it; PyPy has
+    # no sys.getsizeof and keeps a list of floats (or of ints) unboxed, 8 bytes an item
+    if sys.implementation.name == "pypy":
+        return 8 * len(values)
     return sys.getsizeof(values) + sum(map(sys.getsizeof, values))
+
+
+def size_of(data):
+    # a bytes-like object: bytes, bytearray or array
+    if sys.implementation.name == "pypy":
+        return memoryview(data).nbytes
+    return sys.getsizeof(data)
 
 
 def run(kind, paths):
@@ -65,13 +75,13 @@ def run(kind, paths):
         return raw, sum(objects(t.values) for t in tensors)
     if kind == "idx":
         data = idx.read_idx(paths[0]).data
-        return len(data), sys.getsizeof(data)
+        return len(data), size_of(data)
     if kind == "mnist-pair":
         pair = mnist._read_pair(*paths)
-        return sum(len(d.data) for d in pair), sum(sys.getsizeof(d.data) for d in pair)
+        return sum(len(d.data) for d in pair), sum(size_of(d.data) for d in pair)
     if kind == "image":
         pixels = images.read_gray(paths[0])[2]
-        return len(pixels), sys.getsizeof(pixels)
+        return len(pixels), size_of(pixels)
     raise SystemExit(f"unknown kind {kind}")
 
 

@@ -140,7 +140,7 @@ def read_bytes(path, error=PurennError, *, max_bytes=None):
             if size > max_bytes:
                 raise error(f"{path}: the file holds {size} bytes, over the limit of "
                             f"{max_bytes} bytes")
-            data = f.read(max_bytes + 1)
+            data = read_at_most(f, max_bytes + 1)
     except OSError as exc:
         raise error(f"{path}: cannot open: {exc.strerror or exc}") from None
     if len(data) > max_bytes:
@@ -148,16 +148,25 @@ def read_bytes(path, error=PurennError, *, max_bytes=None):
     return data
 
 
-def read_exactly(stream, n, fail):
-    """Exactly ``n`` bytes from ``stream`` (a file or a decompressing reader), read a
-    chunk at a time so that memory follows the bytes that really arrive, not ``n``;
-    ``fail(got)`` is called (and must raise) when the stream ends after ``got`` bytes."""
+def read_at_most(stream, n):
+    """Up to ``n`` bytes from ``stream`` (a file or a decompressing reader), fewer only
+    where it ends, read a chunk at a time so that memory follows the bytes that really
+    arrive, not ``n``: PyPy's ``read(n)`` reserves all ``n`` bytes before reading any."""
     out = io.BytesIO()  # grows as bytes arrive; getvalue() hands over its buffer uncopied
     got = 0
     while got < n:
         chunk = stream.read(min(n - got, CHUNK))
         if not chunk:
-            fail(got)
+            break
         out.write(chunk)
         got += len(chunk)
     return out.getvalue()
+
+
+def read_exactly(stream, n, fail):
+    """Exactly ``n`` bytes from ``stream``, read as ``read_at_most`` does; ``fail(got)``
+    is called (and must raise) when the stream ends after ``got`` bytes."""
+    data = read_at_most(stream, n)
+    if len(data) < n:
+        fail(len(data))
+    return data

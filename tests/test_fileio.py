@@ -1,7 +1,9 @@
 """fileio: atomic writes leave the old file intact and clean up after killed writers;
-writability is checked before work starts; a failed write is one PurennError."""
+writability is checked before work starts; a failed write is one PurennError; reads
+ask for a chunk at a time, never for the whole limit."""
 
 import errno
+import io
 import os
 import subprocess
 import sys
@@ -129,3 +131,42 @@ def test_check_writable_names_the_option_and_the_reason(tmp_path):
     assert os.listdir(tmp_path) == ([] if ro == "/sys" else ["read-only"])
     with pytest.raises(PurennError, match=r"--checkpoint-dir '.*': cannot create it: "):
         fileio.check_folder(os.path.join(ro, "ck"), "--checkpoint-dir", create=True)
+
+
+class Recording(io.BytesIO):
+    """A stream that records how many bytes each read asks for."""
+
+    def __init__(self, data):
+        super().__init__(data)
+        self.asked = []
+
+    def read(self, n=-1):
+        self.asked.append(n)
+        return super().read(n)
+
+
+def test_read_at_most_asks_a_chunk_at_a_time_and_stops_at_n_or_the_end():
+    # PyPy's read(n) reserves n bytes up front: a 1 GiB limit must never be asked for
+    stream = Recording(b"x" * (fileio.CHUNK + 5))
+    assert fileio.read_at_most(stream, 1 << 30) == b"x" * (fileio.CHUNK + 5)
+    assert stream.asked == [fileio.CHUNK, fileio.CHUNK, fileio.CHUNK]
+    assert fileio.read_at_most(Recording(b"abcdef"), 4) == b"abcd"
+    assert fileio.read_at_most(Recording(b""), 4) == b""
+
+
+def test_read_exactly_calls_fail_with_what_arrived():
+    def fail(got):
+        raise PurennError(f"only {got} bytes")
+
+    assert fileio.read_exactly(Recording(b"abcdef"), 6, fail) == b"abcdef"
+    with pytest.raises(PurennError, match="only 3 bytes"):
+        fileio.read_exactly(Recording(b"abc"), 4, fail)
+
+
+def test_read_bytes_refuses_a_file_over_the_limit_naming_it(tmp_path):
+    path = tmp_path / "w.npz"
+    path.write_bytes(b"12345")
+    assert fileio.read_bytes(path, max_bytes=5) == b"12345"
+    with pytest.raises(PurennError, match=r"w\.npz: the file holds 5 bytes, over the "
+                                          r"limit of 4 bytes"):
+        fileio.read_bytes(path, max_bytes=4)

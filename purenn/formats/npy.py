@@ -43,7 +43,7 @@ import zlib
 from array import array
 
 from ..errors import ModelFileError, PurennError
-from ..fileio import CHUNK, atomic_write, read_bytes
+from ..fileio import CHUNK, atomic_write, read_at_most, read_bytes
 from .schema import short
 from .tensor import DTYPES, Tensor, capped_prod
 
@@ -231,10 +231,10 @@ def _stream_tensor(stream, where, max_bytes, total, declared):
     holds the numbers decoded so far and one chunk of bytes, never the whole data as
     bytes too. ``total`` is the size of the whole file (as ``declared`` by the zip
     archive, or the file system), compared with the header before any data is read."""
-    head = _read_up_to(stream, 12)
+    head = read_at_most(stream, 12)
     if head[:6] == MAGIC and len(head) >= 10:
         _, start, header_len = _preamble(head, where)
-        head += _read_up_to(stream, start + header_len - len(head))
+        head += read_at_most(stream, start + header_len - len(head))
     dtype, order, header, end, size = _layout(head, where, max_bytes)
     what = f"shape {short(header['shape'])} of {header['descr']!r}"
     if total != end + size:
@@ -255,7 +255,7 @@ def _stream_tensor(stream, where, max_bytes, total, declared):
         pending = pending[usable:]
         if got == size:
             break
-        more = _read_up_to(stream, min(step, size - got))
+        more = read_at_most(stream, min(step, size - got))
         if not more:
             raise ModelFileError(f"{where}: truncated: {what} needs {size} bytes of data, "
                                  f"found {got}")
@@ -398,18 +398,6 @@ def _read_member(archive, info, where, max_bytes):
         raise
     except ZIP_ERRORS as exc:
         raise ModelFileError(f"{where} cannot be read: {_reason(exc)}") from None
-
-
-def _read_up_to(stream, n):
-    """At most ``n`` bytes (fewer only where the stream ends)."""
-    parts, got = [], 0
-    while got < n:
-        chunk = stream.read(n - got)
-        if not chunk:
-            break
-        parts.append(chunk)
-        got += len(chunk)
-    return b"".join(parts)
 
 
 def _reason(exc):
