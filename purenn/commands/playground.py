@@ -55,13 +55,15 @@ def run(args, out):
     except OSError as exc:
         raise PurennError(f"cannot listen on 127.0.0.1 port {args.port}: "
                           f"{exc.strerror or exc}") from None
-    reader.start()
-    out(f"purenn playground at {server.url}  (Ctrl-C stops it)")
-    if not args.no_browser:
-        import webbrowser
-        # a console browser may take the terminal for a while: open it on the side
-        threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
+    # from here on, a Ctrl-C at any moment (even as the URL is being printed) stops cleanly
     try:
+        reader.start()
+        out(f"purenn playground at {server.url}  (Ctrl-C stops it)")
+        if not args.no_browser:
+            import webbrowser
+            # a console browser may take the terminal for a while: open it on the side
+            threading.Thread(target=webbrowser.open, args=(server.url,),
+                             daemon=True).start()
         server.thread.join()
     except KeyboardInterrupt:
         out("stopping the playground")

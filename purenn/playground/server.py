@@ -353,7 +353,9 @@ class Server(ThreadingHTTPServer):
 def serve(app, port=0, verbose=False):
     """A started Server (its own thread) for ``app``; ``close_server`` stops it."""
     server = Server(app, port, verbose)
-    thread = threading.Thread(target=server.serve_forever, name="purenn-http", daemon=True)
+    # shutdown() waits for the loop's next poll: a tenth of a second, not the default half
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              name="purenn-http", daemon=True)
     thread.start()
     server.thread = thread
     return server
