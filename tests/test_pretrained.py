@@ -63,6 +63,9 @@ def test_import_takes_the_shipped_name(tmp_path):
     assert bad.stderr.strip().startswith("error: no shipped weights named 'book:ch04'")
 
 
+# the shipped file is the book's own (checked above), whose count on the full test set
+# test_dlfs.py checks in every run: this one is for a clone without ../shared's weights
+@pytest.mark.slow
 def test_the_books_accuracy_on_the_full_test_set():
     _, test = mnist.load(needs_mnist())
     net = pretrained.load("book:ch03")
