@@ -7,7 +7,7 @@ from array import array
 
 import pytest
 
-from purenn.data.idx import encode_idx, read_idx, write_idx
+from purenn.data.idx import encode_idx, parse_idx, read_idx, write_idx
 from purenn.errors import DataError, PurennError
 
 
@@ -260,6 +260,42 @@ def test_gzip_bomb_under_a_lowered_limit_costs_at_most_the_limit(tmp_path):
             read_idx(path, max_bytes=16 << 20)
 
     assert peak_memory_of(read) < 16 << 20
+
+
+def test_truncated_gzip_is_refused_without_keeping_what_it_holds(tmp_path):
+    # declares 64 MiB, holds 32 MiB of zeros: counted, not kept, then refused
+    path = tmp_path / "short.gz"
+    with open(path, "wb") as f:
+        f.write(gzip.compress(idx_bytes(0x08, (64, 1024, 1024), b""), mtime=0))
+        f.write(gzip.compress(bytes(32 << 20), compresslevel=1, mtime=0))
+
+    def read():
+        with pytest.raises(DataError, match=r"truncated: expected 67108864 bytes of data "
+                                            r"for sizes 64x1024x1024, the file holds only "
+                                            r"33554432$"):
+            read_idx(str(path))
+
+    assert peak_memory_of(read) < 8_000_000  # a few chunks, not the 32 MiB
+
+
+def test_truncated_plain_file_is_refused_without_keeping_what_it_holds(tmp_path):
+    path = write(tmp_path, "short", idx_bytes(0x08, (8, 1024, 1024), bytes(4 << 20)))
+
+    def read():
+        with pytest.raises(DataError, match=r"the file holds only 4194304$"):
+            read_idx(path)
+
+    assert peak_memory_of(read) < 4_000_000
+
+
+def test_an_honest_file_of_several_gzip_members_is_read(tmp_path):
+    # the last member's trailer records its own size only: the body is counted, then read
+    body = bytes(range(256)) * 8192  # 2 MiB
+    blob = idx_bytes(0x08, (len(body),), body)
+    path = tmp_path / "members.gz"
+    path.write_bytes(gzip.compress(blob[:1000], mtime=0) + gzip.compress(blob[1000:], mtime=0))
+    assert read_idx(str(path)).data == body
+    assert parse_idx(path.read_bytes()).data == body
 
 
 def test_chunked_read_keeps_one_copy(tmp_path):

@@ -14,7 +14,10 @@ every field, refuses a declared size above ``max_bytes`` before allocating anyth
 reads exactly the declared number of bytes from the (decompressing) stream a chunk at a
 time, and refuses truncated data and trailing bytes. So a hostile file costs at most
 ``max_bytes`` of memory: a gzip bomb (a small file that inflates to gigabytes) is refused
-after one byte past the declared size. ``read_idx_header`` reads the header alone, so
+after one byte past the declared size. Where the file's own length (or, for gzip, the
+inflated size its trailer records) disagrees with the header, the body is first counted
+without being kept, so that a truncated file is refused in a chunk's memory, not in
+memory for all the bytes it does hold. ``read_idx_header`` reads the header alone, so
 that paired files (images and labels) can be compared before either body is inflated.
 Every error names the file.
 """
@@ -31,7 +34,7 @@ from array import array
 from dataclasses import dataclass
 
 from ..errors import DataError
-from ..fileio import atomic_write, read_exactly
+from ..fileio import CHUNK, atomic_write, read_exactly
 
 # type code → (array typecode, item size, name)
 TYPES = {
@@ -71,10 +74,14 @@ class IdxHeader:
     size: int
 
 
+def _truncated(path, n, what, got):
+    return DataError(f"{path}: truncated: expected {n} bytes of {what}, the file holds "
+                     f"only {got}")
+
+
 def _read_exactly(f, n, path, what):
     def fail(got):
-        raise DataError(f"{path}: truncated: expected {n} bytes of {what}, the file holds "
-                        f"only {got}")
+        raise _truncated(path, n, what, got)
 
     return read_exactly(f, n, fail)
 
@@ -85,19 +92,25 @@ def _opened(path):
         raw = open(path, "rb")
     except OSError as exc:
         raise DataError(f"{path}: cannot open: {exc.strerror or exc}") from None
-    with raw, _stream(raw, path) as f:
-        yield f
+    with raw, _stream(raw, path) as opened:
+        yield opened
 
 
 @contextlib.contextmanager
 def _stream(raw, path):
-    """The seekable binary file ``raw`` as a stream of its IDX bytes (inflated when
-    gzip); gzip failures become one-line DataErrors naming ``path``."""
+    """(stream, length) of the seekable binary file ``raw``: a stream of its IDX bytes
+    (inflated when gzip) and how many it should give, modulo 2**32 (the file's length,
+    or what a gzip trailer records: only a hint, since a file may hold several gzip
+    members); gzip failures become one-line DataErrors naming ``path``."""
     compressed = raw.read(2) == GZIP_MAGIC
+    length = raw.seek(0, os.SEEK_END)
+    if compressed and length >= 4:
+        raw.seek(-4, os.SEEK_END)
+        (length,) = struct.unpack("<I", raw.read(4))
     raw.seek(0)
     f = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
     try:
-        yield f
+        yield f, length
     except EOFError:
         raise DataError(f"{path}: truncated gzip data: the compressed stream ends "
                         f"before its end marker (an interrupted download?)") from None
@@ -111,23 +124,23 @@ def read_idx_header(path, *, max_bytes=MAX_BYTES):
     """The checked ``IdxHeader`` of an IDX file (plain or gzip), inflating only the
     header's bytes; DataError on any defect, or when the data would pass ``max_bytes``."""
     path = os.fspath(path)
-    with _opened(path) as f:
+    with _opened(path) as (f, _):
         return _read_header(f, path, max_bytes)
 
 
 def read_idx(path, *, max_bytes=MAX_BYTES):
     """Read an IDX file (plain or gzip) into ``IdxData``; DataError on any defect."""
     path = os.fspath(path)
-    with _opened(path) as f:
+    with _opened(path) as (f, length):
         header = _read_header(f, path, max_bytes)
-        return _read_body(f, path, header)
+        return _read_body(f, path, header, length)
 
 
 def parse_idx(blob, source="<bytes>", *, max_bytes=MAX_BYTES):
     """``read_idx`` of the bytes of an IDX file (plain or gzip)."""
-    with _stream(io.BytesIO(blob), source) as f:
+    with _stream(io.BytesIO(blob), source) as (f, length):
         header = _read_header(f, source, max_bytes)
-        return _read_body(f, source, header)
+        return _read_body(f, source, header, length)
 
 
 def _read_header(f, path, max_bytes):
@@ -149,12 +162,20 @@ def _read_header(f, path, max_bytes):
     return IdxHeader(tuple(dims), type_code, size)
 
 
-def _read_body(f, path, header):
+def _read_body(f, path, header, length):
     dims, type_code, size = header.dims, header.type_code, header.size
-    data = _read_exactly(f, size, path, f"data for sizes {'x'.join(map(str, dims))}")
+    what = f"data for sizes {'x'.join(map(str, dims))}"
+    start = 4 + 4 * len(dims)
+    if size > CHUNK and length != (start + size) % 2 ** 32:
+        got = _count(f, size + 1)
+        if got < size:
+            raise _truncated(path, size, what, got)
+        if got > size:
+            raise _trailing(path, size, dims)
+        f.seek(start)
+    data = _read_exactly(f, size, path, what)
     if f.read(1):
-        raise DataError(f"{path}: trailing bytes after the {size} bytes of data that the "
-                        f"header declares ({'x'.join(map(str, dims))})")
+        raise _trailing(path, size, dims)
     typecode, itemsize, _ = TYPES[type_code]
     if type_code != 0x08:
         items = array(typecode)
@@ -163,6 +184,22 @@ def _read_body(f, path, header):
             items.byteswap()
         data = items
     return IdxData(dims, type_code, data)
+
+
+def _count(f, n):
+    """How many bytes ``f`` gives, up to ``n``, read a chunk at a time and not kept."""
+    got = 0
+    while got < n:
+        chunk = f.read(min(n - got, CHUNK))
+        if not chunk:
+            break
+        got += len(chunk)
+    return got
+
+
+def _trailing(path, size, dims):
+    return DataError(f"{path}: trailing bytes after the {size} bytes of data that the "
+                     f"header declares ({'x'.join(map(str, dims))})")
 
 
 def encode_idx(dims, data, type_code=0x08):
