@@ -80,6 +80,12 @@ def atomic_write(path, mode="wb"):
         raise
 
 
+def write_bytes(path, data):
+    """Write ``data`` to ``path`` with ``atomic_write`` (its errors: a PurennError)."""
+    with atomic_write(path) as f:
+        f.write(data)
+
+
 def check_folder(folder, what, create=False):
     """PurennError '{what} {folder!r}: ...' unless files can be written into ``folder``
     (made first, with its parents, when ``create``): tried by creating and removing

@@ -4,6 +4,7 @@ where the checkout and ../shared are, skipping without full MNIST, running the C
 import contextlib
 import os
 import random
+import signal
 import subprocess
 import sys
 
@@ -38,6 +39,23 @@ def run_purenn(*args, cwd=None, env=None, timeout=300, python=sys.executable, fl
     return subprocess.run([python, *flags, "-m", "purenn", *args], cwd=cwd or REPO,
                           env=full_env, capture_output=True, text=True, timeout=timeout,
                           stdin=subprocess.DEVNULL)
+
+
+def interrupt_at_first_epoch(command, env, cwd):
+    """Start ``command``, a training run that prints 'epoch' lines, and press Ctrl-C
+    (SIGINT) when its first epoch line comes; returns (exit code, stderr)."""
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             stdin=subprocess.DEVNULL, text=True, env=env, cwd=cwd)
+    try:
+        for line in child.stdout:
+            if line.startswith("epoch"):
+                break
+        child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    return child.returncode, stderr
 
 
 def random_batch(rows, cols, seed, low=-1.0, high=1.0):

@@ -2,13 +2,11 @@
 
 import os
 import random
-import signal
 import struct
-import subprocess
 import sys
 
 import pytest
-from helpers import peak_memory, run_purenn
+from helpers import interrupt_at_first_epoch, peak_memory, run_purenn
 from tiny_mnist import write_tiny_mnist
 
 import purenn
@@ -165,18 +163,8 @@ def test_ctrl_c_writes_a_checkpoint_and_exits_130(tmp_path):
     command = [sys.executable, "-m", "purenn", "train", "--data", data, "--epochs", "500",
                "--batch-size", "20", "--log-every", "1", "--checkpoint-dir",
                str(tmp_path / "ck")]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             stdin=subprocess.DEVNULL, text=True, env=env, cwd=tmp_path)
-    try:
-        for line in child.stdout:
-            if line.startswith("epoch"):
-                break
-        child.send_signal(signal.SIGINT)
-        _, stderr = child.communicate(timeout=60)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == 130, stderr
+    code, stderr = interrupt_at_first_epoch(command, env, cwd=tmp_path)
+    assert code == 130, stderr
     path = tmp_path / "ck" / "checkpoint.safetensors"
     assert stderr.startswith("interrupted in epoch ")
     assert stderr.endswith(f"checkpoint written to {path};\ncontinue with 'python -m purenn "

@@ -6,14 +6,12 @@ be written still keeps the run."""
 import gzip
 import json
 import os
-import signal
 import struct
-import subprocess
 import sys
 import zlib
 
 import pytest
-from helpers import run_purenn, unwritable_folder
+from helpers import interrupt_at_first_epoch, run_purenn, unwritable_folder
 from tiny_mnist import write_tiny_mnist
 
 import purenn
@@ -305,18 +303,8 @@ def test_ctrl_c_in_a_read_only_working_folder_keeps_the_run(tmp_path, good):
     data = write_tiny_mnist(tmp_path / "mnist", train_count=200, test_count=20)
     command = [sys.executable, "-m", "purenn", "train", "--data", data, "--epochs", "500",
                "--batch-size", "20", "--log-every", "1"]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             stdin=subprocess.DEVNULL, text=True, env=env, cwd=ro)
-    try:
-        for line in child.stdout:
-            if line.startswith("epoch"):
-                break
-        child.send_signal(signal.SIGINT)
-        _, stderr = child.communicate(timeout=60)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == 130, stderr
+    code, stderr = interrupt_at_first_epoch(command, env, cwd=ro)
+    assert code == 130, stderr
     assert stderr.startswith("interrupted in epoch ") and stderr.count("\n") == 3, stderr
     assert "(the checkpoint folder 'checkpoints': cannot create it: " in stderr
     folder = stderr.rsplit("--resume ", 1)[1].rstrip("'\n")

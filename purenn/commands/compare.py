@@ -100,28 +100,18 @@ def run(args, out):
             raise PurennError(f"--test-size must be at least 1, got {args.test_size}")
         test_set = test_set.head(min(args.test_size, len(test_set)))
     runner.check_runs(runs, train_set)
-    what = common_args.schedule_text(schedule)
     out(f"data: {description}: {len(train_set)} training, {len(test_set)} test samples")
-    out(f"{len(runs)} runs: {what} of batch {schedule.batch_size}, seed {schedule.seed}"
-        + (f", {args.jobs} at a time" if args.jobs > 1 else ""))
+    out(f"{len(runs)} runs: {common_args.schedule_line(schedule, args.jobs)}")
 
-    progress = (common_args.RunProgress(len(runs), out) if args.jobs == 1
-                else common_args.JobsProgress(len(runs)))
+    def describe(result):
+        return (f"{result.label}: loss {result.final_loss:.4f}  train acc "
+                f"{result.train_acc:.4f}  test acc {result.test_acc:.4f}  "
+                f"({result.seconds:.1f} s)")
 
-    def finished(i, result):
-        progress.wipe()
-        out(f"[{i + 1}/{len(runs)}] {result.label}: loss {result.final_loss:.4f}  train acc "
-            f"{result.train_acc:.4f}  test acc {result.test_acc:.4f}  ({result.seconds:.1f} s)")
-
-    code = 0
-    try:
-        results = runner.run_all(runs, train_set, test_set, schedule, jobs=args.jobs,
-                                 on_result=finished, progress=progress)
-    except runner.Interrupted as stop:
-        results, code = stop.results, 130
-        out(f"interrupted: {len(results)} of {len(runs)} runs finished")
-        if not results:
-            return code
+    results, code = common_args.train_all(runs, train_set, test_set, schedule, args.jobs,
+                                          out, describe)
+    if not results:
+        return code
     for line in common_args.table(results):
         out(line)
     if args.plot:

@@ -1,5 +1,5 @@
-"""What ``compare`` and ``search`` share: data and schedule options, the live display of
-runs, and the table of results."""
+"""What ``compare`` and ``search`` share: data and schedule options, training the runs
+with their live display and Ctrl-C, and the table of results."""
 
 import sys
 
@@ -77,6 +77,34 @@ def schedule_text(schedule):
     else:
         count, unit = schedule.epochs, "epoch"
     return f"{count} {unit}{'' if count == 1 else 's'}"
+
+
+def schedule_line(schedule, jobs):
+    """'2000 updates of batch 128, seed 0', with ', 2 at a time' when the runs train in
+    parallel."""
+    return (f"{schedule_text(schedule)} of batch {schedule.batch_size}, seed {schedule.seed}"
+            + (f", {jobs} at a time" if jobs > 1 else ""))
+
+
+def train_all(runs, train_set, test_set, schedule, jobs, out, describe, noun="runs"):
+    """Train the runs with the live display, printing ``[i/n] describe(result)`` as each
+    one finishes. Returns (results, exit code): on Ctrl-C the runs finished so far and
+    130, after a line saying how many of the runs (or trials: ``noun``) finished."""
+    from ..experiments import runner
+
+    progress = RunProgress(len(runs), out) if jobs == 1 else JobsProgress(len(runs))
+
+    def finished(i, result):
+        progress.wipe()
+        out(f"[{i + 1}/{len(runs)}] {describe(result)}")
+
+    try:
+        results = runner.run_all(runs, train_set, test_set, schedule, jobs=jobs,
+                                 on_result=finished, progress=progress)
+    except runner.Interrupted as stop:
+        out(f"interrupted: {len(stop.results)} of {len(runs)} {noun} finished")
+        return stop.results, 130
+    return results, 0
 
 
 class RunProgress:

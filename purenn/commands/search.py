@@ -103,31 +103,19 @@ def run(args, out):
         runs.append(runner.Run(f"trial {n}: {shown}",
                                settings.apply_settings(text, combo, source), combo))
     runner.check_runs(runs, train_set)
-    what = common_args.schedule_text(schedule)
     out(f"data: {description}: {len(train_set)} training and {len(validation)} validation "
         f"samples carved from the first {len(full_train)} training samples (the test set "
         f"is not used)")
-    out(f"{args.trials} trials of {source}: {what} of batch {schedule.batch_size}, seed "
-        f"{schedule.seed}" + (f", {args.jobs} at a time" if args.jobs > 1 else ""))
+    out(f"{args.trials} trials of {source}: {common_args.schedule_line(schedule, args.jobs)}")
 
-    progress = (common_args.RunProgress(len(runs), out) if args.jobs == 1
-                else common_args.JobsProgress(len(runs)))
+    def describe(result):
+        return (f"val acc {result.test_acc:.4f}  train acc {result.train_acc:.4f}  "
+                f"{result.label.split(': ', 1)[1]}  ({result.seconds:.1f} s)")
 
-    def finished(i, result):
-        progress.wipe()
-        out(f"[{i + 1}/{len(runs)}] val acc {result.test_acc:.4f}  train acc "
-            f"{result.train_acc:.4f}  {result.label.split(': ', 1)[1]}  "
-            f"({result.seconds:.1f} s)")
-
-    code = 0
-    try:
-        results = runner.run_all(runs, train_set, validation, schedule, jobs=args.jobs,
-                                 on_result=finished, progress=progress)
-    except runner.Interrupted as stop:
-        results, code = stop.results, 130
-        out(f"interrupted: {len(results)} of {len(runs)} trials finished")
-        if not results:
-            return code
+    results, code = common_args.train_all(runs, train_set, validation, schedule, args.jobs,
+                                          out, describe, noun="trials")
+    if not results:
+        return code
     ranked = sorted(results, key=lambda r: -r.test_acc)
     out("trials by validation accuracy:")
     width = max(len(r.label) for r in ranked)

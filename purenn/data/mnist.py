@@ -45,26 +45,27 @@ def _sizes(dims):
     return "x".join(map(str, dims))
 
 
+def _check_header(path, header, what, rank, axes):
+    """DataError unless the IDX header declares unsigned bytes in ``rank`` dimensions
+    (``axes`` names them: 'count x rows x cols')."""
+    if header.type_code != 0x08:
+        raise DataError(f"{path}: {what} of type 0x{header.type_code:02X} "
+                        f"({TYPES[header.type_code][2]}) are not supported; expected "
+                        f"0x08 (unsigned byte)")
+    if len(header.dims) != rank:
+        raise DataError(f"{path}: expected {what} of {rank} dimension"
+                        f"{'s' if rank > 1 else ''} ({axes}), got {len(header.dims)}: "
+                        f"{_sizes(header.dims)}")
+
+
 def _read_pair(images_path, labels_path):
     """The images and labels IDX files of one split. Both headers are read and compared
     first, so a file declaring a million images beside 100 labels is refused before
     either body is inflated."""
     images = read_idx_header(images_path)
     labels = read_idx_header(labels_path)
-    if images.type_code != 0x08:
-        raise DataError(f"{images_path}: images of type 0x{images.type_code:02X} "
-                        f"({TYPES[images.type_code][2]}) are not supported; expected "
-                        f"0x08 (unsigned byte)")
-    if len(images.dims) != 3:
-        raise DataError(f"{images_path}: expected images of 3 dimensions (count x rows x "
-                        f"cols), got {len(images.dims)}: {_sizes(images.dims)}")
-    if labels.type_code != 0x08:
-        raise DataError(f"{labels_path}: labels of type 0x{labels.type_code:02X} "
-                        f"({TYPES[labels.type_code][2]}) are not supported; expected "
-                        f"0x08 (unsigned byte)")
-    if len(labels.dims) != 1:
-        raise DataError(f"{labels_path}: expected labels of 1 dimension (count), got "
-                        f"{len(labels.dims)}: {_sizes(labels.dims)}")
+    _check_header(images_path, images, "images", 3, "count x rows x cols")
+    _check_header(labels_path, labels, "labels", 1, "count")
     if 0 in images.dims:
         raise DataError(f"{images_path}: holds no images (sizes {_sizes(images.dims)})")
     if images.dims[0] != labels.dims[0]:

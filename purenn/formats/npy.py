@@ -43,7 +43,7 @@ import zlib
 from array import array
 
 from ..errors import ModelFileError, PurennError
-from ..fileio import CHUNK, atomic_write, read_at_most, read_bytes
+from ..fileio import CHUNK, read_at_most, read_bytes, write_bytes
 from .schema import short
 from .tensor import DTYPES, Tensor, capped_prod
 
@@ -344,7 +344,7 @@ def write_npy(path, array, **options):
     """Write ``array`` (a Tensor) to ``path`` as ``.npy``, atomically; options as
     ``encode_npy``."""
     data = encode_npy(array, **options)
-    _write_bytes(path, data)
+    write_bytes(path, data)
 
 
 # -- .npz -------------------------------------------------------------------------------
@@ -430,7 +430,7 @@ def read_npz(path, *, max_bytes=MAX_BYTES):
 def write_npz(path, arrays, **options):
     """Write ``arrays`` (name -> Tensor) to ``path`` as ``.npz``, atomically; options as
     ``encode_npz``."""
-    _write_bytes(path, encode_npz(arrays, **options))
+    write_bytes(path, encode_npz(arrays, **options))
 
 
 def read_arrays(path, *, max_bytes=MAX_BYTES):
@@ -452,12 +452,3 @@ def read_arrays(path, *, max_bytes=MAX_BYTES):
 def _read_file(path, max_bytes):
     # a .npy is its header plus its data; an .npz stores its members at worst uncompressed
     return read_bytes(path, ModelFileError, max_bytes=max_bytes + (1 << 20))
-
-
-def _write_bytes(path, data):
-    try:
-        with atomic_write(path) as f:
-            f.write(data)
-    except OSError as exc:
-        raise ModelFileError(f"{os.fspath(path)}: cannot write: "
-                             f"{exc.strerror or exc}") from None

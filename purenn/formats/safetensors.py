@@ -45,7 +45,7 @@ from array import array
 from typing import NamedTuple
 
 from ..errors import ModelFileError
-from ..fileio import CHUNK, atomic_write
+from ..fileio import CHUNK, write_bytes
 from .schema import load_json, short
 from .tensor import DTYPES as ITEMS
 from .tensor import FLOAT_DTYPES, Tensor, capped_prod
@@ -146,13 +146,7 @@ def encode(tensors, metadata=None):
 
 def write_tensors(path, tensors, metadata=None):
     """Write ``tensors`` and ``metadata`` to ``path`` atomically (see ``encode``)."""
-    blob = encode(tensors, metadata)
-    try:
-        with atomic_write(path) as f:
-            f.write(blob)
-    except OSError as exc:
-        raise ModelFileError(f"{os.fspath(path)}: cannot write: "
-                             f"{exc.strerror or exc}") from None
+    write_bytes(path, encode(tensors, metadata))
 
 
 def _header_length(prefix, total, source, max_header_bytes):

@@ -25,7 +25,7 @@ import re
 from array import array
 
 from ..errors import DataError
-from ..fileio import atomic_write, read_bytes
+from ..fileio import read_bytes, write_bytes
 from .png import MAX_PIXELS, SIGNATURE, check_size, decode_png
 
 MAX_DIGITS = 9
@@ -122,8 +122,7 @@ def encode_pgm(width, height, pixels):
 def write_pgm(path, width, height, pixels):
     """Write a binary PGM atomically."""
     blob = encode_pgm(width, height, pixels)
-    with atomic_write(path) as f:
-        f.write(blob)
+    write_bytes(path, blob)
 
 
 def read_image(path, *, expect=None, why="expected", max_pixels=MAX_PIXELS):

@@ -27,7 +27,7 @@ import struct
 import zlib
 
 from ..errors import DataError
-from ..fileio import atomic_write, read_bytes
+from ..fileio import read_bytes, write_bytes
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}
@@ -63,8 +63,7 @@ def encode_png(width, height, pixels, channels=1):
 def write_png(path, width, height, pixels, channels=1):
     """Write a PNG (see ``encode_png``) atomically."""
     blob = encode_png(width, height, pixels, channels)
-    with atomic_write(path) as f:
-        f.write(blob)
+    write_bytes(path, blob)
 
 
 def _paeth(a, b, c):

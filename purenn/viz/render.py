@@ -69,11 +69,10 @@ def check_suffix(path, what="a picture"):
 def save(figure, path, scale=1):
     """Write the figure atomically as PNG or SVG, by the file name's suffix."""
     check_suffix(path)
-    from ..fileio import atomic_write
+    from ..fileio import write_bytes
 
     if str(os.fspath(path)).lower().endswith(".png"):
         blob = png_bytes(figure, scale)
     else:
         blob = svg_text(figure).encode("utf-8")
-    with atomic_write(path) as f:
-        f.write(blob)
+    write_bytes(path, blob)

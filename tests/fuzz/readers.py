@@ -43,21 +43,22 @@ import struct
 import sys
 import tempfile
 import time
-import traceback
 import warnings
 import zipfile
 import zlib
 
 from purenn.data import idx, mnist
-from purenn.errors import PurennError
 from purenn.formats import npy, safetensors
 from purenn.formats.tensor import DTYPES, Tensor
 from purenn.viz import images, png
 
-MB = 1 << 20
+# harness.py beside this file, also when this file is loaded by its path
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import MB  # noqa: E402
+
 PAGE = os.sysconf("SC_PAGE_SIZE")
 ALPHABET = "abcAB01_.-/ \\\"'{}[]:,\n\x00é€"
-SLACK = 50 * MB
 RESET_ABOVE = 4 * MB  # the peak is reset after a case that grew more than this
 ADDRESS_SPACE = 1536 * MB  # over the worker's own size: a blow-up becomes MemoryError
 INTERESTING = [0, 1, 2, 3, 7, 8, 10, 16, 28, 255, 256, 784, 1000, 4096, 32767, 32768,
@@ -535,48 +536,9 @@ def make_case(reader, seed, index):
 
 
 # -- running cases --------------------------------------------------------------------------------
-class CaseTimeout(BaseException):
-    """Raised by the timer signal inside a case that runs too long (in CPU time, so that
-    a loaded machine does not turn slow cases into hangs)."""
-
-
-def _run_case(check, data, folder, case_seconds):
-    """(outcome, message, bytes decoded) of one case under the CPU-time limit."""
-    signal.setitimer(signal.ITIMER_PROF, case_seconds)
-    try:
-        return "accepted", "", check(data, folder)
-    except PurennError as exc:
-        return "refused", str(exc), 0
-    except CaseTimeout:
-        return "hang", "", 0
-    except MemoryError:
-        return "blowup", "", 0
-    except Exception as exc:  # noqa: BLE001 - a crash is what we look for
-        return "crash", "".join(traceback.format_exception_only(type(exc), exc)).strip(), 0
-    finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-
-
-def _on_alarm(signum, frame):
-    raise CaseTimeout
-
-
-def _status(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
 def _rss():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * PAGE
-
-
-def _reset_peak():
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
 
 
 class Stats:
@@ -599,7 +561,7 @@ class Stats:
 
 def limit_memory():
     """Cap the address space (a blow-up becomes MemoryError) and measure peaks from now."""
-    size = _status("VmSize")
+    size = harness.status("VmSize")
     resource.setrlimit(resource.RLIMIT_AS, (size + ADDRESS_SPACE, size + ADDRESS_SPACE))
 
 
@@ -609,9 +571,10 @@ def run_cases(reader, seed, start, count, case_seconds=2.0, out=None, progress=N
     check = READERS[reader][2]
     folder = tempfile.mkdtemp(prefix="purenn-fuzz-", dir="/dev/shm"
                               if os.path.isdir("/dev/shm") else None)
-    old = signal.signal(signal.SIGPROF, _on_alarm)
+    # the limit is CPU time, so that a loaded machine does not turn slow cases into hangs
+    old = signal.signal(signal.SIGPROF, harness.raise_case_timeout)
     began = time.perf_counter()
-    _reset_peak()
+    harness.reset_peak()
     try:
         for index in range(start, start + count):
             if progress is not None:
@@ -621,19 +584,20 @@ def run_cases(reader, seed, start, count, case_seconds=2.0, out=None, progress=N
             decoded = 0
             t0 = time.process_time()
             try:
-                outcome, message, decoded = _run_case(check, data, folder, case_seconds)
-            except CaseTimeout:  # the timer fired just as the case ended
+                outcome, message, decoded = harness.run_case(
+                    check, (data, folder), case_seconds, signal.ITIMER_PROF)
+            except harness.CaseTimeout:  # the timer fired just as the case ended
                 outcome, message = "hang", ""
             elapsed = time.process_time() - t0
-            growth = _status("VmHWM") - base
+            growth = harness.status("VmHWM") - base
             if growth > RESET_ABOVE:  # measure the next case from its own start
-                _reset_peak()
+                harness.reset_peak()
             stats.cases += 1
-            if outcome == "refused" and ("\n" in message or not message):
+            if outcome == "refused" and not harness.is_one_line(message):
                 outcome, message = "crash", f"not one line: {message!r}"
             if elapsed > case_seconds and outcome != "hang":
                 outcome = "hang"
-            if outcome in ("accepted", "refused") and growth > 4 * max(decoded, 0) + SLACK:
+            if outcome in ("accepted", "refused") and harness.grew_too_much(growth, decoded or 0):
                 outcome = "blowup"
             if outcome == "accepted":
                 stats.accepted += 1

@@ -58,8 +58,11 @@ from purenn.formats import safetensors  # noqa: E402
 from purenn.formats.tensor import Tensor  # noqa: E402
 from purenn.train import Trainer  # noqa: E402
 
-MB = 1 << 20
-SLACK = 50 * MB
+# harness.py beside this file, also when the tests load this file by its path
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import MB  # noqa: E402
+
 INTS = [0, 1, 2, 3, 7, 10, 100, 1000, 65536, 10 ** 6, 10 ** 7, 2 ** 31, 2 ** 32 + 1,
         2 ** 53 + 1, 2 ** 63, 2 ** 64, -1, -2 ** 31, 10 ** 30]
 FLOATS = [0.0, -0.0, 5e-324, 1e-320, 1e-300, 1e-8, 0.5, 0.9999999999999999, 1.0, 2.0,
@@ -401,25 +404,11 @@ def make_case(reader, seed, index, seeds):
 
 
 # -- running -------------------------------------------------------------------------------
-class CaseTimeout(BaseException):
-    pass
-
-
-def _alarm(signum, frame):
-    raise CaseTimeout
-
-
-def _status(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def _reset_peak():
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
+def where_it_failed(exc):
+    """'ValueError: ... at file.py:123': the exception and the line that raised it."""
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    return (f"{type(exc).__name__}: {str(exc)[:200]} at "
+            f"{os.path.basename(frame.filename)}:{frame.lineno}")
 
 
 def run(reader, seed, start, count, case_seconds, report, log=print):
@@ -429,38 +418,23 @@ def run(reader, seed, start, count, case_seconds, report, log=print):
                "accepted": 0, "crashes": 0, "hangs": 0, "blowups": 0,
                "slowest_case_s": 0.0, "max_growth_mb": 0.0, "seconds": 0.0,
                "findings": []}
-    previous = signal.signal(signal.SIGALRM, _alarm)
+    previous = signal.signal(signal.SIGALRM, harness.raise_case_timeout)
     began = time.perf_counter()
     try:
         for index in range(start, start + count):
             data = make_case(reader, seed, index, seeds)
-            _reset_peak()
-            base = _status("VmRSS")
+            harness.reset_peak()
+            base = harness.status("VmRSS")
             t0 = time.perf_counter()
-            signal.setitimer(signal.ITIMER_REAL, case_seconds)
-            message = ""
-            try:
-                READERS[reader](data, folder)
-                outcome = "accepted"
-            except PurennError as exc:
-                outcome = "refused"
-                if "\n" in str(exc) or not str(exc):
-                    outcome, message = "crash", f"not one line: {str(exc)[:300]!r}"
-            except CaseTimeout:
-                outcome = "hang"
-            except MemoryError:
-                outcome = "blowup"
-            except Exception as exc:  # noqa: BLE001 - what the campaign looks for
-                outcome = "crash"
-                frame = traceback.extract_tb(exc.__traceback__)[-1]
-                message = (f"{type(exc).__name__}: {str(exc)[:200]} at "
-                           f"{os.path.basename(frame.filename)}:{frame.lineno}")
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
+            outcome, message, _ = harness.run_case(READERS[reader], (data, folder),
+                                                   case_seconds, signal.ITIMER_REAL,
+                                                   where_it_failed)
             elapsed = time.perf_counter() - t0
-            growth = max(0, _status("VmHWM") - base)
-            if outcome in ("accepted", "refused") and growth > 4 * len(data) + SLACK:
-                outcome = "blowup"
+            growth = max(0, harness.status("VmHWM") - base)
+            if outcome == "refused" and not harness.is_one_line(message):
+                outcome, message = "crash", f"not one line: {message[:300]!r}"
+            if outcome in ("accepted", "refused") and harness.grew_too_much(growth, len(data)):
+                outcome, message = "blowup", ""
             figures["cases"] += 1
             figures[{"accepted": "accepted", "refused": "refused", "crash": "crashes",
                      "hang": "hangs", "blowup": "blowups"}[outcome]] += 1
