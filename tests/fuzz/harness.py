@@ -32,6 +32,14 @@ def run_case(call, args, seconds, timer, describe_crash=exception_line):
     ("accepted", "", its value), ("refused", the PurennError's text, None), ("hang", "",
     None) on CaseTimeout, ("blowup", "", None) on MemoryError, or ("crash",
     describe_crash(exception), None) on any other exception."""
+    try:
+        return _armed(call, args, seconds, timer, describe_crash)
+    except CaseTimeout:  # the timer fired as the case ended, before it was disarmed
+        signal.setitimer(timer, 0)
+        return "hang", "", None
+
+
+def _armed(call, args, seconds, timer, describe_crash):
     signal.setitimer(timer, seconds)
     try:
         return "accepted", "", call(*args)

@@ -320,6 +320,8 @@ def seed_files():
                     trainer.fit()
                 except KeyboardInterrupt:
                     pass
+                # the epochs' wall-clock times: fixed, so that a case is its index alone
+                trainer.history.seconds = [1.0] * len(trainer.history.seconds)
                 path = os.path.join(folder, "c.safetensors")
                 save_checkpoint(path, trainer, {"dataset": "spiral", "seed": i,
                                                 "batch_size": 5, **schedule})
