@@ -44,6 +44,7 @@ from . import linalg
 from .errors import TrainingError
 from .functions import labels
 from .losses import total
+from .spec import LIMIT_ENV, parameter_limit
 
 STATE_VERSION = 1
 DIVERGENCE_FACTOR = 10.0
@@ -136,6 +137,19 @@ def set_rng_state(rng, state):
         raise ValueError(f"not a random.Random state: {exc}") from None
 
 
+def _check_batch_memory(net, batch_size):
+    """TrainingError when one batch of ``batch_size`` samples would hold more numbers, in
+    the input and the layers' outputs, than a spec may (``spec.parameter_limit()``): the
+    book's schedule draws that many samples however small the training set is."""
+    per_sample = sum(math.prod(shape) for shape in net.shapes)
+    limit = parameter_limit()
+    if batch_size * per_sample > limit:
+        raise TrainingError(
+            f"batch size {batch_size:,}: one batch would hold {batch_size * per_sample:,} "
+            f"numbers ({per_sample:,} per sample in the input and the layers' outputs), "
+            f"over the limit of {limit:,} ({LIMIT_ENV} sets another)")
+
+
 class Trainer:
     """Train ``net`` on ``train_set``, evaluating on ``test_set`` after every epoch.
 
@@ -158,6 +172,8 @@ class Trainer:
             raise ValueError(f"batch size must be at least 1, got {batch_size!r}")
         if len(train_set) == 0:
             raise ValueError("the training set is empty")
+        _check_batch_memory(net, batch_size if iterations is not None
+                            else min(batch_size, len(train_set)))
         self.net = net
         self.train_set = train_set
         self.test_set = test_set

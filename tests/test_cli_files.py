@@ -216,6 +216,9 @@ HOSTILE = {
         t / "s.net", b"input 784\ndense 10\nloss multiclass_svm margin=inf\n")],
     "spec: nested comments and a 10000-digit width": lambda t, g: ["train", "--spec", write(
         t / "s.net", b"input 784 # (\ndense " + b"7" * 10000 + b"\nloss softmax_cross_entropy\n")],
+    # options: the book's schedule draws a batch of this size from 300 samples
+    "option: --batch-size 4294967297 --iterations 3": lambda t, g: [
+        "train", "--dataset", "spiral", "--batch-size", "4294967297", "--iterations", "3"],
 }
 
 
@@ -229,7 +232,8 @@ def test_a_hostile_file_is_one_error_line_and_exit_1(tmp_path, good, capsys, cas
 @pytest.mark.parametrize("case", ["npy: a shape of 5000 digits", "model: a NaN weight",
                                   "checkpoint: an order that is not a permutation",
                                   "idx: a million images declared", "png: truncated IHDR",
-                                  "pgm: a number of 5000 digits", "spec: dense 100000000"])
+                                  "pgm: a number of 5000 digits", "spec: dense 100000000",
+                                  "option: --batch-size 4294967297 --iterations 3"])
 def test_the_same_in_a_real_process(tmp_path, good, case):
     result = run_purenn(*map(str, HOSTILE[case](tmp_path, good)), timeout=120)
     assert_one_error_line(result.returncode, result.stderr)

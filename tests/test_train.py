@@ -101,6 +101,24 @@ def test_bad_arguments_are_refused():
         Trainer(net, train, test, batch_size=0)
 
 
+def test_a_batch_past_the_number_limit_is_refused_before_training(monkeypatch):
+    # the book's schedule draws batch_size samples however small the training set is
+    data = make_spiral(4, 3)
+    net = purenn.build("spiral_net")  # 2 + 100 + 100 + 3 = 205 numbers per sample
+    with pytest.raises(TrainingError, match=r"^batch size 4,294,967,297: one batch would "
+                                            r"hold 880,468,295,885 numbers \(205 per sample "
+                                            r"in the input and the layers' outputs\), over "
+                                            r"the limit of 268,435,456 \(PURENN_MAX_PARAMETERS"
+                                            r" sets another\)$"):
+        Trainer(net, data, iterations=3, batch_size=2 ** 32 + 1)
+    # by epochs a batch is at most the training set
+    Trainer(net, data, epochs=1, batch_size=2 ** 32 + 1, log=None).fit()
+    monkeypatch.setenv("PURENN_MAX_PARAMETERS", "2050")
+    Trainer(net, data, iterations=1, batch_size=10)
+    with pytest.raises(TrainingError, match=r"^batch size 11: one batch would hold 2,255"):
+        Trainer(net, data, iterations=1, batch_size=11)
+
+
 def test_one_update_goes_through_the_compute_gradients_seam():
     net, train, test, rng = _setup()
     seen = []
