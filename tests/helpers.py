@@ -41,11 +41,19 @@ def run_purenn(*args, cwd=None, env=None, timeout=300, python=sys.executable, fl
                           stdin=subprocess.DEVNULL)
 
 
+def default_ctrl_c():
+    """For Popen's ``preexec_fn`` of a child the test will press Ctrl-C (SIGINT) in: the
+    child gets Python's KeyboardInterrupt even when the tests run with SIGINT ignored,
+    as a shell's background job (``cmd &``) does, which its children would inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt_at_first_epoch(command, env, cwd):
     """Start ``command``, a training run that prints 'epoch' lines, and press Ctrl-C
     (SIGINT) when its first epoch line comes; returns (exit code, stderr)."""
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             stdin=subprocess.DEVNULL, text=True, env=env, cwd=cwd)
+                             stdin=subprocess.DEVNULL, text=True, env=env, cwd=cwd,
+                             preexec_fn=default_ctrl_c)
     try:
         for line in child.stdout:
             if line.startswith("epoch"):

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from helpers import default_ctrl_c
 
 import purenn
 from purenn import cli
@@ -357,7 +358,7 @@ def start_command(*args):
     env = {**os.environ, "PYTHONPATH": PURENN_PARENT}
     proc = subprocess.Popen([sys.executable, "-m", "purenn", "playground", "--no-browser",
                              *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+                            text=True, env=env, preexec_fn=default_ctrl_c)
     return proc
 
 

@@ -14,6 +14,7 @@ import sys
 import time
 
 import pytest
+from helpers import default_ctrl_c
 
 import purenn
 
@@ -38,7 +39,8 @@ def url():
     """A playground started as a user starts it (the digits network trains in it)."""
     proc = subprocess.Popen([sys.executable, "-m", "purenn", "playground", "--no-browser"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": PURENN_PARENT})
+                            env={**os.environ, "PYTHONPATH": PURENN_PARENT},
+                            preexec_fn=default_ctrl_c)
     line = proc.stdout.readline()
     match = re.search(r"http://127\.0\.0\.1:\d+/", line)
     assert match, (line, proc.stderr.read() if proc.poll() is not None else "")

@@ -64,7 +64,10 @@ def run(args, out):
             # a console browser may take the terminal for a while: open it on the side
             threading.Thread(target=webbrowser.open, args=(server.url,),
                              daemon=True).start()
-        server.thread.join()
+        # a timed join: a Ctrl-C that the system hands to another thread is seen by this
+        # one at its next timeout, where an untimed join can sleep through it for good
+        while server.thread.is_alive():
+            server.thread.join(0.25)
     except KeyboardInterrupt:
         out("stopping the playground")
     finally:
