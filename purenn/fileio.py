@@ -154,18 +154,24 @@ def read_bytes(path, error=PurennError, *, max_bytes=None):
     return data
 
 
-def read_at_most(stream, n):
-    """Up to ``n`` bytes from ``stream`` (a file or a decompressing reader), fewer only
-    where it ends, read a chunk at a time so that memory follows the bytes that really
-    arrive, not ``n``: PyPy's ``read(n)`` reserves all ``n`` bytes before reading any."""
-    out = io.BytesIO()  # grows as bytes arrive; getvalue() hands over its buffer uncopied
+def chunks(stream, n):
+    """The bytes of ``stream`` (a file or a decompressing reader), up to ``n``, as chunks
+    of at most ``CHUNK`` bytes, so that memory follows the bytes that really arrive, not
+    ``n``: PyPy's ``read(n)`` reserves all ``n`` bytes before reading any."""
     got = 0
     while got < n:
         chunk = stream.read(min(n - got, CHUNK))
         if not chunk:
-            break
-        out.write(chunk)
+            return
         got += len(chunk)
+        yield chunk
+
+
+def read_at_most(stream, n):
+    """Up to ``n`` bytes from ``stream``, fewer only where it ends, read in ``chunks``."""
+    out = io.BytesIO()  # grows as bytes arrive; getvalue() hands over its buffer uncopied
+    for chunk in chunks(stream, n):
+        out.write(chunk)
     return out.getvalue()
 
 

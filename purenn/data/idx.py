@@ -34,7 +34,7 @@ from array import array
 from dataclasses import dataclass
 
 from ..errors import DataError
-from ..fileio import CHUNK, atomic_write, read_exactly
+from ..fileio import CHUNK, atomic_write, chunks, read_exactly
 
 # type code → (array typecode, item size, name)
 TYPES = {
@@ -167,7 +167,7 @@ def _read_body(f, path, header, length):
     what = f"data for sizes {'x'.join(map(str, dims))}"
     start = 4 + 4 * len(dims)
     if size > CHUNK and length != (start + size) % 2 ** 32:
-        got = _count(f, size + 1)
+        got = sum(map(len, chunks(f, size + 1)))  # counted, not kept
         if got < size:
             raise _truncated(path, size, what, got)
         if got > size:
@@ -184,17 +184,6 @@ def _read_body(f, path, header, length):
             items.byteswap()
         data = items
     return IdxData(dims, type_code, data)
-
-
-def _count(f, n):
-    """How many bytes ``f`` gives, up to ``n``, read a chunk at a time and not kept."""
-    got = 0
-    while got < n:
-        chunk = f.read(min(n - got, CHUNK))
-        if not chunk:
-            break
-        got += len(chunk)
-    return got
 
 
 def _trailing(path, size, dims):
