@@ -332,7 +332,7 @@ def main(argv=None):
     if not os.path.isdir(args.data):
         sys.exit(f"compare: no MNIST folder at {os.path.normpath(args.data)}; give one with "
                  f"--data DIR (get it with 'python -m purenn fetch mnist --to DIR')")
-    cpython = args.cpython or shlex.quote(sys.executable)
+    cpython = shlex.quote(sys.executable) if args.cpython is None else args.cpython
     numpy = cpython if args.numpy is None else args.numpy
     commands = [(label, cmd) for label, cmd in (("CPython", cpython), ("PyPy", args.pypy))
                 if available(label, cmd, "import sys")]
