@@ -112,9 +112,7 @@ class Conv2D(Layer):
         dWm = loops.conv_dW(self.xps, dout, F, self.starts, self.offsets)
         kernel_shape = tuple(linalg.shape_of(self.params["W"][0]))
         self.grads = {"W": [linalg.reshape(row, kernel_shape) for row in dWm],
-                      "b": [math.fsum(chain.from_iterable(drow[f * P:(f + 1) * P]
-                                                          for drow in dout))
-                            for f in range(F)]}
+                      "b": [loops.exact_sum(dout, f * P, (f + 1) * P) for f in range(F)]}
         if not self.input_grad:
             return None
         Wm = self.weight_matrix()

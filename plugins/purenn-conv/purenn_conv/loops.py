@@ -18,6 +18,8 @@ and its input i = (c, ky, kx) is at ``starts[p] + offsets[i]``, offsets[i] = (cÂ
 + kx.
 """
 
+import math
+
 
 def window_offsets(grid):
     """(starts, offsets) of the windows and of the inputs within a window (see above)."""
@@ -47,6 +49,21 @@ def conv_forward(xp, WmT, b, starts, offsets):
         for j in range(f * P, (f + 1) * P):
             y[j] = bf + y[j]
     return y
+
+
+def exact_sum(rows, start, stop):
+    """math.fsum of rows[n][start:stop] over every n, the zeros left out first (fsum is
+    slow on PyPy, and ReLU and max pooling make most of a conv layer's dout zero); an
+    all-zero input is summed whole, so that its sign of zero is fsum's."""
+    nonzero = []
+    for row in rows:
+        for j in range(start, stop):
+            v = row[j]
+            if v != 0.0:
+                nonzero.append(v)
+    if not nonzero:
+        return math.fsum(row[j] for row in rows for j in range(start, stop))
+    return math.fsum(nonzero)
 
 
 def conv_dW(xps, dout, F, starts, offsets):
