@@ -23,12 +23,13 @@ Two pieces of work:
   is an im2col implementation written for this benchmark (windows as strided views,
   col2im by adding each window offset back).
 
-CPython defaults to the interpreter running this script, PyPy to ``pypy3``, NumPy to
-the CPython command; a contender whose command is not found (or has no NumPy) is left
-out with a note, and ``--pypy ''`` or ``--numpy ''`` leaves one out on purpose. The
-tests run this script at tiny sizes (``--batch 10 --steps 1 --conv-steps 1 --blocks 1``)
-with every contender that is installed, so an API change cannot break it unseen. Unset ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` where the machine
-sets them, e.g. ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 ...``.
+CPython and NumPy default to the interpreter running this script, PyPy to ``pypy3``; a
+contender whose command is not found (or has no NumPy) is left out with a note, and
+``--pypy ''`` or ``--numpy ''`` leaves one out on purpose. The tests run this script at
+tiny sizes (``--batch 4 --steps 1 --conv-steps 1 --blocks 1``) with every contender that
+is installed, so an API change cannot break it unseen. Unset ``OPENBLAS_CORETYPE`` and
+``OPENBLAS_L2_SIZE`` where the machine sets them, e.g.
+``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 benchmarks/compare.py``.
 """
 
 import argparse
@@ -316,7 +317,7 @@ def main(argv=None):
     p.add_argument("--pypy", default="pypy3", metavar="CMD",
                    help="PyPy command (pypy3; '' leaves PyPy out)")
     p.add_argument("--numpy", default=None, metavar="CMD",
-                   help="Python with NumPy (default: the CPython command; '' leaves it out)")
+                   help="Python with NumPy (default: this Python; '' leaves it out)")
     p.add_argument("--blocks", type=positive, default=7, help="timed blocks per contender (7)")
     p.add_argument("--steps", type=positive, default=10,
                    help="steps per block, two-layer (10)")
@@ -333,7 +334,7 @@ def main(argv=None):
         sys.exit(f"compare: no MNIST folder at {os.path.normpath(args.data)}; give one with "
                  f"--data DIR (get it with 'python -m purenn fetch mnist --to DIR')")
     cpython = shlex.quote(sys.executable) if args.cpython is None else args.cpython
-    numpy = cpython if args.numpy is None else args.numpy
+    numpy = shlex.quote(sys.executable) if args.numpy is None else args.numpy
     commands = [(label, cmd) for label, cmd in (("CPython", cpython), ("PyPy", args.pypy))
                 if available(label, cmd, "import sys")]
     if available("NumPy", numpy, "import numpy"):

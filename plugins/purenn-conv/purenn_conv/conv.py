@@ -109,10 +109,9 @@ class Conv2D(Layer):
 
     def _backward_loops(self, dout, F, P):
         """backward as the loops of ``purenn_conv.loops``: the same sums, no col."""
-        dWm = loops.conv_dW(self.xps, dout, F, self.starts, self.offsets)
+        dWm, db = loops.conv_dW(self.xps, dout, F, self.starts, self.offsets)
         kernel_shape = tuple(linalg.shape_of(self.params["W"][0]))
-        self.grads = {"W": [linalg.reshape(row, kernel_shape) for row in dWm],
-                      "b": [loops.exact_sum(dout, f * P, (f + 1) * P) for f in range(F)]}
+        self.grads = {"W": [linalg.reshape(row, kernel_shape) for row in dWm], "b": db}
         if not self.input_grad:
             return None
         Wm = self.weight_matrix()
