@@ -3,7 +3,7 @@ interleaved, ratios from one run.
 
     python3 benchmarks/compare.py [--data DIR] [--cpython CMD] [--pypy CMD]
                                   [--numpy CMD] [--blocks 7] [--steps 10] [--conv-steps 2]
-                                  [--batch 100] [--warmup 3]
+                                  [--batch 100] [--warmup 3] [--baseline DIR]
 
 Each contender is a worker process (``CMD benchmarks/compare.py --worker KIND``) that
 loads MNIST, draws the same batches from the same seed, warms up (the JIT compiles
@@ -27,7 +27,9 @@ CPython and NumPy default to the interpreter running this script, PyPy to ``pypy
 contender whose command is not found (or has no NumPy) is left out with a note, and
 ``--pypy ''`` or ``--numpy ''`` leaves one out on purpose. The tests run this script at
 tiny sizes (``--batch 4 --steps 1 --conv-steps 1 --blocks 1``) with every contender that
-is installed, so an API change cannot break it unseen. Unset ``OPENBLAS_CORETYPE`` and
+is installed, so an API change cannot break it unseen. ``--baseline DIR`` adds CPython and PyPy running the purenn (and purenn-conv) of another
+checkout, e.g. one made with ``git worktree add /tmp/base main``: an A/B of two versions
+in the same run, on the same batches. Unset ``OPENBLAS_CORETYPE`` and
 ``OPENBLAS_L2_SIZE`` where the machine sets them, e.g.
 ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 benchmarks/compare.py``.
 """
@@ -44,6 +46,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_DATA = os.path.join(ROOT, "..", "shared", "data", "mnist")
+CODE = ROOT         # the checkout whose purenn a worker imports (--baseline: another one)
 BATCH = 100
 WARMUP_BLOCKS = 3   # on PyPy, so that the JIT has compiled the step before it is timed
 
@@ -65,7 +68,7 @@ def purenn_mlp(train, batches):
 
 def simple_convnet(rng):
     """SimpleConvNet of the book's chapter 7 from purenn-conv's layers."""
-    sys.path.append(os.path.join(ROOT, "plugins", "purenn-conv"))
+    sys.path.append(os.path.join(CODE, "plugins", "purenn-conv"))
     from purenn_conv.conv import Conv2D, Flatten
     from purenn_conv.pool import MaxPool2D
 
@@ -194,14 +197,14 @@ WORK = {"purenn-mlp": purenn_mlp, "numpy-mlp": numpy_mlp,
         "purenn-conv": purenn_conv, "numpy-conv": numpy_conv}
 
 
-def worker(kind, data, steps, batch, warmup):
+def worker(kind, data, steps, batch, warmup, code):
     """Answer 'run' with the seconds per step of one block, until 'quit'."""
-    global BATCH
-    BATCH = batch
+    global BATCH, CODE
+    BATCH, CODE = batch, code
     if kind.startswith("numpy"):
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[name] = "1"
-    sys.path.insert(0, ROOT)
+    sys.path.insert(0, CODE)
     from purenn import linalg
     from purenn.data import mnist
     train, _ = mnist.load(data)
@@ -229,11 +232,11 @@ def worker(kind, data, steps, batch, warmup):
 
 # -- the driver ------------------------------------------------------------------------------
 class Contender:
-    def __init__(self, label, command, kind, args, steps):
+    def __init__(self, label, command, kind, args, steps, code=ROOT):
         self.label, self.kind = label, kind
         argv = [*shlex.split(command), os.path.abspath(__file__), "--worker", kind,
                 "--data", args.data, "--steps", str(steps), "--batch", str(args.batch),
-                "--warmup", str(args.warmup)]
+                "--warmup", str(args.warmup), "--code", code]
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, cwd=ROOT)
         self.best = self.best_cpu = math.inf
@@ -268,13 +271,13 @@ def race(title, contenders, blocks):
     numpy = next((c for c in contenders if c.label == "NumPy"), None)
     width = max(19, *(len(c.about) for c in contenders))
     print(f"\n{title}")
-    print(f"| {'':8} | {'interpreter, kernel':{width}} | {'ms per step':>11} | {'x NumPy':>7} "
+    print(f"| {'':9} | {'interpreter, kernel':{width}} | {'ms per step':>11} | {'x NumPy':>7} "
           f"| {'CPU ms':>9} | {'x NumPy':>7} |")
-    print(f"|{'-' * 10}|{'-' * (width + 2)}|{'-' * 13}|{'-' * 9}|{'-' * 11}|{'-' * 9}|")
+    print(f"|{'-' * 11}|{'-' * (width + 2)}|{'-' * 13}|{'-' * 9}|{'-' * 11}|{'-' * 9}|")
     for c in contenders:
         ratio = f"{c.best / numpy.best:.1f}x" if numpy else "-"
         cpu_ratio = f"{c.best_cpu / numpy.best_cpu:.1f}x" if numpy else "-"
-        print(f"| {c.label:8} | {c.about:{width}} | {c.best * 1e3:11.2f} | {ratio:>7} "
+        print(f"| {c.label:9} | {c.about:{width}} | {c.best * 1e3:11.2f} | {ratio:>7} "
               f"| {c.best_cpu * 1e3:9.2f} | {cpu_ratio:>7} |")
     return {c.label: c.best for c in contenders}, {c.label: c.best_cpu for c in contenders}
 
@@ -326,13 +329,20 @@ def main(argv=None):
     p.add_argument("--batch", type=positive, default=BATCH, help="batch size (100)")
     p.add_argument("--warmup", type=positive, default=WARMUP_BLOCKS,
                    help="untimed blocks on PyPy, for the JIT (3)")
+    p.add_argument("--baseline", metavar="DIR",
+                   help="also run CPython and PyPy on the purenn of this other checkout")
     p.add_argument("--worker", help=argparse.SUPPRESS)
+    p.add_argument("--code", default=ROOT, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        return worker(args.worker, args.data, args.steps, args.batch, args.warmup)
+        return worker(args.worker, args.data, args.steps, args.batch, args.warmup, args.code)
     if not os.path.isdir(args.data):
         sys.exit(f"compare: no MNIST folder at {os.path.normpath(args.data)}; give one with "
                  f"--data DIR (get it with 'python -m purenn fetch mnist --to DIR')")
+    if args.baseline is not None and not os.path.isfile(
+            os.path.join(args.baseline, "purenn", "__init__.py")):
+        sys.exit(f"compare: --baseline {args.baseline!r} is not a purenn checkout (no "
+                 f"purenn/__init__.py there)")
     cpython = shlex.quote(sys.executable) if args.cpython is None else args.cpython
     numpy = shlex.quote(sys.executable) if args.numpy is None else args.numpy
     commands = [(label, cmd) for label, cmd in (("CPython", cpython), ("PyPy", args.pypy))
@@ -341,10 +351,18 @@ def main(argv=None):
         commands.append(("NumPy", numpy))
     print(f"{os.cpu_count()} cores, {platform.machine()}; best of {args.blocks} blocks, "
           f"each contender in turn")
+    if args.baseline is not None:
+        print(f"CPython A, PyPy A: the purenn of {os.path.abspath(args.baseline)}")
 
     def contenders(kind, steps):
-        return [Contender(label, cmd, f"{'numpy' if label == 'NumPy' else 'purenn'}-{kind}",
-                          args, steps) for label, cmd in commands]
+        out = [Contender(label, cmd, f"{'numpy' if label == 'NumPy' else 'purenn'}-{kind}",
+                         args, steps) for label, cmd in commands]
+        if args.baseline is not None:
+            at = len(out) - (out[-1].label == "NumPy")
+            out[at:at] = [Contender(f"{label} A", cmd, f"purenn-{kind}", args, steps,
+                                    os.path.abspath(args.baseline))
+                          for label, cmd in commands if label != "NumPy"]
+        return out
 
     batch = args.batch
     mlp, mlp_cpu = race(f"two-layer net 784-50-10, batch {batch}, SGD "

@@ -55,3 +55,21 @@ def test_compare_refuses_a_missing_data_folder(tmp_path):
     done = run_compare("--data", str(tmp_path / "nothing"))
     assert done.returncode != 0
     assert "no MNIST folder at" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_compare_runs_a_baseline_checkout_side_by_side(tmp_path):
+    data = write_tiny_mnist(tmp_path / "mnist", train_count=20, test_count=10)
+    done = run_compare("--data", data, "--blocks", "1", "--steps", "1", "--conv-steps", "0",
+                       "--batch", "4", "--pypy", "", "--numpy", "", "--baseline", ROOT)
+    assert done.returncode == 0, done.stderr
+    assert f"CPython A, PyPy A: the purenn of {ROOT}" in done.stdout
+    rows = [line.split("|")[1].strip() for line in done.stdout.splitlines()
+            if line.startswith("| C")]
+    assert rows == ["CPython", "CPython A"]
+
+
+def test_compare_refuses_a_baseline_that_is_no_checkout(tmp_path):
+    data = write_tiny_mnist(tmp_path / "mnist", train_count=20, test_count=10)
+    done = run_compare("--data", data, "--baseline", str(tmp_path))
+    assert done.returncode != 0
+    assert "is not a purenn checkout" in done.stderr and "Traceback" not in done.stderr
