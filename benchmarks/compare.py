@@ -27,10 +27,13 @@ CPython and NumPy default to the interpreter running this script, PyPy to ``pypy
 contender whose command is not found (or has no NumPy) is left out with a note, and
 ``--pypy ''`` or ``--numpy ''`` leaves one out on purpose. The tests run this script at
 tiny sizes (``--batch 4 --steps 1 --conv-steps 1 --blocks 1``) with every contender that
-is installed, so an API change cannot break it unseen. ``--baseline DIR`` adds CPython and PyPy running the purenn (and purenn-conv) of another
+is installed, so an API change cannot break it unseen.
+
+``--baseline DIR`` adds CPython and PyPy running the purenn (and purenn-conv) of another
 checkout, e.g. one made with ``git worktree add /tmp/base main``: an A/B of two versions
-in the same run, on the same batches. Unset ``OPENBLAS_CORETYPE`` and
-``OPENBLAS_L2_SIZE`` where the machine sets them, e.g.
+in the same run, on the same batches.
+
+Unset ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` where the machine sets them, e.g.
 ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 benchmarks/compare.py``.
 """
 
