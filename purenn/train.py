@@ -165,7 +165,7 @@ class Trainer:
                  rng=None, gradient="backprop", iterations=None,
                  log=None, verbose=False, eval_batch_size=1000, eval_every=1,
                  on_update=None, on_record=None, warn=None, stop_on_divergence=False,
-                 on_gradient=None):
+                 on_gradient=None, eval_size=None):
         if gradient not in ("backprop", "numerical"):
             raise ValueError(f"gradient must be 'backprop' or 'numerical', got {gradient!r}")
         if batch_size < 1:
@@ -189,6 +189,7 @@ class Trainer:
         self.diverged = False
         self.eval_batch_size = eval_batch_size
         self.eval_every = eval_every
+        self.eval_size = eval_size
         self.on_update = on_update
         self.on_record = on_record
         self.on_gradient = on_gradient
@@ -302,9 +303,13 @@ class Trainer:
         self.check_stop()
 
     def measure(self):
-        """(train accuracy, test accuracy) now; may raise TrainingInterrupted."""
-        return (evaluate(self.net, self.train_set, self.eval_batch_size, self.check_stop),
-                evaluate(self.net, self.test_set, self.eval_batch_size, self.check_stop))
+        """(train accuracy, test accuracy) now, on the first ``eval_size`` samples of each
+        set when it is given (the book's ``evaluate_sample_num_per_epoch``), else on all;
+        may raise TrainingInterrupted."""
+        n = self.eval_size
+        return tuple(evaluate(self.net, d if n is None or d is None else d.head(min(n, len(d))),
+                              self.eval_batch_size, self.check_stop)
+                     for d in (self.train_set, self.test_set))
 
     def record(self, epoch, accuracies):
         """Append a history record for ``epoch`` from the pending losses, log it, and

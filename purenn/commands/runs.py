@@ -19,7 +19,7 @@ from ..fileio import check_folder, check_writable
 # settings a resumed run must share with the run it continues
 FIXED_KEYS = ("dataset", "data", "seed", "batch_size", "train_size", "gradient")
 # settings taken from the checkpoint unless given again
-RUN_KEYS = FIXED_KEYS + ("epochs", "iterations", "log_every")
+RUN_KEYS = FIXED_KEYS + ("epochs", "iterations", "log_every", "eval_size")
 PARSER_DEFAULTS = {"dataset": "mnist", "gradient": "backprop"}
 PICTURE_SUFFIXES = (".png", ".svg")
 
@@ -47,7 +47,7 @@ def apply_resume(args):
                               f"{saved!r} ({checkpoint.path}); a resumed run keeps the "
                               f"settings it was started with")
         setattr(args, key, saved)
-    for key in ("epochs", "iterations", "log_every"):
+    for key in ("epochs", "iterations", "log_every", "eval_size"):
         if getattr(args, key, None) is None:
             setattr(args, key, run.get(key))
     if args.spec is not None or args.lr is not None:

@@ -74,6 +74,9 @@ def add_parser(sub, common):
                    help="evaluate and print every K-th epoch only, and the last (with "
                         "--iterations: every K-th evaluation; default: about 20 lines in "
                         "all)")
+    p.add_argument("--eval-size", type=positive_int, metavar="N",
+                   help="measure the accuracies on the first N samples of each set only, "
+                        "as the book's evaluate_sample_num_per_epoch (default: all)")
     p.add_argument("--stop-on-divergence", action="store_true",
                    help="stop with an error when the loss explodes (over 10x the first "
                         "update's); without it a warning is printed and training goes on")
@@ -215,6 +218,8 @@ def run(args, out):
     out(f"network: {net.source}, {net.param_count:,} parameters; optimizer "
         f"{net.optimizer.kind} {settings}")
     out(f"batch {batch_size}, seed {args.seed}, gradients by {args.gradient}")
+    if args.eval_size is not None:
+        out(f"accuracies on the first {args.eval_size:,} samples of each set")
     out(f"{platform.python_implementation()} {platform.python_version()}, kernel {linalg.KERNEL}")
     if args.iterations is not None:
         per_epoch = max(len(train_set) // batch_size, 1)
@@ -246,7 +251,7 @@ def run(args, out):
                           on_record=record, warn=warn,
                           stop_on_divergence=args.stop_on_divergence,
                           on_gradient=gradient_progress(sys.stderr) if interactive else None,
-                          **extra)
+                          eval_size=args.eval_size, **extra)
     if checkpoint:
         checkpoint.restore(trainer)
         out(f"resumed from {checkpoint.path}: {trainer.progress()[0]}, "
@@ -279,5 +284,7 @@ def run(args, out):
         length = f"{plural(trainer.updates, 'update')} ({length} of the book's schedule)"
     if trainer.diverged:
         final_out("the loss diverged: see the warning above")
-    final_out(f"test accuracy {history.test_acc[-1]:.4f} after {length} in {elapsed:.1f} s")
+    sample = "" if args.eval_size is None else f" (first {args.eval_size:,} samples)"
+    final_out(f"test accuracy {history.test_acc[-1]:.4f}{sample} after {length} in "
+              f"{elapsed:.1f} s")
     return 0

@@ -101,24 +101,14 @@ def check_runs(runs, train_set):
 
 
 def make_trainer(net, train_set, test_set, schedule, rng, on_update=None, log=None):
-    from ..train import Trainer, evaluate
+    from ..train import Trainer
 
-    class Measured(Trainer):
-        """Accuracies on the first ``eval_size`` samples of each set when asked (the
-        book's comparisons train on 60,000 images but only look at the loss)."""
-
-        def measure(self):
-            if schedule.eval_size is None:
-                return super().measure()
-            n = schedule.eval_size
-            return tuple(evaluate(self.net, d.head(min(n, len(d))) if d is not None
-                                  else None, self.eval_batch_size, self.check_stop)
-                         for d in (self.train_set, self.test_set))
-
-    return Measured(net, train_set, test_set, epochs=schedule.epochs,
-                    batch_size=schedule.batch_size, rng=rng, iterations=schedule.iterations,
-                    log=log or (lambda line: None), eval_every=schedule.eval_every,
-                    on_update=on_update)
+    # accuracies on the first eval_size samples of each set when asked: the book's
+    # comparisons train on 60,000 images but only look at the loss
+    return Trainer(net, train_set, test_set, epochs=schedule.epochs,
+                   batch_size=schedule.batch_size, rng=rng, iterations=schedule.iterations,
+                   log=log or (lambda line: None), eval_every=schedule.eval_every,
+                   on_update=on_update, eval_size=schedule.eval_size)
 
 
 def train_one(run, train_set, test_set, schedule, on_update=None, watch=None):
