@@ -46,15 +46,15 @@ class MaxPool2D(Pool2D):
     kind = "maxpool2d"
 
     def forward(self, x, train=False):
-        self.x = [self.grid.padded(row) for row in x]
-        if linalg.KERNEL == "loops":
+        if linalg.KERNEL == "loops":     # backward needs only each window's winner
             out_w = self.grid.out_w
-            pairs = [loops.maxpool_forward(xp, self.rows, self.offsets, self.step, out_w)
-                     for xp in self.x]
-            self.y = None
+            pairs = [loops.maxpool_forward(self.grid.padded(row), self.rows, self.offsets,
+                                           self.step, out_w) for row in x]
+            self.x = self.y = None
             self.winners = [winner for _, winner in pairs]
             return [y for y, _ in pairs]
         self.winners = None
+        self.x = [self.grid.padded(row) for row in x]
         self.y = []
         for xp in self.x:
             y = []
