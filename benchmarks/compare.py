@@ -254,7 +254,11 @@ class Contender:
     def run_block(self):
         self.proc.stdin.write("run\n")
         self.proc.stdin.flush()
-        wall, cpu = map(float, self.proc.stdout.readline().split())
+        line = self.proc.stdout.readline().split()
+        if len(line) != 2:
+            raise SystemExit(f"compare: the {self.label} worker ({self.kind}) stopped "
+                             f"(its error is above)")
+        wall, cpu = map(float, line)
         self.best, self.best_cpu = min(self.best, wall), min(self.best_cpu, cpu)
 
     def stop(self):
