@@ -3,6 +3,7 @@ under the kernel set that sums left to right as they do (``sum(map(operator.mul)
 the same terms in the same order."""
 
 import random
+import sys
 
 import pytest
 from purenn_conv import AvgPool2D, Conv2D, MaxPool2D
@@ -10,6 +11,16 @@ from purenn_conv import AvgPool2D, Conv2D, MaxPool2D
 from purenn import linalg
 
 LEFT_TO_RIGHT = "sum(map(operator.mul))"
+# CPython 3.12+'s sum compensates its rounding, so no C-level set adds left to right
+# there (see purenn.linalg); the other CPythons and PyPy check the sums
+SUM_IS_LEFT_TO_RIGHT = sys.version_info < (3, 12) or sys.implementation.name == "pypy"
+
+
+@pytest.fixture(autouse=True)
+def kernel():
+    """These tests choose their kernel sets themselves (conftest runs the others under
+    each set)."""
+    yield
 
 
 def batch(rng, n, size, zeros=0.5, ties=False):
@@ -50,6 +61,7 @@ def same(a, b):
     (5, 5, 1, 0, (1, 12, 12)),
     (2, 3, 2, 2, (2, 5, 6)),
 ])
+@pytest.mark.skipif(not SUM_IS_LEFT_TO_RIGHT, reason="sum is compensated on 3.12+")
 def test_conv_loops_are_the_im2col_sums_bit_for_bit(filters, k, stride, pad, shape):
     rng = random.Random(filters * 100 + k)
     c, h, w = shape
