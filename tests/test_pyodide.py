@@ -74,10 +74,28 @@ def test_the_playground_server_is_refused_in_one_line(as_in_pyodide, capsys):
 @pyodide_only
 def test_purenn_is_the_installed_wheel_with_its_plugins():
     assert "site-packages" in purenn.__file__
+    from importlib import metadata, util
+
+    if util.find_spec("micropip"):      # installed as a notebook's micropip.install does
+        assert metadata.distribution("purenn").read_text("INSTALLER").strip() == "micropip"
     from purenn import registry
 
     names = set(registry.names("purenn.layers"))
     assert {"dense", "relu", "conv2d", "maxpool2d", "gelu"} <= names
+
+
+@pyodide_only
+def test_the_notebook_example_of_docs_browser_runs():
+    import re
+
+    path = os.path.join(HERE, os.pardir, "docs", "browser.md")
+    with open(path, encoding="utf-8") as f:
+        block = re.findall(r"```python\n(.*?)```", f.read(), flags=re.S)[0]
+    code = "\n".join(line for line in block.splitlines() if "micropip" not in line)
+    names = {}
+    exec(compile(code, "docs/browser.md", "exec"), names)
+    assert names["history"].test_acc[-1] > 0.5
+    assert names["plot"].history(names["history"])._repr_png_()[:4] == b"\x89PNG"
 
 
 @pyodide_only

@@ -1,5 +1,8 @@
 // Runs Python inside Pyodide (CPython compiled to WebAssembly) under node, with wheels
-// installed by unpacking them into Pyodide's site-packages (no network, no micropip).
+// installed from a folder and no network: the test tools (pytest, micropip, ...) are
+// unpacked into site-packages; purenn's own wheels are installed by micropip from
+// Pyodide's file system ("emfs:" paths), as a notebook's `await micropip.install(...)`
+// does, when a micropip wheel is in the folder, else unpacked too.
 //
 //   node run.mjs --pyodide DIR --wheels DIR [--mount HOST=GUEST ...] [--cwd GUEST]
 //                [--env NAME=VALUE ...] -- -m pytest ARGS...   (or: -- -c CODE)
@@ -49,11 +52,17 @@ py.globals.set("CWD", opts.cwd);
 const code = await py.runPythonAsync(`
 import os, runpy, sys, sysconfig, zipfile
 site = sysconfig.get_paths()["purelib"]
+ours = [name for name in WHEELS if name.startswith("purenn")]
 for name in WHEELS:
-    with zipfile.ZipFile("/wheels/" + name) as wheel:
-        wheel.extractall(site)
+    if name not in ours or not any(w.startswith("micropip") for w in WHEELS):
+        with zipfile.ZipFile("/wheels/" + name) as wheel:
+            wheel.extractall(site)
 import importlib
 importlib.invalidate_caches()
+if any(w.startswith("micropip") for w in WHEELS):
+    import micropip
+    for name in ours:
+        await micropip.install("emfs:/wheels/" + name, deps=False)
 os.chdir(CWD)
 mode, target, *args = ARGV
 sys.argv = [target, *args]
