@@ -380,6 +380,15 @@ def test_other_requests_are_answered_while_a_reset_is_set_up(server, monkeypatch
     assert request(server, "/api/plane/state")[2]["number"] == 2
 
 
+def test_a_step_is_held_to_the_work_budget(server):
+    request(server, "/api/plane/reset", {"dataset": "circles", "batch_size": 300})
+    status, _, body = request(server, "/api/plane/step", {"updates": 100000})
+    assert status == 400 and body["error"].startswith("updates 100,000 is more work than "
+                                                      "one request may do")
+    most = int(re.search(r"at most ([\d,]+)", body["error"]).group(1).replace(",", ""))
+    assert request(server, "/api/plane/step", {"updates": most})[0] == 200
+
+
 @pytest.mark.parametrize("name", ["file", "environ"])
 def test_the_spec_is_text_never_a_file_name(server, tmp_path, name):
     secret = tmp_path / "notes.txt"
@@ -403,7 +412,7 @@ def test_the_spec_is_text_never_a_file_name(server, tmp_path, name):
     (b'{"noise": 1e308, "lr": 0.1}', "noise must be between"),
     (b'{"seed": 1' + b"0" * 5000 + b'}', "is not valid JSON"),
     (b'{"seed": 1, "seed": 2}', "is not valid JSON"),
-])
+], ids=["nan", "1e400", "-inf", "units-nan", "1e300", "noise-1e308", "5000-digits", "twice"])
 def test_numbers_that_are_not_finite_get_400(server, raw, message):
     status, _, body = request(server, "/api/plane/reset", raw=raw)
     assert status == 400 and message in body["error"] and "\n" not in body["error"], body

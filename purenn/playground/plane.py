@@ -43,6 +43,8 @@ MAX_STEP = 100000
 # up in about 6 s; a network at the limit in about 10 s)
 MAX_ROW_NUMBERS = 32768   # parameters, buffers and layer outputs per input row
 MAX_HELD = 1 << 20        # layer outputs held at once: rows x the widest layer
+MAX_STEP_WORK = 2 * 10 ** 7   # numbers one step request may go through: updates x rows
+                              # x numbers per row (about 20 s here, at worst)
 DEFAULTS = {"dataset": "circles", "noise": None, "seed": 0, "batch_size": 10,
             "hidden": [{"units": 8, "activation": "tanh"}, {"units": 8, "activation": "tanh"}],
             "optimizer": "sgd", "lr": 0.1, "weight_decay": 0.0, "spec": None}
@@ -193,7 +195,7 @@ def build_network(spec, rng, config, classes):
         raise BadRequest(f"batch_size {batch} x the widest layer's {widest:,} outputs is "
                          f"{batch * widest:,} numbers at once; the playground holds at most "
                          f"{MAX_HELD:,}: a smaller batch or narrower layers")
-    return net, max(1, MAX_HELD // widest)
+    return net, per_row, max(1, MAX_HELD // widest)
 
 
 class PlaneSession:
@@ -209,7 +211,7 @@ class PlaneSession:
         classes = self.train_set.num_classes
         self.custom = config["spec"] is not None
         self.spec = config["spec"] if self.custom else spec_text(config, classes)
-        self.net, self.chunk = build_network(self.spec, rng, config, classes)
+        self.net, self.per_row, self.chunk = build_network(self.spec, rng, config, classes)
         self.editor = editor_fields(self.net)
         self.trainer = engine.trainer(self.net, self.train_set, self.test_set,
                                       batch_size=config["batch_size"], rng=rng,
@@ -257,6 +259,15 @@ class PlaneSession:
                 or not 1 <= updates <= MAX_STEP:
             raise BadRequest(f"updates must be a whole number from 1 to {MAX_STEP}, "
                              f"got {updates!r}")
+        # an update's rows, and its share of an epoch's measures (training set once,
+        # test set twice: accuracy and loss)
+        rows = min(self.config["batch_size"], len(self.train_set)) + \
+            (len(self.train_set) + 2 * len(self.test_set)) // self.trainer.batches_per_epoch
+        if updates * rows * self.per_row > MAX_STEP_WORK:
+            most = max(1, MAX_STEP_WORK // (rows * self.per_row))
+            raise BadRequest(f"updates {updates:,} is more work than one request may do "
+                             f"with this network and batch: at most {most:,} (press run "
+                             f"to train on until paused)")
         with self.cond:
             target = self.updates + updates
             self._allow(updates)

@@ -175,6 +175,19 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self.send(status, {"error": message})
 
+    def send_error(self, code, message=None, explain=None):
+        """http.server's own refusals (a bad request line, too long a line, too many
+        headers, HTTP/2 and up) answered as the API's: a one-line JSON message. Its 505
+        for a version is the request's fault, not the server's: 400 here."""
+        status = HTTPStatus.BAD_REQUEST if code >= 500 else HTTPStatus(code)
+        self.fail(status, message or status.phrase)
+
+    def __getattr__(self, name):
+        # a method no do_ names (http.server answers 501): this API's 405, as for PUT
+        if name.startswith("do_"):
+            return lambda: self.handle_one(self.command[:40])
+        raise AttributeError(name)
+
     def check_headers(self):
         for name in SINGLE_HEADERS:
             if len(self.headers.get_all(name) or ()) > 1:
