@@ -276,6 +276,7 @@ function editorChanged() {
 
 // -- pictures ---------------------------------------------------------------------------
 function drawLossCurve() {
+  if (!plane.records) return;   // before the first run's answer
   const drawing = context2d($("loss-curve"));
   if (!drawing) return;
   const {ctx, width, height} = drawing;
