@@ -26,11 +26,12 @@ by a disk, a copy or a hand is refused with one line instead of resuming a diffe
 JSON writes floats with ``repr``, which reads back to the same float, so nothing is
 rounded on the way. A model file can be read from a checkpoint's tensors alone.
 
-Nothing in a checkpoint is trusted (a digest is easily recomputed): the JSON is read with ``schema.load_json``'s limits,
-the trainer state and run settings are checked field by field (``TRAINER`` and ``RUN``
-below, then ``check_consistent``: lengths and positions that must agree with each other
-and with the training-set size), the optimizer's tensors must be finite floats, and the
-spec is checked against the tensors before the network is built (``model.check_spec``).
+Nothing in a checkpoint is trusted (a digest is easily recomputed): the JSON is read
+with ``schema.load_json``'s limits, the trainer state and run settings are checked field
+by field (``TRAINER`` and ``RUN`` below, then ``check_consistent``: lengths and positions
+that must agree with each other and with the training-set size), the optimizer's
+tensors must be finite floats, and the spec is checked against the tensors before the
+network is built (``model.check_spec``).
 Every failure is one ModelFileError naming the file, the field and the bad value.
 """
 
