@@ -185,15 +185,20 @@ def test_the_spec_can_be_edited_as_text(page, shots):
     time.sleep(0.1)
 
 
-def spec_text(page):
-    return page.input_value("#spec")
+def back_to_the_editor(page):
+    """The 2-D tab, its first run answered, the editor shown (not a custom spec)."""
+    page.click("#tab-plane")
+    page.wait_for_function("document.getElementById('test-loss').textContent !== '–'")
+    if page.is_visible("#back-to-editor"):
+        page.click("#back-to-editor")
+    page.wait_for_function("!document.getElementById('editor').hidden && "
+                           "plane.setup.custom === false")
 
 
 def test_an_answer_to_an_older_reset_does_not_undo_a_newer_edit(page):
     """Hidden 1 set, then hidden 2 while the first reset is under way: the first reset's
     answer, arriving before the second is sent, must not put hidden 2 back."""
-    page.click("#tab-plane")
-    page.wait_for_function("document.getElementById('test-loss').textContent !== '–'")
+    back_to_the_editor(page)
     held = []
 
     def hold(route):
@@ -225,7 +230,7 @@ def test_an_answer_to_an_older_reset_does_not_undo_a_newer_edit(page):
 
 
 def test_a_diverging_run_warns_and_the_model_waits_for_a_whole_epoch(page):
-    page.click("#tab-plane")
+    back_to_the_editor(page)
     page.click(".dataset[data-name=moons]")
     page.wait_for_function("document.getElementById('spec').value.includes('moons')")
     page.fill("#spec", "input 2\ndense 16\ntanh\ndense 2\nloss softmax_cross_entropy\n"

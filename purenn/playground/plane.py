@@ -172,8 +172,8 @@ def _finite(value):
 
 
 def build_network(spec, rng, config, classes):
-    """The run's network, and the rows one pass may take at once (``chunk``); BadRequest
-    when the spec is wrong or the network is past the work budget."""
+    """(the run's network, the numbers one input row costs it, the rows one pass may take
+    at once); BadRequest when the spec is wrong or the network is past the work budget."""
     try:
         net = engine.build(spec, rng, max_params=MAX_ROW_NUMBERS,
                            limit_note="the playground's limit (its work budget)")
