@@ -642,7 +642,8 @@ def standard(name):
     return path is None or (path.startswith(stdlib) and "-packages" not in path)
 
 top = {m.split(".")[0] for m in set(sys.modules) - before}
-print(sorted(m for m in top if m != "purenn" and not standard(m)))
+# __mp_main__: multiprocessing's second name for __main__, made when it is imported
+print(sorted(m for m in top if m not in ("purenn", "__mp_main__") and not standard(m)))
 """
     done = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": PURENN_PARENT}, timeout=60)
