@@ -365,10 +365,11 @@ class Reader:
         self.set_items(self.target("SETITEMS"), items)
 
     def target(self, what):
-        table = self.stack[-1] if self.stack else None
-        if not isinstance(table, dict):
-            self.fail(f"{what} on {what_is(table)}, not a dict")
-        return table
+        if not self.stack:
+            self.fail(f"{what} has no dict to set items in")
+        if not isinstance(self.stack[-1], dict):
+            self.fail(f"{what} on {what_is(self.stack[-1])}, not a dict")
+        return self.stack[-1]
 
     def set_items(self, table, items):
         for i in range(0, len(items), 2):
@@ -453,7 +454,7 @@ class Reader:
         if not (len(args) == 3 and isinstance(args[0], Global) and args[0].kind == NDARRAY
                 and is_int_tuple(args[1]) and list(args[1]) == [0]
                 and isinstance(args[2], BYTES) and args[2] == b"b"):
-            self.fail(f"_reconstruct{short(args)} is not (numpy.ndarray, (0,), b'b') as "
+            self.fail(f"_reconstruct{show(args)} is not (numpy.ndarray, (0,), b'b') as "
                       f"NumPy writes it")
         return Array()
 
@@ -463,7 +464,7 @@ class Reader:
     def call_dtype(self, args):
         if not (len(args) == 3 and isinstance(args[0], str) and is_flag(args[1], False)
                 and is_flag(args[2], True)):
-            self.fail(f"numpy.dtype{short(args)} is not (descr, False, True) as NumPy "
+            self.fail(f"numpy.dtype{show(args)} is not (descr, False, True) as NumPy "
                       f"writes it")
         return Dtype(self.dtype_name(args[0]), args[0])
 
@@ -484,7 +485,7 @@ class Reader:
 
     def call_encode(self, args):
         if not (len(args) == 2 and isinstance(args[0], str) and args[1] == "latin1"):
-            self.fail(f"_codecs.encode{short(args)} is not (text, 'latin1') as pickle "
+            self.fail(f"_codecs.encode{show(args)} is not (text, 'latin1') as pickle "
                       f"writes bytes")
         try:
             return args[0].encode("latin-1")
@@ -493,13 +494,13 @@ class Reader:
 
     def call_bytes(self, args):
         if args != ():
-            self.fail(f"bytes{short(args)} is not bytes() as pickle writes no bytes")
+            self.fail(f"bytes{show(args)} is not bytes() as pickle writes no bytes")
         return b""
 
     def call_frombuffer(self, args):
         if not (len(args) == 4 and isinstance(args[0], BYTES) and isinstance(args[1], Dtype)
                 and is_int_tuple(args[2]) and args[3] in ("C", "F")):
-            self.fail(f"_frombuffer{short(args)} is not (bytes, dtype, shape, 'C' or 'F') "
+            self.fail(f"_frombuffer{show(args)} is not (bytes, dtype, shape, 'C' or 'F') "
                       f"as NumPy writes it")
         array = Array()
         self.fill(array, args[2], args[1], args[3] == "F", args[0])
@@ -507,7 +508,7 @@ class Reader:
 
     def call_scalar(self, args):
         if not (len(args) == 2 and isinstance(args[0], Dtype) and isinstance(args[1], BYTES)):
-            self.fail(f"scalar{short(args)} is not (dtype, bytes) as NumPy writes it")
+            self.fail(f"scalar{show(args)} is not (dtype, bytes) as NumPy writes it")
         array = Array()
         self.fill(array, (), args[0], False, args[1])
         return array
@@ -528,7 +529,7 @@ class Reader:
         if not (isinstance(state, tuple) and len(state) == 8 and state[0] == 3
                 and state[1] in ("<", ">", "|", "=") and state[2:5] == (None,) * 3
                 and state[5:] == (-1, -1, 0) and is_int_tuple(state[:1] + state[5:])):
-            self.fail(f"dtype state {short(state)} is not (3, byte order, None, None, None, "
+            self.fail(f"dtype state {show(state)} is not (3, byte order, None, None, None, "
                       f"-1, -1, 0) as NumPy writes it")
         dtype.order = npy.NATIVE if state[1] in "|=" else state[1]
 
@@ -538,7 +539,7 @@ class Reader:
         if not (isinstance(state, tuple) and len(state) == 5 and is_flag(state[0], 1)
                 and is_int_tuple(state[1]) and isinstance(state[2], Dtype)
                 and isinstance(state[3], (bool, int)) and state[3] in (0, 1)):
-            self.fail(f"array state {short(state)} is not (1, shape, dtype, is_fortran, "
+            self.fail(f"array state {show(state)} is not (1, shape, dtype, is_fortran, "
                       f"data) as NumPy writes it")
         if not isinstance(state[4], BYTES):
             self.fail(f"array data is {what_is(state[4])}, not bytes")
@@ -596,6 +597,27 @@ def is_int_tuple(value):
 def is_flag(value, expected):
     """``value`` is ``expected`` as NumPy writes it: a bool, or the int 0 or 1."""
     return type(value) in (bool, int) and value == expected
+
+
+def show(value, limit=120):
+    """A value of the machine as text of at most ``limit`` characters: bytes as their
+    length (``b'b'`` when short), tuples item by item (only as many as fit)."""
+    if isinstance(value, BYTES):
+        text = repr(bytes(value)) if len(value) <= 8 else f"{len(value)} bytes"
+    elif isinstance(value, tuple):
+        parts, size = [], 2
+        for item in value:
+            part = show(item, limit)
+            parts.append(part)
+            size += len(part) + 2
+            if size > limit:
+                break
+        text = "(" + ", ".join(parts) + ("," if len(value) == 1 else "") + ")"
+    elif isinstance(value, (Global, Dtype, Array)):
+        text = repr(value)
+    else:
+        text = short(value, limit)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def what_is(value):
