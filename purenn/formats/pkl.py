@@ -237,7 +237,7 @@ class Reader:
             self.fail(f"the pickle holds {what_is(value)}, not a dict of NumPy arrays")
         for name, array in value.items():
             if array.shape is None:
-                self.fail(f"array {short(name)} was never given its data (no BUILD)")
+                self.fail(f"array {show(name)} was never given its data (no BUILD)")
         return value
 
     # -- values ------------------------------------------------------------------------
@@ -377,9 +377,9 @@ class Reader:
             if not isinstance(key, str):
                 self.fail(f"a dict key is {what_is(key)}; array names must be strings")
             if not isinstance(value, Array):
-                self.fail(f"key {short(key)} holds {what_is(value)}, not a NumPy array")
+                self.fail(f"key {show(key)} holds {what_is(value)}, not a NumPy array")
             if key in table:
-                self.fail(f"key {short(key)} appears twice")
+                self.fail(f"key {show(key)} appears twice")
             table[key] = value
 
     # -- the memo ----------------------------------------------------------------------
@@ -479,7 +479,7 @@ class Reader:
                       f"floats, integers or bools")
         name = npy.BY_DESCR.get((kind, int(match.group(2)))) if match else None
         if name is None:
-            self.fail(f"dtype {short(descr)} is not supported (supported: "
+            self.fail(f"dtype {show(descr)} is not supported (supported: "
                       f"{', '.join(DTYPES)})")
         return name
 
@@ -549,13 +549,13 @@ class Reader:
         if dtype.order is None:
             self.fail(f"{dtype} has no byte order (it was never built)")
         if any(size < 0 for size in shape):
-            self.fail(f"array shape {short(tuple(shape))} has a negative size")
+            self.fail(f"array shape {show(tuple(shape))} has a negative size")
         size = capped_prod(shape, self.max_bytes) * DTYPES[dtype.name][1]
         if size > self.max_bytes:
-            self.fail(f"array of shape {short(tuple(shape))} of {dtype.descr!r} declares "
+            self.fail(f"array of shape {show(tuple(shape))} of {dtype.descr!r} declares "
                       f"more than the limit of {self.max_bytes} bytes of data")
         if size != len(data):
-            self.fail(f"array of shape {short(tuple(shape))} of {dtype.descr!r} needs "
+            self.fail(f"array of shape {show(tuple(shape))} of {dtype.descr!r} needs "
                       f"{size} bytes of data, the file gives {len(data)}")
         array.shape, array.dtype, array.fortran, array.data = (
             tuple(shape), dtype, fortran, data)
@@ -615,6 +615,8 @@ def show(value, limit=120):
         text = "(" + ", ".join(parts) + ("," if len(value) == 1 else "") + ")"
     elif isinstance(value, (Global, Dtype, Array)):
         text = repr(value)
+    elif isinstance(value, str):
+        text = repr(value[:limit])
     else:
         text = short(value, limit)
     return text if len(text) <= limit else text[:limit - 3] + "..."
@@ -632,7 +634,7 @@ def what_is(value):
         return "a dict"
     if isinstance(value, tuple):
         return f"a tuple of {len(value)}"
-    return short(value, 40)
+    return show(value, 40)
 
 
 def tensor_of(array):
