@@ -243,6 +243,28 @@ def test_a_duplicate_key_is_refused():
     assert "key 'W' appears twice" in refused(twice)
 
 
+@pytest.mark.parametrize("protocol", range(6))
+def test_data_of_small_bytes_fits_its_file_in_every_protocol(protocol):
+    """Protocols 0-2 hold data as text, one byte a character below 0x80."""
+    arrays = {"zeros": Tensor((1000,), [0] * 1000, "uint8"),
+              "w": Tensor((50,), [0.0] * 50, "float64")}
+    assert read(dumps(arrays, protocol)) == arrays
+
+
+def test_data_bytes_used_by_two_arrays_are_refused():
+    """A memo entry holding an array's state could fill any number of arrays, each
+    decoding the same megabytes again."""
+    blob = bytearray(dumps({"W": Tensor((1000,), [0.5] * 1000)}, 3))
+    state_end = blob.rindex(b"bu.")
+    blob[state_end:state_end] = b"q\xf0"  # remember the state tuple
+    again = (b"X\x02\x00\x00\x00W2cnumpy.core.multiarray\n_reconstruct\n"
+             b"cnumpy\nndarray\nK\x00\x85C\x01b\x87Rh\xf0b")
+    at = blob.rindex(b"u.")
+    blob[at:at] = again
+    assert "uses data bytes already used: more data than the file holds" in \
+        refused(bytes(blob))
+
+
 def test_every_cut_of_a_valid_file_is_refused_with_one_line():
     for protocol in range(6):
         blob = dumps({"W1": ARRAYS["W1"], "b1": ARRAYS["b1"]}, protocol)
@@ -262,6 +284,12 @@ def test_the_stack_memo_marks_and_tuple_nesting_are_capped():
         f"w.pkl: byte {2 + pkl.MAX_MARKS}: more than {pkl.MAX_MARKS} MARKs open at once")
     assert refused(b"\x80\x02N" + b"\x85" * 100_000 + b".") == (
         f"w.pkl: byte {3 + pkl.MAX_DEPTH}: tuples nested more than {pkl.MAX_DEPTH} deep")
+    # values made and dropped into tuples leave the stack, but count: 5 MB of one-item
+    # tuples in tuples of 50,000 once took 644 MB
+    spam = b"\x80\x02" + (b"(" + b"N\x85" * 50_000 + b"t") * 50 + b"."
+    assert refused(spam) == (f"w.pkl: byte {2 + pkl.MAX_VALUES}: more than "
+                             f"{pkl.MAX_VALUES} values in all: this is not a dict of NumPy "
+                             f"arrays as NumPy pickles it")
     # a tuple nested 4 deep referred to 100,000 times costs references, not copies
     nested = b"\x80\x02N\x85\x85\x85\x85q\x00" + b"h\x00" * 90_000 + b"."
     assert "values are left" in refused(nested)

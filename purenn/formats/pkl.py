@@ -30,9 +30,13 @@ LONG_BINPUT MEMOIZE GET BINGET LONG_BINGET REDUCE BUILD. Python 2's strings (STR
 BINSTRING) are refused.
 
 Memory follows what the file holds: every declared length is checked against the bytes
-that remain before anything is taken, data bytes are views of the file (never copies),
-the stack, the memo, MARK nesting and tuple nesting are capped, and each array is
-decoded once (however often the memo refers to it) after the whole file has been read.
+that remain before anything is taken, data bytes are views of the file (never copies)
+and each is used by one array at most,
+the stack, the memo, the values pushed in all, MARK nesting and tuple nesting are
+capped, so that what is built before the arrays are decoded takes some tens of MB at
+most whatever the file (5 MB of one-item tuples took 644 MB before the cap on values);
+each array is decoded once (however often the memo refers to it) after the whole file
+has been read.
 The result is ``{name: Tensor}`` in the dict's order; a pickle of one array alone gives
 ``{stem of the file name: Tensor}``.
 """
@@ -49,6 +53,7 @@ from .tensor import DTYPES, Tensor, capped_prod
 
 MAX_BYTES = npy.MAX_BYTES
 MAX_STACK = 100_000  # values on the stack; the book's deepest file needs 30
+MAX_VALUES = 300_000  # values pushed in all (about 28 an array), each at most ~100 bytes
 MAX_MEMO = 100_000  # memo entries; the book's largest file has 127
 MAX_MARKS = 16  # MARKs open at once; NumPy's pickles need 3
 MAX_DEPTH = 4  # tuples inside tuples; NumPy's need 2
@@ -94,17 +99,27 @@ BYTES = (bytes, memoryview)
 
 
 class Tup(tuple):
-    """A tuple that knows how many tuples deep it is (plain tuples inside are 0)."""
+    """A tuple that knows, by its class, how many tuples deep it is: ``TUPS[depth]``
+    (no per-tuple attribute, so a tuple costs what a plain one does)."""
 
-    depth = 1
+    __slots__ = ()
+    depth = 0
+
+
+TUPS = [None] + [type(f"Tup{depth}", (Tup,), {"__slots__": (), "depth": depth})
+                 for depth in range(1, MAX_DEPTH + 1)]
 
 
 class Mark:
     """What MARK leaves: the stack position where the items of TUPLE, DICT... start."""
 
+    __slots__ = ()
+
 
 class Global:
     """A global the file names and this reader knows (a key of GLOBALS); never called."""
+
+    __slots__ = ("kind", "text")
 
     def __init__(self, kind, module, name):
         self.kind, self.text = kind, f"{module}.{name}"
@@ -116,6 +131,8 @@ class Global:
 class Dtype:
     """numpy.dtype(descr, False, True): a dtype name of DTYPES; ``order`` comes with BUILD."""
 
+    __slots__ = ("name", "descr", "order")
+
     def __init__(self, name, descr):
         self.name, self.descr, self.order = name, descr, None
 
@@ -125,6 +142,8 @@ class Dtype:
 
 class Array:
     """An array being built: empty after _reconstruct, filled by BUILD (or _frombuffer)."""
+
+    __slots__ = ("shape", "dtype", "fortran", "data", "tensor")
 
     def __init__(self):
         self.shape = self.dtype = self.fortran = self.data = None
@@ -143,6 +162,9 @@ class Reader:
         self.source, self.max_bytes = source, max_bytes
         self.pos = self.at = 0
         self.stack, self.marks, self.memo = [], [], {}
+        self.pushed = 0
+        # bytes that arrays and _codecs.encode may still take: each byte of data once
+        self.unclaimed = len(self.raw)
 
     # -- errors and bytes --------------------------------------------------------------
     def fail(self, what):
@@ -171,10 +193,22 @@ class Reader:
         self.pos = end + 1
         return text
 
+    def claim(self, size, what):
+        """Count ``size`` bytes of data as used; the same bytes used twice (a memo entry
+        filling two arrays, or encoded twice) would decode to more than the file holds."""
+        self.unclaimed -= size
+        if self.unclaimed < 0:
+            self.fail(f"{what} uses data bytes already used: more data than the file "
+                      f"holds")
+
     # -- the stack ---------------------------------------------------------------------
     def push(self, value):
         if len(self.stack) >= MAX_STACK:
             self.fail(f"more than {MAX_STACK} values on the stack")
+        self.pushed += 1
+        if self.pushed > MAX_VALUES:
+            self.fail(f"more than {MAX_VALUES} values in all: this is not a dict of NumPy "
+                      f"arrays as NumPy pickles it")
         self.stack.append(value)
 
     def pop(self, what):
@@ -196,9 +230,7 @@ class Reader:
         depth = 1 + max(inner, default=0)
         if depth > MAX_DEPTH:
             self.fail(f"tuples nested more than {MAX_DEPTH} deep")
-        made = Tup(items)
-        made.depth = depth
-        return made
+        return TUPS[depth](items)
 
     # -- the loop ----------------------------------------------------------------------
     def run(self):
@@ -487,6 +519,7 @@ class Reader:
         if not (len(args) == 2 and isinstance(args[0], str) and args[1] == "latin1"):
             self.fail(f"_codecs.encode{show(args)} is not (text, 'latin1') as pickle "
                       f"writes bytes")
+        self.claim(len(args[0]), "_codecs.encode")
         try:
             return args[0].encode("latin-1")
         except UnicodeEncodeError as exc:
@@ -557,6 +590,8 @@ class Reader:
         if size != len(data):
             self.fail(f"array of shape {show(tuple(shape))} of {dtype.descr!r} needs "
                       f"{size} bytes of data, the file gives {len(data)}")
+        if isinstance(data, memoryview):  # bytes came from _codecs.encode, which claimed
+            self.claim(len(data), f"array of shape {show(tuple(shape))}")
         array.shape, array.dtype, array.fortran, array.data = (
             tuple(shape), dtype, fortran, data)
 
