@@ -121,6 +121,9 @@ def test_a_global_that_would_run_code_is_refused_before_anything_runs(tmp_path):
     (b"\x80\x02Q.", "byte 2: opcode BINPERSID is refused"),
     (b"\x80\x02U\x02W1.", "byte 2: opcode SHORT_BINSTRING (a Python 2 string) is not read"),
     (b"\x80\x02\xff.", "byte 2: b'\\xff' is not a pickle opcode"),
+    (b"", "byte 0: not a pickle of NumPy arrays (it starts with b''; such a pickle starts "
+          "with PROTO b'\\x80', or EMPTY_DICT, MARK or GLOBAL)"),
+    (b"N.", "byte 0: not a pickle of NumPy arrays (it starts with b'N.'"),
     (b"\x80\x06}.", "byte 0: pickle protocol 6 is not known (0 to 5)"),
     # what is built must be a dict of arrays
     (b"\x80\x02K\x01K\x02\x86.", "byte 7: the pickle holds a tuple of 2, not a dict of "
@@ -146,8 +149,8 @@ def test_a_global_that_would_run_code_is_refused_before_anything_runs(tmp_path):
      "byte 2: truncated: FRAME declares 9223372036854775808 bytes, 2 remain"),
     (b"\x80\x05\x96" + struct.pack("<Q", 2 ** 40), "byte 2: truncated: BYTEARRAY8 declares "
                                                     "1099511627776 bytes, 0 remain"),
-    (b"I" + b"9" * 300 + b"\n.", "byte 0: INT: no end of line within 256 bytes"),
-    (b"I1_0\n.", "byte 0: INT b'1_0' is not a whole number of at most 19 digits"),
+    (b"\x80\x02I" + b"9" * 300 + b"\n.", "byte 2: INT: no end of line within 256 bytes"),
+    (b"\x80\x02I1_0\n.", "byte 2: INT b'1_0' is not a whole number of at most 19 digits"),
     (b"\x80\x02\x8a\x09" + bytes(9) + b".", "byte 2: LONG1 of 9 bytes: no array size needs "
                                             "more than 8"),
     (b"\x80\x03X\x02\x00\x00\x00\xff\xfe.", "byte 2: BINUNICODE is not valid utf-8 at its "
@@ -155,7 +158,7 @@ def test_a_global_that_would_run_code_is_refused_before_anything_runs(tmp_path):
     # the memo
     (b"\x80\x02h\x05.", "byte 2: BINGET 5: no such memo entry"),
     (b"\x80\x02(q\x00.", "byte 3: BINPUT with no value to remember"),
-    (b"g1x\n.", "byte 0: GET index b'1x' is not a whole number"),
+    (b"\x80\x02g1x\n.", "byte 2: GET index b'1x' is not a whole number"),
 ])
 def test_hostile_pickles_are_refused_with_one_line(blob, expected):
     assert refused(blob).startswith("w.pkl: " + expected)
@@ -313,8 +316,11 @@ def test_read_arrays_tells_a_pickle_from_npz_and_npy_by_its_first_bytes(tmp_path
     for name, expected in (("w.bin", {"W": tensor}), ("w.npz", {"W": tensor}),
                            ("v.npy", {"v": tensor})):
         assert array_files.read_arrays(tmp_path / name) == expected
-    (tmp_path / "junk.pkl").write_bytes(b"PK\x03\x04")
-    with pytest.raises(PurennError, match=r"junk\.pkl: byte 0: opcode"):
+    (tmp_path / "archive.pkl").write_bytes(npy.encode_npz({"W": tensor}))
+    assert array_files.read_arrays(tmp_path / "archive.pkl") == {"W": tensor}
+    (tmp_path / "junk.pkl").write_bytes(b"junk")
+    with pytest.raises(PurennError, match=r"junk\.pkl: byte 0: not a pickle of NumPy "
+                                          r"arrays \(it starts with b'junk'"):
         array_files.read_arrays(tmp_path / "junk.pkl")
 
 

@@ -1,5 +1,6 @@
 """Named arrays from whichever NumPy file a learner has: ``.npz``, ``.npy``, or a pickle
-of arrays (the book's ``.pkl`` files), told apart by their first bytes."""
+of arrays (the book's ``.pkl`` files), told apart by their first bytes (a file named
+``.pkl`` that starts like none of them is read as a pickle, to say what is wrong)."""
 
 import os
 
@@ -18,6 +19,7 @@ def read_arrays(path, *, max_bytes=npy.MAX_BYTES):
             head = f.read(8)
     except OSError as exc:
         raise ModelFileError(f"{path}: cannot open: {exc.strerror or exc}") from None
-    if pkl.is_pickle(head) or path.lower().endswith(PICKLE_SUFFIXES):
+    numpy_file = head.startswith((npy.MAGIC, npy.ZIP_MAGIC, npy.EMPTY_ZIP_MAGIC))
+    if not numpy_file and (pkl.is_pickle(head) or path.lower().endswith(PICKLE_SUFFIXES)):
         return pkl.read_pickle(path, max_bytes=max_bytes)
     return npy.read_arrays(path, max_bytes=max_bytes)

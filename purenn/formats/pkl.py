@@ -688,6 +688,10 @@ def parse_pickle(data, source="<bytes>", *, name="array", max_bytes=MAX_BYTES):
     if len(data) > max_bytes + (1 << 20):
         raise ModelFileError(f"{source}: {len(data)} bytes is over the limit of "
                              f"{max_bytes + (1 << 20)}")
+    if not is_pickle(data[:1]):
+        raise ModelFileError(f"{source}: byte 0: not a pickle of NumPy arrays (it starts "
+                             f"with {bytes(data[:8])!r}; such a pickle starts with PROTO "
+                             f"b'\\x80', or EMPTY_DICT, MARK or GLOBAL)")
     value = Reader(data, source, max_bytes).run()
     if isinstance(value, Array):
         return {name: tensor_of(value)}
