@@ -93,7 +93,7 @@ OPCODE_NAMES = {ord(code): name for code, name in {
     "\x92": "NEWOBJ_EX", "\x93": "STACK_GLOBAL", "\x94": "MEMOIZE", "\x95": "FRAME",
     "\x96": "BYTEARRAY8", "\x97": "NEXT_BUFFER", "\x98": "READONLY_BUFFER",
 }.items()}
-DESCR_RE = re.compile(r"([A-Za-z])(\d{1,4})")
+DESCR_RE = re.compile(r"([A-Za-z])([0-9]{1,4})")
 INT_RE = re.compile(rb"-?[0-9]{1,19}")
 BYTES = (bytes, memoryview)
 
