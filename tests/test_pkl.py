@@ -254,10 +254,11 @@ def test_data_of_small_bytes_fits_its_file_in_every_protocol(protocol):
     assert read(dumps(arrays, protocol)) == arrays
 
 
-def test_data_bytes_used_by_two_arrays_are_refused():
+@pytest.mark.parametrize("protocol", [1, 2, 3, 4])
+def test_data_bytes_used_by_two_arrays_are_refused(protocol):
     """A memo entry holding an array's state could fill any number of arrays, each
     decoding the same megabytes again."""
-    blob = bytearray(dumps({"W": Tensor((1000,), [0.5] * 1000)}, 3))
+    blob = bytearray(dumps({"W": Tensor((1000,), [0.5] * 1000)}, protocol))
     state_end = blob.rindex(b"bu.")
     blob[state_end:state_end] = b"q\xf0"  # remember the state tuple
     again = (b"X\x02\x00\x00\x00W2cnumpy.core.multiarray\n_reconstruct\n"
@@ -266,6 +267,19 @@ def test_data_bytes_used_by_two_arrays_are_refused():
     blob[at:at] = again
     assert "uses data bytes already used: more data than the file holds" in \
         refused(bytes(blob))
+
+
+def test_the_same_text_encoded_again_and_again_is_refused():
+    text = b"X\x00\x01\x00\x00" + b"a" * 256
+    blob = (b"\x80\x02(c_codecs\nencode\nq\x01" + text + b"q\x02X\x06\x00\x00\x00latin1q\x03"
+            + b"\x86R" + b"h\x01h\x02h\x03\x86R" * 3 + b"t.")
+    assert "_codecs.encode uses data bytes already used" in refused(blob)
+
+
+@pytest.mark.parametrize("protocol", range(6))
+def test_two_empty_arrays_are_two_arrays(protocol):
+    arrays = {"a": Tensor((0,), []), "b": Tensor((0, 3), [])}
+    assert read(dumps(arrays, protocol)) == arrays
 
 
 def test_every_cut_of_a_valid_file_is_refused_with_one_line():

@@ -163,8 +163,10 @@ class Reader:
         self.pos = self.at = 0
         self.stack, self.marks, self.memo = [], [], {}
         self.pushed = 0
-        # bytes that arrays and _codecs.encode may still take: each byte of data once
+        # text _codecs.encode may still turn into bytes, and the data objects arrays
+        # were filled with: each byte of data fills one array at most
         self.unclaimed = len(self.raw)
+        self.filled = {}
 
     # -- errors and bytes --------------------------------------------------------------
     def fail(self, what):
@@ -194,8 +196,8 @@ class Reader:
         return text
 
     def claim(self, size, what):
-        """Count ``size`` bytes of data as used; the same bytes used twice (a memo entry
-        filling two arrays, or encoded twice) would decode to more than the file holds."""
+        """Count ``size`` bytes as encoded; the same text encoded again and again (from
+        the memo) would make more bytes than the file holds."""
         self.unclaimed -= size
         if self.unclaimed < 0:
             self.fail(f"{what} uses data bytes already used: more data than the file "
@@ -590,8 +592,10 @@ class Reader:
         if size != len(data):
             self.fail(f"array of shape {show(tuple(shape))} of {dtype.descr!r} needs "
                       f"{size} bytes of data, the file gives {len(data)}")
-        if isinstance(data, memoryview):  # bytes came from _codecs.encode, which claimed
-            self.claim(len(data), f"array of shape {show(tuple(shape))}")
+        if data and id(data) in self.filled:  # each take() or encode() makes a new object
+            self.fail(f"array of shape {show(tuple(shape))} uses data bytes already used: "
+                      f"more data than the file holds")
+        self.filled[id(data)] = data  # kept alive here, so that no other takes its id
         array.shape, array.dtype, array.fortran, array.data = (
             tuple(shape), dtype, fortran, data)
 

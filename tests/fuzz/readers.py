@@ -381,6 +381,16 @@ def gen_pkl(rng):
         parts += [pkl_token(rng) for _ in range(rng.randrange(1, 40))]
         if rng.random() < 0.8:
             parts.append(b".")
+    if rng.random() < 0.01:  # megabytes of small values dropped into tuples (slow cases)
+        group = rng.choice((b"N\x85", b"}", b"K\x01K\x02\x86", b"h\x00"))
+        parts.insert(1, (b"(" + group * (100_000 // len(group)) + b"t")
+                     * rng.choice((2, 20, 60)))
+    if rng.random() < 0.02:  # an array's state remembered, then filling more arrays
+        valid = pkl_files.dumps({"W": seed_tensor(rng)}, rng.randrange(1, 5))
+        at = valid.rindex(b"bu.")
+        again = (b"X\x02\x00\x00\x00W2cnumpy.core.multiarray\n_reconstruct\n"
+                 b"cnumpy\nndarray\nK\x00\x85C\x01b\x87Rh\xf0b")
+        return valid[:at] + b"q\xf0b" + again * rng.choice((1, 10, 1000)) + b"u."
     return b"".join(parts)
 
 
