@@ -14,6 +14,7 @@ import pytest
 from helpers import REPO, run_purenn
 from pkl_files import Writer, dumps, dumps_one
 
+import purenn
 from purenn.errors import ModelFileError, PurennError
 from purenn.formats import arrays as array_files
 from purenn.formats import npy, pkl, safetensors
@@ -412,14 +413,15 @@ def test_import_reads_a_pickle_without_numpy_and_without_the_pickle_module(tmp_p
     spec = tmp_path / "net.net"
     spec.write_text(SPEC)
     (tmp_path / "w.pkl").write_bytes(dumps(book_arrays(), 2))
-    parent = os.path.dirname(REPO)
-    # -S: no site-packages, so no NumPy even where it is installed
+    parent = os.path.dirname(os.path.dirname(os.path.abspath(purenn.__file__)))
+    # -S: no site-packages, so no NumPy where purenn is not installed beside it; either
+    # way the check is that nothing imports NumPy or the pickle module
     done = subprocess.run(
         [sys.executable, "-S", "-c", CHECK, "import", str(tmp_path / "w.pkl"), "--spec",
          str(spec), "-o", str(tmp_path / "m.safetensors")],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": REPO})
+        capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": parent})
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split()[-2:] == ["0", "[]"], (done.stdout, parent)
+    assert done.stdout.split()[-2:] == ["0", "[]"], done.stdout
 
 
 def test_the_reader_never_imports_pickle():
