@@ -270,6 +270,19 @@ def test_data_bytes_used_by_two_arrays_are_refused(protocol):
         refused(bytes(blob))
 
 
+def test_a_byte_of_data_pickle_shares_between_two_arrays_is_read():
+    """Python keeps one bytes object per single byte, so pickle writes a bool scalar's
+    b'\\x01' once and fetches it from the memo for the next one."""
+    def array(data):
+        return (b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85C\x01b\x87R"
+                b"(K\x01)cnumpy\ndtype\nX\x02\x00\x00\x00b1\x89\x88\x87R(K\x03X\x01\x00\x00\x00|"
+                b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89" + data + b"tb")
+
+    blob = (b"\x80\x03}(X\x01\x00\x00\x00a" + array(b"C\x01\x01q\x10")
+            + b"X\x01\x00\x00\x00b" + array(b"h\x10") + b"u.")
+    assert read(blob) == {"a": Tensor((), [True], "bool"), "b": Tensor((), [True], "bool")}
+
+
 def test_the_same_text_encoded_again_and_again_is_refused():
     text = b"X\x00\x01\x00\x00" + b"a" * 256
     blob = (b"\x80\x02(c_codecs\nencode\nq\x01" + text + b"q\x02X\x06\x00\x00\x00latin1q\x03"

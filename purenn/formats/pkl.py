@@ -59,6 +59,7 @@ MAX_MARKS = 16  # MARKs open at once; NumPy's pickles need 3
 MAX_DEPTH = 4  # tuples inside tuples; NumPy's need 2
 MAX_LINE = 256  # a text opcode's line (INT, PUT, GET, GLOBAL), data lines excepted
 MAX_PROTOCOL = 5
+SHARED_DATA = 8  # bytes of data two arrays may share (NumPy's scalars of one byte do)
 SUFFIX = ".pkl"
 
 RECONSTRUCT, NDARRAY, DTYPE, FROMBUFFER, SCALAR, ENCODE, EMPTY_BYTES = (
@@ -592,7 +593,9 @@ class Reader:
         if size != len(data):
             self.fail(f"array of shape {show(tuple(shape))} of {dtype.descr!r} needs "
                       f"{size} bytes of data, the file gives {len(data)}")
-        if data and id(data) in self.filled:  # each take() or encode() makes a new object
+        # each take() or encode() makes a new object; pickle may share one of a few
+        # bytes between arrays (Python keeps one object per single byte)
+        if len(data) > SHARED_DATA and id(data) in self.filled:
             self.fail(f"array of shape {show(tuple(shape))} uses data bytes already used: "
                       f"more data than the file holds")
         self.filled[id(data)] = data  # kept alive here, so that no other takes its id
