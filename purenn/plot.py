@@ -27,6 +27,7 @@ figure is drawn.
 
 import math
 
+from .viz import clip as cut
 from .viz import render
 from .viz.contour import marching_squares
 from .viz.figure import (
@@ -273,8 +274,11 @@ class Panel:
         for kind, d in self.series:
             if kind == "raster":
                 (a, b), (c, e) = d["xlim"], d["ylim"]
-                add(Image(px(a), py(e), px(b) - px(a), py(c) - py(e), d["pixels"],
-                          d["width"], d["height"]))
+                image = _cropped(Image(px(a), py(e), px(b) - px(a), py(c) - py(e),
+                                       d["pixels"], d["width"], d["height"]),
+                                 (left, top, left + pw, top + ph))
+                if image is not None:
+                    add(image)
         for v in nice_ticks(ylo, yhi):
             add(Line(left, py(v), left + pw, py(v), LIGHT))
             if self.yticks:
@@ -285,6 +289,7 @@ class Panel:
             add(Line(px(v), top + ph, px(v), top + ph + 4, BLACK),
                 Text(px(v), top + ph + 13 * f, tick_label(v), BLACK, "middle", f))
         clip = (left, top, pw, ph)
+        box = (left, top, left + pw, top + ph)
         legend = []
         n_colored = 0
         for kind, d in self.series:
@@ -302,6 +307,9 @@ class Panel:
                     c = (d["colors"][i] if d["colors"] else
                          PALETTE[d["classes"][i] % len(PALETTE)] if d["classes"] is not None
                          else color)
+                    if not (math.isfinite(a) and math.isfinite(b)) or not cut.inside(
+                            px(a), py(b), box):
+                        continue   # outside the limits: not drawn, as matplotlib
                     if d["edge"] is not None and d["marker"] == "disc":
                         add(Marker(px(a), py(b), "disc", d["r"] + 1, d["edge"]))
                     add(Marker(px(a), py(b), d["marker"], d["r"], c))
@@ -312,12 +320,14 @@ class Panel:
                 for i, count in enumerate(d["counts"]):
                     if count:
                         a, b = px(d["lo"] + i * step), px(d["lo"] + (i + 1) * step)
-                        top_y = max(top, py(count))
-                        add(Rect(a, top_y, max(1.0, b - a), py(0) - top_y, fill=color))
+                        bar = cut.rect(a, py(count), max(1.0, b - a), py(0) - py(count),
+                                       box)
+                        if bar is not None:
+                            add(Rect(*bar, fill=color))
                 if d["label"]:
                     legend.append((d["label"], "box", color, None, None))
             elif kind == "contour":
-                self._draw_contour(drawing, d, px, py)
+                self._draw_contour(drawing, d, px, py, box)
         add(Rect(left, top, pw + 1, ph + 1, stroke=BLACK),
             Text(left + pw / 2, y0 + 12 * f, self.title, BLACK, "middle", f),
             Text(left + pw / 2, top + ph + 30 * f, self.xlabel, BLACK, "middle", f),
@@ -346,22 +356,24 @@ class Panel:
             return
         ys = [b for _, b in pairs]
         points = [(px(pairs[i][0]), py(v)) for i, v in envelope(ys, int(pw))]
-        # clip vertically to the plot area (as matplotlib does with its ylim)
-        points = [(a, min(top + ph, max(top, b))) for a, b in points]
-        drawing.add(Polyline(points, color, d["width"], d["dash"]))
+        # cut where the line leaves the plot area, as matplotlib clips at its limits
+        box = (left, top, left + pw, top + ph)
+        for piece in cut.polyline(points, box):
+            drawing.add(Polyline(piece, color, d["width"], d["dash"]))
         if d["marker"]:
             every = d["markevery"] or 1
             for a, b in pairs[::every]:
-                y = py(b)
-                if top <= y <= top + ph:
-                    drawing.add(Marker(px(a), y, d["marker"], 3, color))
+                if cut.inside(px(a), py(b), box):
+                    drawing.add(Marker(px(a), py(b), d["marker"], 3, color))
 
-    def _draw_contour(self, drawing, d, px, py):
+    def _draw_contour(self, drawing, d, px, py, box):
         xs, ys, grid, levels = d["xs"], d["ys"], d["grid"], d["levels"]
         for n, level in enumerate(levels):
             color = _color_map(d["cmap"], n / max(1, len(levels) - 1))
             for (a, b), (c, e) in marching_squares(xs, ys, grid, level):
-                drawing.add(Line(px(a), py(b), px(c), py(e), color, d["width"]))
+                seen = cut.segment(px(a), py(b), px(c), py(e), box)
+                if seen is not None:
+                    drawing.add(Line(*seen, color, d["width"]))
 
     def _draw_legend(self, drawing, entries, clip, f):
         left, top, pw, ph = clip
@@ -395,6 +407,25 @@ class Panel:
             else:
                 drawing.add(Marker(lx + 18 * f, y, marker or "disc", 3, color))
             drawing.add(Text(lx + 36 * f, y, label, BLACK, "start", f))
+
+
+def _cropped(image, box):
+    """The part of an ``Image`` inside ``box``: the source pixels that show, stretched
+    over their part of the box (a pixel cut by the frame is drawn whole but squeezed)."""
+    seen = cut.rect(image.x, image.y, image.w, image.h, box)
+    if seen is None or seen[2] <= 0 or seen[3] <= 0:
+        return None
+    if seen == (image.x, image.y, image.w, image.h):
+        return image
+    x, y, w, h = seen
+    c0 = min(image.width - 1, int((x - image.x) / image.w * image.width))
+    c1 = max(c0 + 1, math.ceil((x + w - image.x) / image.w * image.width - 1e-9))
+    r0 = min(image.height - 1, int((y - image.y) / image.h * image.height))
+    r1 = max(r0 + 1, math.ceil((y + h - image.y) / image.h * image.height - 1e-9))
+    stride = 3 * image.width
+    pixels = b"".join(image.pixels[r * stride + 3 * c0:r * stride + 3 * c1]
+                      for r in range(r0, r1))
+    return Image(x, y, w, h, pixels, c1 - c0, r1 - r0)
 
 
 def _dense(points, spacing=4.0):
