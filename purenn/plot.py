@@ -591,15 +591,24 @@ def image_grid(images, shape, *, cols=8, captions=None, cmap="gray", title="", c
 def history(h, *, title="", smooth_loss=False):
     """The two panels of a training run, as the book draws them: the loss of every
     update (smoothed as the book's ``smooth_curve`` when asked) and the train (solid) and
-    test (dashed) accuracy per epoch from 0 to 1."""
+    test (dashed) accuracy from 0 to 1, each point at the epoch it was measured at
+    (``History.epochs_at``: fractional in the book's schedule), the axis from epoch 0."""
     fig = Figure(cols=2, title=title)
     losses = list(h.iteration_loss)
     ax = fig.panel("training loss per iteration", "iterations", "loss",
                    ylim=(0.0, max([v for v in losses if math.isfinite(v)], default=1.0)
                          * 1.05))
     ax.line(range(len(losses)), smooth(losses) if smooth_loss else losses, width=1)
-    acc = fig.panel("accuracy per epoch", "epochs", "accuracy", ylim=(0.0, 1.0))
-    acc.line(list(h.epoch), h.train_acc, label="train acc", marker="disc")
+    at = h.epochs_at()
+    acc = fig.panel("accuracy per epoch", "epochs", "accuracy", ylim=(0.0, 1.0),
+                    xlim=epoch_range(at))
+    acc.line(at, h.train_acc, label="train acc", marker="disc")
     if any(math.isfinite(v) for v in h.test_acc):
-        acc.line(list(h.epoch), h.test_acc, label="test acc", dash="--", marker="square")
+        acc.line(at, h.test_acc, label="test acc", dash="--", marker="square")
     return fig
+
+
+def epoch_range(at):
+    """An epoch axis from 0 (where the book's figures start) to the last point."""
+    last = max(at, default=1)
+    return (0, last if last > 0 else 1)

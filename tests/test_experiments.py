@@ -250,3 +250,47 @@ def test_a_failing_worker_run_is_one_error_naming_the_run(tiny):
     runs[1].spec = runs[1].spec.replace("dense 10", "dense 10 init=nope")
     with pytest.raises(PurennError, match=r"run 'lr=0.05' failed: SpecError: <spec>:2: "):
         runner.run_all(runs, train, test, runner.Schedule(epochs=2, batch_size=20), jobs=2)
+
+
+def panel_frames(root):
+    """(left, top, right, bottom) of every panel's frame in an SVG figure."""
+    return [(float(r.get("x")), float(r.get("y")), float(r.get("x")) + float(r.get("width"))
+             - 1, float(r.get("y")) + float(r.get("height")) - 1)
+            for r in svg_all(root, "rect") if r.get("stroke") == "#000000"]
+
+
+def test_compare_draws_each_accuracy_at_the_epoch_it_was_measured(tiny, tmp_path):
+    """60 samples in batches of 25: an epoch of the book's schedule is 2 updates, the
+    accuracies are measured after updates 1, 3, 5 and (the end) 6: epochs 0.5, 1.5, 2.5
+    and 3 on an axis from 0, not 1, 2, 3, 4."""
+    lines = []
+    assert cli.main(["compare", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
+                     "--set", "lr=0.1,0.01", "--iterations", "6", "--batch-size", "25",
+                     "--plot", str(tmp_path / "c.svg")], out=lines.append) == 0
+    root = svg_root(tmp_path / "c.svg")
+    left, top, right, bottom = panel_frames(root)[1]
+    curves = [[tuple(map(float, p.split(","))) for p in line.get("points").split()]
+              for line in svg_all(root, "polyline")]
+    accuracy = [c for c in curves if c[0][0] > left - 1]
+    assert len(accuracy) == 4      # train and test of two runs
+    for curve in accuracy:
+        epochs = [(x - left) / (right - left) * 3 for x, _ in curve]
+        assert epochs == pytest.approx([0.5, 1.5, 2.5, 3.0], abs=0.01)
+    assert "epochs" in svg_texts(root)
+
+
+def test_search_draws_each_trial_at_the_epochs_it_was_measured(tiny, tmp_path):
+    assert cli.main(["search", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
+                     "--range", "lr=0.01:0.1", "--trials", "2", "--iterations", "6",
+                     "--batch-size", "24", "--plot", str(tmp_path / "s.svg")],
+                    out=lambda line: None) == 0
+    root = svg_root(tmp_path / "s.svg")
+    frames = panel_frames(root)
+    curves = [[tuple(map(float, p.split(","))) for p in line.get("points").split()]
+              for line in svg_all(root, "polyline")]
+    assert len(curves) == 4 and len(frames) == 2
+    for curve in curves:
+        left, _, right, _ = next(f for f in frames if f[0] - 1 <= curve[0][0] <= f[2])
+        epochs = [(x - left) / (right - left) * 3 for x, _ in curve]
+        # 48 training samples in batches of 24: measured after updates 1, 3, 5 and 6
+        assert epochs == pytest.approx([0.5, 1.5, 2.5, 3.0], abs=0.01)

@@ -249,3 +249,23 @@ def test_points_bars_contours_and_images_stay_inside_the_frame():
     assert len(kinds["Marker"]) == 2    # (0.5, 0.5): an edge and a fill
     assert len(kinds["Rect"]) == 1      # the bar over [0, 1], cut at x = 1 and y = 1
     assert kinds["Line"] and len(kinds["Image"]) == 1
+
+
+def test_a_history_draws_each_accuracy_at_the_epoch_it_was_measured():
+    """The book's schedule of 2 updates an epoch measures after updates 1, 3 and 5:
+    epochs 0.5, 1.5 and 2.5, on an axis that starts at 0 as the book's figures do."""
+    h = History(epoch=[1, 2, 3], train_loss=[2.0, 1.0, 0.5], train_acc=[0.5, 0.7, 0.9],
+                test_acc=[0.4, 0.6, 0.8], seconds=[1.0] * 3,
+                iteration_loss=[2.0, 1.8, 1.5, 1.2, 1.0], update=[1, 3, 5],
+                updates_per_epoch=2)
+    assert h.epochs_at() == [0.5, 1.5, 2.5]
+    drawing = plot.history(h).draw()
+    frames = [s for s in drawing.shapes if type(s).__name__ == "Rect"
+              and s.stroke == (0, 0, 0)]
+    left, right = frames[1].x, frames[1].x + frames[1].w - 1
+    curves = [s.points for s in drawing.shapes if type(s).__name__ == "Polyline"
+              and s.points[0][0] > left - 1]
+    assert len(curves) == 2
+    for curve in curves:
+        assert [(x - left) / (right - left) * 2.5 for x, _ in curve] == pytest.approx(
+            [0.5, 1.5, 2.5])

@@ -9,14 +9,24 @@ from ..viz.figure import BLACK, PALETTE
 RUN_MARKERS = ("disc", "cross", "square", "diamond", "triangle")
 
 
+def epochs_at(history):
+    """The epoch (fractional) at which each record of a history (a dict, as in a
+    ``Result``) was measured."""
+    from ..train import History
+
+    return History.from_dict(history).epochs_at()
+
+
 def compare(results, *, title="", smooth=True):
     """Two panels: every run's loss per update (smoothed as the book's
     ``smooth_curve``, a marker every 1/20 of the run) and its train (solid) and test
-    (dashed) accuracy per evaluation, one color per run."""
+    (dashed) accuracy, each point at the epoch it was measured at, one color per run."""
     fig = plot.Figure(cols=2, title=title, panel_size=(480, 360))
     loss = fig.panel("training loss" + (" (smoothed)" if smooth else ""), "iterations",
                      "loss")
-    acc = fig.panel("accuracy", "epochs", "accuracy", ylim=(0.0, 1.0))
+    at = {id(r): epochs_at(r.history) for r in results}
+    acc = fig.panel("accuracy", "epochs", "accuracy", ylim=(0.0, 1.0),
+                    xlim=plot.epoch_range([x for xs in at.values() for x in xs]))
     top = 0.0
     for n, r in enumerate(results):
         color = PALETTE[n % len(PALETTE)]
@@ -27,11 +37,11 @@ def compare(results, *, title="", smooth=True):
                   marker=RUN_MARKERS[n % len(RUN_MARKERS)],
                   markevery=max(1, len(shown) // 20))
         h = r.history
-        acc.line(list(h["epoch"]), h["train_acc"], color=color,
+        acc.line(at[id(r)], h["train_acc"], color=color,
                  marker=RUN_MARKERS[n % len(RUN_MARKERS)],
                  markevery=max(1, len(h["epoch"]) // 10))
         if any(math.isfinite(v) for v in h["test_acc"]):
-            acc.line(list(h["epoch"]), h["test_acc"], color=color, dash="--")
+            acc.line(at[id(r)], h["test_acc"], color=color, dash="--")
     loss.ylim = (0.0, top * 1.05 or 1.0)
     acc.line([], [], label="train", color=BLACK)
     acc.line([], [], label="test", color=BLACK, dash="--")
@@ -45,12 +55,15 @@ def best_curves(results, count=20, cols=5, *, what="validation"):
     fig = plot.Figure(cols=min(cols, max(1, len(shown))), panel_size=(200, 160),
                       title=f"best {len(shown)} of {len(results)} trials: {what} "
                             f"(solid) and train (dashed) accuracy")
+    last = plot.epoch_range([x for r in shown for x in epochs_at(r.history)])
     for n, r in enumerate(shown):
         h = r.history
+        at = epochs_at(h)
         p = fig.panel(f"Best-{n + 1}  {r.test_acc:.3f}", ylim=(0.0, 1.0), legend=None,
-                      yticks=n % cols == 0)
-        p.line(list(h["epoch"]), h["test_acc"], color=PALETTE[0], width=1)
-        p.line(list(h["epoch"]), h["train_acc"], color=PALETTE[1], width=1, dash="--")
+                      yticks=n % cols == 0, xlim=last,
+                      xlabel="epochs" if n >= len(shown) - cols else "")
+        p.line(at, h["test_acc"], color=PALETTE[0], width=1)
+        p.line(at, h["train_acc"], color=PALETTE[1], width=1, dash="--")
     return fig
 
 

@@ -34,8 +34,10 @@ def segment(x0, y0, x1, y1, box):
 
 def polyline(points, box):
     """The pieces of a polyline inside ``box``: a list of point lists, each of two points
-    or more; a piece ends where the line leaves the box and a new one starts where it
-    comes back."""
+    or more (or the one point of a one-point line inside the box); a piece ends where
+    the line leaves the box and a new one starts where it comes back."""
+    if len(points) == 1:
+        return [list(points)] if inside(*points[0], box) else []
     pieces, current = [], []
     for (a, b), (c, d) in zip(points, points[1:]):
         cut = segment(a, b, c, d, box)
