@@ -294,3 +294,59 @@ def test_search_draws_each_trial_at_the_epochs_it_was_measured(tiny, tmp_path):
         epochs = [(x - left) / (right - left) * 3 for x, _ in curve]
         # 48 training samples in batches of 24: measured after updates 1, 3, 5 and 6
         assert epochs == pytest.approx([0.5, 1.5, 2.5, 3.0], abs=0.01)
+
+
+def fake_result(label, losses, accuracies=(0.1, 0.5)):
+    from purenn.train import History
+
+    n = len(accuracies)
+    h = History(epoch=list(range(1, n + 1)), train_loss=[1.0] * n, train_acc=list(accuracies),
+                test_acc=list(accuracies), seconds=[1.0] * n, iteration_loss=list(losses),
+                update=[len(losses) * (k + 1) // n for k in range(n)], updates_per_epoch=10)
+    return runner.Result(label, h.as_dict(), 1.0)
+
+
+def y_ticks(root, frame):
+    """The numbers written left of a panel's frame (its y-axis tick labels)."""
+    left = frame[0]
+    return [float(t.text) for t in svg_all(root, "text") if t.text and t.get("text-anchor")
+            == "end" and float(t.get("x")) < left and t.text.replace(".", "").isdigit()]
+
+
+def test_compare_loss_panel_shows_where_the_runs_end_not_the_first_spike():
+    """A run whose first losses spike to 12 and that ends at 0.3, beside two ending at
+    0.1 and 0.05: the axis goes to 1 (2.5 times the highest end, rounded), not to 12.6
+    where every ending is pressed into the bottom tenth; --ylim sets it."""
+    from purenn.experiments import figures
+
+    results = [fake_result("sgd", [12.0] * 3 + [2.0 - i / 40 for i in range(68)]),
+               fake_result("adagrad", [2.3 - i / 30 for i in range(66)] + [0.1] * 5),
+               fake_result("adam", [2.3 - i / 30 for i in range(67)] + [0.05] * 4)]
+    assert figures.loss_top([[12.0, 2.0, 0.3], [2.3, 0.1], [2.3, 0.05]]) == 1.0
+    root = svg_root(figures.compare(results, smooth=False).svg())
+    assert max(y_ticks(root, panel_frames(root)[0])) == 1.0
+    root = svg_root(figures.compare(results, smooth=False, ylim=(0.0, 3.0)).svg())
+    assert max(y_ticks(root, panel_frames(root)[0])) == 3.0
+    # short runs that all stay high keep the whole range
+    assert figures.loss_top([[2.3, 2.3], [2.3, 2.0]]) == pytest.approx(2.3 * 1.05)
+
+
+@pytest.mark.parametrize("value", ["1", "1:0", "0:nan", "a:b", "0:inf", "2:2"])
+def test_compare_ylim_is_checked_before_any_work(tiny, capsys, value, tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["compare", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
+                  "--set", "lr=0.1,0.01", "--plot", str(tmp_path / "c.png"), "--ylim", value])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert f"argument --ylim: expected LO:HI, two finite numbers with LO < HI such as " \
+           f"0:1, got {value!r}" in err
+    assert not (tmp_path / "c.png").exists()
+
+
+def test_compare_ylim_sets_the_loss_panel(tiny, tmp_path):
+    assert cli.main(["compare", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
+                     "--set", "lr=0.1,0.01", "--iterations", "4", "--batch-size", "20",
+                     "--plot", str(tmp_path / "c.svg"), "--ylim", "0:5"],
+                    out=lambda line: None) == 0
+    root = svg_root(tmp_path / "c.svg")
+    assert max(y_ticks(root, panel_frames(root)[0])) == 5.0

@@ -6,12 +6,14 @@ import textwrap
 
 from ..errors import PurennError
 from . import experiment_args as common_args
+from .args import limits
 
 EXAMPLES = """\
 examples (the book's chapter 6; README: "Experiments of the book"):
   python -m purenn compare --spec ch6_multilayer \\
       --set optimizer=sgd,momentum,adagrad,adam --iterations 2000 \\
-      --batch-size 128 --eval-size 1000 --data DIR --plot optimizers.png
+      --batch-size 128 --eval-size 1000 --data DIR --plot optimizers.png \\
+      --ylim 0:1
   python -m purenn compare --spec ch6_multilayer \\
       --set dense.init=normal,xavier,he --iterations 2000 --batch-size 128 \\
       --eval-size 1000 --data DIR --plot init.png
@@ -48,6 +50,9 @@ def add_parser(sub, common):
     common_args.add_schedule_options(p, epochs_default=5)
     p.add_argument("--plot", metavar="FILE",
                    help="draw the runs' loss and accuracy curves to a .png or .svg file")
+    p.add_argument("--ylim", type=limits, metavar="LO:HI",
+                   help="the loss panel's range, such as 0:1 (the book's optimizer figure); "
+                        "default: from 0 to where every run's last loss shows clearly")
     p.add_argument("--no-smooth", action="store_true",
                    help="draw the loss of every update as it is (default: smoothed as the "
                         "book's smooth_curve)")
@@ -115,6 +120,6 @@ def run(args, out):
     for line in common_args.table(results):
         out(line)
     if args.plot:
-        figures.compare(results, smooth=not args.no_smooth).save(args.plot)
+        figures.compare(results, smooth=not args.no_smooth, ylim=args.ylim).save(args.plot)
         out(f"curves written to {args.plot}")
     return code

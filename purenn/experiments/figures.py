@@ -17,22 +17,40 @@ def epochs_at(history):
     return History.from_dict(history).epochs_at()
 
 
-def compare(results, *, title="", smooth=True):
+def loss_top(curves, headroom=2.5):
+    """The top of a loss axis from 0 that tells the runs' story: ``headroom`` times the
+    highest last value, so where each run ends and how they differ are clearly seen
+    (the first updates' high losses may leave the panel, as in the book's ylim(0, 1)),
+    rounded up to 1, 2, 2.5 or 5 times a power of 10, and no higher than the curves go."""
+    ends = [c[-1] for c in curves if c]
+    if not ends:
+        return 1.0
+    highest = max((v for c in curves for v in c), default=1.0) * 1.05
+    top = max(ends, default=1.0) * headroom
+    if not (math.isfinite(top) and top > 0 and math.isfinite(highest)):
+        return 1.0
+    power = 10 ** math.floor(math.log10(top))
+    top = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= top * (1 - 1e-12))
+    return min(top, highest)
+
+
+def compare(results, *, title="", smooth=True, ylim=None):
     """Two panels: every run's loss per update (smoothed as the book's
     ``smooth_curve``, a marker every 1/20 of the run) and its train (solid) and test
-    (dashed) accuracy, each point at the epoch it was measured at, one color per run."""
+    (dashed) accuracy, each point at the epoch it was measured at, one color per run.
+    ``ylim``: the loss panel's range (default: from 0 to ``loss_top`` of the curves)."""
     fig = plot.Figure(cols=2, title=title, panel_size=(480, 360))
     loss = fig.panel("training loss" + (" (smoothed)" if smooth else ""), "iterations",
                      "loss")
     at = {id(r): epochs_at(r.history) for r in results}
     acc = fig.panel("accuracy", "epochs", "accuracy", ylim=(0.0, 1.0),
                     xlim=plot.epoch_range([x for xs in at.values() for x in xs]))
-    top = 0.0
+    shown_curves = []
     for n, r in enumerate(results):
         color = PALETTE[n % len(PALETTE)]
         values = [v for v in r.history["iteration_loss"] if math.isfinite(v)]
         shown = plot.smooth(values) if smooth else values
-        top = max(top, max(shown, default=0.0))
+        shown_curves.append(shown)
         loss.line(range(len(shown)), shown, label=r.label, color=color, width=1,
                   marker=RUN_MARKERS[n % len(RUN_MARKERS)],
                   markevery=max(1, len(shown) // 20))
@@ -42,7 +60,7 @@ def compare(results, *, title="", smooth=True):
                  markevery=max(1, len(h["epoch"]) // 10))
         if any(math.isfinite(v) for v in h["test_acc"]):
             acc.line(at[id(r)], h["test_acc"], color=color, dash="--")
-    loss.ylim = (0.0, top * 1.05 or 1.0)
+    loss.ylim = tuple(ylim) if ylim is not None else (0.0, loss_top(shown_curves))
     acc.line([], [], label="train", color=BLACK)
     acc.line([], [], label="test", color=BLACK, dash="--")
     return fig
