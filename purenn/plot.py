@@ -271,6 +271,7 @@ class Panel:
             return top + ph - (v - ylo) / (yhi - ylo) * ph
 
         add = drawing.add
+        first = len(drawing.shapes)
         for kind, d in self.series:
             if kind == "raster":
                 (a, b), (c, e) = d["xlim"], d["ylim"]
@@ -333,7 +334,7 @@ class Panel:
             Text(left + pw / 2, top + ph + 30 * f, self.xlabel, BLACK, "middle", f),
             Text(x0 + 12 * f, top + ph / 2, self.ylabel, BLACK, "middle", f, rotate=90))
         if legend and self.legend_loc:
-            self._draw_legend(drawing, legend, clip, f)
+            self._draw_legend(drawing, legend, clip, f, first)
 
     def _draw_bare(self, drawing, x0, y0, w, h, font):
         title_h = 14 * font if self.title else 0
@@ -375,25 +376,31 @@ class Panel:
                 if seen is not None:
                     drawing.add(Line(*seen, color, d["width"]))
 
-    def _draw_legend(self, drawing, entries, clip, f):
+    def _draw_legend(self, drawing, entries, clip, f, first=0):
+        """The legend box at ``legend_loc``, or ("best") where it covers the fewest
+        points of what this panel drew (its shapes from ``drawing.shapes[first]`` on)."""
         left, top, pw, ph = clip
         line_h = 15 * f
         text_w = max(len(label) for label, *_ in entries) * 6 * f
         w, h = 36 * f + text_w + 8 * f, line_h * len(entries) + 8 * f
-        inked = [(s.points if isinstance(s, Polyline) else [(s.cx, s.cy)])
-                 for s in drawing.shapes if isinstance(s, (Polyline, Marker))]
-        inked = [p for group in inked for p in _dense(group)]
-        corners = {"upper right": (left + pw - w - 6, top + 6),
-                   "upper left": (left + 6, top + 6),
-                   "lower left": (left + 6, top + ph - h - 6),
-                   "lower right": (left + pw - w - 6, top + ph - h - 6),
-                   "center right": (left + pw - w - 6, top + (ph - h) / 2)}
+        x_left, x_mid, x_right = left + 6, left + (pw - w) / 2, left + pw - w - 6
+        y_up, y_mid, y_low = top + 6, top + (ph - h) / 2, top + ph - h - 6
+        # matplotlib's places, in its order of preference
+        corners = {"upper right": (x_right, y_up), "upper left": (x_left, y_up),
+                   "lower left": (x_left, y_low), "lower right": (x_right, y_low),
+                   "center right": (x_right, y_mid), "center left": (x_left, y_mid),
+                   "lower center": (x_mid, y_low), "upper center": (x_mid, y_up),
+                   "center": (x_mid, y_mid)}
         if self.legend_loc in corners:
             lx, ly = corners[self.legend_loc]
         else:
+            inked = _inked(drawing.shapes[first:], (left, top, left + pw, top + ph))
+            pad = 3
+
             def covered(corner):
                 cx, cy = corner
-                return sum(1 for a, b in inked if cx <= a <= cx + w and cy <= b <= cy + h)
+                return sum(1 for a, b in inked if cx - pad <= a <= cx + w + pad
+                           and cy - pad <= b <= cy + h + pad)
             lx, ly = min(corners.values(), key=covered)
         drawing.add(Rect(lx, ly, w, h, fill=WHITE, stroke=LIGHT))
         for i, (label, kind, color, dash, marker) in enumerate(entries):
@@ -426,6 +433,24 @@ def _cropped(image, box):
     pixels = b"".join(image.pixels[r * stride + 3 * c0:r * stride + 3 * c1]
                       for r in range(r0, r1))
     return Image(x, y, w, h, pixels, c1 - c0, r1 - r0)
+
+
+def _inked(shapes, box, spacing=4.0):
+    """Points every ``spacing`` pixels along what ``shapes`` draw inside ``box``: curves,
+    markers, contour lines and bars (not the grid, the frame or the ticks)."""
+    points = []
+    for s in shapes:
+        if isinstance(s, Polyline):
+            points += _dense(s.points, spacing)
+        elif isinstance(s, Marker):
+            points.append((s.cx, s.cy))
+        elif isinstance(s, Line) and s.color not in (LIGHT, BLACK):
+            points += _dense([(s.x1, s.y1), (s.x2, s.y2)], spacing)
+        elif isinstance(s, Rect) and s.fill not in (None, WHITE):
+            nx, ny = max(1, int(s.w / spacing)), max(1, int(s.h / spacing))
+            points += [(s.x + s.w * (i + 0.5) / nx, s.y + s.h * (j + 0.5) / ny)
+                       for i in range(nx) for j in range(ny)]
+    return [(a, b) for a, b in points if cut.inside(a, b, box)]
 
 
 def _dense(points, spacing=4.0):

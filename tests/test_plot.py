@@ -269,3 +269,48 @@ def test_a_history_draws_each_accuracy_at_the_epoch_it_was_measured():
     for curve in curves:
         assert [(x - left) / (right - left) * 2.5 for x, _ in curve] == pytest.approx(
             [0.5, 1.5, 2.5])
+
+
+def legend_box(drawing):
+    box = [s for s in drawing.shapes if type(s).__name__ == "Rect" and s.fill == (255,) * 3]
+    assert len(box) == 1
+    return box[0]
+
+
+def test_the_legend_goes_where_it_covers_no_curve_when_every_corner_is_taken():
+    """Flat curves along the top and the bottom take the four corners, a third the right
+    half of the middle: the legend goes to the free middle left (matplotlib's "best"),
+    not onto a curve."""
+    fig = plot.Figure()
+    ax = fig.panel(xlim=(0, 10), ylim=(0, 1))
+    ax.line([0, 10], [0.97, 0.97], label="top")
+    ax.line([0, 10], [0.03, 0.03], label="bottom")
+    ax.line([5, 10], [0.5, 0.5], label="middle")
+    drawing = fig.draw()
+    box = legend_box(drawing)
+    for s in drawing.shapes:
+        if type(s).__name__ == "Polyline":
+            for x, y in s.points:
+                assert not (box.x <= x <= box.x + box.w and box.y <= y <= box.y + box.h)
+    left, top, right, bottom = frame_box(drawing)
+    assert box.x - left < 10                                   # middle left
+    assert top < box.y < (top + bottom) / 2 < box.y + box.h
+
+
+def test_the_legend_avoids_bars_and_the_other_panels_curves_do_not_count():
+    fig = plot.Figure(cols=2)
+    left_panel = fig.panel(xlim=(0, 1), ylim=(0, 1))
+    left_panel.line([0, 1], [0.9, 0.9])
+    bars = fig.panel(xlim=(0, 1), ylim=(0, 10))
+    bars.hist([0.95] * 9 + [0.05] * 2, bins=10, range=(0, 1), label="counts")
+    drawing = fig.draw()
+    box = legend_box(drawing)
+    for s in drawing.shapes:
+        if type(s).__name__ == "Rect" and s.fill == PALETTE[0] and s.h > 20:  # not the key
+            overlap_x = min(s.x + s.w, box.x + box.w) - max(s.x, box.x)
+            overlap_y = min(s.y + s.h, box.y + box.h) - max(s.y, box.y)
+            assert overlap_x <= 0 or overlap_y <= 0
+    # the tall bar takes the upper right corner: the legend goes to the upper left
+    right_frame = [s for s in drawing.shapes if type(s).__name__ == "Rect"
+                   and s.stroke == (0, 0, 0)][1]
+    assert box.x < right_frame.x + 10 and box.y < right_frame.y + 10
