@@ -286,7 +286,8 @@ class Panel:
                 add(Line(left - 4, py(v), left, py(v), BLACK),
                     Text(left - 7, py(v), tick_label(v), BLACK, "end", f))
         integer = self._integer_x()
-        for v in nice_ticks(xlo, xhi, 6, integer=integer):
+        # about one tick label per 60 pixels, so that labels of narrow panels stay apart
+        for v in nice_ticks(xlo, xhi, max(2, min(6, int(pw / 60))), integer=integer):
             add(Line(px(v), top + ph, px(v), top + ph + 4, BLACK),
                 Text(px(v), top + ph + 13 * f, tick_label(v), BLACK, "middle", f))
         clip = (left, top, pw, ph)

@@ -4,6 +4,7 @@ import math
 
 from .. import plot
 from ..viz.figure import BLACK, PALETTE
+from ..viz.ticks import tick_label
 
 # the book's markers for its comparisons: o, x, s, D
 RUN_MARKERS = ("disc", "cross", "square", "diamond", "triangle")
@@ -86,6 +87,18 @@ def best_curves(results, count=20, cols=5, *, what="validation"):
 
 
 
+# the range of the book's histograms of each activation function (figures 6-10 to 6-14
+# draw sigmoid and ReLU outputs over (0, 1), whatever lies beyond)
+BOOK_RANGES = {"sigmoid": (0.0, 1.0), "relu": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+
+
+def book_range(kinds):
+    """The book's range for histograms of layers of these kinds, or None when they are
+    not all of one range (then the values' own range is used)."""
+    ranges = {BOOK_RANGES.get(kind) for kind in kinds}
+    return ranges.pop() if len(ranges) == 1 and None not in ranges else None
+
+
 def histogram_range(rows):
     """The book's (0, 1) when every activation lies in it (sigmoid, ReLU of small
     inputs), (-1, 1) for tanh-like ones, else the data's own range."""
@@ -99,10 +112,14 @@ def histogram_range(rows):
     return (lo, hi)
 
 
-def activations(rows, *, bins=30, value_range=None, title=""):
+def activations(rows, *, bins=30, value_range=None, title="", cut_first=False):
     """One row of histograms per setting (``rows``: [(label, [(title, values)])]), one
     panel per layer, as the book's figures 6-10 to 6-14; each row on one count scale.
-    Returns (figure, counts per panel, row by row)."""
+    ``cut_first``: the first bar (ReLU's exact zeros, half of its outputs) may leave the
+    panel when it is more than 3 times the others, which then set the scale, as the
+    book's ylim(0, 7000) does for ReLU. Under each panel: the first bar's share when it
+    is cut ('1st bar 51%') and the shares outside the range ('>1: 24%'). Returns
+    (figure, counts per panel, row by row)."""
     value_range = value_range or histogram_range(rows)
     cols = max(len(panels) for _, panels in rows)
     headed = any(label for label, _ in rows)
@@ -118,10 +135,32 @@ def activations(rows, *, bins=30, value_range=None, title=""):
         for _ in range(cols - len(panels)):
             fig.panel(axes=False)
         top = max(max(c, default=0) for c in row_counts) * 1.05 or 1
-        for p in row_panels:
+        rest = max(max(c[1:], default=0) for c in row_counts) * 1.05
+        if cut_first and rest and top > 3 * rest:
+            top = rest
+        for p, c, (_, values) in zip(row_panels, row_counts, panels):
             p.ylim = (0, top)
+            notes = [f"1st bar {c[0] / len(values):.0%}"] if c and c[0] > top else []
+            notes += [_beyond(values, value_range)] if _beyond(values, value_range) else []
+            p.xlabel = ", ".join(notes)
         counts.append(row_counts)
     return fig, counts
+
+
+def _beyond(values, value_range):
+    """'>1: 24%' (or '<0: 3%'): the share of a histogram's values it does not draw."""
+    lo, hi = value_range
+    n = len(values) or 1
+    below = sum(1 for v in values if v < lo) / n
+    above = sum(1 for v in values if v > hi) / n
+    parts = [f"{side}{tick_label(end)}: {_percent(share)}" for share, side, end in
+             ((below, "<", lo), (above, ">", hi)) if share > 0]
+    return ", ".join(parts)
+
+
+def _percent(share):
+    """'16%', or '<1%' for a share that is not 0 but rounds to it."""
+    return f"{share:.0%}" if share >= 0.005 else "<1%"
 
 
 def filters(before, after, shape, *, cols=8, title=""):
