@@ -621,7 +621,8 @@ def history(h, *, title="", smooth_loss=False):
     (``History.epochs_at``: fractional in the book's schedule), the axis from epoch 0."""
     fig = Figure(cols=2, title=title)
     losses = list(h.iteration_loss)
-    ax = fig.panel("training loss per iteration", "iterations", "loss",
+    ax = fig.panel("training loss per iteration", "iterations",
+                   "batch loss before the update",
                    ylim=(0.0, max([v for v in losses if math.isfinite(v)], default=1.0)
                          * 1.05))
     ax.line(range(len(losses)), smooth(losses) if smooth_loss else losses, width=1)

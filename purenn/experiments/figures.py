@@ -35,14 +35,19 @@ def loss_top(curves, headroom=2.5):
     return min(top, highest)
 
 
-def compare(results, *, title="", smooth=True, ylim=None):
+LOSS_LABEL = "batch loss before the update"
+
+
+def compare(results, *, title="", smooth=True, ylim=None, loss_label=LOSS_LABEL):
     """Two panels: every run's loss per update (smoothed as the book's
     ``smooth_curve``, a marker every 1/20 of the run) and its train (solid) and test
     (dashed) accuracy, each point at the epoch it was measured at, one color per run.
-    ``ylim``: the loss panel's range (default: from 0 to ``loss_top`` of the curves)."""
+    ``ylim``: the loss panel's range (default: from 0 to ``loss_top`` of the curves);
+    ``loss_label`` says which loss the histories hold (purenn records each batch's loss
+    from the forward pass that made its gradient, before the update)."""
     fig = plot.Figure(cols=2, title=title, panel_size=(480, 360))
     loss = fig.panel("training loss" + (" (smoothed)" if smooth else ""), "iterations",
-                     "loss")
+                     loss_label)
     at = {id(r): epochs_at(r.history) for r in results}
     acc = fig.panel("accuracy", "epochs", "accuracy", ylim=(0.0, 1.0),
                     xlim=plot.epoch_range([x for xs in at.values() for x in xs]))
