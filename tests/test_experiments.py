@@ -375,3 +375,20 @@ def test_compare_legend_names_the_specs_and_the_title_the_shared_settings(tiny, 
                      "--plot", str(tmp_path / "c.svg")], out=lines.append) == 0
     texts = svg_texts(svg_root(tmp_path / "c.svg"))
     assert {"tiny", "other", "every run: dense.init=normal, dense.std=0.01"} <= set(texts)
+
+
+def test_train_plot_draws_each_accuracy_at_the_epoch_it_was_measured(tiny, tmp_path):
+    """train --iterations 6 on 60 samples in batches of 25 (2 updates an epoch) measures
+    after updates 1, 3 and 5: epochs 0.5, 1.5, 2.5 on an axis from 0."""
+    assert cli.main(["train", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
+                     "--iterations", "6", "--batch-size", "25", "--plot",
+                     str(tmp_path / "t.svg")], out=lambda line: None) == 0
+    root = svg_root(tmp_path / "t.svg")
+    left, _, right, _ = panel_frames(root)[1]
+    curves = [[tuple(map(float, p.split(","))) for p in line.get("points").split()]
+              for line in svg_all(root, "polyline")]
+    accuracy = [c for c in curves if c[0][0] > left - 1]
+    assert len(accuracy) == 2
+    for curve in accuracy:
+        assert [(x - left) / (right - left) * 2.5 for x, _ in curve] == pytest.approx(
+            [0.5, 1.5, 2.5], abs=0.01)
