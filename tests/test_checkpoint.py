@@ -456,8 +456,9 @@ def test_a_state_inside_an_epoch_needs_its_pending_losses(tmp_path):
 @pytest.mark.parametrize("schedule", [{"epochs": 3, "batch_size": 32},
                                       {"iterations": 17, "batch_size": 25}])
 def test_a_checkpoint_saved_before_updates_were_recorded_gets_them_back(tmp_path, schedule):
-    """Checkpoints of older purenn have no history.update: the schedule says where each
-    record was measured, so a resumed run's figure still places its points right."""
+    """A checkpoint without history.update (written before it was recorded, then signed
+    again): the schedule says where each record was measured, so a resumed run's figure
+    still places its points right."""
     import json
 
     straight = make_trainer(**schedule)
@@ -476,7 +477,7 @@ def test_a_checkpoint_saved_before_updates_were_recorded_gets_them_back(tmp_path
     state = json.loads(metadata["trainer"])
     del state["history"]["update"], state["history"]["updates_per_epoch"]
     metadata["trainer"] = json.dumps(state)
-    safetensors.write_tensors(path, tensors, metadata)
+    write_signed(path, tensors, metadata)
     resumed = make_trainer(**schedule)
     load_checkpoint(path).restore(resumed)
     resumed.fit()
