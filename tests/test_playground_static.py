@@ -76,3 +76,62 @@ def test_a_bad_request_is_one_line(method, path, argument, status, words):
     got, _, _, body = browser.Worker().answer(method, path, argument)
     message = json.loads(body)["error"]
     assert got == status and words in message and "\n" not in message
+
+
+def test_the_wheel_is_purenn_as_it_runs():
+    from purenn import __version__
+    from purenn.playground.export import build_wheel
+
+    name, data = build_wheel()
+    assert name == f"purenn-{__version__}-py3-none-any.whl"
+    import io
+    with zipfile.ZipFile(io.BytesIO(data)) as wheel:
+        names = set(wheel.namelist())
+        record = wheel.read(f"purenn-{__version__}.dist-info/RECORD").decode()
+    assert {"purenn/__init__.py", "purenn/playground/browser.py",
+            "purenn/specs/two_layer.net", "purenn/playground/static/worker.js",
+            f"purenn-{__version__}.dist-info/METADATA"} <= names
+    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+    assert len(record.splitlines()) == len(names)
+
+
+def test_the_export_writes_the_site(tmp_path, capsys):
+    site = tmp_path / "site"
+    assert cli.main(["playground", "--export", str(site)]) == 0
+    files = sorted(os.listdir(site))
+    assert files == sorted(["index.html", "playground.js", "playground.css", "static.js",
+                            "worker.js", "site.json", "purenn-0.1.0-py3-none-any.whl"])
+    config = json.loads((site / "site.json").read_text())
+    from purenn.playground.export import DEFAULT_PYODIDE
+    assert config["pyodide"] == DEFAULT_PYODIDE and config["model"] is None
+    page = (site / "index.html").read_text()
+    assert 'src="static.js"' in page and 'src="/playground.js"' not in page
+    assert "static site" in capsys.readouterr().out
+
+
+def test_the_pyodide_tox_installs_is_the_one_the_site_names():
+    from purenn.playground.export import PYODIDE_VERSION
+    tox = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tox.ini")
+    if not os.path.exists(tox):
+        pytest.skip("needs the repository's tox.ini")
+    with open(tox, encoding="utf-8") as f:
+        assert f"pyodide@{PYODIDE_VERSION}" in f.read()
+
+
+@pytest.mark.parametrize(("extra", "words"), [
+    (["--pyodide", "nowhere"], "--pyodide 'nowhere': neither a folder holding Pyodide"),
+    (["--pyodide", "."], "not a Pyodide folder (it lacks pyodide.mjs"),
+    (["--model", "missing.safetensors"], "missing.safetensors"),
+])
+def test_a_bad_export_is_one_line_and_writes_no_site(tmp_path, monkeypatch, capsys, extra,
+                                                     words):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["playground", "--export", "site", *extra]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0]
+    assert not (tmp_path / "site" / "index.html").exists()
+
+
+def test_pyodide_goes_with_export(capsys):
+    assert cli.main(["playground", "--pyodide", "x", "--no-browser"]) == 1
+    assert "--pyodide goes with --export DIR" in capsys.readouterr().err

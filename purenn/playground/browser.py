@@ -76,8 +76,10 @@ class SteppedPlaneSession(plane.PlaneSession):
 class Worker:
     """The playground's API for the page's Web Worker: ``answer`` a request, ``tick``."""
 
-    def __init__(self, model_path=None):
+    def __init__(self, model_path=None, model_name=None):
         digits = DigitReader(model_path)
+        if model_path is not None and model_name:
+            digits.status["source"] = f"model file {model_name} of this site"
         if model_path is None:
             digits.status.update(state="error", message=(
                 "this page was exported without a model for the digits: export it again "

@@ -10,7 +10,14 @@
   const status = {ready: false, error: null};
   worker.onmessage = (event) => {
     const m = event.data;
-    if (m.kind === "ready") { status.ready = true; announce(""); return; }
+    if (m.kind === "ready") {
+      status.ready = true;
+      announce("");
+      const footer = document.querySelector("footer");
+      if (footer) footer.textContent = "Computed in Python by purenn, running in this page " +
+        "(Pyodide, Python in WebAssembly, in a Web Worker); no server.";
+      return;
+    }
     if (m.kind === "failed") { status.error = m.message; announce(m.message); return; }
     if (m.kind === "progress") { announce(m.message); return; }
     const done = waiting.get(m.id);

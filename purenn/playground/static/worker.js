@@ -23,11 +23,12 @@ async function start() {
   }
   py.globals.set("WHEEL", "/tmp/" + site.wheel);
   py.globals.set("MODEL", model);
+  py.globals.set("MODEL_NAME", site.model);
   py.runPython(`
 import sysconfig, zipfile
 zipfile.ZipFile(WHEEL).extractall(sysconfig.get_paths()["purelib"])
 from purenn.playground.browser import Worker
-worker = Worker(MODEL)
+worker = Worker(MODEL, MODEL_NAME)
 `);
   return py.globals.get("worker");
 }
