@@ -39,7 +39,6 @@ def export(folder, *, pyodide=None, model=None):
     check_folder(folder, "--export", create=True)
     if model is not None:
         from ..model import load
-
         from .digits import check_digit_network
         check_digit_network(load(model), model)
     pyodide_url = _pyodide(folder, pyodide)
