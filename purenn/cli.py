@@ -47,10 +47,19 @@ COMMANDS = {
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with exit code 2 and a short message for usage errors."""
+    """argparse with exit code 2 and a short message for usage errors, and help that
+    fits the terminal (whatever formatter a command asks for)."""
+
+    def __init__(self, *args, **kwargs):
+        from .commands.textfit import HelpFormatter
+
+        kwargs["formatter_class"] = HelpFormatter
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n"
+        from .commands.textfit import fill
+
+        self.exit(EXIT_USAGE, fill(f"{self.prog}: error: {message}", "  ") + "\n"
                               f"(see '{self.prog} --help')\n")
 
 
@@ -108,7 +117,10 @@ def silence_stdout():
 
 def main(argv=None, out=None):
     """Run the command line; returns the exit code."""
-    out = out or stdout_lines()
+    if out is None:
+        from .commands.textfit import fitting
+
+        out = fitting(stdout_lines())
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = make_parser(chosen_command(argv) or "")
     args = parser.parse_args(argv)

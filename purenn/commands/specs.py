@@ -20,9 +20,11 @@ def run(args, out):
         text, _ = read(args.name)
         out(text.rstrip("\n"))
         return 0
+    from .textfit import fill
+
     for name in shipped_specs():
         text, _ = read(name)
         first = next((ln.lstrip("# ").strip() for ln in text.splitlines()
                       if ln.startswith("#")), "")
-        out(f"{name:<20} {first}")
+        out(fill(first, " " * 21, f"{name:<20} "))
     return 0

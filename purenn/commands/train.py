@@ -12,6 +12,7 @@ from .. import linalg
 from ..errors import PurennError
 from .args import non_negative_float, positive_float, positive_int, print_warning
 from .modeldata import DEFAULTS, check_model_path, load_data
+from .textfit import fill
 
 EXAMPLES = """\
 examples:
@@ -279,5 +280,6 @@ def run(args, out):
         length = f"{plural(trainer.updates, 'update')} ({length} of the book's schedule)"
     if trainer.diverged:
         final_out("the loss diverged: see the warning above")
-    final_out(f"test accuracy {history.test_acc[-1]:.4f} after {length} in {elapsed:.1f} s")
+    final_out(fill(f"test accuracy {history.test_acc[-1]:.4f} after {length} in "
+                   f"{elapsed:.1f} s", "  "))
     return 0
