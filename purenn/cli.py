@@ -46,6 +46,11 @@ COMMANDS = {
 }
 
 
+# commands whose tables and result lines fit the width themselves: their output is not
+# wrapped at spaces (a table row cut in two reads worse than one laid out to fit)
+LAYS_OUT_ITS_OWN_LINES = {"compare", "search"}
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with exit code 2 and a short message for usage errors, and help that
     fits the terminal (whatever formatter a command asks for)."""
@@ -117,13 +122,15 @@ def silence_stdout():
 
 def main(argv=None, out=None):
     """Run the command line; returns the exit code."""
-    if out is None:
-        from .commands.textfit import fitting
-
-        out = fitting(stdout_lines())
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = make_parser(chosen_command(argv) or "")
     args = parser.parse_args(argv)
+    if out is None:
+        out = stdout_lines()
+        if args.command not in LAYS_OUT_ITS_OWN_LINES:
+            from .commands.textfit import fitting
+
+            out = fitting(out)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE

@@ -88,10 +88,11 @@ class History:
         return cls(**{n: list(data[n]) for n in names})
 
 
-def evaluate(net, dataset, batch_size=1000, check=None):
+def evaluate(net, dataset, batch_size=1000, check=None, on_batch=None):
     """Accuracy of ``net`` over a whole data set, a batch at a time (bounded memory).
 
     ``check`` (optional) is called before each batch; it may raise to abandon the pass.
+    ``on_batch(n)`` (optional) is called after each batch of ``n`` samples.
     """
     if dataset is None or len(dataset) == 0:
         return float("nan")
@@ -100,13 +101,16 @@ def evaluate(net, dataset, batch_size=1000, check=None):
         if check is not None:
             check()
         hits += round(net.accuracy(x, t) * len(x))
+        if on_batch is not None:
+            on_batch(len(x))
     return hits / len(dataset)
 
 
-def confusion_matrix(net, dataset, batch_size=1000):
+def confusion_matrix(net, dataset, batch_size=1000, on_batch=None):
     """(matrix, mean loss, wrong) over ``dataset``: matrix[true][predicted] counts, the
     loss of the network's loss layer (without weight decay), and the (index, true,
-    predicted) of every mistake."""
+    predicted) of every mistake. ``on_batch(done, total)``, if given, is called after
+    each batch with the samples done so far."""
     k = dataset.num_classes
     matrix = [[0] * k for _ in range(k)]
     total_loss, wrong, start = 0.0, [], 0
@@ -119,6 +123,8 @@ def confusion_matrix(net, dataset, batch_size=1000):
             if predicted != label:
                 wrong.append((start + offset, label, predicted))
         start += len(x)
+        if on_batch is not None:
+            on_batch(start, len(dataset))
     return matrix, total_loss / len(dataset), wrong
 
 
@@ -165,7 +171,7 @@ class Trainer:
                  rng=None, gradient="backprop", iterations=None,
                  log=None, verbose=False, eval_batch_size=1000, eval_every=1,
                  on_update=None, on_record=None, warn=None, stop_on_divergence=False,
-                 on_gradient=None):
+                 on_gradient=None, on_evaluate=None):
         if gradient not in ("backprop", "numerical"):
             raise ValueError(f"gradient must be 'backprop' or 'numerical', got {gradient!r}")
         if batch_size < 1:
@@ -192,6 +198,7 @@ class Trainer:
         self.on_update = on_update
         self.on_record = on_record
         self.on_gradient = on_gradient
+        self.on_evaluate = on_evaluate
         self.gradient_interval = 0.1   # seconds between two on_gradient calls
         self.history = History()
         self.stop_requested = False
@@ -302,9 +309,21 @@ class Trainer:
         self.check_stop()
 
     def measure(self):
-        """(train accuracy, test accuracy) now; may raise TrainingInterrupted."""
-        return (evaluate(self.net, self.train_set, self.eval_batch_size, self.check_stop),
-                evaluate(self.net, self.test_set, self.eval_batch_size, self.check_stop))
+        """(train accuracy, test accuracy) now; may raise TrainingInterrupted. Calls
+        ``on_evaluate(trainer, done, total)`` after each batch, counting the samples of
+        both sets (a whole MNIST takes a minute)."""
+        on_batch = None
+        if self.on_evaluate is not None:
+            done = [0]
+            total = sum(len(d) for d in (self.train_set, self.test_set) if d is not None)
+
+            def on_batch(n):
+                done[0] += n
+                self.on_evaluate(self, done[0], total)
+        return (evaluate(self.net, self.train_set, self.eval_batch_size, self.check_stop,
+                         on_batch),
+                evaluate(self.net, self.test_set, self.eval_batch_size, self.check_stop,
+                         on_batch))
 
     def record(self, epoch, accuracies):
         """Append a history record for ``epoch`` from the pending losses, log it, and

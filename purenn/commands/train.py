@@ -79,7 +79,8 @@ def add_parser(sub, common):
                    help="stop with an error when the loss explodes (over 10x the first "
                         "update's); without it a warning is printed and training goes on")
     p.add_argument("--quiet", "-q", action="store_true",
-                   help="print only the final accuracy (no progress bar, no epoch lines)")
+                   help="print only the final accuracy (no epoch lines; on a terminal the "
+                        "progress bar still shows while it runs, then is wiped)")
     p.add_argument("--out", metavar="MODEL",
                    help="save the trained network to this .safetensors file")
     p.add_argument("--plot", metavar="FILE",
@@ -223,7 +224,9 @@ def run(args, out):
     every = args.log_every or max(1, epochs // 20)
     from ..viz.progress import Progress, is_terminal
 
-    progress = Progress(sys.stderr, out, interactive=not args.quiet and is_terminal(sys.stderr),
+    # the bar is on stderr and wiped at the end: --quiet keeps it, so that a long quiet run
+    # on a terminal is not a silent wait, and leaves only the final line behind
+    progress = Progress(sys.stderr, out, interactive=is_terminal(sys.stderr),
                         unicode=(sys.stderr.encoding or "").lower().startswith("utf"))
     settings = runs.run_settings(args, description)
     settings.update(epochs=epochs, batch_size=batch_size)
@@ -240,10 +243,11 @@ def run(args, out):
         progress.wipe()
         print_warning(f"{message} (--stop-on-divergence stops here)")
 
-    interactive = not args.quiet and is_terminal(sys.stderr)
+    interactive = is_terminal(sys.stderr)
     trainer = trainer_cls(net, train_set, test_set, epochs=epochs, batch_size=batch_size,
                           rng=rng, gradient=args.gradient, iterations=args.iterations,
                           log=progress.line, eval_every=every, on_update=progress.on_update,
+                          on_evaluate=progress.on_evaluate,
                           on_record=record, warn=warn,
                           stop_on_divergence=args.stop_on_divergence,
                           on_gradient=gradient_progress(sys.stderr) if interactive else None,

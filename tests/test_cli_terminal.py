@@ -1,8 +1,15 @@
-"""Every line purenn prints fits the terminal: 80 columns when the width is unknown (a
+"""What a learner meets in the terminal.
+
+Every line purenn prints fits the terminal: 80 columns when the width is unknown (a
 pipe), COLUMNS when it is set. The help of every command, and the output of the commands
 a learner runs first, on tiny data. (compare's and search's tables are checked where
-they are built.)"""
+they are built.)
 
+No silent waits: a long pass shows a bar on a terminal (stderr), and nothing in a pipe.
+"""
+
+import functools
+import io
 import re
 
 import pytest
@@ -96,3 +103,92 @@ def test_the_commands_a_learner_runs_first_fit_the_terminal(tiny, columns):
     for args in runs:
         result = run_purenn(*args, env=env, cwd=str(tiny))
         assert too_wide(result.stdout + result.stderr, columns) == [], args
+
+
+# -- no silent waits ----------------------------------------------------------------------
+class Tty(io.StringIO):
+    encoding = "utf-8"
+
+    def isatty(self):
+        return True
+
+
+def test_count_bar_waits_its_delay_then_draws_and_wipes():
+    from purenn.viz.progress import CountBar
+
+    now, stream = [0.0], Tty()
+    bar = CountBar(stream, "evaluating", "samples", interactive=True, unicode=False,
+                   width=10, clock=lambda: now[0])
+    bar.update(500, 60000)
+    assert stream.getvalue() == ""           # a quick pass leaves nothing
+    now[0] = 1.0
+    bar.update(30000, 60000)
+    assert stream.getvalue() == ("\revaluating |#####     | 30,000/60,000 samples  ETA 0:01"
+                                 "\x1b[K")
+    bar.close()
+    assert stream.getvalue().endswith("\r\x1b[K")
+    quiet = io.StringIO()
+    off = CountBar(quiet, "evaluating", "samples", interactive=False, clock=lambda: 9.0)
+    off.update(1, 2)
+    off.close()
+    assert quiet.getvalue() == ""
+
+
+@pytest.fixture()
+def fast_bars(monkeypatch):
+    from purenn.viz import progress
+
+    monkeypatch.setattr(progress, "CountBar",
+                        functools.partial(progress.CountBar, delay=0, interval=0))
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.delenv("TERM", raising=False)
+
+
+def run_on_a_terminal(monkeypatch, argv):
+    """cli.main(argv) with stderr a terminal; returns (exit code, stdout lines, stderr)."""
+    stderr, lines = Tty(), []
+    monkeypatch.setattr("sys.stderr", stderr)
+    code = cli.main(argv, out=lines.append)
+    return code, lines, stderr.getvalue()
+
+
+def test_evaluate_shows_how_far_it_is_on_a_terminal(tiny, monkeypatch, fast_bars):
+    data = str(tiny / "a_rather_long_folder_name" / "of_the_mnist_files")
+    model = str(tiny / "bar.safetensors")
+    assert cli.main(["train", "--data", data, "--epochs", "1", "--quiet", "--out", model],
+                    out=lambda line: None) == 0
+    code, lines, stderr = run_on_a_terminal(
+        monkeypatch, ["evaluate", model, "--data", data, "--batch-size", "10"])
+    assert code == 0
+    assert "\revaluating |" in stderr and "40/40 samples" in stderr
+    assert stderr.endswith("\r\x1b[K")        # wiped: the report stays clean
+    assert all("evaluating" not in line for line in lines)
+
+
+def test_train_quiet_shows_its_bar_on_a_terminal_and_leaves_one_line(tiny, monkeypatch):
+    data = str(tiny / "a_rather_long_folder_name" / "of_the_mnist_files")
+    monkeypatch.delenv("TERM", raising=False)
+    code, lines, stderr = run_on_a_terminal(
+        monkeypatch, ["train", "--data", data, "--epochs", "2", "--quiet"])
+    assert code == 0
+    assert len(lines) == 1 and lines[0].startswith("test accuracy ")
+    assert "\repoch 2/2 |" in stderr
+    assert "evaluating 160/160 samples" in stderr   # the end-of-epoch measurement too
+    assert stderr.endswith("\r\x1b[K")
+
+
+def test_trainer_reports_the_evaluation_of_both_sets():
+    import random
+
+    from purenn.data.spiral import make_spiral
+    from purenn.spec import build
+    from purenn.train import Trainer
+
+    rng = random.Random(0)
+    data = make_spiral(rng=rng)
+    seen = []
+    trainer = Trainer(build("spiral_net", rng=rng), data, data.head(100), epochs=1,
+                      batch_size=300, eval_batch_size=128,
+                      on_evaluate=lambda t, done, total: seen.append((done, total)))
+    trainer.fit()
+    assert seen == [(128, 400), (256, 400), (300, 400), (400, 400)]
