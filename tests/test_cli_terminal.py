@@ -192,3 +192,16 @@ def test_trainer_reports_the_evaluation_of_both_sets():
                       on_evaluate=lambda t, done, total: seen.append((done, total)))
     trainer.fit()
     assert seen == [(128, 400), (256, 400), (300, 400), (400, 400)]
+
+
+# -- the lessons' numbers say where they come from -------------------------------------
+def test_the_convnet_lesson_says_why_the_books_weights_give_096_and_09797():
+    import os
+
+    from helpers import REPO
+
+    text = open(os.path.join(REPO, "docs", "lessons", "ch07-convnets.md"),
+                encoding="utf-8").read()
+    assert "(data augmentation, ensembles)" not in text.replace("\n", " ")
+    for fact in ("b6f396f", "0dda3d1", "9890", "9935", "600 updates", "99.38 %"):
+        assert fact in text.replace("\n", " "), fact
