@@ -205,3 +205,13 @@ def test_the_convnet_lesson_says_why_the_books_weights_give_096_and_09797():
     assert "(data augmentation, ensembles)" not in text.replace("\n", " ")
     for fact in ("b6f396f", "0dda3d1", "9890", "9935", "600 updates", "99.38 %"):
         assert fact in text.replace("\n", " "), fact
+
+
+def test_the_playground_shows_a_command_a_debian_shell_can_run():
+    from purenn.playground import plane
+
+    config = {"dataset": "moons", "noise": 0.1, "seed": 3, "batch_size": 10}
+    line = plane.command_line(config, 100)
+    assert line.startswith("python3 -m purenn train --spec playground.net ")  # no `python`
+    args = cli.make_parser("train").parse_args(line.split()[3:])
+    assert (args.dataset, args.noise, args.seed, args.epochs) == ("moons", 0.1, 3, 100)
