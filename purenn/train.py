@@ -483,10 +483,15 @@ class BookSchedule:
         return self.iterations
 
     def progress(self, trainer):
+        """The updates of the current block of iter_per_epoch (1 to iter_per_epoch, then
+        on); the last block holds only what is left of ``iterations``: a run of 20
+        updates of a 312-update epoch stands at "20/20" when it ends."""
         per = trainer.iter_per_epoch
-        done = (trainer.updates - 1) % per + 1 if trainer.updates else 0
-        total = self.total_epochs(trainer)
-        return f"epoch {min(trainer.epoch + 1, total)}/{total}", done, per
+        block = (trainer.updates - 1) // per if trainer.updates else 0
+        done = trainer.updates - block * per
+        epochs = self.total_epochs(trainer)
+        return (f"epoch {min(trainer.epoch + 1, epochs)}/{epochs}", done,
+                min(per, self.iterations - block * per))
 
     def run(self, trainer):
         n = len(trainer.train_set)

@@ -215,3 +215,27 @@ def test_the_playground_shows_a_command_a_debian_shell_can_run():
     assert line.startswith("python3 -m purenn train --spec playground.net ")  # no `python`
     args = cli.make_parser("train").parse_args(line.split()[3:])
     assert (args.dataset, args.noise, args.seed, args.epochs) == ("moons", 0.1, 3, 100)
+
+
+def test_searchs_best_spec_keeps_no_stale_comment_above_the_tuned_values():
+    from purenn.commands.search import best_spec
+    from purenn.experiments import settings
+    from purenn.experiments.runner import Result
+    from purenn.spec import build, read
+
+    text, source = read("ch6_overfit")
+    combo = [("optimizer.lr", "0.0341"), ("loss.weight_decay", "1.08e-05")]
+    tuned = settings.apply_settings(text, combo, source)
+    result = Result("trial 1", {"epoch": [1], "train_loss": [1.0], "train_acc": [0.3],
+                                "test_acc": [0.26], "seconds": [1.0],
+                                "iteration_loss": [1.0]}, 1.0, combo, tuned)
+    best = best_spec(result, 4, source)
+    assert "lr 0.01" not in best and "SGD lr" not in best     # the spec's old description
+    assert best.splitlines()[:3] == [
+        "# best of 4 trials of 'purenn search' on ch6_overfit.net: validation accuracy "
+        "0.2600",
+        "# lr=0.0341, weight_decay=1.08e-05",
+        "# (the network of ch6_overfit.net; the settings above replace its own)"]
+    assert best.endswith("loss softmax_cross_entropy weight_decay=1.08e-05\n"
+                         "optimizer sgd lr=0.0341\n")
+    assert build(best).optimizer.config["lr"] == 0.0341
