@@ -258,6 +258,7 @@ def run(args, out):
             f"{trainer.updates} updates done")
     if args.gradient == "numerical":
         out(numerical_estimate(trainer))
+    updates_before = trainer.updates
     started = time.perf_counter()
     try:
         with runs.stop_on_interrupt(trainer):
@@ -269,6 +270,12 @@ def run(args, out):
         runs.interrupted(trainer, args.checkpoint_dir or "checkpoints", settings)
         return 130
     finally:
+        progress.close()
+    if not history.epoch and trainer.updates > updates_before:
+        # a resumed run of the book's schedule with a lower --iterations can end before
+        # the next evaluation with none recorded: measure where it ended, as compare does
+        # (Trainer's measure: a ParallelTrainer's network is already whole after fit)
+        trainer.record(max(trainer.epoch, 1), Trainer.measure(trainer))
         progress.close()
     elapsed = time.perf_counter() - started
     if args.out:
