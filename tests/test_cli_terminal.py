@@ -9,6 +9,7 @@ No silent waits: a long pass shows a bar on a terminal (stderr), and nothing in 
 """
 
 import functools
+import os
 import io
 import re
 
@@ -239,3 +240,46 @@ def test_searchs_best_spec_keeps_no_stale_comment_above_the_tuned_values():
     assert best.endswith("loss softmax_cross_entropy weight_decay=1.08e-05\n"
                          "optimizer sgd lr=0.0341\n")
     assert build(best).optimizer.config["lr"] == 0.0341
+
+
+def lesson_outputs():
+    """Every file a lesson has the learner write in the clone's root: its file and
+    image directives and the outputs its commands name."""
+    import glob
+    import os
+    import shlex
+
+    from helpers import REPO
+
+    options = {"-o", "--out", "--plot", "--plot-boundary", "--out-spec", "--misclassified",
+               "--checkpoint-dir"}
+    found = set()
+    for path in glob.glob(os.path.join(REPO, "docs", "lessons", "*.md")):
+        text = open(path, encoding="utf-8").read()
+        found.update(re.findall(r"<!-- lesson: (?:file|image) (\S+)", text))
+        for line in text.replace("\\\n", " ").splitlines():
+            if line.startswith("$ "):
+                words = shlex.split(line[2:])
+                found.update(b for a, b in zip(words, words[1:]) if a in options)
+        found.update(re.findall(r"""\.save\(\s*["']([^"']+)["']""", text))
+    return sorted(found)
+
+
+def test_what_the_lessons_write_leaves_git_status_clean():
+    import shutil
+    import subprocess
+
+    from helpers import REPO
+
+    outputs = lesson_outputs()
+    assert {"ch03.safetensors", "best.net", "purenn-softplus/setup.cfg",
+            "relu.png"} <= set(outputs)
+    if shutil.which("git") is None or not os.path.isdir(os.path.join(REPO, ".git")) \
+            and not os.path.isfile(os.path.join(REPO, ".git")):
+        pytest.skip("not a git checkout")
+    done = subprocess.run(["git", "check-ignore", "--no-index", "--verbose",
+                           "--non-matching", *outputs], cwd=REPO, capture_output=True,
+                          text=True)
+    not_ignored = [line.split("\t")[1] for line in done.stdout.splitlines()
+                   if line.startswith("::")]
+    assert not_ignored == []
