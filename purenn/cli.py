@@ -46,9 +46,10 @@ COMMANDS = {
 }
 
 
-# commands whose tables and result lines fit the width themselves: their output is not
-# wrapped at spaces (a table row cut in two reads worse than one laid out to fit)
-LAYS_OUT_ITS_OWN_LINES = {"compare", "search"}
+# commands whose lines are not wrapped at spaces: compare's and search's tables and
+# results fit the width themselves (a table row cut in two reads worse than one laid out
+# to fit), and 'specs NAME' prints a spec file, to be saved as it is ('> my.net')
+LAYS_OUT_ITS_OWN_LINES = {"compare", "search", "specs"}
 
 
 class Parser(argparse.ArgumentParser):

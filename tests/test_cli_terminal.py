@@ -283,3 +283,11 @@ def test_what_the_lessons_write_leaves_git_status_clean():
     not_ignored = [line.split("\t")[1] for line in done.stdout.splitlines()
                    if line.startswith("::")]
     assert not_ignored == []
+
+
+def test_a_printed_spec_is_the_file_byte_for_byte_whatever_the_width(monkeypatch, capsys):
+    from purenn.spec import read
+
+    monkeypatch.setenv("COLUMNS", "40")
+    assert cli.main(["specs", "ch6_batchnorm"]) == 0
+    assert capsys.readouterr().out == read("ch6_batchnorm")[0]
