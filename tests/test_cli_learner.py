@@ -217,9 +217,10 @@ def test_predict_a_learners_color_drawing_of_any_size(tiny, tmp_path):
                     for y in range(80) for x in range(100))
     png.write_png(tmp_path / "one.png", 100, 80,
                   bytes(c for v in drawing for c in (v, v, v)), channels=3)
-    result = run_purenn("predict", tiny["model"], str(tmp_path / "one.png"))
+    # run where the drawing is: the header line stays short (a long path wraps at 80)
+    result = run_purenn("predict", tiny["model"], "one.png", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert (f"image file {tmp_path / 'one.png'}\n  RGB made gray\n  100x80 scaled into "
+    assert ("image file one.png\n  RGB made gray\n  100x80 scaled into "
             f"20x20, centred by centre of mass in 28x28 (as MNIST)\n  inverted: dark ink "
             f"on a light background detected\n") in result.stdout
     assert "prediction " in result.stdout
