@@ -221,8 +221,8 @@ def test_predict_a_learners_color_drawing_of_any_size(tiny, tmp_path):
     result = run_purenn("predict", tiny["model"], "one.png", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert ("image file one.png\n  RGB made gray\n  100x80 scaled into "
-            f"20x20, centred by centre of mass in 28x28 (as MNIST)\n  inverted: dark ink "
-            f"on a light background detected\n") in result.stdout
+            "20x20, centred by centre of mass in 28x28 (as MNIST)\n  inverted: dark ink "
+            "on a light background detected\n") in result.stdout
     assert "prediction " in result.stdout
 
 

@@ -9,8 +9,8 @@ No silent waits: a long pass shows a bar on a terminal (stderr), and nothing in 
 """
 
 import functools
-import os
 import io
+import os
 import re
 
 import pytest

@@ -133,7 +133,6 @@ def fetch(name, folder=None, *, mirrors=(), builtin_mirrors=True, log=None, prog
     try:
         for file_name in FILES.values():
             path = os.path.join(folder, file_name)
-            expected = source.md5[file_name]
             if os.path.isfile(path) and is_good_copy(source, file_name, path):
                 log(f"{file_name}: already in {folder}, checksum ok")
                 continue
