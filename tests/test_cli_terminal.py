@@ -291,3 +291,16 @@ def test_a_printed_spec_is_the_file_byte_for_byte_whatever_the_width(monkeypatch
     monkeypatch.setenv("COLUMNS", "40")
     assert cli.main(["specs", "ch6_batchnorm"]) == 0
     assert capsys.readouterr().out == read("ch6_batchnorm")[0]
+
+
+def test_every_shipped_spec_line_fits_80_columns_and_the_listing_says_what_each_is():
+    from purenn.commands.specs import summary
+    from purenn.spec import read, shipped_specs
+
+    for name in shipped_specs():
+        text = read(name)[0]
+        assert [line for line in text.splitlines() if len(line) > 80] == [], name
+    assert summary(read("two_layer")[0]) == (
+        'The two-layer network of "Deep Learning from Scratch", chapter 5 (TwoLayerNet)')
+    assert summary(read("spiral_net")[0]) == \
+        "CS231n's two-layer network for the spiral data set"
