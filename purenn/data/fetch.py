@@ -19,6 +19,7 @@ import urllib.parse
 import urllib.request
 import zlib
 
+from .. import capabilities
 from ..errors import DataError
 from ..fileio import atomic_write
 from . import catalog
@@ -191,6 +192,9 @@ def _download(url, path, expected_md5, timeout, report, content_sha256=None):
     verified). MirrorFailed (and nothing kept) on any network error, short read or bad
     checksum: neither the published MD5 nor, when ``content_sha256`` is given, the
     SHA-256 of the decompressed content."""
+    if not capabilities.can_connect() and not url.startswith("file:"):
+        raise MirrorFailed(f"{capabilities.WHERE} cannot open network connections",
+                           unreachable=True)
     try:
         response = urllib.request.urlopen(url, timeout=timeout)
     except urllib.error.HTTPError as exc:
