@@ -33,7 +33,7 @@ COMMANDS = {
     "plugins": ("plugins", "list layers, losses, optimizers and initializers and their "
                            "origin"),
     "fetch": ("fetch", "download a data set (mnist, fashion-mnist, kmnist)"),
-    "import": ("import_weights", "turn NumPy .npz/.npy weights into a model file"),
+    "import": ("import_weights", "turn NumPy .npz/.npy/.pkl weights into a model file"),
     "export": ("export", "write a model file's weights as NumPy .npz"),
     "compare": ("compare", "train several networks or settings side by side and draw their "
                            "curves"),
@@ -63,9 +63,8 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message):
-        from .commands.textfit import fill
-
-        self.exit(EXIT_USAGE, fill(f"{self.prog}: error: {message}", "  ") + "\n"
+        # one line, as every error (the rules): not wrapped at the terminal's width
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n"
                               f"(see '{self.prog} --help')\n")
 
 
