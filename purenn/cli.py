@@ -33,7 +33,7 @@ COMMANDS = {
     "plugins": ("plugins", "list layers, losses, optimizers and initializers and their "
                            "origin"),
     "fetch": ("fetch", "download a data set (mnist, fashion-mnist, kmnist)"),
-    "import": ("import_weights", "turn NumPy .npz/.npy weights into a model file"),
+    "import": ("import_weights", "turn NumPy .npz/.npy/.pkl weights into a model file"),
     "export": ("export", "write a model file's weights as NumPy .npz"),
     "compare": ("compare", "train several networks or settings side by side and draw their "
                            "curves"),
@@ -46,10 +46,24 @@ COMMANDS = {
 }
 
 
+# commands whose lines are not wrapped at spaces: compare's and search's tables and
+# results fit the width themselves (a table row cut in two reads worse than one laid out
+# to fit), and 'specs NAME' prints a spec file, to be saved as it is ('> my.net')
+LAYS_OUT_ITS_OWN_LINES = {"compare", "search", "specs"}
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse with exit code 2 and a short message for usage errors."""
+    """argparse with exit code 2 and a short message for usage errors, and help that
+    fits the terminal (whatever formatter a command asks for)."""
+
+    def __init__(self, *args, **kwargs):
+        from .commands.textfit import HelpFormatter
+
+        kwargs["formatter_class"] = HelpFormatter
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
+        # one line, as every error (the rules): not wrapped at the terminal's width
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n"
                               f"(see '{self.prog} --help')\n")
 
@@ -108,10 +122,15 @@ def silence_stdout():
 
 def main(argv=None, out=None):
     """Run the command line; returns the exit code."""
-    out = out or stdout_lines()
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = make_parser(chosen_command(argv) or "")
     args = parser.parse_args(argv)
+    if out is None:
+        out = stdout_lines()
+        if args.command not in LAYS_OUT_ITS_OWN_LINES:
+            from .commands.textfit import fitting
+
+            out = fitting(out)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE

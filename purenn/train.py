@@ -109,10 +109,11 @@ class History:
         return cls(**{n: list(data[n]) for n in lists if n in keys}, updates_per_epoch=per)
 
 
-def evaluate(net, dataset, batch_size=1000, check=None):
+def evaluate(net, dataset, batch_size=1000, check=None, on_batch=None):
     """Accuracy of ``net`` over a whole data set, a batch at a time (bounded memory).
 
     ``check`` (optional) is called before each batch; it may raise to abandon the pass.
+    ``on_batch(n)`` (optional) is called after each batch of ``n`` samples.
     """
     if dataset is None or len(dataset) == 0:
         return float("nan")
@@ -121,13 +122,16 @@ def evaluate(net, dataset, batch_size=1000, check=None):
         if check is not None:
             check()
         hits += round(net.accuracy(x, t) * len(x))
+        if on_batch is not None:
+            on_batch(len(x))
     return hits / len(dataset)
 
 
-def confusion_matrix(net, dataset, batch_size=1000):
+def confusion_matrix(net, dataset, batch_size=1000, on_batch=None):
     """(matrix, mean loss, wrong) over ``dataset``: matrix[true][predicted] counts, the
     loss of the network's loss layer (without weight decay), and the (index, true,
-    predicted) of every mistake."""
+    predicted) of every mistake. ``on_batch(done, total)``, if given, is called after
+    each batch with the samples done so far."""
     k = dataset.num_classes
     matrix = [[0] * k for _ in range(k)]
     total_loss, wrong, start = 0.0, [], 0
@@ -140,6 +144,8 @@ def confusion_matrix(net, dataset, batch_size=1000):
             if predicted != label:
                 wrong.append((start + offset, label, predicted))
         start += len(x)
+        if on_batch is not None:
+            on_batch(start, len(dataset))
     return matrix, total_loss / len(dataset), wrong
 
 
@@ -186,7 +192,7 @@ class Trainer:
                  rng=None, gradient="backprop", iterations=None,
                  log=None, verbose=False, eval_batch_size=1000, eval_every=1,
                  on_update=None, on_record=None, warn=None, stop_on_divergence=False,
-                 on_gradient=None, eval_size=None):
+                 on_gradient=None, eval_size=None, on_evaluate=None):
         if gradient not in ("backprop", "numerical"):
             raise ValueError(f"gradient must be 'backprop' or 'numerical', got {gradient!r}")
         if batch_size < 1:
@@ -214,6 +220,7 @@ class Trainer:
         self.on_update = on_update
         self.on_record = on_record
         self.on_gradient = on_gradient
+        self.on_evaluate = on_evaluate
         self.gradient_interval = 0.1   # seconds between two on_gradient calls
         self.history = History(updates_per_epoch=self.updates_per_epoch)
         self.stop_requested = False
@@ -326,11 +333,21 @@ class Trainer:
     def measure(self):
         """(train accuracy, test accuracy) now, on the first ``eval_size`` samples of each
         set when it is given (the book's ``evaluate_sample_num_per_epoch``), else on all;
-        may raise TrainingInterrupted."""
+        may raise TrainingInterrupted. Calls ``on_evaluate(trainer, done, total)`` after
+        each batch, counting the samples of both sets (a whole MNIST takes a minute)."""
         n = self.eval_size
-        return tuple(evaluate(self.net, d if n is None or d is None else d.head(min(n, len(d))),
-                              self.eval_batch_size, self.check_stop)
-                     for d in (self.train_set, self.test_set))
+        sets = [d if n is None or d is None else d.head(min(n, len(d)))
+                for d in (self.train_set, self.test_set)]
+        on_batch = None
+        if self.on_evaluate is not None:
+            done = [0]
+            total = sum(len(d) for d in sets if d is not None)
+
+            def on_batch(count):
+                done[0] += count
+                self.on_evaluate(self, done[0], total)
+        return tuple(evaluate(self.net, d, self.eval_batch_size, self.check_stop, on_batch)
+                     for d in sets)
 
     def record(self, epoch, accuracies):
         """Append a history record for ``epoch`` from the pending losses, log it, and
@@ -514,10 +531,15 @@ class BookSchedule:
         return min((epoch - 1) * trainer.iter_per_epoch + 1, self.iterations)
 
     def progress(self, trainer):
+        """The updates of the current block of iter_per_epoch (1 to iter_per_epoch, then
+        on); the last block holds only what is left of ``iterations``: a run of 20
+        updates of a 312-update epoch stands at "20/20" when it ends."""
         per = trainer.iter_per_epoch
-        done = (trainer.updates - 1) % per + 1 if trainer.updates else 0
-        total = self.total_epochs(trainer)
-        return f"epoch {min(trainer.epoch + 1, total)}/{total}", done, per
+        block = (trainer.updates - 1) // per if trainer.updates else 0
+        done = trainer.updates - block * per
+        epochs = self.total_epochs(trainer)
+        return (f"epoch {min(trainer.epoch + 1, epochs)}/{epochs}", done,
+                min(per, self.iterations - block * per))
 
     def run(self, trainer):
         n = len(trainer.train_set)

@@ -17,7 +17,9 @@ Python namespace per lesson:
 Expected output matches produced output when, line by line (trailing spaces and blank
 lines at the end ignored):
 - ``...`` stands for any text, also across lines (doctest's ELLIPSIS): timings, paths;
-- a run of spaces matches any run of spaces (columns may shift with wider numbers);
+- a run of spaces matches any run of spaces (columns may shift with wider numbers), or a
+  line break followed by indentation: a line wider than 80 columns (a long path in it)
+  is wrapped there, as purenn wraps every line to the terminal's width;
 - every number is compared to the digits shown: ``0.9352`` matches 0.93524 and 0.93515,
   ``2.3e-07`` matches 2.26e-07, ``[6.0, 8.0]`` matches [6.00000000000378, 7.999999999999119];
   an integer shown matches only that integer.
@@ -155,8 +157,13 @@ def _pattern(expected):
 
 
 def _literal(text):
-    return "".join(r"[ \t]+" if chunk.isspace() and "\n" not in chunk else re.escape(chunk)
+    return "".join(SPACES if chunk.isspace() and "\n" not in chunk else re.escape(chunk)
                    for chunk in re.split(r"([ \t]+)", text) if chunk)
+
+
+# a run of spaces, or the place where purenn wrapped a line wider than the terminal (80
+# columns here): a new line whose rest is indented
+SPACES = r"(?:[ \t]+|[ \t]*\n[ \t]+)"
 
 
 def output_matches(expected, got):

@@ -453,6 +453,36 @@ def test_a_state_inside_an_epoch_needs_its_pending_losses(tmp_path):
                               f"batch_size 16, eval_pending False), got []")
 
 
+def test_a_resumed_book_schedule_with_fewer_iterations_ends_with_an_accuracy(
+        tmp_path, monkeypatch, capsys):
+    # issue 21 item 18: a numerical-gradient run of 2,000 updates evaluates (and records)
+    # rarely; stopped early and resumed with --iterations 3 it trained, then said "nothing
+    # left to train" and printed no accuracy
+    from purenn import cli, train
+
+    after_update = train.Trainer.after_update
+
+    def stop_after_two(self, loss):
+        if self.updates == 2:
+            self.stop_requested = True
+        after_update(self, loss)
+
+    monkeypatch.setattr(train.Trainer, "after_update", stop_after_two)
+    ck = str(tmp_path / "ck")
+    assert cli.main(["train", "--dataset", "spiral", "--spec", "spiral_linear",
+                     "--gradient", "numerical", "--iterations", "2000", "--batch-size", "10",
+                     "--checkpoint-dir", ck, "--quiet"]) == 130
+    monkeypatch.setattr(train.Trainer, "after_update", after_update)
+    state = load_checkpoint(ck).trainer
+    assert state["updates"] == 2 and state["history"]["epoch"] == []
+    capsys.readouterr()
+    lines = []
+    assert cli.main(["train", "--resume", ck, "--iterations", "3"], out=lines.append) == 0
+    assert lines[-2].startswith("epoch   1/1  loss ")
+    assert lines[-1].startswith("test accuracy ") and "after 3 updates" in lines[-1]
+    assert not any("nothing left" in line for line in lines)
+
+
 @pytest.mark.parametrize("schedule", [{"epochs": 3, "batch_size": 32},
                                       {"iterations": 17, "batch_size": 25}])
 def test_a_checkpoint_saved_before_updates_were_recorded_gets_them_back(tmp_path, schedule):

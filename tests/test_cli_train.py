@@ -4,7 +4,7 @@ with Adam and BatchNorm), and its error paths."""
 import os
 
 import pytest
-from helpers import REPO, run_purenn
+from helpers import REPO, run_purenn, words
 
 from purenn.data import idx
 
@@ -24,7 +24,7 @@ def test_train_on_a_tiny_data_set(tiny_mnist):
     done = run_purenn("train", "--data", tiny_mnist, "--epochs", "2", "--batch-size", "20")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert f"{tiny_mnist}: 60 training, 20 test samples" in done.stdout
+    assert f"{tiny_mnist}: 60 training, 20 test samples" in words(done.stdout)
     assert "network: two_layer.net, 39,760 parameters; optimizer sgd lr=0.1\nbatch 20, " \
            "seed 0" in done.stdout
     assert sum(line.startswith("epoch ") for line in lines) == 2

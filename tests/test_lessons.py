@@ -195,6 +195,10 @@ def test_numbers_are_compared_to_the_digits_shown(shown, got, agree):
     ("dense1.W", "dense2.W", False),                          # a name's digit is literal
     ("Python 3.11", "Python 3.12", False),
     ("loss 2.30 ...", "loss 2.3026 after 3 s", True),
+    # a line purenn wrapped at 80 columns (a long path in it) reads as the one line shown
+    ("data: MNIST from ..., test split: 10000 samples",
+     "data: MNIST from /a/long/path, test split:\n  10000 samples", True),
+    ("a b", "a\nb", False),                                  # a new line alone is not
 ])
 def test_output_is_compared_line_by_line(expected, got, agree):
     assert output_matches(expected, got) is agree

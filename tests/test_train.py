@@ -143,8 +143,16 @@ def test_the_two_schedules_say_where_training_stands():
     book = Trainer(net, train, test, iterations=7, batch_size=50, rng=rng, log=None)
     assert (book.schedule.name, book.total_epochs, book.total_updates) == \
         ("iterations", 4, 7)
+    assert book.progress() == ("epoch 1/4", 0, 2)   # 100 samples: 2 updates an "epoch"
     book.fit()
     assert book.updates == 7 and book.history.epoch == [1, 2, 3, 4]
+    # the last block holds the one update left of the 7, not 2
+    assert book.progress() == ("epoch 4/4", 1, 1)
+    short = Trainer(net, train, test, iterations=20, batch_size=1, rng=rng, log=None)
+    seen = []
+    short.on_update = lambda trainer, loss: seen.append(trainer.progress()[1:])
+    short.fit()
+    assert seen[-1] == (20, 20) and all(done <= total for done, total in seen)
 
 
 # -- issue 12 items 4 and 10: quiet from Python, no "test acc nan", divergence ----------------

@@ -72,7 +72,16 @@ def run(args, out):
                           f"have shape {'x'.join(map(str, data.sample_shape))}")
     out(f"model: {args.model} ({net.param_count:,} parameters)")
     out(f"data: {description}: {len(data)} samples")
-    matrix, loss, wrong = confusion_matrix(net, data, args.batch_size)
+    import sys
+
+    from ..viz.progress import CountBar, is_terminal
+
+    bar = CountBar(sys.stderr, "evaluating", "samples", interactive=is_terminal(sys.stderr),
+                   unicode=(sys.stderr.encoding or "").lower().startswith("utf"))
+    try:
+        matrix, loss, wrong = confusion_matrix(net, data, args.batch_size, bar.update)
+    finally:
+        bar.close()
     if not math.isfinite(loss):
         raise PurennError(f"{args.model}: the loss over the data is {loss!r}")
     for line in report_lines(matrix, loss):

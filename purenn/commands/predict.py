@@ -14,6 +14,7 @@ import sys
 from .. import linalg
 from ..errors import PurennError
 from .modeldata import add_data_options, check_model_fits, image_shape, index_of, load_split
+from .textfit import fill
 
 EXAMPLES = """\
 examples:
@@ -79,7 +80,7 @@ class Predictor:
             if len(x) != math.prod(self.net.input_shape):
                 raise PurennError(f"{what}: the image has {len(x)} pixels but the network "
                                   f"takes {math.prod(self.net.input_shape)} numbers")
-            self.out(f"image file {what}")
+            self.out(fill(f"image file {what}", "  "))
             for note in notes:      # one per line, to fit a terminal
                 self.out(f"  {note}")
         else:
@@ -87,7 +88,7 @@ class Predictor:
             index = index_of(what, data)
             x, truth = data.row(index), data.labels[index]
             shape = image_shape(data)
-            self.out(f"{self.args.split} sample {index} of {description}")
+            self.out(fill(f"{self.args.split} sample {index} of {description}", "  "))
         if shape is not None:
             for line in terminal.digit_lines(x, shape[0], shape[1], color=self.color):
                 self.out(line)

@@ -66,11 +66,18 @@ def short(value_text):
 
 
 def best_spec(result, trials, spec_source):
-    """The winning trial's spec text, headed by what it won."""
+    """The winning trial's spec text, headed by what it won. The searched spec's own
+    opening comment is left out: it describes the spec's settings before the search
+    (``SGD lr 0.01``) and would sit, stale, above the tuned ones."""
     from ..experiments.settings import label
 
+    lines = result.spec.splitlines(keepends=True)
+    while lines and lines[0].lstrip().startswith("#"):
+        lines.pop(0)
     return (f"# best of {trials} trials of 'purenn search' on {spec_source}: validation "
-            f"accuracy {result.test_acc:.4f}\n# {label(result.settings)}\n" + result.spec)
+            f"accuracy {result.test_acc:.4f}\n# {label(result.settings)}\n"
+            f"# (the network of {spec_source}; the settings above replace its own)\n"
+            + "".join(lines))
 
 
 def run(args, out):

@@ -20,9 +20,22 @@ def run(args, out):
         text, _ = read(args.name)
         out(text.rstrip("\n"))
         return 0
+    from .textfit import fill
+
     for name in shipped_specs():
         text, _ = read(name)
-        first = next((ln.lstrip("# ").strip() for ln in text.splitlines()
-                      if ln.startswith("#")), "")
-        out(f"{name:<20} {first}")
+        out(fill(summary(text), " " * 21, f"{name:<20} "))
     return 0
+
+
+def summary(text):
+    """The first clause of a spec's opening comment: up to its first ':' or '.' that
+    ends a word ('The two-layer network of ..., chapter 5 (TwoLayerNet)')."""
+    import re
+
+    words = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        words.append(line.lstrip("#").strip())
+    return re.split(r"[:.](?:\s|$)", " ".join(words), maxsplit=1)[0].strip()

@@ -12,6 +12,7 @@ from .. import linalg
 from ..errors import PurennError
 from .args import non_negative_float, positive_float, positive_int, print_warning
 from .modeldata import DEFAULTS, check_model_path, load_data
+from .textfit import fill
 
 EXAMPLES = """\
 examples:
@@ -81,7 +82,8 @@ def add_parser(sub, common):
                    help="stop with an error when the loss explodes (over 10x the first "
                         "update's); without it a warning is printed and training goes on")
     p.add_argument("--quiet", "-q", action="store_true",
-                   help="print only the final accuracy (no progress bar, no epoch lines)")
+                   help="print only the final accuracy (no epoch lines; on a terminal the "
+                        "progress bar still shows while it runs, then is wiped)")
     p.add_argument("--out", metavar="MODEL",
                    help="save the trained network to this .safetensors file")
     p.add_argument("--plot", metavar="FILE",
@@ -227,7 +229,9 @@ def run(args, out):
     every = args.log_every or max(1, epochs // 20)
     from ..viz.progress import Progress, is_terminal
 
-    progress = Progress(sys.stderr, out, interactive=not args.quiet and is_terminal(sys.stderr),
+    # the bar is on stderr and wiped at the end: --quiet keeps it, so that a long quiet run
+    # on a terminal is not a silent wait, and leaves only the final line behind
+    progress = Progress(sys.stderr, out, interactive=is_terminal(sys.stderr),
                         unicode=(sys.stderr.encoding or "").lower().startswith("utf"))
     settings = runs.run_settings(args, description)
     settings.update(epochs=epochs, batch_size=batch_size)
@@ -244,10 +248,11 @@ def run(args, out):
         progress.wipe()
         print_warning(f"{message} (--stop-on-divergence stops here)")
 
-    interactive = not args.quiet and is_terminal(sys.stderr)
+    interactive = is_terminal(sys.stderr)
     trainer = trainer_cls(net, train_set, test_set, epochs=epochs, batch_size=batch_size,
                           rng=rng, gradient=args.gradient, iterations=args.iterations,
                           log=progress.line, eval_every=every, on_update=progress.on_update,
+                          on_evaluate=progress.on_evaluate,
                           on_record=record, warn=warn,
                           stop_on_divergence=args.stop_on_divergence,
                           on_gradient=gradient_progress(sys.stderr) if interactive else None,
@@ -258,6 +263,7 @@ def run(args, out):
             f"{trainer.updates} updates done")
     if args.gradient == "numerical":
         out(numerical_estimate(trainer))
+    updates_before = trainer.updates
     started = time.perf_counter()
     try:
         with runs.stop_on_interrupt(trainer):
@@ -269,6 +275,12 @@ def run(args, out):
         runs.interrupted(trainer, args.checkpoint_dir or "checkpoints", settings)
         return 130
     finally:
+        progress.close()
+    if not history.epoch and trainer.updates > updates_before:
+        # a resumed run of the book's schedule with a lower --iterations can end before
+        # the next evaluation with none recorded: measure where it ended, as compare does
+        # (Trainer's measure: a ParallelTrainer's network is already whole after fit)
+        trainer.record(max(trainer.epoch, 1), Trainer.measure(trainer))
         progress.close()
     elapsed = time.perf_counter() - started
     if args.out:
@@ -285,6 +297,6 @@ def run(args, out):
     if trainer.diverged:
         final_out("the loss diverged: see the warning above")
     sample = "" if args.eval_size is None else f" (first {args.eval_size:,} samples)"
-    final_out(f"test accuracy {history.test_acc[-1]:.4f}{sample} after {length} in "
-              f"{elapsed:.1f} s")
+    final_out(fill(f"test accuracy {history.test_acc[-1]:.4f}{sample} after {length} in "
+                   f"{elapsed:.1f} s", "  "))
     return 0

@@ -111,7 +111,7 @@ def check_config(raw, optimizers):
 
 def command_line(config, epochs):
     """The ``purenn train`` command that repeats this run for ``epochs`` epochs."""
-    return (f"python -m purenn train --spec playground.net --dataset {config['dataset']} "
+    return (f"python3 -m purenn train --spec playground.net --dataset {config['dataset']} "
             f"--noise {config['noise']!r} --seed {config['seed']} "
             f"--batch-size {config['batch_size']} --epochs {max(epochs, 1)}")
 
