@@ -13,6 +13,7 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 
 from . import __version__
 from .errors import PurennError
@@ -50,8 +51,13 @@ class Parser(argparse.ArgumentParser):
     """argparse with exit code 2 and a short message for usage errors."""
 
     def error(self, message):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n"
-                              f"(see '{self.prog} --help')\n")
+        import textwrap
+
+        if len(message) > 300:  # argparse quotes the bad value whole (10,000 arguments)
+            message = message[:280] + "..."
+        text = textwrap.fill(f"{self.prog}: error: {message}", 79, subsequent_indent="  ",
+                             break_long_words=False, break_on_hyphens=False)
+        self.exit(EXIT_USAGE, f"{text}\n(see '{self.prog} --help')\n")
 
 
 def chosen_command(argv):
@@ -106,6 +112,14 @@ def silence_stdout():
         pass
 
 
+def show_warning(message, category, filename, lineno, file=None, line=None):
+    """Every warning a command meets (the spec reader's, a diverging run's, in a worker
+    process too) as one 'warning: ...' line, never Python's file:line format."""
+    from .commands.args import print_warning
+
+    print_warning(str(message), stream=file)
+
+
 def main(argv=None, out=None):
     """Run the command line; returns the exit code."""
     out = out or stdout_lines()
@@ -116,7 +130,15 @@ def main(argv=None, out=None):
         parser.print_help()
         return EXIT_USAGE
     try:
-        return load_command(args.command).run(args, out)
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning
+            return load_command(args.command).run(args, out)
+    except MemoryError:
+        if args.debug:
+            raise
+        print("error: out of memory: the machine cannot hold what this command needs; "
+              "ask for less (see docs/robustness.md)", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         if args.debug:
             raise

@@ -61,20 +61,36 @@ LIMIT_ENV = "PURENN_MAX_PARAMETERS"
 SHOW = 80  # characters of a bad value shown in a message
 
 
+# what one number costs in a Python list: an 8-byte slot and a 24-byte float object
+BYTES_PER_NUMBER = 32
+
+
+def memory_numbers():
+    """How many numbers this machine's memory could hold in Python lists (None when the
+    system does not say): a raised PURENN_MAX_PARAMETERS is capped there, so that a
+    network too big for the machine is refused in one line before it is built."""
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+    return total // BYTES_PER_NUMBER if total > 0 else None
+
+
 def parameter_limit():
-    """The most numbers a spec may build: PURENN_MAX_PARAMETERS if set, else
-    ``MAX_PARAMETERS``."""
+    """The most numbers a spec may build: PURENN_MAX_PARAMETERS if set (at most what
+    ``memory_numbers`` says the memory holds), else ``MAX_PARAMETERS``."""
     text = os.environ.get(LIMIT_ENV, "").strip()
     if not text:
         return MAX_PARAMETERS
     try:
-        value = int(text.replace("_", ""))
+        value = int(text.replace("_", "")) if len(text) <= 40 else 0
     except ValueError:
         value = 0
     if value < 1:
         raise SpecError(f"{LIMIT_ENV}={text[:SHOW]!r} must be a whole number ≥ 1 (the most "
                         f"parameters a network may have)")
-    return value
+    held = memory_numbers()
+    return min(value, max(held, MAX_PARAMETERS)) if held else value
 
 
 def _short(value):

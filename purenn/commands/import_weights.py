@@ -7,6 +7,8 @@ name to it.)
 import argparse
 import os
 
+from .args import PATH, Append, Text
+
 EXAMPLES = """\
 examples:
   python -m purenn import book:ch03 --spec three_layer_sigmoid -o ch03.safetensors
@@ -25,13 +27,14 @@ def add_parser(sub, common):
                     "the first unused array of its shape. The mapping chosen is printed; a\n"
                     "shape that disagrees is an error naming both sides.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("weights", metavar="WEIGHTS",
+    p.add_argument("weights", type=PATH, metavar="WEIGHTS",
                    help="a .npz or .npy file, or the name of shipped weights (book:ch03)")
-    p.add_argument("--spec", required=True,
+    p.add_argument("--spec", type=Text(), required=True,
                    help="a spec file or the name of a shipped spec that builds the network")
-    p.add_argument("-o", "--output", required=True, metavar="MODEL",
+    p.add_argument("-o", "--output", type=PATH, required=True, metavar="MODEL",
                    help="the model file to write (.safetensors)")
-    p.add_argument("--map", action="append", default=[], metavar="ARRAY=PARAM,...",
+    p.add_argument("--map", type=Text(), action=Append, max_items=1000, default=[],
+                   metavar="ARRAY=PARAM,...",
                    help="pair arrays with parameters by name, e.g. W1=dense1.W,b1=dense1.b "
                         "(may be repeated; the rest are paired by order)")
 

@@ -112,7 +112,9 @@ def add_data_options(p, *, split_default="test"):
     p.add_argument("--dataset", choices=sorted(DEFAULTS),
                    help="the data set (default: the one the model was trained on, else "
                         "mnist)")
-    p.add_argument("--data", metavar="DIR",
+    from .args import PATH
+
+    p.add_argument("--data", type=PATH, metavar="DIR",
                    help="folder with the four IDX files (default: as for train)")
     p.add_argument("--split", choices=("test", "train"), default=split_default,
                    help=f"which part of the data set (default: {split_default})")

@@ -4,6 +4,7 @@ import argparse
 import threading
 
 from ..errors import PurennError
+from .args import PATH, Whole
 
 EXAMPLES = """\
 examples:
@@ -13,14 +14,7 @@ examples:
 """
 
 
-def port_number(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is from 0 to 65535, got {text!r}")
-    return value
+port_number = Whole(0, 65535)
 
 
 def add_parser(sub, common):
@@ -34,7 +28,7 @@ def add_parser(sub, common):
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--port", type=port_number, default=0,
                    help="the port to listen on (default: a free one, printed)")
-    p.add_argument("--model", metavar="MODEL",
+    p.add_argument("--model", type=PATH, metavar="MODEL",
                    help="a model file (784 inputs, 10 classes) for the digits panel "
                         "(default: train a 784-100-10 network with Adam on the bundled "
                         "MNIST subset in the background)")
