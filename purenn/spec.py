@@ -458,9 +458,11 @@ def read(spec_ref):
     if "\n" in spec_ref:
         return spec_ref, "<spec>"
     if os.path.isfile(spec_ref):
+        from .fileio import open_regular
+
         try:
-            with open(spec_ref, encoding="utf-8") as f:
-                return f.read(), spec_ref
+            with open_regular(spec_ref, SpecError) as f:
+                return f.read().decode("utf-8"), spec_ref
         except (OSError, UnicodeDecodeError) as exc:
             raise SpecError(f"cannot read spec file {spec_ref!r}: {exc}") from None
     name = spec_ref[:-len(SPEC_SUFFIX)] if spec_ref.lower().endswith(SPEC_SUFFIX) else spec_ref

@@ -47,13 +47,11 @@ def open_model(path):
     """``purenn.model.load(path)``, with one line saying what the file is and what to do
     when it is not a purenn model file: an image, a NumPy archive, a checkpoint."""
     from ..errors import ModelFileError
+    from ..fileio import open_regular
     from ..model import load
 
-    try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-    except OSError:
-        head = b""  # load says why it cannot be read
+    with open_regular(path, ModelFileError) as f:
+        head = f.read(8)
     for magic, kind, advice in NOT_A_MODEL:
         if head.startswith(magic):
             raise PurennError(f"{path}: not a purenn model file but {kind}; "

@@ -43,7 +43,7 @@ import zlib
 from array import array
 
 from ..errors import ModelFileError, PurennError
-from ..fileio import CHUNK, read_at_most, read_bytes, write_bytes
+from ..fileio import CHUNK, open_regular, read_at_most, read_bytes, write_bytes
 from .schema import short
 from .tensor import DTYPES, Tensor, capped_prod
 
@@ -333,7 +333,7 @@ def read_npy(path, *, max_bytes=MAX_BYTES):
     """The Tensor stored in the ``.npy`` file at ``path``, read a chunk at a time."""
     path = os.fspath(path)
     try:
-        with open(path, "rb") as f:
+        with open_regular(path, ModelFileError) as f:
             total = os.fstat(f.fileno()).st_size
             return _stream_tensor(f, path, max_bytes, total, "file")
     except OSError as exc:
@@ -438,7 +438,7 @@ def read_arrays(path, *, max_bytes=MAX_BYTES):
     (the name is the file's name without its suffix)."""
     path = os.fspath(path)
     try:
-        with open(path, "rb") as f:
+        with open_regular(path, ModelFileError) as f:
             magic = f.read(len(MAGIC))
     except OSError as exc:
         raise ModelFileError(f"{path}: cannot open: {exc.strerror or exc}") from None
