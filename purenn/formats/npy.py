@@ -55,6 +55,7 @@ MAX_HEADER = 10_000  # NumPy's own default limit (max_header_size) for untrusted
 # 512 MiB of float64 become 2.5 GiB in memory
 MAX_BYTES = 512 << 20
 HEADER_KEYS = ("descr", "fortran_order", "shape")
+MAX_DIM = (1 << 63) - 1  # NumPy's sizes are signed 64-bit
 NPY_SUFFIX = ".npy"
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
@@ -143,9 +144,9 @@ def parse_header(text, source):
                              f"False, got {short(header['fortran_order'])}")
     shape = header["shape"]
     if not isinstance(shape, tuple) or not all(
-            type(d) is int and d >= 0 for d in shape):
+            type(d) is int and 0 <= d <= MAX_DIM for d in shape):
         raise ModelFileError(f"{source}: header field 'shape' must be a tuple of sizes "
-                             f"≥ 0, got {short(shape, 200)}")
+                             f"from 0 to 2**63 - 1, got {short(shape, 200)}")
     return header
 
 
