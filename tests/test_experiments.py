@@ -212,8 +212,11 @@ def test_search_option_errors(tiny, capsys):
     base = ["search", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net")]
     assert cli.main(base) == 1
     assert "search needs at least one --range" in capsys.readouterr().err
-    assert cli.main(base + ["--range", "lr=0.1:1", "--validation", "1.5"]) == 1
-    assert "--validation must be a fraction between 0 and 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(base + ["--range", "lr=0.1:1", "--validation", "1.5"])
+    assert exit_info.value.code == 2
+    assert "argument --validation: expected a finite number > 0 and ≤ 0.99, got '1.5'" in (
+        " ".join(capsys.readouterr().err.split()))
     assert cli.main(base + ["--range", "dropout.ratio=0:0.5", "--trials", "1"]) == 1
     assert "has no 'dropout' line" in capsys.readouterr().err
     assert cli.main(base + ["--range", "lr=0.1:1", "--epochs", "2", "--iterations", "5"]) == 1

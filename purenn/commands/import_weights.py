@@ -45,14 +45,20 @@ def run(args, out):
     from ..formats import npy
     from ..pretrained import resolve
     from ..spec import build
-    from ..weights import load_into, parse_map, shape_text
+    from ..weights import load_into, parse_map, shape_text, target_shapes
     from .modeldata import check_model_path
 
     check_model_path("-o", args.output)
     check_writable(args.output, "--output")
     explicit = [pair for text in args.map for pair in parse_map(text)]
     net = build(args.spec)
-    arrays = npy.read_arrays(resolve(args.weights))
+    named = {array for array, _ in explicit}
+    shapes = set(target_shapes(net).values())
+
+    def keep(name, shape, dtype):  # an array no parameter can take is never decoded
+        return name in named or shape in shapes
+
+    arrays = npy.read_arrays(resolve(args.weights), keep=keep)
     source = os.path.basename(resolve(args.weights))
     mapping = load_into(net, arrays, explicit, source)
     width = max(len(f"{name} {shape_text(arrays[name].shape)}") for name, _, _ in mapping)

@@ -87,8 +87,10 @@ def check_model_path(option, path):
                           f"{os.path.splitext(path)[0] + MODEL_SUFFIX!r}{hint}")
 
 
-def load_data(args, rng):
-    """(train, test, description) for the data the arguments ask for."""
+def load_data(args, rng, check_features=None):
+    """(train, test, description) for the data the arguments ask for; IDX files are
+    refused by ``check_features(numbers per sample)`` (when given) before they are
+    read."""
     noise = getattr(args, "noise", None)
     if args.dataset in PLANAR:
         if args.data:
@@ -103,7 +105,7 @@ def load_data(args, rng):
         raise PurennError(f"--noise {noise!r} is for the generated 2-D sets "
                           f"({', '.join(PLANAR)}), not {args.dataset}")
     from ..data import resolve
-    return resolve.load(args.dataset, args.data)
+    return resolve.load(args.dataset, args.data, check_features=check_features)
 
 
 def add_data_options(p, *, split_default="test"):

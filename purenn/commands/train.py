@@ -153,6 +153,19 @@ def gradient_progress(stream):
     return show
 
 
+def spec_input(spec_ref):
+    """The input shape of the spec's input line, or None when the spec cannot be read
+    (building it says why, after the data): checked against the data files' headers
+    before their bodies are read."""
+    from ..spec import parse
+    from ..spec import read as read_spec
+
+    try:
+        return tuple(parse(*read_spec(spec_ref)).input_shape)
+    except PurennError:
+        return None
+
+
 def check_fit(net, dataset, spec_ref):
     """The spec's input and output sizes must match the data's."""
     features = math.prod(net.input_shape)
@@ -188,13 +201,22 @@ def run(args, out):
     epochs = args.epochs or defaults["epochs"]
     batch_size = args.batch_size or defaults["batch_size"]
     rng = random.Random(args.seed)
-    train_set, test_set, description = load_data(args, rng)
+    spec_ref = checkpoint.spec if checkpoint else args.spec or defaults["spec"]
+    input_shape = spec_input(spec_ref)
+
+    def check_features(count):  # from the IDX headers, before their bodies are read
+        if input_shape is not None and math.prod(input_shape) != count:
+            shown = "the checkpoint's spec" if checkpoint else repr(spec_ref)
+            raise PurennError(f"spec {shown} takes input {'x'.join(map(str, input_shape))} "
+                              f"({math.prod(input_shape)} numbers) but the data has {count} "
+                              f"per sample")
+
+    train_set, test_set, description = load_data(args, rng, check_features)
     if args.train_size is not None:
         if args.train_size > len(train_set):
             raise PurennError(f"--train-size {args.train_size} is more than the "
                               f"{len(train_set)} training samples of {description}")
         train_set = train_set.head(args.train_size)
-    spec_ref = checkpoint.spec if checkpoint else args.spec or defaults["spec"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SpecWarning)
         net = checkpoint.build(rng) if checkpoint else build(spec_ref, rng=rng)
