@@ -464,7 +464,7 @@ def read(spec_ref):
             with open_regular(spec_ref, SpecError) as f:
                 return f.read().decode("utf-8"), spec_ref
         except (OSError, UnicodeDecodeError) as exc:
-            raise SpecError(f"cannot read spec file {spec_ref!r}: {exc}") from None
+            raise SpecError(f"cannot read spec file {_short(spec_ref)}: {exc}") from None
     name = spec_ref[:-len(SPEC_SUFFIX)] if spec_ref.lower().endswith(SPEC_SUFFIX) else spec_ref
     name = name.lower()
     if name in shipped_specs():
@@ -475,7 +475,7 @@ def read(spec_ref):
     if " " not in spec_ref.strip():
         close = difflib.get_close_matches(name, shipped_specs(), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise SpecError(f"no spec file or shipped spec named {spec_ref!r}{hint} "
+        raise SpecError(f"no spec file or shipped spec named {_short(spec_ref)}{hint} "
                         f"(shipped: {', '.join(shipped_specs())})")
     return spec_ref, "<spec>"
 

@@ -64,7 +64,7 @@ def run(args, out):
                  f"{len(optimizers)} optimizer(s) x --steps {args.steps}")
     paths = []
     for text in optimizers:
-        make = make_part("purenn.optimizers", text, source=f"--optimizer {text!r}")
+        make = make_part("purenn.optimizers", text, source=f"--optimizer {text[:60]!r}")
         kind = text.split()[0].lower()
         label = NAMES.get(kind, kind) + "".join(f" {w}" for w in text.split()[1:])
         path = inside.optimizer_path(make, start, args.steps)
