@@ -473,3 +473,15 @@ def math_prod(dims):
     for d in dims:
         out *= d
     return out
+
+
+def test_a_model_whose_outputs_do_not_fit_the_classes_is_one_line(capsys, tmp_path):
+    # found by tests/fuzz/cli.py: a 3-class model evaluated on moons (2 classes) was
+    # an IndexError in the confusion matrix
+    import purenn
+
+    purenn.save(purenn.build("spiral_linear"), str(tmp_path / "m.safetensors"))
+    for command in (["evaluate", str(tmp_path / "m.safetensors")],
+                    ["predict", str(tmp_path / "m.safetensors"), "0"]):
+        err = runtime_error(capsys, *command, "--dataset", "moons")
+        assert "the network ends in 3 outputs but the data has 2 classes" in err

@@ -151,6 +151,10 @@ def check_model_fits(net, data, model_path):
     if features != data.features_per_sample:
         raise PurennError(f"{model_path}: the network takes {features} numbers per sample "
                           f"but the data has {data.features_per_sample}; pass --dataset")
+    outputs = math.prod(net.output_shape)
+    if outputs != data.num_classes:
+        raise PurennError(f"{model_path}: the network ends in {outputs} outputs but the data "
+                          f"has {data.num_classes} classes; pass --dataset")
 
 
 def image_shape(data):
