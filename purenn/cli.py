@@ -50,6 +50,14 @@ COMMANDS = {
 class Parser(argparse.ArgumentParser):
     """argparse with exit code 2 and a short message for usage errors."""
 
+    def _get_values(self, action, arg_strings):
+        value = super()._get_values(action, arg_strings)
+        if isinstance(value, list) and action.nargs in (None, "?") and action.option_strings:
+            # argparse takes '--out=--' as no value at all, skipping the option's type
+            self.error(f"argument {'/'.join(action.option_strings)}: expected one value, "
+                       f"got '--'")
+        return value
+
     def error(self, message):
         import textwrap
 

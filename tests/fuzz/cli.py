@@ -47,7 +47,8 @@ from purenn import cli  # noqa: E402
 from purenn.commands import args as declared  # noqa: E402
 
 BASES = {
-    "train": ["train", "--dataset", "spiral", "--epochs", "1", "--quiet"],
+    "train": ["train", "--dataset", "spiral", "--epochs", "1", "--quiet", "--spec",
+              "spiral_linear"],
     "evaluate": ["evaluate", "{model}", "--dataset", "spiral"],
     "predict": ["predict", "{model}", "0", "--dataset", "spiral"],
     "show": ["show", "--dataset", "spiral", "--out", "s.png"],
@@ -67,6 +68,10 @@ BASES = {
     "playground": ["playground"],
 }
 PARSE_ONLY = {"fetch", "playground"}
+# valid choices that ask for long work by design (MNIST's 10,000 images, a numerical
+# gradient): drawn only where they stay cheap
+LONG = {"--gradient": {"numerical"}, "--dataset": {"mnist", "fashion-mnist", "kmnist"}}
+LONG_IN = {"train", "compare", "search"}
 SMALL = 3  # valid whole numbers drawn from low .. low + SMALL (little work)
 WORDS = ["0", "-1", "1", "2", "-0", "1.5", "1e3", "1e400", "-1e400", "nan", "-nan", "inf",
          "-inf", "", " ", "99999999999999999999", "1" + "0" * 400, "0x10", "1_000", "١",
@@ -113,9 +118,12 @@ def text_value(rng, files):
     return rng.choice(WORDS)
 
 
-def value_for(action, rng, files):
+def value_for(action, rng, files, command):
     if action.choices is not None and rng.random() < 0.7:
-        return str(rng.choice(list(action.choices)))
+        long = set().union(*(LONG.get(o, set()) for o in action.option_strings)) \
+            if command in LONG_IN else set()
+        choices = [c for c in action.choices if c not in long]
+        return str(rng.choice(choices)) if choices else rng.choice(WORDS)
     kind = action.type
     if isinstance(kind, declared.WordOr):
         kind = kind.inner if rng.random() < 0.9 else None
@@ -140,7 +148,7 @@ def make_case(seed, index, files):
             continue
         many = isinstance(action, declared._Counted) and rng.random() < 0.1
         count = rng.choice([action.max_items, action.max_items + 1, 10_000]) if many else 1
-        value = value_for(action, rng, files)
+        value = value_for(action, rng, files, command)
         if not action.option_strings:  # a positional: put in place, or add
             argv = argv[:1] + [value] * count + argv[1:]
         elif count > 1:
