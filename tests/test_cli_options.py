@@ -343,7 +343,7 @@ def test_row_11_a_raised_limit_still_ends_early_in_one_line(capsys, monkeypatch)
         pytest.skip("the system does not say how much memory it has")
     assert spec.parameter_limit() == max(held, spec.MAX_PARAMETERS)
     started = time.perf_counter()
-    units = int((max(held, spec.MAX_PARAMETERS) ** 0.5)) + 10
+    units = int(max(held, spec.MAX_PARAMETERS) ** 0.5) + 10
     err = runtime_error(capsys, "activations", "ch6_activations", "--set",
                         f"dense.units={units}")
     assert "over the limit of" in err
