@@ -3,6 +3,7 @@
 import argparse
 import threading
 
+from .. import capabilities
 from ..errors import PurennError
 from .args import PATH, Whole
 
@@ -39,6 +40,10 @@ def add_parser(sub, common):
 
 
 def run(args, out):
+    if capabilities.IN_PYODIDE:
+        raise PurennError(f"playground serves its page from an HTTP server on this machine, "
+                          f"which {capabilities.WHERE} cannot run: start it with a native "
+                          f"python3")
     from ..playground.digits import DigitReader
     from ..playground.server import Playground, close_server, serve
 
