@@ -61,8 +61,8 @@ class Parser(argparse.ArgumentParser):
     def error(self, message):
         import textwrap
 
-        if len(message) > 300:  # argparse quotes the bad value whole (10,000 arguments)
-            message = message[:280] + "..."
+        if len(message) > 180:  # argparse quotes the bad values whole (10,000 arguments)
+            message = message[:170] + "..."
         text = textwrap.fill(f"{self.prog}: error: {message}", 79, subsequent_indent="  ",
                              break_long_words=False, break_on_hyphens=False)
         self.exit(EXIT_USAGE, f"{text}\n(see '{self.prog} --help')\n")
