@@ -6,7 +6,6 @@ no thread can start. The commands that need them ask here first, so that they fa
 one line (or, where the result is the same without, go on without them).
 """
 
-import multiprocessing
 import os
 import sys
 
@@ -16,8 +15,11 @@ WHERE = "Pyodide (Python in WebAssembly)"
 
 def can_fork():
     """True where worker processes can be started with ``fork`` (Linux, macOS)."""
-    return (not IN_PYODIDE and hasattr(os, "fork")
-            and "fork" in multiprocessing.get_all_start_methods())
+    if IN_PYODIDE or not hasattr(os, "fork"):
+        return False
+    import multiprocessing  # here: most commands never start a process
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def can_connect():

@@ -168,8 +168,6 @@ class StoreList(_Counted):
         setattr(namespace, self.dest, values)
 
 
-DECLARED = (Whole, Real, Text, WordOr)
-
 # shared declarations
 SEED = Whole(-MAX_SEED - 1, MAX_SEED)
 COUNT = Whole(1, MAX_COUNT)
@@ -199,6 +197,37 @@ def check_budget(what, amount, how, hint=""):
     if amount > limit:
         raise PurennError(f"{how} makes {amount:,} {what}, over the budget of {limit:,}"
                           f"{'; ' + hint if hint else ''}")
+
+
+class Span:
+    """'LO:HI' as (LO, HI): two finite numbers, LO < HI (an axis range: 0:1)."""
+
+    __name__ = "range"
+
+    def describe(self):
+        return "LO:HI, two finite numbers with LO < HI"
+
+    def __call__(self, text):
+        if len(text) > 2 * MAX_NUMBER_TEXT + 1:
+            raise argparse.ArgumentTypeError(f"expected LO:HI, got {len(text):,} characters "
+                                             f"{text[:20]!r}...")
+        return _span(text)
+
+
+def _span(text):
+    lo, sep, hi = text.partition(":")
+    try:
+        value = (float(lo), float(hi)) if sep else None
+    except ValueError:
+        value = None
+    if value is None or not all(map(math.isfinite, value)) or not value[0] < value[1]:
+        raise argparse.ArgumentTypeError(f"expected LO:HI, two finite numbers with LO < HI "
+                                         f"such as 0:1, got {text!r}")
+    return value
+
+
+limits = Span()
+DECLARED = (Whole, Real, Text, WordOr, Span)  # every option takes one of these
 
 
 def print_warning(message, stream=None):

@@ -69,6 +69,7 @@ def run(args, out):
             server.thread.join(0.25)
     except KeyboardInterrupt:
         out("stopping the playground")
+        return 130  # interrupted, as every command's Ctrl-C
     finally:
         close_server(server)
     return 0
