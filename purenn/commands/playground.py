@@ -38,11 +38,11 @@ def add_parser(sub, common):
                    help="do not open the page in a web browser")
     p.add_argument("--verbose", action="store_true",
                    help="print every request the server answers")
-    p.add_argument("--export", metavar="DIR",
+    p.add_argument("--export", type=PATH, metavar="DIR",
                    help="write the playground as a static site into DIR instead of serving "
                         "it: purenn runs in the page, in Pyodide (Python in WebAssembly); "
                         "any static web server can serve DIR")
-    p.add_argument("--pyodide", metavar="PATH_OR_URL",
+    p.add_argument("--pyodide", type=PATH, metavar="PATH_OR_URL",
                    help="with --export: a folder holding Pyodide (npm's pyodide package), "
                         "copied into the site so that it needs no network, or the URL to "
                         "load it from (default: jsDelivr's copy of Pyodide "
