@@ -13,6 +13,7 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 
 from . import __version__
 from .errors import PurennError
@@ -62,8 +63,19 @@ class Parser(argparse.ArgumentParser):
         kwargs["formatter_class"] = HelpFormatter
         super().__init__(*args, **kwargs)
 
+    def _get_values(self, action, arg_strings):
+        value = super()._get_values(action, arg_strings)
+        if isinstance(value, list) and action.nargs in (None, "?") and action.option_strings:
+            # argparse takes '--out=--' as no value at all, skipping the option's type
+            self.error(f"argument {'/'.join(action.option_strings)}: expected one value, "
+                       f"got '--'")
+        return value
+
     def error(self, message):
-        # one line, as every error (the rules): not wrapped at the terminal's width
+        # one line, as every error (the rules): not wrapped at the terminal's width, but
+        # argparse quotes the bad values whole (10,000 arguments): those are cut
+        if len(message) > 180:
+            message = message[:170] + "..."
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n"
                               f"(see '{self.prog} --help')\n")
 
@@ -120,6 +132,14 @@ def silence_stdout():
         pass
 
 
+def show_warning(message, category, filename, lineno, file=None, line=None):
+    """Every warning a command meets (the spec reader's, a diverging run's, in a worker
+    process too) as one 'warning: ...' line, never Python's file:line format."""
+    from .commands.args import print_warning
+
+    print_warning(str(message), stream=file)
+
+
 def main(argv=None, out=None):
     """Run the command line; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -135,7 +155,15 @@ def main(argv=None, out=None):
         parser.print_help()
         return EXIT_USAGE
     try:
-        return load_command(args.command).run(args, out)
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning
+            return load_command(args.command).run(args, out)
+    except MemoryError:
+        if args.debug:
+            raise
+        print("error: out of memory: the machine cannot hold what this command needs; "
+              "ask for less (see docs/robustness.md)", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         if args.debug:
             raise

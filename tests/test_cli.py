@@ -73,7 +73,8 @@ def test_train_plot_boundary_for_the_spiral(tmp_path):
 def test_train_usage_and_runtime_errors(tmp_path, trained):
     bad = run_purenn("train", "--epochs", "0")
     assert bad.returncode == 2
-    assert "argument --epochs: expected a number ≥ 1, got '0'" in bad.stderr
+    assert ("argument --epochs: expected a whole number from 1 to 1,000,000,000, got '0'"
+            in " ".join(bad.stderr.split()))
     result = run_purenn("train", "--data", trained["data"], "--plot-boundary",
                         str(tmp_path / "b.png"))
     assert result.returncode == 1

@@ -215,8 +215,11 @@ def test_search_option_errors(tiny, capsys):
     base = ["search", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net")]
     assert cli.main(base) == 1
     assert "search needs at least one --range" in capsys.readouterr().err
-    assert cli.main(base + ["--range", "lr=0.1:1", "--validation", "1.5"]) == 1
-    assert "--validation must be a fraction between 0 and 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(base + ["--range", "lr=0.1:1", "--validation", "1.5"])
+    assert exit_info.value.code == 2
+    assert "argument --validation: expected a finite number > 0 and ≤ 0.99, got '1.5'" in (
+        " ".join(capsys.readouterr().err.split()))
     assert cli.main(base + ["--range", "dropout.ratio=0:0.5", "--trials", "1"]) == 1
     assert "has no 'dropout' line" in capsys.readouterr().err
     assert cli.main(base + ["--range", "lr=0.1:1", "--epochs", "2", "--iterations", "5"]) == 1
@@ -341,7 +344,7 @@ def test_compare_ylim_is_checked_before_any_work(tiny, capsys, value, tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["compare", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
                   "--set", "lr=0.1,0.01", "--plot", str(tmp_path / "c.png"), "--ylim", value])
-    err = capsys.readouterr().err
+    err = " ".join(capsys.readouterr().err.split())  # usage errors wrap at 79 columns
     assert exit_info.value.code == 2
     assert f"argument --ylim: expected LO:HI, two finite numbers with LO < HI such as " \
            f"0:1, got {value!r}" in err

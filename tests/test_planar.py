@@ -77,4 +77,5 @@ def test_negative_noise_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["train", "--dataset", "moons", "--noise", "-1"])
     assert exit_info.value.code == 2
-    assert "expected a finite number ≥ 0, got '-1'" in capsys.readouterr().err
+    assert "expected a finite number ≥ 0 and ≤ 100, got '-1'" in " ".join(
+        capsys.readouterr().err.split())

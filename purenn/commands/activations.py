@@ -6,7 +6,7 @@ import random
 import textwrap
 
 from ..errors import PurennError
-from .args import positive_int
+from .args import PATH, SEED, Append, Text, Whole, check_budget
 
 EXAMPLES = """\
 examples (the book's chapter 6 figures; 1000 inputs drawn from N(0, 1)):
@@ -33,9 +33,10 @@ def add_parser(sub, common):
             "layer's mean, standard deviation and how many outputs are near 0 and "
             "near 1.", 79),
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("network", metavar="SPEC_OR_MODEL",
+    p.add_argument("network", type=Text(), metavar="SPEC_OR_MODEL",
                    help="a spec file, a shipped spec's name, or a .safetensors model file")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=V1,V2",
+    p.add_argument("--set", type=Text(), action=Append, max_items=10, default=[],
+                   metavar="KEY=V1,V2",
                    help="for a spec: one row per value (dense.init=normal,xavier,he, "
                         "dense.std=1,0.01, sigmoid=relu); several --set give every "
                         "combination")
@@ -43,24 +44,25 @@ def add_parser(sub, common):
                    help="the batch: samples drawn from N(0, 1) (the book's) or the first "
                         "test images of the data set (default: data when the network takes "
                         "the data's shape, else gauss)")
-    p.add_argument("--batch", type=positive_int, default=1000, metavar="N",
+    p.add_argument("--batch", type=Whole(1, 100_000), default=1000, metavar="N",
                    help="how many inputs (default: 1000, as the book)")
     p.add_argument("--dataset", default="mnist",
                    choices=("mnist", "fashion-mnist", "kmnist"),
                    help="the data set of --input data (default: mnist)")
-    p.add_argument("--data", metavar="DIR", help="folder with the data set's IDX files")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--data", type=PATH, metavar="DIR", help="folder with the data set's IDX files")
+    p.add_argument("--seed", type=SEED, default=0,
                    help="seed of the weights a spec draws and of the N(0, 1) inputs "
                         "(default: 0)")
-    p.add_argument("--bins", type=positive_int, default=30,
+    p.add_argument("--bins", type=Whole(1, 1000), default=30,
                    help="bars per histogram (default: 30, as the book)")
-    p.add_argument("--range", metavar="LO:HI",
+    p.add_argument("--range", type=Text(100), metavar="LO:HI",
                    help="the histograms' range (default: the book's, 0:1 for sigmoid and "
                         "ReLU, -1:1 for tanh; for other layers the values' own range); "
                         "values outside are counted and reported, not drawn")
     p.add_argument("--all-layers", action="store_true",
                    help="every layer's output, not only the activation functions'")
-    p.add_argument("--out", metavar="FILE", help="draw the histograms to a .png or .svg file")
+    p.add_argument("--out", type=PATH, metavar="FILE",
+                   help="draw the histograms to a .png or .svg file")
 
 
 def parse_range(text):
@@ -71,6 +73,8 @@ def parse_range(text):
         value = None
     if not sep or value is None or not value[0] < value[1]:
         raise PurennError(f"--range {text!r}: write LO:HI with LO < HI, such as 0:1")
+    if not math.isfinite(value[1] - value[0]):
+        raise PurennError(f"--range {text!r}: LO and HI must be finite, and HI - LO too")
     return value
 
 
@@ -87,12 +91,31 @@ def networks(args):
 
         return [("", load(args.network))]
     text, source = read_spec(args.network)
-    combos = settings.sweep([settings.parse_assignment(t) for t in args.set])
+    assignments = [settings.parse_assignment(t) for t in args.set]
+    check_budget("activation rows", settings.combinations(assignments),
+                 f"the combinations of {len(args.set)} --set", "one row each")
+    combos = settings.sweep(assignments)
     out = []
     for combo in combos:
         edited = settings.apply_settings(text, combo, source)
         out.append((settings.label(combo), build(edited, rng=random.Random(args.seed))))
     return out
+
+
+def check_work(args, nets):
+    """PurennError before any input is drawn when the outputs kept for the histograms, or
+    their bars, pass their budgets (``args.BUDGETS``)."""
+    rows = len(nets)
+    numbers = sum(args.batch * sum(math.prod(shape) for shape in net.shapes[1:])
+                  for _, net in nets)
+    check_budget("activation numbers", numbers,
+                 f"{rows} row(s) of --batch {args.batch} through the layers",
+                 "give a smaller --batch or fewer --set values")
+    if args.out:
+        panels = max(len(net.layers) for _, net in nets)
+        check_budget("histogram bars", rows * panels * args.bins,
+                     f"{rows} row(s) x up to {panels} panels x --bins {args.bins}",
+                     "give fewer --bins")
 
 
 def headings(args):
@@ -133,6 +156,7 @@ def run(args, out):
     check_picture(args.out, "--out")
     value_range = parse_range(args.range) if args.range else None
     nets = networks(args)
+    check_work(args, nets)
     x, description = batch(args, nets[0][1])
     rows, kinds = [], set()
     short, shared = headings(args)

@@ -6,7 +6,7 @@ import textwrap
 
 from ..errors import PurennError
 from . import experiment_args as common_args
-from .args import limits
+from .args import COUNT, PATH, Append, Text, check_budget, limits
 
 EXAMPLES = """\
 examples (the book's chapter 6; docs/experiments.md):
@@ -34,21 +34,23 @@ def add_parser(sub, common):
             "(final loss, train and test accuracy, time) and draws every run's "
             "curves in one figure. Ctrl-C stops and keeps the finished runs.", 79),
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--spec", action="append", default=[], metavar="SPEC",
+    p.add_argument("--spec", type=Text(), action=Append, max_items=100, default=[], metavar="SPEC",
                    help="a spec file or shipped spec; repeat to compare specs (default: "
                         "two_layer, or spiral_net for spiral)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=V1,V2",
+    p.add_argument("--set", type=Text(), action=Append, max_items=10, default=[],
+                   metavar="KEY=V1,V2",
                    help="a setting swept over values: optimizer=sgd,adam, lr=0.1,0.01, "
                         "dense.init=normal,xavier,he, loss.weight_decay=0,0.1, "
                         "dropout.ratio=0,0.2; several --set give every combination")
-    p.add_argument("--label", action="append", default=[], metavar="TEXT",
+    p.add_argument("--label", type=Text(200), action=Append, max_items=1000, default=[],
+                   metavar="TEXT",
                    help="names of the runs in the table and legend, in order (default: "
                         "the spec and the settings that differ: std=0.01, adam)")
     common_args.add_data_options(p)
-    p.add_argument("--test-size", type=int, metavar="N",
+    p.add_argument("--test-size", type=COUNT, metavar="N",
                    help="use only the first N test samples")
     common_args.add_schedule_options(p, epochs_default=5)
-    p.add_argument("--plot", metavar="FILE",
+    p.add_argument("--plot", type=PATH, metavar="FILE",
                    help="draw the runs' loss and accuracy curves to a .png or .svg file")
     p.add_argument("--ylim", type=limits, metavar="LO:HI",
                    help="the loss panel's range, such as 0:1 (the book's optimizer figure); "
@@ -66,6 +68,9 @@ def make_runs(specs, sets, labels):
     from ..spec import read as read_spec
 
     assignments = [settings.parse_assignment(text) for text in sets]
+    check_budget("runs", len(specs) * settings.combinations(assignments),
+                 f"{len(specs)} spec(s) x the combinations of {len(sets)} --set",
+                 "compare fewer values at a time")
     combos = settings.sweep(assignments)
     shorts, shared = settings.short_labels(combos)
     runs = []

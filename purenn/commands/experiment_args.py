@@ -5,7 +5,7 @@ import sys
 
 from ..errors import PurennError
 from ..fileio import check_writable
-from .args import positive_int
+from .args import BATCH, COUNT, JOBS, PATH, SEED
 
 DATASETS = ("mnist", "fashion-mnist", "kmnist", "spiral")
 DEFAULT_SPEC = {"spiral": "spiral_net"}
@@ -14,29 +14,29 @@ DEFAULT_SPEC = {"spiral": "spiral_net"}
 def add_data_options(p):
     p.add_argument("--dataset", choices=DATASETS, default="mnist",
                    help="what to train on (default: mnist)")
-    p.add_argument("--data", metavar="DIR",
+    p.add_argument("--data", type=PATH, metavar="DIR",
                    help="folder with the four IDX files (default: as for train: the fetched "
                         "copy in the cache, else the bundled MNIST subset)")
-    p.add_argument("--train-size", type=positive_int, metavar="N",
+    p.add_argument("--train-size", type=COUNT, metavar="N",
                    help="use only the first N training samples (the book: 300 to show "
                         "overfitting, 500 for its search)")
 
 
 def add_schedule_options(p, epochs_default):
-    p.add_argument("--epochs", type=positive_int,
+    p.add_argument("--epochs", type=COUNT,
                    help=f"passes over the training set (default: {epochs_default})")
-    p.add_argument("--iterations", type=positive_int, metavar="N",
+    p.add_argument("--iterations", type=COUNT, metavar="N",
                    help="the book's schedule instead of epochs: N updates on batches drawn "
                         "with replacement, an evaluation every train-size/batch updates")
-    p.add_argument("--batch-size", type=positive_int, default=100,
+    p.add_argument("--batch-size", type=BATCH, default=100,
                    help="samples per update (default: 100; the book's optimizer and init "
                         "comparisons use 128)")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=SEED, default=0,
                    help="seed of every run's weights and batches (default: 0)")
-    p.add_argument("--eval-size", type=positive_int, metavar="N",
+    p.add_argument("--eval-size", type=COUNT, metavar="N",
                    help="measure the accuracies on the first N samples of each set only "
                         "(default: all; evaluating 60,000 images takes a while)")
-    p.add_argument("--jobs", type=positive_int, default=1, metavar="N",
+    p.add_argument("--jobs", type=JOBS, default=1, metavar="N",
                    help="train N runs at once in separate processes; the results are the "
                         "same as one after another, bit for bit (default: 1)")
 

@@ -7,6 +7,8 @@ name to it.)
 import argparse
 import os
 
+from .args import PATH, Append, Text
+
 EXAMPLES = """\
 examples:
   python -m purenn import book:ch03 --spec three_layer_sigmoid -o ch03.safetensors
@@ -29,14 +31,15 @@ def add_parser(sub, common):
                     "them, W1 b1 W2 ..., in the order of their numbers). The mapping chosen\n"
                     "is printed; a shape that disagrees is an error naming both sides.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("weights", metavar="WEIGHTS",
+    p.add_argument("weights", type=PATH, metavar="WEIGHTS",
                    help="a .npz, .npy or .pkl file, or the name of shipped weights "
                         "(book:ch03)")
-    p.add_argument("--spec", required=True,
+    p.add_argument("--spec", type=Text(), required=True,
                    help="a spec file or the name of a shipped spec that builds the network")
-    p.add_argument("-o", "--output", required=True, metavar="MODEL",
+    p.add_argument("-o", "--output", type=PATH, required=True, metavar="MODEL",
                    help="the model file to write (.safetensors)")
-    p.add_argument("--map", action="append", default=[], metavar="ARRAY=PARAM,...",
+    p.add_argument("--map", type=Text(), action=Append, max_items=1000, default=[],
+                   metavar="ARRAY=PARAM,...",
                    help="pair arrays with parameters by name, e.g. W1=dense1.W,b1=dense1.b "
                         "(may be repeated; the rest are paired by order)")
 
@@ -47,14 +50,20 @@ def run(args, out):
     from ..formats import arrays as array_files
     from ..pretrained import resolve
     from ..spec import build
-    from ..weights import book_order, load_into, parse_map, shape_text
+    from ..weights import book_order, load_into, parse_map, shape_text, target_shapes
     from .modeldata import check_model_path
 
     check_model_path("-o", args.output)
     check_writable(args.output, "--output")
     explicit = [pair for text in args.map for pair in parse_map(text)]
     net = build(args.spec)
-    arrays = book_order(array_files.read_arrays(resolve(args.weights)))
+    named = {array for array, _ in explicit}
+    shapes = set(target_shapes(net).values())
+
+    def keep(name, shape, dtype):  # an array no parameter can take is never decoded
+        return name in named or shape in shapes
+
+    arrays = book_order(array_files.read_arrays(resolve(args.weights), keep=keep))
     source = os.path.basename(resolve(args.weights))
     mapping = load_into(net, arrays, explicit, source)
     width = max(len(f"{name} {shape_text(arrays[name].shape)}") for name, _, _ in mapping)

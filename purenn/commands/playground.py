@@ -5,6 +5,7 @@ import threading
 
 from .. import capabilities
 from ..errors import PurennError
+from .args import PATH, Whole
 
 EXAMPLES = """\
 examples:
@@ -15,14 +16,7 @@ examples:
 """
 
 
-def port_number(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is from 0 to 65535, got {text!r}")
-    return value
+port_number = Whole(0, 65535)
 
 
 def add_parser(sub, common):
@@ -36,7 +30,7 @@ def add_parser(sub, common):
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--port", type=port_number, default=0,
                    help="the port to listen on (default: a free one, printed)")
-    p.add_argument("--model", metavar="MODEL",
+    p.add_argument("--model", type=PATH, metavar="MODEL",
                    help="a model file (784 inputs, 10 classes) for the digits panel "
                         "(default: train a 784-100-10 network with Adam on the bundled "
                         "MNIST subset in the background)")
@@ -44,11 +38,11 @@ def add_parser(sub, common):
                    help="do not open the page in a web browser")
     p.add_argument("--verbose", action="store_true",
                    help="print every request the server answers")
-    p.add_argument("--export", metavar="DIR",
+    p.add_argument("--export", type=PATH, metavar="DIR",
                    help="write the playground as a static site into DIR instead of serving "
                         "it: purenn runs in the page, in Pyodide (Python in WebAssembly); "
                         "any static web server can serve DIR")
-    p.add_argument("--pyodide", metavar="PATH_OR_URL",
+    p.add_argument("--pyodide", type=PATH, metavar="PATH_OR_URL",
                    help="with --export: a folder holding Pyodide (npm's pyodide package), "
                         "copied into the site so that it needs no network, or the URL to "
                         "load it from (default: jsDelivr's copy of Pyodide "

@@ -5,6 +5,7 @@ import argparse
 
 from .. import registry
 from ..errors import PurennError
+from .args import Text
 
 EXAMPLES = """\
 examples:
@@ -20,6 +21,7 @@ Writing a plugin: see plugins/README.md in purenn's repository.
 COLUMNS = ("name", "target", "distribution", "version", "status")
 
 
+
 def add_parser(sub, common):
     p = sub.add_parser("plugins", parents=[common],
                        help="list layers, losses, optimizers and initializers and their "
@@ -28,7 +30,7 @@ def add_parser(sub, common):
                                    "and from installed plugin distributions (entry-point "
                                    "groups " + ", ".join(registry.BUILTINS) + ").",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("group", nargs="?",
+    p.add_argument("group", nargs="?", type=Text(100),
                    help="only this group: " + ", ".join(
                        g.split(".", 1)[1] for g in registry.BUILTINS))
 

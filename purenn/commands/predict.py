@@ -35,8 +35,10 @@ def add_parser(sub, common):
                     "prediction and the truth when known. Without INDEX or IMAGE, ask "
                     "for indices in a loop (index> ).",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", metavar="MODEL", help="a .safetensors model file")
-    p.add_argument("what", nargs="?", metavar="INDEX|IMAGE",
+    from .args import PATH
+
+    p.add_argument("model", type=PATH, metavar="MODEL", help="a .safetensors model file")
+    p.add_argument("what", nargs="?", type=PATH, metavar="INDEX|IMAGE",
                    help="an index into the data set, or an image file")
     add_data_options(p)
     ink = p.add_mutually_exclusive_group()

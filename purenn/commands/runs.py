@@ -38,8 +38,14 @@ def run_settings(args, description):
 def apply_resume(args):
     """Read the checkpoint ``args.resume`` names and fill ``args`` from its settings;
     returns the Checkpoint. PurennError when the command line contradicts it."""
+    from .modeldata import DEFAULTS
+
     checkpoint = load_checkpoint(args.resume)
     run = checkpoint.run
+    if run.get("dataset") not in DEFAULTS:
+        raise PurennError(f"{checkpoint.path}: field 'run.dataset': expected one of "
+                          f"{', '.join(sorted(DEFAULTS))}, got {run.get('dataset')!r:.80}; "
+                          f"not a checkpoint 'purenn train' wrote")
     for key in FIXED_KEYS:
         given, saved = getattr(args, key, None), run.get(key)
         if given is not None and given != PARSER_DEFAULTS.get(key) and given != saved:

@@ -5,7 +5,7 @@ import textwrap
 
 from ..errors import PurennError
 from . import experiment_args as common_args
-from .args import positive_int
+from .args import PATH, Append, Real, Text, Whole, check_budget
 
 EXAMPLES = """\
 examples:
@@ -33,26 +33,28 @@ def add_parser(sub, common):
             "validation accuracy and the best settings as a spec; draws the best "
             "trials' curves. Ctrl-C stops and keeps the finished trials.", 79),
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--spec", metavar="SPEC",
+    p.add_argument("--spec", type=Text(), metavar="SPEC",
                    help="the spec the settings are drawn for (default: two_layer, or "
                         "spiral_net for spiral)")
-    p.add_argument("--range", action="append", default=[], metavar="KEY=LOW:HIGH[:log]",
+    p.add_argument("--range", type=Text(), action=Append, max_items=20, default=[],
+                   metavar="KEY=LOW:HIGH[:log]",
                    help="a setting drawn for each trial, uniformly or log-uniformly "
                         "(lr=1e-6:1e-2:log, weight_decay=1e-8:1e-4:log, dense1.units=20:200; "
                         "keys as for compare --set); repeat for several")
-    p.add_argument("--trials", type=positive_int, default=20,
+    p.add_argument("--trials", type=Whole(1, 10_000), default=20,
                    help="how many settings to try (default: 20; the book: 100)")
-    p.add_argument("--validation", type=float, default=0.2, metavar="FRACTION",
+    p.add_argument("--validation", type=Real(0.0, 0.99, above=True), default=0.2,
+                   metavar="FRACTION",
                    help="the part of the training set held out for validation (default: "
                         "0.2, as the book)")
     common_args.add_data_options(p)
     common_args.add_schedule_options(p, epochs_default=10)
-    p.add_argument("--top", type=positive_int, default=20, metavar="K",
+    p.add_argument("--top", type=Whole(1, 100), default=20, metavar="K",
                    help="draw the best K trials (default: 20)")
-    p.add_argument("--plot", metavar="FILE",
+    p.add_argument("--plot", type=PATH, metavar="FILE",
                    help="draw the best trials' validation and train accuracy to a .png or "
                         ".svg file, one panel each (the book's figure)")
-    p.add_argument("--out-spec", metavar="FILE",
+    p.add_argument("--out-spec", type=PATH, metavar="FILE",
                    help="write the best settings as a spec file to train with")
 
 
@@ -95,6 +97,7 @@ def run(args, out):
         raise PurennError(f"--validation must be a fraction between 0 and 1, got "
                           f"{args.validation!r}")
     ranges = [settings.parse_range(text) for text in args.range]
+    check_budget("trials", args.trials, f"--trials {args.trials}")
     spec_ref = args.spec or common_args.DEFAULT_SPEC.get(args.dataset, "two_layer")
     text, source = read_spec(spec_ref)
     schedule = common_args.schedule(args, 10)

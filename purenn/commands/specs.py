@@ -2,6 +2,8 @@
 
 import argparse
 
+from .args import Text
+
 
 def add_parser(sub, common):
     p = sub.add_parser("specs", parents=[common], help="list the shipped specs",
@@ -10,7 +12,7 @@ def add_parser(sub, common):
                        epilog="examples:\n  python -m purenn specs\n"
                               "  python -m purenn specs two_layer > my.net",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("name", nargs="?", help="a spec to print")
+    p.add_argument("name", nargs="?", type=Text(), help="a spec to print")
 
 
 def run(args, out):

@@ -10,7 +10,7 @@ import warnings
 
 from .. import linalg
 from ..errors import PurennError
-from .args import non_negative_float, positive_float, positive_int, print_warning
+from .args import BATCH, COUNT, JOBS, LEARNING_RATE, PATH, SEED, Real, Text, print_warning
 from .modeldata import DEFAULTS, check_model_path, load_data
 from .textfit import fill
 
@@ -38,40 +38,41 @@ def add_parser(sub, common):
                     "moons, xor), printing the loss "
                     "and the train and test accuracy per epoch.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--spec", help="a spec file or the name of a shipped spec (default: "
+    p.add_argument("--spec", type=Text(),
+                   help="a spec file or the name of a shipped spec (default: "
                    "two_layer for MNIST, spiral_net for spiral; 'python -m purenn specs' "
                    "lists them)")
     p.add_argument("--dataset", choices=sorted(DEFAULTS), default="mnist",
                    help="what to train on (default: mnist); fashion-mnist and kmnist "
                         "come from --data DIR or 'python -m purenn fetch NAME'")
-    p.add_argument("--noise", type=non_negative_float,
+    p.add_argument("--noise", type=Real(0.0, 100.0),
                    help="for the 2-D sets (spiral, circles, moons, xor): the standard "
                         "deviation of their Gaussian noise (default: 0.2 for spiral, 0.08 "
                         "circles, 0.1 moons, 0.08 xor)")
-    p.add_argument("--data", metavar="DIR",
+    p.add_argument("--data", type=PATH, metavar="DIR",
                    help="folder with the four IDX files of the data set (default: the "
                         "fetched copy in the cache, else for mnist the bundled subset of "
                         "10,000 training and 2,000 test images)")
     length = p.add_mutually_exclusive_group()
-    length.add_argument("--epochs", type=positive_int,
+    length.add_argument("--epochs", type=COUNT,
                         help="passes over the training set (default: 5 for MNIST; 1500 "
                              "full-batch steps for spiral)")
-    length.add_argument("--iterations", type=positive_int, metavar="N",
+    length.add_argument("--iterations", type=COUNT, metavar="N",
                         help="the book's schedule instead of epochs: N updates on batches "
                              "drawn with replacement, evaluated every train-size / "
                              "batch-size updates")
-    p.add_argument("--batch-size", type=positive_int,
+    p.add_argument("--batch-size", type=BATCH,
                    help="samples per update (default: 100; 300, the whole set, for spiral)")
-    p.add_argument("--lr", type=positive_float,
+    p.add_argument("--lr", type=LEARNING_RATE,
                    help="learning rate (default: the spec's optimizer line)")
-    p.add_argument("--seed", type=int,
+    p.add_argument("--seed", type=SEED,
                    help="seed of the one random generator used for everything (default: 0)")
-    p.add_argument("--train-size", type=positive_int, metavar="N",
+    p.add_argument("--train-size", type=COUNT, metavar="N",
                    help="use only the first N training samples")
     p.add_argument("--gradient", choices=("backprop", "numerical"), default="backprop",
                    help="how gradients are computed; numerical is the book's first, very "
                         "slow method (default: backprop)")
-    p.add_argument("--log-every", type=positive_int, metavar="K",
+    p.add_argument("--log-every", type=COUNT, metavar="K",
                    help="evaluate and print every K-th epoch only, and the last (with "
                         "--iterations: every K-th evaluation; default: about 20 lines in "
                         "all)")
@@ -84,21 +85,21 @@ def add_parser(sub, common):
     p.add_argument("--quiet", "-q", action="store_true",
                    help="print only the final accuracy (no epoch lines; on a terminal the "
                         "progress bar still shows while it runs, then is wiped)")
-    p.add_argument("--out", metavar="MODEL",
+    p.add_argument("--out", type=PATH, metavar="MODEL",
                    help="save the trained network to this .safetensors file")
-    p.add_argument("--plot", metavar="FILE",
+    p.add_argument("--plot", type=PATH, metavar="FILE",
                    help="draw the loss per iteration and the train and test accuracy per "
                         "epoch to a .png or .svg file")
-    p.add_argument("--plot-boundary", metavar="FILE",
+    p.add_argument("--plot-boundary", type=PATH, metavar="FILE",
                    help="for 2-D data (spiral): draw the decision regions with the points "
                         "on top to a .png or .svg file")
-    p.add_argument("--checkpoint-dir", metavar="DIR",
+    p.add_argument("--checkpoint-dir", type=PATH, metavar="DIR",
                    help="write DIR/checkpoint.safetensors after every recorded epoch and on "
                         "Ctrl-C (without it, Ctrl-C writes to ./checkpoints)")
-    p.add_argument("--workers", type=positive_int, default=1, metavar="N",
+    p.add_argument("--workers", type=JOBS, default=1, metavar="N",
                    help="train on N processes, the first dense layer's units split among "
                         "them; the same result, bit for bit (default: 1)")
-    p.add_argument("--resume", metavar="CHECKPOINT",
+    p.add_argument("--resume", type=PATH, metavar="CHECKPOINT",
                    help="continue the run saved in a checkpoint file or folder, exactly as "
                         "if it had never stopped; --epochs/--iterations may raise the total")
 
@@ -157,6 +158,19 @@ def gradient_progress(stream):
     return show
 
 
+def spec_input(spec_ref):
+    """The input shape of the spec's input line, or None when the spec cannot be read
+    (building it says why, after the data): checked against the data files' headers
+    before their bodies are read."""
+    from ..spec import parse
+    from ..spec import read as read_spec
+
+    try:
+        return tuple(parse(*read_spec(spec_ref)).input_shape)
+    except PurennError:
+        return None
+
+
 def check_fit(net, dataset, spec_ref):
     """The spec's input and output sizes must match the data's."""
     features = math.prod(net.input_shape)
@@ -192,13 +206,22 @@ def run(args, out):
     epochs = args.epochs or defaults["epochs"]
     batch_size = args.batch_size or defaults["batch_size"]
     rng = random.Random(args.seed)
-    train_set, test_set, description = load_data(args, rng)
+    spec_ref = checkpoint.spec if checkpoint else args.spec or defaults["spec"]
+    input_shape = spec_input(spec_ref)
+
+    def check_features(count):  # from the IDX headers, before their bodies are read
+        if input_shape is not None and math.prod(input_shape) != count:
+            shown = "the checkpoint's spec" if checkpoint else repr(spec_ref)
+            raise PurennError(f"spec {shown} takes input {'x'.join(map(str, input_shape))} "
+                              f"({math.prod(input_shape)} numbers) but the data has {count} "
+                              f"per sample")
+
+    train_set, test_set, description = load_data(args, rng, check_features)
     if args.train_size is not None:
         if args.train_size > len(train_set):
             raise PurennError(f"--train-size {args.train_size} is more than the "
                               f"{len(train_set)} training samples of {description}")
         train_set = train_set.head(args.train_size)
-    spec_ref = checkpoint.spec if checkpoint else args.spec or defaults["spec"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SpecWarning)
         net = checkpoint.build(rng) if checkpoint else build(spec_ref, rng=rng)

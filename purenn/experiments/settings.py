@@ -33,6 +33,9 @@ def parse_assignment(text, option="--set"):
     if not eq or not key or not values.strip():
         raise PurennError(f"{option} {text!r}: write KEY=VALUE[,VALUE...], such as "
                           f"optimizer=sgd,adam or dense.init=he")
+    if any(ord(c) < 32 for c in text):
+        raise PurennError(f"{option} {text!r}: a control character (a newline?) in the "
+                          f"setting; write it on one line")
     items = [v.strip() for v in values.split(",")]
     if any(not v for v in items):
         raise PurennError(f"{option} {text!r}: an empty value between commas")
@@ -127,6 +130,11 @@ def apply_settings(text, settings, source="<spec>"):
     for key, value in ordered:
         text = edit_spec(text, key, value, source)
     return text
+
+
+def combinations(assignments):
+    """How many runs ``sweep(assignments)`` makes, counted before making them."""
+    return math.prod(len(values) for _, values in assignments)
 
 
 def sweep(assignments):
