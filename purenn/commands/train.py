@@ -76,7 +76,7 @@ def add_parser(sub, common):
                    help="evaluate and print every K-th epoch only, and the last (with "
                         "--iterations: every K-th evaluation; default: about 20 lines in "
                         "all)")
-    p.add_argument("--eval-size", type=positive_int, metavar="N",
+    p.add_argument("--eval-size", type=COUNT, metavar="N",
                    help="measure the accuracies on the first N samples of each set only, "
                         "as the book's evaluate_sample_num_per_epoch (default: all)")
     p.add_argument("--stop-on-divergence", action="store_true",
