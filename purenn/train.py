@@ -10,8 +10,10 @@ Two schedules (``EpochSchedule``, ``BookSchedule``), both driven by one seeded
   update i whenever i % iter_per_epoch == 0, iter_per_epoch = max(train_size // batch_size, 1).
 
 After each epoch (or every ``eval_every``-th, and always the last) the history records the
-mean training loss over the updates since the last record, the accuracy on the whole
-training set and on the test set (as the book's figures do).
+mean training loss over the updates of that epoch alone (in the book's schedule: the
+updates since the previous evaluation was due), whatever ``eval_every`` is, and the
+accuracy on the whole training set and on the test set (as the book's figures do). With
+one batch per epoch (CS231n's full-batch spiral) it is the loss of that epoch's update.
 
 One update is ``step(indices)``: ``batch(indices)`` gives (x, t), ``compute_gradients(x,
 t)`` the loss and the gradients (the seam ``ParallelTrainer`` overrides), ``check_loss``
@@ -201,7 +203,7 @@ class Trainer:
         self.position = 0           # samples of this epoch's order already used
         self.order = None           # this epoch's shuffled order, None between epochs
         self.updates = 0            # updates done in all
-        self.pending = []           # losses of the updates since the last record
+        self.pending = []           # losses of this epoch's updates so far
         self.eval_pending = False   # book's schedule: an evaluation is due
         self._started = time.perf_counter()
 
@@ -445,6 +447,8 @@ class EpochSchedule:
             trainer.epoch, trainer.order, trainer.position = epoch, None, 0
             if due:
                 trainer.record(epoch, accuracies)
+            else:   # a record holds its own epoch's losses only, whatever eval_every is
+                trainer.pending = []
 
 
 class BookSchedule:
@@ -481,6 +485,8 @@ class BookSchedule:
                 trainer.eval_pending = False
                 if due:
                     trainer.record(epoch, accuracies)
+                else:
+                    trainer.pending = []
             if trainer.updates >= self.iterations:
                 break
             i = trainer.updates

@@ -67,6 +67,27 @@ def test_eval_every_records_selected_epochs_and_the_last():
     assert history.epoch == [2, 4, 5]
 
 
+@pytest.mark.parametrize("schedule", [{"epochs": 6, "batch_size": 50},
+                                      {"iterations": 13, "batch_size": 50}])
+def test_a_records_loss_is_its_own_epochs_whatever_eval_every(schedule):
+    # issue 21 item 10: --log-every 100 and 50 printed different losses at epoch 100
+    records = {}
+    for every in (1, 2, 3):
+        net, train, test, rng = _setup()
+        h = Trainer(net, train, test, eval_every=every, rng=rng, log=None, **schedule).fit()
+        records[every] = dict(zip(h.epoch, h.train_loss))
+        losses = h.iteration_loss
+    for every in (2, 3):
+        assert all(records[every][e] == records[1][e] for e in records[every])
+    if "epochs" in schedule:    # 120 samples in batches of 50: updates 3e-3 to 3e-1
+        bounds = {e: (3 * (e - 1), 3 * e) for e in range(1, 7)}
+    else:  # the book's: evaluations after updates 0, 2, 4, ... (0-based)
+        bounds = {1: (0, 1)} | {e: (2 * e - 3, 2 * e - 1) for e in range(2, 8)}
+    for epoch, loss in records[1].items():
+        mine = losses[slice(*bounds[epoch])]
+        assert loss == pytest.approx(sum(mine) / len(mine), rel=1e-15)
+
+
 def test_numerical_gradient_training_follows_backprop():
     # random points: the spiral's first points sit at (0, 0), where zero biases put every
     # ReLU exactly on its kink and central differences see a slope of 1/2
