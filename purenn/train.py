@@ -161,13 +161,25 @@ class Trainer:
     the divergence warning (default: ``warnings.warn`` with RuntimeWarning);
     ``stop_on_divergence`` makes it an error instead. Without a test set the lines show
     no test accuracy (the history holds NaN).
+
+    ``loss_after_update``: the loss recorded for an update is the batch's loss computed
+    again, in inference mode, after the optimizer's step, as the book's
+    ``optimizer_compare_mnist.py``, ``weight_init_compare.py`` and ``Trainer`` record it
+    (``network.loss(x_batch, t_batch)`` after ``optimizer.update``); by default it is the
+    loss of the forward pass that made the gradient (CS231n's, PyTorch's). It costs one
+    more forward pass per update.
+
+    ``keep_going_on_nan``: a loss that is not finite does not stop training (as the book's
+    loops go on); ``diverged_at`` says at which update the loss first exploded (see
+    ``check_loss``) or stopped being finite (else None). From a NaN on, the weights are
+    NaN and every prediction is class 0, as NumPy's argmax says.
     """
 
     def __init__(self, net, train_set, test_set=None, *, epochs=5, batch_size=100,
                  rng=None, gradient="backprop", iterations=None,
                  log=None, verbose=False, eval_batch_size=1000, eval_every=1,
                  on_update=None, on_record=None, warn=None, stop_on_divergence=False,
-                 on_gradient=None):
+                 on_gradient=None, loss_after_update=False, keep_going_on_nan=False):
         if gradient not in ("backprop", "numerical"):
             raise ValueError(f"gradient must be 'backprop' or 'numerical', got {gradient!r}")
         if batch_size < 1:
@@ -189,6 +201,9 @@ class Trainer:
                                                            stacklevel=4))
         self.stop_on_divergence = stop_on_divergence
         self.diverged = False
+        self.loss_after_update = loss_after_update
+        self.keep_going_on_nan = keep_going_on_nan
+        self.diverged_at = None     # the first update whose loss was not finite
         self.eval_batch_size = eval_batch_size
         self.eval_every = eval_every
         self.on_update = on_update
@@ -247,6 +262,10 @@ class Trainer:
         update = len(self.history.iteration_loss) + 1
         lr = getattr(self.optimizer, "lr", None)
         if not math.isfinite(loss):
+            if self.keep_going_on_nan:
+                if self.diverged_at is None:
+                    self.diverged_at = update
+                return
             raise TrainingError(
                 f"the loss became {loss!r} at update {update}; "
                 f"the learning rate (lr={lr!r}) is probably too large")
@@ -264,6 +283,8 @@ class Trainer:
         if self.stop_on_divergence:
             raise TrainingError(message)
         self.diverged = True
+        if self.keep_going_on_nan and self.diverged_at is None:
+            self.diverged_at = update
         self.warn(message)
 
     def step(self, indices):
@@ -285,9 +306,14 @@ class Trainer:
             self.rng_before = (self.rng.getstate(), self.net.rng.getstate())
 
     def _step(self, indices):
-        loss, grads = self.compute_gradients(*self.batch(indices))
+        x, t = self.batch(indices)
+        loss, grads = self.compute_gradients(x, t)
         self.check_loss(loss)
         self.optimizer.step(grads)
+        if self.loss_after_update:
+            loss = self.net.loss(x, t)
+            if not math.isfinite(loss):
+                self.check_loss(loss)
         self.history.iteration_loss.append(loss)
         self.pending.append(loss)
         self.updates += 1

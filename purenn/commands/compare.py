@@ -1,6 +1,7 @@
 """``purenn compare``: several trainings side by side, differing only in what is named."""
 
 import argparse
+import math
 import os
 import textwrap
 
@@ -29,8 +30,9 @@ def add_parser(sub, common):
             "Train several runs on the same data, seed and schedule, differing "
             "in what you name: whole specs (--spec, repeated) or settings swept "
             "over values (--set, each combination one run). Prints a table "
-            "(final loss, train and test accuracy, time) and draws every run's "
-            "curves in one figure. Ctrl-C stops and keeps the finished runs.", 79),
+            "(end loss, train and test accuracy, time) and draws every run's "
+            "curves in one figure. A run whose loss diverges is marked and goes "
+            "on, as the book's do. Ctrl-C stops and keeps the finished runs.", 79),
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--spec", action="append", default=[], metavar="SPEC",
                    help="a spec file or shipped spec; repeat to compare specs (default: "
@@ -48,6 +50,12 @@ def add_parser(sub, common):
     common_args.add_schedule_options(p, epochs_default=5)
     p.add_argument("--plot", metavar="FILE",
                    help="draw the runs' loss and accuracy curves to a .png or .svg file")
+    p.add_argument("--loss", choices=("before-update", "after-update"),
+                   default="before-update",
+                   help="the loss recorded and drawn for each update: the batch's loss in "
+                        "the forward pass that made the gradient (default), or the same "
+                        "batch's loss again after the update, as the book's chapter 6 "
+                        "scripts and Trainer record it (one more forward pass per update)")
     p.add_argument("--no-smooth", action="store_true",
                    help="draw the loss of every update as it is (default: smoothed as the "
                         "book's smooth_curve)")
@@ -94,27 +102,36 @@ def run(args, out):
         raise PurennError("compare needs two runs or more: repeat --spec, or give --set "
                           "KEY=V1,V2 with several values")
     schedule = common_args.schedule(args, 5)
+    after = schedule.loss_after_update = args.loss == "after-update"
     train_set, test_set, description = common_args.load(args)
     if args.test_size is not None:
         if args.test_size < 1:
             raise PurennError(f"--test-size must be at least 1, got {args.test_size}")
         test_set = test_set.head(min(args.test_size, len(test_set)))
     runner.check_runs(runs, train_set)
-    out(f"data: {description}: {len(train_set)} training, {len(test_set)} test samples")
+    for line in textwrap.wrap(f"data: {description}: {len(train_set)} training, "
+                              f"{len(test_set)} test samples", common_args.COLUMNS):
+        out(line)
     out(f"{len(runs)} runs: {common_args.schedule_line(schedule, args.jobs)}")
 
     def describe(result):
-        return (f"{result.label}: loss {result.final_loss:.4f}  train acc "
-                f"{result.train_acc:.4f}  test acc {result.test_acc:.4f}  "
-                f"({result.seconds:.1f} s)")
+        diverged = ("" if result.diverged_at is None
+                    else f"  diverged at update {result.diverged_at}")
+        curve = figures.loss_curve(result.history["iteration_loss"], not args.no_smooth,
+                                   result.diverged_at)
+        end = curve[-1] if curve and result.diverged_at is None else math.nan
+        return (f"{result.label}:", f"end loss {end:.4f}  train acc {result.train_acc:.4f}  "
+                f"test acc {result.test_acc:.4f}  ({result.seconds:.1f} s){diverged}")
 
     results, code = common_args.train_all(runs, train_set, test_set, schedule, args.jobs,
                                           out, describe)
     if not results:
         return code
-    for line in common_args.table(results):
+    for line in common_args.table(results, smooth=not args.no_smooth, after_update=after,
+                                  eval_size=args.eval_size):
         out(line)
     if args.plot:
-        figures.compare(results, smooth=not args.no_smooth).save(args.plot)
+        figures.compare(results, smooth=not args.no_smooth,
+                        after_update=after).save(args.plot)
         out(f"curves written to {args.plot}")
     return code

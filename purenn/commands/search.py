@@ -17,8 +17,10 @@ examples:
   python -m purenn train --spec best.net  then train the winner
 
 The validation samples are carved from the training set (--validation, after
-a shuffle by --seed); the test set is never read. Every trial starts from the
-same seed, so trials differ only in their settings.
+a shuffle by --seed); the test set is never read. Trial n draws its own
+weights and batches from seed --seed * 1000 + n, as the book's trials each
+build a new network (--same-seed: every trial from --seed, so trials differ
+only in their settings); --only-trial N trains trial N alone again.
 """
 
 
@@ -47,6 +49,12 @@ def add_parser(sub, common):
                         "0.2, as the book)")
     common_args.add_data_options(p)
     common_args.add_schedule_options(p, epochs_default=10)
+    p.add_argument("--same-seed", action="store_true",
+                   help="start every trial from --seed, the same weights and batches "
+                        "(default: trial n from seed --seed * 1000 + n, its own)")
+    p.add_argument("--only-trial", type=positive_int, metavar="N",
+                   help="train trial N alone (its settings and seed as in the whole "
+                        "search), to look at it again")
     p.add_argument("--top", type=positive_int, default=20, metavar="K",
                    help="draw the best K trials (default: 20)")
     p.add_argument("--plot", metavar="FILE",
@@ -69,8 +77,10 @@ def best_spec(result, trials, spec_source):
     """The winning trial's spec text, headed by what it won."""
     from ..experiments.settings import label
 
+    seed = "" if result.seed is None else f", trained from seed {result.seed}"
     return (f"# best of {trials} trials of 'purenn search' on {spec_source}: validation "
-            f"accuracy {result.test_acc:.4f}\n# {label(result.settings)}\n" + result.spec)
+            f"accuracy {result.test_acc:.4f}\n# {label(result.settings)}{seed}\n"
+            + result.spec)
 
 
 def run(args, out):
@@ -96,21 +106,36 @@ def run(args, out):
                                                        args.seed)
     import random
 
+    if args.only_trial is not None and args.only_trial > args.trials:
+        raise PurennError(f"--only-trial {args.only_trial} is past the --trials "
+                          f"{args.trials} of the search")
     draws = settings.draw_trials(ranges, args.trials, random.Random(args.seed))
     runs = []
     for n, combo in enumerate(draws, 1):
         shown = ", ".join(f"{settings.label([(k, short(v))])}" for k, v in combo)
+        seed = None if args.same_seed else settings.trial_seed(args.seed, n, args.trials)
         runs.append(runner.Run(f"trial {n}: {shown}",
-                               settings.apply_settings(text, combo, source), combo))
+                               settings.apply_settings(text, combo, source), combo, seed))
+    if args.only_trial is not None:
+        runs = runs[args.only_trial - 1:args.only_trial]
     runner.check_runs(runs, train_set)
-    out(f"data: {description}: {len(train_set)} training and {len(validation)} validation "
-        f"samples carved from the first {len(full_train)} training samples (the test set "
-        f"is not used)")
-    out(f"{args.trials} trials of {source}: {common_args.schedule_line(schedule, args.jobs)}")
+    for line in textwrap.wrap(
+            f"data: {description}: {len(train_set)} training and {len(validation)} "
+            f"validation samples carved from the first {len(full_train)} training samples "
+            f"(the test set is not used)", common_args.COLUMNS):
+        out(line)
+    seeds = (f"every trial from seed {args.seed}" if args.same_seed else
+             f"trial n from seed {settings.trial_seed(args.seed, 0, args.trials)} + n")
+    for line in textwrap.wrap(
+            f"{len(runs)} trial{'s' if len(runs) > 1 else ''} of {source}: "
+            f"{common_args.schedule_line(schedule, args.jobs)}; {seeds}",
+            common_args.COLUMNS):
+        out(line)
 
     def describe(result):
-        return (f"val acc {result.test_acc:.4f}  train acc {result.train_acc:.4f}  "
-                f"{result.label.split(': ', 1)[1]}  ({result.seconds:.1f} s)")
+        seed = "" if result.seed is None else f" (seed {result.seed})"
+        return (f"{result.label}{seed}", f"val acc {result.test_acc:.4f}  train acc "
+                f"{result.train_acc:.4f}  ({result.seconds:.1f} s)")
 
     results, code = common_args.train_all(runs, train_set, validation, schedule, args.jobs,
                                           out, describe, noun="trials")
@@ -118,19 +143,25 @@ def run(args, out):
         return code
     ranked = sorted(results, key=lambda r: -r.test_acc)
     out("trials by validation accuracy:")
-    width = max(len(r.label) for r in ranked)
-    out(f"{'rank':>4}  {'val acc':>7}  {'train acc':>9}  {'trial':<{width}}")
+    out(f"{'rank':>4}  {'val acc':>7}  {'train acc':>9}  trial (settings)")
     for n, r in enumerate(ranked, 1):
-        out(f"{n:>4}  {r.test_acc:>7.4f}  {r.train_acc:>9.4f}  {r.label:<{width}}")
+        row = f"{n:>4}  {r.test_acc:>7.4f}  {r.train_acc:>9.4f}  "
+        for line in textwrap.wrap(r.label, common_args.COLUMNS, initial_indent=row,
+                                  subsequent_indent=" " * (len(row) + 2)):
+            out(line)
     spec_text = best_spec(ranked[0], len(results), source)
     out("best settings as a spec:")
     for line in spec_text.splitlines():
-        out("  " + line)
+        for part in (textwrap.wrap(line, common_args.COLUMNS - 2, subsequent_indent="# ")
+                     if line.startswith("#") else [line]):
+            out("  " + part)
     if args.out_spec:
         with atomic_write(args.out_spec) as f:
             f.write(spec_text.encode("utf-8"))
-        out(f"best spec written to {args.out_spec}; train it with 'python -m purenn train "
-            f"--spec {args.out_spec}'")
+        for line in textwrap.wrap(f"best spec written to {args.out_spec}; train it with "
+                                  f"'python3 -m purenn train --spec {args.out_spec}'",
+                                  common_args.COLUMNS):
+            out(line)
     if args.plot:
         figures.best_curves(ranked, args.top).save(args.plot)
         out(f"best {min(args.top, len(ranked))} curves written to {args.plot}")

@@ -9,21 +9,42 @@ from ..viz.figure import BLACK, PALETTE
 RUN_MARKERS = ("disc", "cross", "square", "diamond", "triangle")
 
 
-def compare(results, *, title="", smooth=True):
+def loss_curve(losses, smooth=True, diverged_at=None):
+    """The loss curve drawn for a run: its losses up to the first that is not finite
+    (matplotlib draws nothing for NaN) or before the update ``diverged_at`` (where the
+    loss exploded), smoothed as the book's ``smooth_curve`` when asked."""
+    finite = []
+    for value in losses[:None if diverged_at is None else diverged_at - 1]:
+        if not math.isfinite(value):
+            break
+        finite.append(value)
+    return plot.smooth(finite) if smooth else finite
+
+
+def loss_title(smooth=True, after_update=False):
+    """Says which loss is drawn: the batch's before its update (the forward pass that
+    made the gradient) or after it (the book's chapter 6 scripts)."""
+    return (f"batch loss {'after' if after_update else 'before'} each update"
+            + (" (smoothed)" if smooth else ""))
+
+
+def compare(results, *, title="", smooth=True, after_update=False):
     """Two panels: every run's loss per update (smoothed as the book's
-    ``smooth_curve``, a marker every 1/20 of the run) and its train (solid) and test
-    (dashed) accuracy per evaluation, one color per run."""
+    ``smooth_curve``, a marker every 1/20 of the run; the batch's loss before or after
+    its update, as the panel's title says) and its train (solid) and test (dashed)
+    accuracy per evaluation, one color per run. A run that diverged is labelled so;
+    its loss is drawn up to there."""
     fig = plot.Figure(cols=2, title=title, panel_size=(480, 360))
-    loss = fig.panel("training loss" + (" (smoothed)" if smooth else ""), "iterations",
-                     "loss")
+    loss = fig.panel(loss_title(smooth, after_update), "iterations", "loss")
     acc = fig.panel("accuracy", "epochs", "accuracy", ylim=(0.0, 1.0))
     top = 0.0
     for n, r in enumerate(results):
         color = PALETTE[n % len(PALETTE)]
-        values = [v for v in r.history["iteration_loss"] if math.isfinite(v)]
-        shown = plot.smooth(values) if smooth else values
+        diverged = getattr(r, "diverged_at", None)
+        shown = loss_curve(r.history["iteration_loss"], smooth, diverged)
         top = max(top, max(shown, default=0.0))
-        loss.line(range(len(shown)), shown, label=r.label, color=color, width=1,
+        label = r.label if diverged is None else f"{r.label} (diverged at {diverged})"
+        loss.line(range(len(shown)), shown, label=label, color=color, width=1,
                   marker=RUN_MARKERS[n % len(RUN_MARKERS)],
                   markevery=max(1, len(shown) // 20))
         h = r.history
