@@ -434,6 +434,82 @@ class Trainer:
         self.history = history
 
 
+@dataclass
+class NumericalCost:
+    """What training by numerical gradients will cost, from ``numerical_cost``."""
+
+    loss_seconds: float     # one loss on a training batch, once warmed up
+    losses_per_update: int  # 2 per parameter number (plus and minus h), plus one
+    updates: int            # updates left
+    eval_seconds: float     # the accuracy measurements left
+
+    @property
+    def per_update(self):
+        return self.losses_per_update * self.loss_seconds
+
+    @property
+    def total(self):
+        """Seconds for the whole run left: its updates and its evaluations."""
+        return self.updates * self.per_update + self.eval_seconds
+
+
+def evaluations_left(trainer):
+    """How many records (accuracy measurements) the schedule has still to make."""
+    every, last = trainer.eval_every or 1, trainer.total_epochs
+    return sum(1 for e in range(trainer.epoch + 1, last + 1) if e % every == 0 or e == last)
+
+
+def _entries(params):
+    """(leaf, index) of every parameter number, round and round."""
+    while True:
+        for param in params.values():
+            for leaf in linalg.leaves(param):
+                for i in range(len(leaf)):
+                    yield leaf, i
+
+
+def numerical_cost(trainer, clock=time.perf_counter, budget=2.0, minimum=4):
+    """The cost of the rest of ``trainer``'s run by numerical gradients, measured as it
+    will be spent: central differences of the training loss on the first training
+    batch, the network frozen as ``Network.numerical_gradient`` freezes it, one
+    parameter number after another (each restored at once), for ``budget`` seconds (at
+    least ``minimum`` numbers); the mean time of the later half is taken, so that a JIT
+    (PyPy) has warmed up as it will have during the long run, and its garbage
+    collector's pauses are counted. An evaluation of the accuracies is costed per
+    sample from the same time. Training is not changed: the random generators are put
+    back (a dropout mask may be drawn) and ``frozen`` puts back running statistics."""
+    from .gradient import central_difference, frozen
+
+    net = trainer.net
+    size = min(trainer.batch_size, len(trainer.train_set))
+    x, t = trainer.train_set.batch(range(size))
+    net.loss(x, t)      # checks the batch once, as Network.numerical_gradient does
+    states = [(rng, rng.getstate()) for rng in {id(r): r for r in (trainer.rng, net.rng)
+                                                 if r is not None}.values()]
+
+    def loss():
+        return net._loss(x, t, True)
+
+    times, begin = [], clock()
+    try:
+        with frozen(layer for _, layer in net.layers):
+            for leaf, i in _entries(net.params):
+                start = clock()
+                central_difference(loss, leaf, i)
+                end = clock()
+                times.append(end - start)
+                if len(times) >= minimum and end - begin >= budget:
+                    break
+    finally:
+        for rng, state in states:
+            rng.setstate(state)
+    later = times[len(times) // 2:]
+    one = math.fsum(later) / len(later) / 2
+    samples = len(trainer.train_set) + (len(trainer.test_set) if trainer.has_test_set else 0)
+    return NumericalCost(one, 2 * net.param_count + 1, trainer.total_updates - trainer.updates,
+                         evaluations_left(trainer) * samples / size * one)
+
+
 class EpochSchedule:
     """Epochs, as PyTorch and Keras train: each shuffles the training set and walks through
     it in mini-batches of ``batch_size`` (the last one may be smaller)."""
