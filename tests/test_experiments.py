@@ -223,6 +223,9 @@ def test_search_option_errors(tiny, capsys):
     assert "has no 'dropout' line" in capsys.readouterr().err
     assert cli.main(base + ["--range", "lr=0.1:1", "--epochs", "2", "--iterations", "5"]) == 1
     assert "give --epochs or --iterations, not both" in capsys.readouterr().err
+    assert cli.main(base + ["--range", "lr=0.1:1", "--trials", "3", "--only-trial", "4"]) == 1
+    assert capsys.readouterr().err == ("error: --only-trial 4 is past the --trials 3 of the "
+                                       "search\n")
 
 
 def test_runs_in_workers_report_their_updates(tiny):

@@ -10,12 +10,13 @@ from . import experiment_args as common_args
 
 EXAMPLES = """\
 examples (the book's chapter 6; docs/experiments.md):
-  python -m purenn compare --spec ch6_multilayer \\
+  python3 -m purenn compare --spec ch6_multilayer \\
       --set optimizer=sgd,momentum,adagrad,adam --iterations 2000 \\
-      --batch-size 128 --eval-size 1000 --data DIR --plot optimizers.png
-  python -m purenn compare --spec ch6_multilayer \\
+      --batch-size 128 --eval-size 1000 --loss after-update --data DIR \\
+      --plot optimizers.png
+  python3 -m purenn compare --spec ch6_multilayer \\
       --set dense.init=normal,xavier,he --iterations 2000 --batch-size 128 \\
-      --eval-size 1000 --data DIR --plot init.png
+      --eval-size 1000 --loss after-update --data DIR --plot init.png
   python -m purenn compare --spec ch6_overfit --set weight_decay=0,0.1 \\
       --train-size 300 --iterations 601 --eval-size 1000 --data DIR --plot w.png
   python -m purenn compare --spec a.net --spec b.net --epochs 3 --jobs 2

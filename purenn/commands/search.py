@@ -97,6 +97,9 @@ def run(args, out):
     if not 0 < args.validation < 1:
         raise PurennError(f"--validation must be a fraction between 0 and 1, got "
                           f"{args.validation!r}")
+    if args.only_trial is not None and args.only_trial > args.trials:
+        raise PurennError(f"--only-trial {args.only_trial} is past the --trials "
+                          f"{args.trials} of the search")
     ranges = [settings.parse_range(text) for text in args.range]
     spec_ref = args.spec or common_args.DEFAULT_SPEC.get(args.dataset, "two_layer")
     text, source = read_spec(spec_ref)
@@ -106,9 +109,6 @@ def run(args, out):
                                                        args.seed)
     import random
 
-    if args.only_trial is not None and args.only_trial > args.trials:
-        raise PurennError(f"--only-trial {args.only_trial} is past the --trials "
-                          f"{args.trials} of the search")
     draws = settings.draw_trials(ranges, args.trials, random.Random(args.seed))
     runs = []
     for n, combo in enumerate(draws, 1):
