@@ -375,7 +375,7 @@ def test_a_run_that_diverges_is_marked_and_the_others_go_on(tiny, tmp_path):
     note = " ".join(" ".join(lines[start + 3:]).split())
     assert "lr=1e300: diverged at update 2 (its loss exploded or was not a " \
            "number) and went on" in note
-    assert any(line.endswith("diverged at update 2") for line in lines[:start])
+    assert any("lr=1e300 (diverged at update 2):" in line for line in lines[:start])
     texts = svg_texts(svg_root(tmp_path / "c.svg"))
     assert "lr=1e300 (diverged at 2)" in texts
 
@@ -415,3 +415,19 @@ def test_search_trials_draw_their_own_weights_from_printed_seeds(tiny, monkeypat
     same, weights = search("--same-seed")
     assert len({repr(w) for w in weights}) == 1 and "every trial from seed 7" in " ".join(same)
     assert settings.trial_seed(3, 12, 5000) == 30012
+
+
+def test_the_books_batch_norm_runs_with_a_diverging_plain_network(tiny):
+    # the command, at tiny sizes: the plain network with std 1 diverges
+    lines = []
+    code = cli.main(["compare", "--data", str(tiny / "data"), "--spec", "ch6_batchnorm",
+                     "--spec", "ch6_plain", "--set", "dense.init=normal", "--set",
+                     "dense.std=1,0.01", "--train-size", "20", "--iterations", "4",
+                     "--batch-size", "10", "--eval-size", "10"], out=lines.append)
+    assert code == 0, lines
+    start = next(i for i, line in enumerate(lines) if line.startswith("run "))
+    rows = [line for line in lines[start + 1:] if line.startswith(" " * 20)]
+    assert len(rows) == 4 and max(len(line) for line in lines) <= 80
+    text = " ".join(" ".join(lines).split())
+    assert "ch6_plain: dense.init=normal, dense.std=1: diverged at update" in text
+    assert "ch6_batchnorm: dense.init=normal, dense.std=1: diverged" not in text

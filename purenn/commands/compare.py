@@ -117,12 +117,13 @@ def run(args, out):
 
     def describe(result):
         diverged = ("" if result.diverged_at is None
-                    else f"  diverged at update {result.diverged_at}")
+                    else f" (diverged at update {result.diverged_at})")
         curve = figures.loss_curve(result.history["iteration_loss"], not args.no_smooth,
                                    result.diverged_at)
         end = curve[-1] if curve and result.diverged_at is None else math.nan
-        return (f"{result.label}:", f"end loss {end:.4f}  train acc {result.train_acc:.4f}  "
-                f"test acc {result.test_acc:.4f}  ({result.seconds:.1f} s){diverged}")
+        return (f"{result.label}{diverged}:", f"end loss {end:.4f}  train acc "
+                f"{result.train_acc:.4f}  test acc {result.test_acc:.4f}  "
+                f"({result.seconds:.1f} s)")
 
     results, code = common_args.train_all(runs, train_set, test_set, schedule, args.jobs,
                                           out, describe)

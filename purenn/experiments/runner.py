@@ -11,6 +11,9 @@ its weights and batches, reads the same data, and a run in a worker process send
 history back as JSON, whose float text (``repr``) reads back to the same float.
 Processes are forked (the data is inherited, nothing is pickled); where there is no
 ``fork``, runs go one after another.
+
+A run whose loss explodes or stops being a number goes on, as the book's runs do, and
+its Result says at which update (``diverged_at``); the other runs are not stopped.
 """
 
 import json
@@ -63,12 +66,6 @@ class Result:
     def final_loss(self):
         """The mean loss of the last epoch's updates (the last record's)."""
         return self.history["train_loss"][-1] if self.history["train_loss"] else math.nan
-
-    @property
-    def last_loss(self):
-        """The loss recorded for the last update."""
-        losses = self.history["iteration_loss"]
-        return losses[-1] if losses else math.nan
 
     @property
     def train_acc(self):
