@@ -319,6 +319,8 @@ def test_tables_and_result_lines_fit_80_columns(tiny, tmp_path):
                      str(tmp_path / "a_best_spec_with_a_long_name_too.net")],
                     out=lines.append) == 0
     assert max(len(line) for line in lines) <= 80, [ln for ln in lines if len(ln) > 80]
+    assert "val acc, train acc: after the trial's last update, on 12 validation and 48 " \
+           "training samples" in " ".join(" ".join(lines).split())
 
 
 def test_the_books_loss_after_the_update_is_recorded_when_asked(tiny, monkeypatch):

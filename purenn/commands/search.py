@@ -124,8 +124,9 @@ def run(args, out):
             f"validation samples carved from the first {len(full_train)} training samples "
             f"(the test set is not used)", common_args.COLUMNS):
         out(line)
+    base = settings.trial_seed(args.seed, 0, args.trials)
     seeds = (f"every trial from seed {args.seed}" if args.same_seed else
-             f"trial n from seed {settings.trial_seed(args.seed, 0, args.trials)} + n")
+             f"trial n from seed {base} + n" if base else "trial n from seed n")
     for line in textwrap.wrap(
             f"{len(runs)} trial{'s' if len(runs) > 1 else ''} of {source}: "
             f"{common_args.schedule_line(schedule, args.jobs)}; {seeds}",
@@ -149,6 +150,13 @@ def run(args, out):
         for line in textwrap.wrap(r.label, common_args.COLUMNS, initial_indent=row,
                                   subsequent_indent=" " * (len(row) + 2)):
             out(line)
+    size = args.eval_size
+    measured = [len(d) if size is None else min(size, len(d)) for d in (validation, train_set)]
+    for line in textwrap.wrap(
+            f"val acc, train acc: after the trial's last update, on {measured[0]:,} "
+            f"validation and {measured[1]:,} training samples", common_args.COLUMNS,
+            subsequent_indent="  "):
+        out(line)
     spec_text = best_spec(ranked[0], len(results), source)
     out("best settings as a spec:")
     for line in spec_text.splitlines():
