@@ -404,7 +404,7 @@ def test_search_trials_draw_their_own_weights_from_printed_seeds(tiny, monkeypat
 
     lines, weights = search()
     assert len({repr(w) for w in weights}) == 3
-    assert "trial n from seed 7000 + n" in " ".join(lines)
+    assert "trial n's weights and batches from seed 7000 + n" in lines
     finished = [line for line in lines if line.startswith("[")]
     assert [line.split(" (seed ")[1].split(")")[0] for line in finished] == [
         "7001", "7002", "7003"]
@@ -415,7 +415,7 @@ def test_search_trials_draw_their_own_weights_from_printed_seeds(tiny, monkeypat
     assert [line.rsplit(" (", 1)[0] for line in alone] == [
         "[1/1] " + second.split(" ", 1)[1].rsplit(" (", 1)[0]]   # all but the time
     same, weights = search("--same-seed")
-    assert len({repr(w) for w in weights}) == 1 and "every trial from seed 7" in " ".join(same)
+    assert len({repr(w) for w in weights}) == 1 and "every trial's weights and batches from seed 7 (--same-seed)" in same
     assert settings.trial_seed(3, 12, 5000) == 30012
 
 

@@ -124,14 +124,14 @@ def run(args, out):
             f"validation samples carved from the first {len(full_train)} training samples "
             f"(the test set is not used)", common_args.COLUMNS):
         out(line)
-    base = settings.trial_seed(args.seed, 0, args.trials)
-    seeds = (f"every trial from seed {args.seed}" if args.same_seed else
-             f"trial n from seed {base} + n" if base else "trial n from seed n")
     for line in textwrap.wrap(
             f"{len(runs)} trial{'s' if len(runs) > 1 else ''} of {source}: "
-            f"{common_args.schedule_line(schedule, args.jobs)}; {seeds}",
-            common_args.COLUMNS):
+            f"{common_args.schedule_line(schedule, args.jobs)}", common_args.COLUMNS):
         out(line)
+    base = settings.trial_seed(args.seed, 0, args.trials)
+    out(f"every trial's weights and batches from seed {args.seed} (--same-seed)"
+        if args.same_seed else
+        f"trial n's weights and batches from seed {f'{base} + n' if base else 'n'}")
 
     def describe(result):
         seed = "" if result.seed is None else f" (seed {result.seed})"
