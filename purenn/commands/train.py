@@ -115,7 +115,7 @@ def numerical_estimate(trainer, clock=time.perf_counter, budget=2.0):
             f"update, {cost.loss_seconds * 1000:.2g} ms each:\nabout "
             f"{format_duration(cost.per_update)} per update, "
             f"{format_duration(cost.total)} for the whole run ({plural(updates, 'update')} "
-            f"and the evaluations; Ctrl-C stops within a second)")
+            f"and\nthe evaluations); Ctrl-C stops within a second")
 
 
 def gradient_progress(stream, clock=time.perf_counter, columns=None):
