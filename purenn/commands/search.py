@@ -158,18 +158,19 @@ def run(args, out):
             subsequent_indent="  "):
         out(line)
     spec_text = best_spec(ranked[0], len(results), source)
-    out("best settings as a spec:")
-    for line in spec_text.splitlines():
-        for part in (textwrap.wrap(line, common_args.COLUMNS - 2, subsequent_indent="# ")
-                     if line.startswith("#") else [line]):
+    out("best settings as a spec (its own comment lines left out here):")
+    lines = spec_text.splitlines()
+    for line in lines[:2]:      # best_spec's heading
+        for part in textwrap.wrap(line, common_args.COLUMNS - 2, subsequent_indent="# "):
             out("  " + part)
+    for line in lines[2:]:
+        if not line.lstrip().startswith("#"):
+            out("  " + line)
     if args.out_spec:
         with atomic_write(args.out_spec) as f:
             f.write(spec_text.encode("utf-8"))
-        for line in textwrap.wrap(f"best spec written to {args.out_spec}; train it with "
-                                  f"'python3 -m purenn train --spec {args.out_spec}'",
-                                  common_args.COLUMNS):
-            out(line)
+        out(f"best spec written to {args.out_spec}; train it with")
+        out(f"  python3 -m purenn train --spec {args.out_spec}")
     if args.plot:
         figures.best_curves(ranked, args.top).save(args.plot)
         out(f"best {min(args.top, len(ranked))} curves written to {args.plot}")
