@@ -10,6 +10,14 @@ Safety, as for any server a page on another site might try to reach:
   browser asking first, and this server never says yes) and, when the browser names its
   ``Origin``, come from this server's own;
 - a request body is read only up to ``MAX_BODY`` bytes (413 beyond), with a socket timeout;
+- headers are read strictly: ``Host``, ``Origin``, ``Content-Type``, ``Content-Length``
+  and ``Transfer-Encoding`` at most once each, a length in plain digits; the JSON body
+  with ``schema.load_json``'s limits (no NaN or Infinity, 64 levels deep at most, no
+  repeated keys, no 10,000-digit numbers), so that what the server checks is what it reads;
+- a request's work is bounded (``plane``'s work budget); a new 2-D run is set up outside
+  the lock the other requests take, one at a time: a reset while one is under way gets 409
+  "busy", and every other request is answered meanwhile;
+- the listen queue holds ``request_queue_size`` connections, each served by a thread;
 - the page's files are served from a table read once from the package: no part of a
   request's path ever reaches the file system;
 - a bad request gets 400 and a one-line message as JSON (``{"error": ...}``), an unknown
@@ -23,7 +31,8 @@ API (all JSON unless said otherwise):
     POST /api/plane/step    {"updates"} do that many updates, then pause -> state
     GET  /api/plane/state?since=K&regions=V    epoch records from K, regions if newer than V
     GET  /api/plane/spec.net            the run's spec as a .net file
-    GET  /api/plane/model.safetensors   the network as it is now, as a model file
+    GET  /api/plane/model.safetensors   the network after the last whole epoch, as a model
+                                        file (409 before the first epoch has ended)
     GET  /api/digits/state              the digit reader's training progress
     POST /api/digits/read   {"width", "height", "pixels": base64 of gray bytes}
                             -> {"image": 784 values, "probabilities": 10 or null, "state"}
@@ -32,6 +41,7 @@ API (all JSON unless said otherwise):
 import base64
 import binascii
 import json
+import re
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,11 +51,15 @@ from urllib.parse import parse_qs, urlsplit
 from .. import __version__
 from ..data import planar
 from ..errors import PurennError
-from . import engine, plane
+from ..formats.schema import load_json
+from . import plane
 from .digits import BadDrawing
 
 HOST = "127.0.0.1"
 MAX_BODY = 1 << 20
+QUEUE = 1024               # connections waiting to be accepted (http.server's default: 5)
+SINGLE_HEADERS = ("Host", "Origin", "Content-Type", "Content-Length", "Transfer-Encoding")
+DIGITS = re.compile(r"[0-9]{1,20}")
 STATIC = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/playground.css": ("playground.css", "text/css; charset=utf-8"),
@@ -78,12 +92,14 @@ def static_files():
 class Playground:
     """What the server serves: the page, the 2-D session and the digit reader."""
 
-    def __init__(self, digits):
+    def __init__(self, digits, session_class=plane.PlaneSession):
         from .. import registry
+        self.session_class = session_class
         self.files = static_files()
         self.digits = digits
         self.optimizers = registry.names("purenn.optimizers")
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()          # held briefly: which session is current
+        self.building = threading.Lock()      # held while a new session is set up
         self.session = None
         self.sessions = 0
         self.previews = plane.previews()
@@ -102,12 +118,20 @@ class Playground:
                 "max_layers": plane.MAX_HIDDEN_LAYERS, "previews": self.previews}
 
     def reset(self, config):
-        with self.lock:
-            number = self.sessions + 1
-            session = plane.PlaneSession(config, self.optimizers, number)
-            if self.session is not None:
-                self.session.close()
-            self.session, self.sessions = session, number
+        """A new 2-D run from the page's settings. It is set up (the long part: data,
+        network, first measures and picture) without holding ``lock``, so the other
+        requests are answered meanwhile; one at a time, a second reset meanwhile gets 409."""
+        if not self.building.acquire(blocking=False):
+            raise HTTPError(HTTPStatus.CONFLICT, "busy: a new 2-D run is being set up; "
+                                                 "send the settings again in a moment")
+        try:
+            session = self.session_class(config, self.optimizers, self.sessions + 1)
+            with self.lock:
+                old, self.session, self.sessions = self.session, session, session.number
+        finally:
+            self.building.release()
+        if old is not None:
+            old.close()
         return {"setup": session.setup(), "state": session.state()}
 
     def current(self):
@@ -117,19 +141,83 @@ class Playground:
             return self.session
 
     def model_file(self):
-        """The network of the 2-D run as a model file, taken at a pause between updates
-        (the run goes on afterwards if it was running)."""
+        """The model file of the 2-D run's network after its last whole epoch."""
+        epoch, data = self.current().model_file()
+        if data is None:
+            raise HTTPError(HTTPStatus.CONFLICT,
+                            "no epoch has ended yet: the model file is the network after "
+                            "the last whole epoch, the one the command line repeats")
+        return epoch, data
+
+
+    # -- the API, whatever carries it (this HTTP server, or a Web Worker in Pyodide) --------
+    def answer(self, method, path, argument):
+        """(status, body, content type, headers) of the API's answer to ``method path``
+        with ``argument`` (a POST's JSON body, or a GET's query as a dict)."""
+        return getattr(self, API[method][path])(argument)
+
+    def api_info(self, _):
+        return HTTPStatus.OK, self.info()
+
+    def api_reset(self, settings):
+        return HTTPStatus.OK, self.reset(settings)
+
+    def api_run(self, _):
         session = self.current()
-        running = session.state()["running"]
+        session.run()
+        return HTTPStatus.OK, session.state()
+
+    def api_pause(self, _):
+        session = self.current()
         session.pause()
-        training = {"dataset": session.config["dataset"], "noise": session.config["noise"],
-                    "seed": session.config["seed"], "batch_size": session.config["batch_size"],
-                    "updates": session.updates, "epochs": session.records["epoch"][-1],
-                    "source": "purenn playground"}
-        data = engine.model_bytes(session.net, training)
-        if running:
-            session.run()
-        return data
+        return HTTPStatus.OK, session.state()
+
+    def api_step(self, body):
+        session = self.current()
+        session.step(body.get("updates", 1))
+        return HTTPStatus.OK, session.state()
+
+    def api_state(self, args):
+        return HTTPStatus.OK, self.current().state(int_arg(args, "since"),
+                                                   int_arg(args, "regions"))
+
+    def api_spec(self, _):
+        return (HTTPStatus.OK, self.current().spec.encode("utf-8"),
+                "text/plain; charset=utf-8",
+                {"Content-Disposition": 'attachment; filename="playground.net"'})
+
+    def api_model(self, _):
+        epoch, data = self.model_file()
+        return (HTTPStatus.OK, data, "application/octet-stream",
+                {"Content-Disposition": 'attachment; filename="playground.safetensors"',
+                 "X-Purenn-Epochs": str(epoch)})
+
+    def api_digits_state(self, _):
+        return HTTPStatus.OK, self.digits.state()
+
+    def api_digits_read(self, body):
+        missing = [k for k in ("width", "height", "pixels") if k not in body]
+        if missing:
+            raise BadDrawing(f"the drawing needs {', '.join(missing)}")
+        if not isinstance(body["pixels"], str):
+            raise BadDrawing("pixels must be a base64 string of gray bytes")
+        try:
+            pixels = base64.b64decode(body["pixels"], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise BadDrawing(f"pixels is not base64: {exc}") from None
+        answer = self.digits.read(pixels, body["width"], body["height"])
+        answer["state"] = self.digits.state()
+        return HTTPStatus.OK, answer
+
+
+API = {
+    "GET": {"/api/info": "api_info", "/api/plane/state": "api_state",
+            "/api/plane/spec.net": "api_spec", "/api/plane/model.safetensors": "api_model",
+            "/api/digits/state": "api_digits_state"},
+    "POST": {"/api/plane/reset": "api_reset", "/api/plane/run": "api_run",
+             "/api/plane/pause": "api_pause", "/api/plane/step": "api_step",
+             "/api/digits/read": "api_digits_read"},
+}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -158,6 +246,24 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self.send(status, {"error": message})
 
+    def send_error(self, code, message=None, explain=None):
+        """http.server's own refusals (a bad request line, too long a line, too many
+        headers, HTTP/2 and up) answered as the API's: a one-line JSON message. Its 505
+        for a version is the request's fault, not the server's: 400 here."""
+        status = HTTPStatus.BAD_REQUEST if code >= 500 else HTTPStatus(code)
+        self.fail(status, message or status.phrase)
+
+    def __getattr__(self, name):
+        # a method no do_ names (http.server answers 501): this API's 405, as for PUT
+        if name.startswith("do_"):
+            return lambda: self.handle_one(self.command[:40])
+        raise AttributeError(name)
+
+    def check_headers(self):
+        for name in SINGLE_HEADERS:
+            if len(self.headers.get_all(name) or ()) > 1:
+                raise HTTPError(HTTPStatus.BAD_REQUEST, f"the request has {name} twice")
+
     def check_host(self):
         allowed = {f"{name}:{self.server.server_port}" for name in ("127.0.0.1", "localhost")}
         host = (self.headers.get("Host") or "").strip().lower()
@@ -178,13 +284,11 @@ class Handler(BaseHTTPRequestHandler):
         length_text = self.headers.get("Content-Length")
         if length_text is None:
             raise HTTPError(HTTPStatus.BAD_REQUEST, "a POST needs a Content-Length")
-        try:
-            length = int(length_text)
-        except ValueError:
+        if not DIGITS.fullmatch(length_text):
             raise HTTPError(HTTPStatus.BAD_REQUEST,
-                            f"Content-Length {length_text!r} is not a number") from None
-        if length < 0:
-            raise HTTPError(HTTPStatus.BAD_REQUEST, f"Content-Length {length} is negative")
+                            f"Content-Length {length_text[:40]!r} is not a number "
+                            f"(digits only)")
+        length = int(length_text)
         if length > MAX_BODY:
             raise HTTPError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                             f"the body is {length} bytes; at most {MAX_BODY} are read")
@@ -197,10 +301,7 @@ class Handler(BaseHTTPRequestHandler):
                                                     f"{length} bytes")
         if not raw.strip():
             return {}
-        try:
-            value = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise HTTPError(HTTPStatus.BAD_REQUEST, f"the body is not JSON: {exc}") from None
+        value = load_json(raw, "the body", what="its text", error=plane.BadRequest)
         if not isinstance(value, dict):
             raise HTTPError(HTTPStatus.BAD_REQUEST,
                             f"the body must be a JSON object, got {type(value).__name__}")
@@ -208,6 +309,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_one(self, method):
         try:
+            self.check_headers()
             self.check_host()
             url = urlsplit(self.path)
             routes = self.server.routes.get(method, {})
@@ -219,6 +321,7 @@ class Handler(BaseHTTPRequestHandler):
                                     f"{url.path} takes {other}, not {method}")
                 raise HTTPError(HTTPStatus.NOT_FOUND, f"no such page or API: {url.path!r}")
             argument = self.body() if method == "POST" else query(url.query)
+            self.command_name = method
             routes[url.path](self, argument)
         except HTTPError as exc:
             self.fail(exc.status, str(exc))
@@ -244,74 +347,21 @@ class Handler(BaseHTTPRequestHandler):
 
     do_DELETE = do_PATCH = do_OPTIONS = do_PUT
 
-    # -- the routes -----------------------------------------------------------------------
+    # -- the page -------------------------------------------------------------------------
     def page(self, _):
         body, kind = self.server.app.files[urlsplit(self.path).path]
         self.send(HTTPStatus.OK, body, kind)
 
-    def info(self, _):
-        self.send(HTTPStatus.OK, self.server.app.info())
-
-    def plane_reset(self, settings):
-        self.send(HTTPStatus.OK, self.server.app.reset(settings))
-
-    def plane_run(self, _):
-        session = self.server.app.current()
-        session.run()
-        self.send(HTTPStatus.OK, session.state())
-
-    def plane_pause(self, _):
-        session = self.server.app.current()
-        session.pause()
-        self.send(HTTPStatus.OK, session.state())
-
-    def plane_step(self, body):
-        session = self.server.app.current()
-        session.step(body.get("updates", 1))
-        self.send(HTTPStatus.OK, session.state())
-
-    def plane_state(self, args):
-        session = self.server.app.current()
-        self.send(HTTPStatus.OK, session.state(int_arg(args, "since"),
-                                               int_arg(args, "regions")))
-
-    def plane_spec(self, _):
-        session = self.server.app.current()
-        self.send(HTTPStatus.OK, session.spec.encode("utf-8"), "text/plain; charset=utf-8",
-                  {"Content-Disposition": 'attachment; filename="playground.net"'})
-
-    def plane_model(self, _):
-        self.send(HTTPStatus.OK, self.server.app.model_file(), "application/octet-stream",
-                  {"Content-Disposition": 'attachment; filename="playground.safetensors"'})
-
-    def digits_state(self, _):
-        self.send(HTTPStatus.OK, self.server.app.digits.state())
-
-    def digits_read(self, body):
-        missing = [k for k in ("width", "height", "pixels") if k not in body]
-        if missing:
-            raise BadDrawing(f"the drawing needs {', '.join(missing)}")
-        if not isinstance(body["pixels"], str):
-            raise BadDrawing("pixels must be a base64 string of gray bytes")
-        try:
-            pixels = base64.b64decode(body["pixels"], validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise BadDrawing(f"pixels is not base64: {exc}") from None
-        digits = self.server.app.digits
-        answer = digits.read(pixels, body["width"], body["height"])
-        answer["state"] = digits.state()
-        self.send(HTTPStatus.OK, answer)
+    def api(self, argument):
+        self.send(*self.server.app.answer(self.command_name, urlsplit(self.path).path,
+                                          argument))
 
 
+PAGES = ("/", "/playground.css", "/playground.js")
 ROUTES = {
-    "GET": {"/": Handler.page, "/playground.css": Handler.page, "/playground.js": Handler.page,
-            "/api/info": Handler.info, "/api/plane/state": Handler.plane_state,
-            "/api/plane/spec.net": Handler.plane_spec,
-            "/api/plane/model.safetensors": Handler.plane_model,
-            "/api/digits/state": Handler.digits_state},
-    "POST": {"/api/plane/reset": Handler.plane_reset, "/api/plane/run": Handler.plane_run,
-             "/api/plane/pause": Handler.plane_pause, "/api/plane/step": Handler.plane_step,
-             "/api/digits/read": Handler.digits_read},
+    "GET": {**{path: Handler.page for path in PAGES},
+            **{path: Handler.api for path in API["GET"]}},
+    "POST": {path: Handler.api for path in API["POST"]},
 }
 
 
@@ -333,6 +383,7 @@ def int_arg(args, name):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = QUEUE
 
     def __init__(self, app, port=0, verbose=False):
         self.app = app
