@@ -10,8 +10,10 @@ Two schedules (``EpochSchedule``, ``BookSchedule``), both driven by one seeded
   update i whenever i % iter_per_epoch == 0, iter_per_epoch = max(train_size // batch_size, 1).
 
 After each epoch (or every ``eval_every``-th, and always the last) the history records the
-mean training loss over the updates since the last record, the accuracy on the whole
-training set and on the test set (as the book's figures do).
+mean training loss over the updates of that epoch alone (in the book's schedule: the
+updates since the previous evaluation was due), whatever ``eval_every`` is, and the
+accuracy on the whole training set and on the test set (as the book's figures do). With
+one batch per epoch (CS231n's full-batch spiral) it is the loss of that epoch's update.
 
 One update is ``step(indices)``: ``batch(indices)`` gives (x, t), ``compute_gradients(x,
 t)`` the loss and the gradients (the seam ``ParallelTrainer`` overrides), ``check_loss``
@@ -186,13 +188,26 @@ class Trainer:
     the divergence warning (default: ``warnings.warn`` with RuntimeWarning);
     ``stop_on_divergence`` makes it an error instead. Without a test set the lines show
     no test accuracy (the history holds NaN).
+
+    ``loss_after_update``: the loss recorded for an update is the batch's loss computed
+    again, in inference mode, after the optimizer's step, as the book's
+    ``optimizer_compare_mnist.py``, ``weight_init_compare.py`` and ``Trainer`` record it
+    (``network.loss(x_batch, t_batch)`` after ``optimizer.update``); by default it is the
+    loss of the forward pass that made the gradient (CS231n's, PyTorch's). It costs one
+    more forward pass per update.
+
+    ``keep_going_on_nan``: a loss that is not finite does not stop training (as the book's
+    loops go on); ``diverged_at`` says at which update the loss first exploded (see
+    ``check_loss``) or stopped being finite (else None). From a NaN on, the weights are
+    NaN and every prediction is class 0, as NumPy's argmax says.
     """
 
     def __init__(self, net, train_set, test_set=None, *, epochs=5, batch_size=100,
                  rng=None, gradient="backprop", iterations=None,
                  log=None, verbose=False, eval_batch_size=1000, eval_every=1,
                  on_update=None, on_record=None, warn=None, stop_on_divergence=False,
-                 on_gradient=None, eval_size=None, on_evaluate=None):
+                 on_gradient=None, eval_size=None, on_evaluate=None,
+                 loss_after_update=False, keep_going_on_nan=False):
         if gradient not in ("backprop", "numerical"):
             raise ValueError(f"gradient must be 'backprop' or 'numerical', got {gradient!r}")
         if batch_size < 1:
@@ -214,6 +229,9 @@ class Trainer:
                                                            stacklevel=4))
         self.stop_on_divergence = stop_on_divergence
         self.diverged = False
+        self.loss_after_update = loss_after_update
+        self.keep_going_on_nan = keep_going_on_nan
+        self.diverged_at = None     # the first update whose loss was not finite
         self.eval_batch_size = eval_batch_size
         self.eval_every = eval_every
         self.eval_size = eval_size
@@ -230,7 +248,7 @@ class Trainer:
         self.position = 0           # samples of this epoch's order already used
         self.order = None           # this epoch's shuffled order, None between epochs
         self.updates = 0            # updates done in all
-        self.pending = []           # losses of the updates since the last record
+        self.pending = []           # losses of this epoch's updates so far
         self.eval_pending = False   # book's schedule: an evaluation is due
         self._started = time.perf_counter()
 
@@ -274,6 +292,10 @@ class Trainer:
         update = self.updates + 1
         lr = getattr(self.optimizer, "lr", None)
         if not math.isfinite(loss):
+            if self.keep_going_on_nan:
+                if self.diverged_at is None:
+                    self.diverged_at = update
+                return
             raise TrainingError(
                 f"the loss became {loss!r} at update {update}; "
                 f"the learning rate (lr={lr!r}) is probably too large")
@@ -291,6 +313,8 @@ class Trainer:
         if self.stop_on_divergence:
             raise TrainingError(message)
         self.diverged = True
+        if self.keep_going_on_nan and self.diverged_at is None:
+            self.diverged_at = update
         self.warn(message)
 
     def step(self, indices):
@@ -312,9 +336,14 @@ class Trainer:
             self.rng_before = (self.rng.getstate(), self.net.rng.getstate())
 
     def _step(self, indices):
-        loss, grads = self.compute_gradients(*self.batch(indices))
+        x, t = self.batch(indices)
+        loss, grads = self.compute_gradients(x, t)
         self.check_loss(loss)
         self.optimizer.step(grads)
+        if self.loss_after_update:
+            loss = self.net.loss(x, t)
+            if not math.isfinite(loss):
+                self.check_loss(loss)
         self.history.iteration_loss.append(loss)
         self.pending.append(loss)
         self.updates += 1
@@ -459,6 +488,82 @@ class Trainer:
         self.history = history
 
 
+@dataclass
+class NumericalCost:
+    """What training by numerical gradients will cost, from ``numerical_cost``."""
+
+    loss_seconds: float     # one loss on a training batch, once warmed up
+    losses_per_update: int  # 2 per parameter number (plus and minus h), plus one
+    updates: int            # updates left
+    eval_seconds: float     # the accuracy measurements left
+
+    @property
+    def per_update(self):
+        return self.losses_per_update * self.loss_seconds
+
+    @property
+    def total(self):
+        """Seconds for the whole run left: its updates and its evaluations."""
+        return self.updates * self.per_update + self.eval_seconds
+
+
+def evaluations_left(trainer):
+    """How many records (accuracy measurements) the schedule has still to make."""
+    every, last = trainer.eval_every or 1, trainer.total_epochs
+    return sum(1 for e in range(trainer.epoch + 1, last + 1) if e % every == 0 or e == last)
+
+
+def _entries(params):
+    """(leaf, index) of every parameter number, round and round."""
+    while True:
+        for param in params.values():
+            for leaf in linalg.leaves(param):
+                for i in range(len(leaf)):
+                    yield leaf, i
+
+
+def numerical_cost(trainer, clock=time.perf_counter, budget=2.0, minimum=4):
+    """The cost of the rest of ``trainer``'s run by numerical gradients, measured as it
+    will be spent: central differences of the training loss on the first training
+    batch, the network frozen as ``Network.numerical_gradient`` freezes it, one
+    parameter number after another (each restored at once), for ``budget`` seconds (at
+    least ``minimum`` numbers); the mean time of the later half is taken, so that a JIT
+    (PyPy) has warmed up as it will have during the long run, and its garbage
+    collector's pauses are counted. An evaluation of the accuracies is costed per
+    sample from the same time. Training is not changed: the random generators are put
+    back (a dropout mask may be drawn) and ``frozen`` puts back running statistics."""
+    from .gradient import central_difference, frozen
+
+    net = trainer.net
+    size = min(trainer.batch_size, len(trainer.train_set))
+    x, t = trainer.train_set.batch(range(size))
+    net.loss(x, t)      # checks the batch once, as Network.numerical_gradient does
+    states = [(rng, rng.getstate()) for rng in {id(r): r for r in (trainer.rng, net.rng)
+                                                 if r is not None}.values()]
+
+    def loss():
+        return net._loss(x, t, True)
+
+    times, begin = [], clock()
+    try:
+        with frozen(layer for _, layer in net.layers):
+            for leaf, i in _entries(net.params):
+                start = clock()
+                central_difference(loss, leaf, i)
+                end = clock()
+                times.append(end - start)
+                if len(times) >= minimum and end - begin >= budget:
+                    break
+    finally:
+        for rng, state in states:
+            rng.setstate(state)
+    later = times[len(times) // 2:]
+    one = math.fsum(later) / len(later) / 2
+    samples = len(trainer.train_set) + (len(trainer.test_set) if trainer.has_test_set else 0)
+    return NumericalCost(one, 2 * net.param_count + 1, trainer.total_updates - trainer.updates,
+                         evaluations_left(trainer) * samples / size * one)
+
+
 class EpochSchedule:
     """Epochs, as PyTorch and Keras train: each shuffles the training set and walks through
     it in mini-batches of ``batch_size`` (the last one may be smaller)."""
@@ -505,6 +610,8 @@ class EpochSchedule:
             trainer.epoch, trainer.order, trainer.position = epoch, None, 0
             if due:
                 trainer.record(epoch, accuracies)
+            else:   # a record holds its own epoch's losses only, whatever eval_every is
+                trainer.pending = []
 
 
 class BookSchedule:
@@ -553,6 +660,8 @@ class BookSchedule:
                 trainer.eval_pending = False
                 if due:
                     trainer.record(epoch, accuracies)
+                else:
+                    trainer.pending = []
             if trainer.updates >= self.iterations:
                 break
             i = trainer.updates

@@ -175,9 +175,11 @@ def test_numerical_training_says_what_it_will_cost_before_it_starts(tiny, tmp_pa
                 if line.startswith("numerical gradients: ")]
     assert len(estimate) == 1
     assert estimate[0].startswith("numerical gradients: 3,200 loss evaluations per update, ")
-    estimate.append(result.stdout.split(estimate[0] + "\n")[1].splitlines()[0])
-    assert " per update, " in estimate[1] and " for 2 updates (Ctrl-C stops within a second)" \
-        in estimate[1]
+    estimate += result.stdout.split(estimate[0] + "\n")[1].splitlines()[:2]
+    assert " per update, " in estimate[1] and estimate[1].endswith(
+        " for the whole run (2 updates and")
+    assert estimate[2] == "the evaluations); Ctrl-C stops within a second"
+    assert max(len(line) for line in estimate) <= 80
 
 
 def test_ctrl_c_is_honoured_within_a_numerical_update(tiny, tmp_path):

@@ -3,6 +3,7 @@ decoded, --jobs 2 equal to --jobs 1 bit for bit, Ctrl-C keeping finished runs, a
 validation split that never touches the test data, and a best spec that rebuilds."""
 
 import os
+import random
 import signal
 import sys
 
@@ -10,9 +11,10 @@ import pytest
 from pictures import svg_all, svg_root, svg_texts
 from tiny_mnist import write_tiny_mnist
 
-from purenn import build, capabilities, cli, spec
+from purenn import build, capabilities, cli, plot, spec
+from purenn.commands import experiment_args
 from purenn.errors import PurennError
-from purenn.experiments import runner, settings
+from purenn.experiments import figures, runner, settings
 
 TINY = """\
 input 784
@@ -75,9 +77,9 @@ def test_compare_end_to_end(tiny, tmp_path):
                      "--set", "optimizer=sgd,adam", "--set", "lr=0.1,0.01", "--epochs", "2",
                      "--plot", str(tmp_path / "c.svg")], out=lines.append)
     assert code == 0
-    assert lines[1] == "4 runs: 2 epochs of batch 100, seed 0"
+    assert "4 runs: 2 epochs of batch 100, seed 0" in lines
     start = next(i for i, line in enumerate(lines) if line.startswith("run "))
-    assert lines[start].split() == ["run", "final", "loss", "train", "acc", "test", "acc",
+    assert lines[start].split() == ["run", "end", "loss", "train", "acc", "test", "acc",
                                     "time"]
     rows = lines[start + 1:start + 5]
     assert [r.split("  ")[0] for r in rows] == [
@@ -174,8 +176,9 @@ def test_search_end_to_end_never_reads_the_test_set(tiny, tmp_path, monkeypatch)
                      "--plot", str(tmp_path / "s.svg"), "--out-spec",
                      str(tmp_path / "best.net")], out=lines.append)
     assert code == 0, lines
-    assert lines[0].startswith("data: MNIST from ") and "48 training and 12 validation" \
-        in lines[0] and "the test set is not used" in lines[0]
+    head = " ".join(lines[:3])
+    assert head.startswith("data: MNIST from ") and "48 training and 12 validation" \
+        in head and "the test set is not used" in head
     table = lines[lines.index("trials by validation accuracy:") + 2:][:4]
     accuracies = [float(row.split()[1]) for row in table]
     assert accuracies == sorted(accuracies, reverse=True)
@@ -207,7 +210,9 @@ def test_an_interrupted_compare_tables_and_draws_the_finished_runs(tiny, tmp_pat
                      str(tmp_path / "c.svg")], out=lines.append)
     assert code == 130
     assert "interrupted: 1 of 2 runs finished" in lines
-    assert lines[-2].startswith("lr=0.1 ") and lines[-1].startswith("curves written to")
+    start = next(i for i, line in enumerate(lines) if line.startswith("run "))
+    assert lines[start + 1].startswith("lr=0.1 ") and not lines[start + 2].startswith("lr")
+    assert lines[-1].startswith("curves written to")
     assert len(svg_all(svg_root(tmp_path / "c.svg"), "polyline")) == 3
 
 
@@ -224,6 +229,9 @@ def test_search_option_errors(tiny, capsys):
     assert "has no 'dropout' line" in capsys.readouterr().err
     assert cli.main(base + ["--range", "lr=0.1:1", "--epochs", "2", "--iterations", "5"]) == 1
     assert "give --epochs or --iterations, not both" in capsys.readouterr().err
+    assert cli.main(base + ["--range", "lr=0.1:1", "--trials", "3", "--only-trial", "4"]) == 1
+    assert capsys.readouterr().err == ("error: --only-trial 4 is past the --trials 3 of the "
+                                       "search\n")
 
 
 @pytest.mark.skipif(not capabilities.can_fork(), reason="--jobs needs processes")
@@ -258,6 +266,193 @@ def test_a_failing_worker_run_is_one_error_naming_the_run(tiny):
     runs[1].spec = runs[1].spec.replace("dense 10", "dense 10 init=nope")
     with pytest.raises(PurennError, match=r"run 'lr=0.05' failed: SpecError: <spec>:2: "):
         runner.run_all(runs, train, test, runner.Schedule(epochs=2, batch_size=20), jobs=2)
+
+
+def drawn_lines(monkeypatch):
+    """(panel title, label, ys) of every line the figures draw."""
+    drawn = []
+    real = plot.Panel.line
+
+    def line(self, x, y=None, **options):
+        drawn.append((self.title, options.get("label"), list(y if y is not None else x)))
+        return real(self, x, y, **options)
+
+    monkeypatch.setattr(plot.Panel, "line", line)
+    return drawn
+
+
+@pytest.mark.parametrize("smooth", [True, False])
+def test_the_tables_end_loss_is_the_figures_last_point(tiny, monkeypatch, smooth):
+    # issue 21 item 7: "final loss" was the mean since the last evaluation (SGD 1.9395
+    # while its plotted loss ended at 1.35)
+    train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
+    results = runner.run_all(small_runs(tiny)[:2], train, test,
+                             runner.Schedule(iterations=40, batch_size=10, eval_size=7))
+    drawn = drawn_lines(monkeypatch)
+    figures.compare(results, smooth=smooth)
+    lines = experiment_args.table(results, smooth=smooth, eval_size=7)
+    assert lines[0].split()[:3] == ["run", "end", "loss"]
+    for result, row in zip(results, lines[1:3]):
+        curve = next(ys for title, label, ys in drawn if label == result.label)
+        assert row.split()[1] == f"{curve[-1]:.4f}"
+        assert curve[-1] != result.final_loss       # what the table showed before
+        if not smooth:
+            assert curve[-1] == result.history["iteration_loss"][-1]
+    notes = " ".join(" ".join(lines[3:]).split())
+    assert ("end loss: the last point of the figure's loss curve, the batch loss before "
+            + ("each update" if smooth else "the last update")) in notes
+    assert ("smoothed as the book's smooth_curve" in notes) == smooth
+    assert "on the first 7 samples of each set" in notes
+
+
+def test_tables_and_result_lines_fit_80_columns(tiny, tmp_path, monkeypatch):
+    text = (tiny / "tiny.net").read_text()
+    long_spec = tmp_path / ("a_spec_with_a_name_long_enough_to_overflow_the_run_column"
+                            ".net")
+    long_spec.write_text(text)
+    lines = []
+    code = cli.main(["compare", "--data", str(tiny / "data"), "--spec", str(long_spec),
+                     "--spec", str(tiny / "tiny.net"), "--set", "optimizer.lr=0.1,0.01",
+                     "--epochs", "1"], out=lines.append)
+    assert code == 0
+    assert max(len(line) for line in lines) <= 80, [ln for ln in lines if len(ln) > 80]
+    start = next(i for i, line in enumerate(lines) if line.startswith("run "))
+    label = "a_spec_with_a_name_long_enough_to_overflow_the_run_column: lr=0.1"
+    assert lines[start + 1] == label
+    assert lines[start + 2].split()[0] == lines[start + 2].strip().split()[0]  # numbers
+    lines = []
+    monkeypatch.chdir(tmp_path)     # a path of its own may be longer than a line
+    assert cli.main(["search", "--data", str(tiny / "data"), "--spec", str(long_spec),
+                     "--range", "lr=1e-3:1:log", "--range", "dense1.std=0.001:0.1",
+                     "--trials", "2", "--epochs", "1", "--out-spec",
+                     "a_best_spec_with_a_long_name_too.net"],
+                    out=lines.append) == 0
+    assert max(len(line) for line in lines) <= 80, [ln for ln in lines if len(ln) > 80]
+    assert "val acc, train acc: after the trial's last update, on 12 validation and 48 " \
+           "training samples" in " ".join(" ".join(lines).split())
+
+
+def test_the_books_loss_after_the_update_is_recorded_when_asked(tiny, tmp_path):
+    # issue 21 item 8: optimizer_compare_mnist.py records network.loss(x_batch, t_batch)
+    # after optimizer.update; purenn recorded the loss that made the gradient
+    train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
+    run = small_runs(tiny)[0]
+    before = runner.train_one(run, train, test, runner.Schedule(iterations=6, batch_size=10))
+    after = runner.train_one(run, train, test, runner.Schedule(
+        iterations=6, batch_size=10, loss_after_update=True))
+    # the same training (the extra forward pass draws nothing from the generators)...
+    assert after.history["train_acc"] == before.history["train_acc"]
+    assert after.history["iteration_loss"] != before.history["iteration_loss"]
+    # ... and each update's loss is its batch's, in inference mode, once it has stepped
+    seen = []
+    for when in (False, True):
+        rng = random.Random(0)
+        trainer = runner.make_trainer(
+            build(run.spec, rng=rng), train, test,
+            runner.Schedule(iterations=6, batch_size=10, loss_after_update=when), rng,
+            on_update=lambda t, loss, when=when: seen.append((when, loss,
+                                                               t.net.loss(*t.last))))
+        batch = trainer.batch
+
+        def remember(indices, trainer=trainer, batch=batch):
+            trainer.last = batch(indices)
+            return trainer.last
+
+        trainer.batch = remember
+        trainer.fit()
+    assert [loss for when, loss, now in seen if not when] == before.history["iteration_loss"]
+    assert all(loss == now for when, loss, now in seen if when)
+    assert all(loss != now for when, loss, now in seen if not when)
+    # the figure says which loss it draws, and so does the table
+    for option, which in (("before-update", "before"), ("after-update", "after")):
+        lines = []
+        assert cli.main(["compare", "--data", str(tiny / "data"), "--spec",
+                         str(tiny / "tiny.net"), "--set", "lr=0.1,0.01", "--iterations", "6",
+                         "--batch-size", "10", "--loss", option, "--plot",
+                         str(tmp_path / "c.svg")], out=lines.append) == 0
+        assert f"batch loss {which} the update" in svg_texts(svg_root(tmp_path / "c.svg"))
+        assert f"the batch loss {which} each update" in " ".join(" ".join(lines).split())
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["compare", "--set", "lr=1,2", "--loss", "after"])
+    assert stop.value.code == 2     # argparse's one line: invalid choice: 'after'
+
+
+def test_a_run_that_diverges_is_marked_and_the_others_go_on(tiny, tmp_path):
+    # issue 21 item 9: a NaN run aborted the whole comparison (the book's figure 6-18
+    # is built on such runs)
+    lines = []
+    code = cli.main(["compare", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
+                     "--set", "optimizer.lr=1e300,0.1", "--iterations", "12",
+                     "--batch-size", "10", "--jobs", "2", "--plot", str(tmp_path / "c.svg")],
+                    out=lines.append)
+    assert code == 0, lines
+    start = next(i for i, line in enumerate(lines) if line.startswith("run "))
+    diverged, healthy = lines[start + 1].split(), lines[start + 2].split()
+    assert diverged[:2] == ["lr=1e300", "nan"]
+    assert healthy[0] == "lr=0.1" and float(healthy[1]) < 5
+    note = " ".join(" ".join(lines[start + 3:]).split())
+    assert "lr=1e300: diverged at update 2 (its loss exploded or was not a " \
+           "number) and went on" in note
+    assert any("lr=1e300 (diverged at update 2):" in line for line in lines[:start])
+    texts = svg_texts(svg_root(tmp_path / "c.svg"))
+    assert "lr=1e300 (diverged at 2)" in texts
+
+
+def test_search_trials_draw_their_own_weights_from_printed_seeds(tiny, monkeypatch):
+    # issue 21 item 11: every trial started from the same weights (seed 0's)
+    started = []
+    real = runner.build
+
+    def watch(spec_text, rng):
+        net = real(spec_text, rng)
+        started.append(net.params["dense1.W"][0][:3])
+        return net
+
+    monkeypatch.setattr(runner, "build", watch)
+    base = ["search", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
+            "--range", "lr=1e-3:1:log", "--trials", "3", "--epochs", "1", "--seed", "7"]
+
+    def search(*extra, runs=3):
+        started.clear()
+        lines = []
+        assert cli.main(base + list(extra), out=lines.append) == 0
+        return lines, started[runs:]   # check_runs builds each once from seed 0 first
+
+    lines, weights = search()
+    assert len({repr(w) for w in weights}) == 3
+    assert "trial n's weights and batches from seed 7000 + n" in lines
+    finished = [line for line in lines if line.startswith("[")]
+    assert [line.split(" (seed ")[1].split(")")[0] for line in finished] == [
+        "7001", "7002", "7003"]
+    alone, again = search("--only-trial", "2", runs=1)
+    assert again == weights[1:2]
+    second = next(line for line in finished if line.startswith("[2/3] trial 2:"))
+    alone = [line for line in alone if line.startswith("[")]
+    assert [line.rsplit(" (", 1)[0] for line in alone] == [
+        "[1/1] " + second.split(" ", 1)[1].rsplit(" (", 1)[0]]   # all but the time
+    same, weights = search("--same-seed")
+    assert len({repr(w) for w in weights}) == 1
+    assert "every trial's weights and batches from seed 7 (--same-seed)" in same
+    assert settings.trial_seed(3, 12, 5000) == 30012
+
+
+def test_the_books_batch_norm_runs_with_a_diverging_plain_network(tiny):
+    # the issue's command, at tiny sizes: the plain network with std 1 diverges
+    lines = []
+    code = cli.main(["compare", "--data", str(tiny / "data"), "--spec", "ch6_batchnorm",
+                     "--spec", "ch6_plain", "--set", "dense.init=normal", "--set",
+                     "dense.std=1,0.01", "--train-size", "20", "--iterations", "4",
+                     "--batch-size", "10", "--eval-size", "10"], out=lines.append)
+    assert code == 0, lines
+    start = next(i for i, line in enumerate(lines) if line.startswith("run "))
+    assert [line.split("  ")[0] for line in lines[start + 1:start + 5]] == [
+        "ch6_batchnorm: std=1", "ch6_batchnorm: std=0.01", "ch6_plain: std=1",
+        "ch6_plain: std=0.01"]
+    assert lines[start + 3].split()[2] == "nan"
+    assert max(len(line) for line in lines) <= 80
+    text = " ".join(" ".join(lines).split())
+    assert "ch6_plain: std=1: diverged at update 2" in text
+    assert "ch6_batchnorm: std=1: diverged" not in text
 
 
 def panel_frames(root):

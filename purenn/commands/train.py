@@ -109,38 +109,36 @@ def plural(count, word):
     return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
-def numerical_estimate(trainer, repeats=3):
-    """The cost of training by numerical gradients, measured on one batch before it
-    starts: two loss evaluations per parameter number per update."""
+def numerical_estimate(trainer, clock=time.perf_counter, budget=2.0):
+    """What training by numerical gradients will cost (``train.numerical_cost``: measured
+    after a JIT has warmed up, for the whole run, evaluations included), as text."""
+    from ..train import numerical_cost
     from ..viz.progress import format_duration
 
-    net = trainer.net
-    x, t = trainer.train_set.batch(range(min(trainer.batch_size, len(trainer.train_set))))
-    best = math.inf
-    for _ in range(repeats):
-        begin = time.perf_counter()
-        net.loss(x, t)
-        best = min(best, time.perf_counter() - begin)
-    per_update = (2 * net.param_count + 1) * best
-    updates = trainer.total_updates - trainer.updates
-    return (f"numerical gradients: {2 * net.param_count:,} loss evaluations per update, "
-            f"{best * 1000:.2g} ms each:\nabout {format_duration(per_update)} per update, "
-            f"{format_duration(per_update * updates)} for {plural(updates, 'update')} "
-            f"(Ctrl-C stops within a second)")
+    cost = numerical_cost(trainer, clock, budget)
+    updates = cost.updates
+    return (f"numerical gradients: {cost.losses_per_update - 1:,} loss evaluations per "
+            f"update, {cost.loss_seconds * 1000:.2g} ms each:\nabout "
+            f"{format_duration(cost.per_update)} per update, "
+            f"{format_duration(cost.total)} for the whole run ({plural(updates, 'update')} "
+            f"and\nthe evaluations); Ctrl-C stops within a second")
 
 
-def gradient_progress(stream):
+def gradient_progress(stream, clock=time.perf_counter, columns=None):
     """``on_gradient`` for the Trainer: one line on a terminal, redrawn in place, with
-    how far the numerical gradient of this update is and when it will be done."""
+    how far the numerical gradient of this update is and when the whole run will be
+    done (the numbers left in this update and in the updates after it, at this update's
+    rate so far, plus the evaluations left, costed per sample from the same rate)."""
     import shutil
 
+    from ..train import evaluations_left
     from ..viz.progress import format_duration
 
     started = {}
 
     def show(trainer, done, total):
         key = trainer.updates
-        now = time.perf_counter()
+        now = clock()
         begin = started.setdefault(key, now)
         if done >= total:
             started.clear()
@@ -148,11 +146,19 @@ def gradient_progress(stream):
             stream.flush()
             return
         rate = (now - begin) / done if done else 0.0
-        eta = format_duration(rate * (total - done)) if rate else "?"
+        eta = "?"
+        if rate:
+            later = trainer.total_updates - trainer.updates - 1
+            size = min(trainer.batch_size, len(trainer.train_set))
+            samples = len(trainer.train_set) + (len(trainer.test_set)
+                                                if trainer.has_test_set else 0)
+            loss = 2 * rate     # a number costs two losses
+            eta = format_duration(rate * (total - done + later * total)
+                                  + evaluations_left(trainer) * samples / size * loss)
         text = (f"update {trainer.updates + 1:,}/{trainer.total_updates:,}: gradient "
-                f"{done:,}/{total:,} numbers ({100 * done // total}%), ETA of this "
-                f"update {eta}")
-        width = shutil.get_terminal_size().columns - 1
+                f"{done:,}/{total:,} numbers ({100 * done // total}%), ETA of the run "
+                f"{eta}")
+        width = (columns or shutil.get_terminal_size().columns) - 1
         stream.write("\r" + text[:width] + "\x1b[K")
         stream.flush()
     return show
@@ -284,7 +290,7 @@ def run(args, out):
         checkpoint.restore(trainer)
         out(f"resumed from {checkpoint.path}: {trainer.progress()[0]}, "
             f"{trainer.updates} updates done")
-    if args.gradient == "numerical":
+    if args.gradient == "numerical" and not args.quiet:    # it takes 2 s to measure
         out(numerical_estimate(trainer))
     updates_before = trainer.updates
     started = time.perf_counter()

@@ -36,6 +36,26 @@ def loss_top(curves, headroom=2.5):
 
 
 LOSS_LABEL = "batch loss before the update"
+# the book's chapter 6 scripts and Trainer: network.loss(x_batch, t_batch) after the step
+LOSS_AFTER_LABEL = "batch loss after the update"
+
+
+def loss_label(after_update=False):
+    """Says which loss is drawn: the batch's before its update (the forward pass that
+    made the gradient) or after it (``--loss after-update``, the book's)."""
+    return LOSS_AFTER_LABEL if after_update else LOSS_LABEL
+
+
+def loss_curve(losses, smooth=True, diverged_at=None):
+    """The loss curve drawn for a run: its losses up to the first that is not finite
+    (matplotlib draws nothing for NaN) or before the update ``diverged_at`` (where the
+    loss exploded), smoothed as the book's ``smooth_curve`` when asked."""
+    finite = []
+    for value in losses[:None if diverged_at is None else diverged_at - 1]:
+        if not math.isfinite(value):
+            break
+        finite.append(value)
+    return plot.smooth(finite) if smooth else finite
 
 
 def compare(results, *, title="", smooth=True, ylim=None, loss_label=LOSS_LABEL):
@@ -44,7 +64,9 @@ def compare(results, *, title="", smooth=True, ylim=None, loss_label=LOSS_LABEL)
     (dashed) accuracy, each point at the epoch it was measured at, one color per run.
     ``ylim``: the loss panel's range (default: from 0 to ``loss_top`` of the curves);
     ``loss_label`` says which loss the histories hold (purenn records each batch's loss
-    from the forward pass that made its gradient, before the update)."""
+    from the forward pass that made its gradient, before the update; ``loss_label(True)``
+    for the book's, after it). A run that diverged (``diverged_at``) is labelled so and
+    its loss drawn up to there (``loss_curve``)."""
     fig = plot.Figure(cols=2, title=title, panel_size=(480, 360))
     loss = fig.panel("training loss" + (" (smoothed)" if smooth else ""), "iterations",
                      loss_label)
@@ -54,10 +76,12 @@ def compare(results, *, title="", smooth=True, ylim=None, loss_label=LOSS_LABEL)
     shown_curves = []
     for n, r in enumerate(results):
         color = PALETTE[n % len(PALETTE)]
-        values = [v for v in r.history["iteration_loss"] if math.isfinite(v)]
-        shown = plot.smooth(values) if smooth else values
-        shown_curves.append(shown)
-        loss.line(range(len(shown)), shown, label=r.label, color=color, width=1,
+        diverged = getattr(r, "diverged_at", None)
+        shown = loss_curve(r.history["iteration_loss"], smooth, diverged)
+        if diverged is None:     # a diverged run's explosion does not set the range
+            shown_curves.append(shown)
+        label = r.label if diverged is None else f"{r.label} (diverged at {diverged})"
+        loss.line(range(len(shown)), shown, label=label, color=color, width=1,
                   marker=RUN_MARKERS[n % len(RUN_MARKERS)],
                   markevery=max(1, len(shown) // 20))
         h = r.history

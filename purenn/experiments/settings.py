@@ -239,3 +239,12 @@ def draw_trials(ranges, trials, rng):
         out.append([(r.key, str(r.draw(rng)) if r.integer else repr(r.draw(rng)))
                     for r in ranges])
     return out
+
+
+def trial_seed(seed, n, trials):
+    """The seed of trial ``n`` (from 1) of a search with ``seed``: ``seed * 1000 + n``
+    (``seed * 10**k + n`` when there are 1000 trials or more, 10**k above their count),
+    so that every trial draws its own weights and batches, and the seed can be read
+    off the trial's number."""
+    scale = 10 ** max(3, len(str(trials)))
+    return seed * scale + n
