@@ -1,8 +1,9 @@
 """Where the kernels' thresholds come from: each product of a training step, timed for
-several values of ``linalg.AXPY_MAX`` (rows with at most that many nonzero inputs are
+several values of ``AXPY_MAX`` (rows with at most that many nonzero inputs are
 summed row by row instead of through dot products) and the weight gradient for several
-values of ``linalg.DENSE_ABOVE`` (the fraction of nonzero inputs above which a column
-skips nothing), with every kernel this Python has.
+values of ``DENSE_ABOVE`` (the fraction of nonzero inputs above which a column
+skips nothing), with every kernel set this Python has that makes these choices (the
+classes of ``purenn/kernels/cpython.py``; ``loops`` and ``reference`` have one path).
 
     python3 benchmarks/bench_kernels.py [--data DIR] [--repeats 7]
 
@@ -62,36 +63,39 @@ def main(argv=None):
     sW2 = [[rng.gauss(0.0, 0.01) for _ in range(3)] for _ in range(100)]
     cases = [
         ("mnist x·W1 (100x784)(784x50)", lambda: linalg.matmul(x, W1)),
-        ("mnist xᵀ·dh (dW1)", lambda: linalg.matmul_tn(x, dh)),
-        ("mnist dout·W2ᵀ (100x10)(10x50)", lambda: linalg.matmul_nt(d2, W2)),
+        ("mnist xᵀ·dh (dW1)", lambda: linalg.matmul(x, dh, transpose_a=True)),
+        ("mnist dout·W2ᵀ (100x10)(10x50)", lambda: linalg.matmul(d2, W2, transpose_b=True)),
         ("spiral x·W1 (300x2)(2x100)", lambda: linalg.matmul(sx, sW1)),
-        ("spiral dout·W2ᵀ (300x3)(3x100)", lambda: linalg.matmul_nt(sd, sW2)),
+        ("spiral dout·W2ᵀ (300x3)(3x100)", lambda: linalg.matmul(sd, sW2, transpose_b=True)),
     ]
     limits = [int(v) for v in args.limits.split(",")]
     print(f"Python {platform.python_version()}, {source}; ms, best of {args.repeats}")
     saved = linalg.KERNEL
     try:
-        for kernel in linalg.KERNELS:
+        for kernel, chosen in linalg.KERNELS.items():
+            if not hasattr(chosen, "AXPY_MAX"):
+                continue
             linalg.use_kernel(kernel)
-            default = linalg.AXPY_MAX
+            default, default_dense = chosen.AXPY_MAX, chosen.DENSE_ABOVE
             print(f"\nkernel {kernel} (AXPY_MAX {default} by default)")
             print(f"{'product':34s}" + "".join(f"{'AXPY_MAX=' + str(v):>13s}" for v in limits))
             for name, fn in cases:
                 cells = []
                 for limit in limits:
-                    linalg.AXPY_MAX = limit
+                    chosen.AXPY_MAX = limit
                     cells.append(best(fn, args.repeats) * 1e3)
                 top = min(cells)
                 print(f"{name:34s}" + "".join(
                     f"{c:12.2f}{'*' if c == top else ' '}" for c in cells))
-            linalg.AXPY_MAX = default
+            chosen.AXPY_MAX = default
             fractions = (0.5, 0.67, 0.8, 1.0)
             print(f"{'dW1 by DENSE_ABOVE':34s}" + "".join(f"{f:>13}" for f in fractions))
             cells = []
             for fraction in fractions:
-                linalg.DENSE_ABOVE = fraction
-                cells.append(best(lambda: linalg.matmul_tn(x, dh), args.repeats) * 1e3)
-            linalg.use_kernel(kernel)
+                chosen.DENSE_ABOVE = fraction
+                cells.append(best(lambda: linalg.matmul(x, dh, transpose_a=True),
+                                  args.repeats) * 1e3)
+            chosen.DENSE_ABOVE = default_dense
             top = min(cells)
             print(f"{'mnist xᵀ·dh (dW1)':34s}" + "".join(
                 f"{c:12.2f}{'*' if c == top else ' '}" for c in cells))

@@ -130,7 +130,7 @@ def identical_across_workers(train, batches, workers):
 def make_floor(train, batches):
     """The step's multiply-adds through the chosen kernel alone.
 
-    One training step is run with ``linalg.dots`` and ``linalg.axpy_rows`` wrapped to record
+    One training step is run with the kernel set's ``dots`` and ``axpy_rows`` wrapped to record
     the shape of every product (a vector of length k against c vectors; t terms of rows of
     width w). The floor is the time ``dots`` takes for those same products on vectors made
     ready beforehand: no gathering, transposing, bias, activation, loss or update, and the
@@ -139,7 +139,8 @@ def make_floor(train, batches):
     net, trainer = purenn_trainer(train)
     trainer.step(batches[0])
     shapes = []
-    dots, axpy_rows = linalg.dots, linalg.axpy_rows
+    chosen = linalg.active()
+    dots, axpy_rows = chosen.dots, chosen.axpy_rows
 
     def recording_dots(v, vectors):
         vectors = list(vectors)
@@ -153,11 +154,11 @@ def make_floor(train, batches):
             shapes.append((terms, width))
         return axpy_rows(coeffs, rows, width)
 
-    linalg.dots, linalg.axpy_rows = recording_dots, recording_axpy
+    chosen.dots, chosen.axpy_rows = recording_dots, recording_axpy
     try:
         trainer.step(batches[1])
     finally:
-        linalg.dots, linalg.axpy_rows = dots, axpy_rows
+        chosen.dots, chosen.axpy_rows = dots, axpy_rows
     if not shapes:      # the loops kernel adds rows in place: no dot products to replay
         return None
     rng = random.Random(1)
@@ -431,7 +432,8 @@ def main(argv=None):
         sys.exit(f"bench_mnist: {exc}")
     rss_loaded = peak_rss_mb()
     print(f"Python {platform.python_version()} ({platform.python_implementation()}), "
-          f"kernel {linalg.KERNEL}, AXPY_MAX {linalg.AXPY_MAX}, DENSE_ABOVE {linalg.DENSE_ABOVE}, "
+          f"kernel {linalg.KERNEL}, AXPY_MAX {getattr(linalg.active(), 'AXPY_MAX', '-')}, "
+          f"DENSE_ABOVE {getattr(linalg.active(), 'DENSE_ABOVE', '-')}, "
           f"{os.cpu_count()} cores, "
           f"{platform.machine()}")
     print(f"MNIST: {len(train)} training, {len(test)} test images from "

@@ -106,10 +106,11 @@ class Dense(Layer):
 
     def backward(self, dout):
         W = self.params["W"]
-        self.grads = {"W": linalg.matmul_tn(self.x, dout), "b": linalg.col_sums(dout)}
+        dW = linalg.matmul(self.x, dout, transpose_a=True)      # xᵀ·dout
+        self.grads = {"W": dW, "b": linalg.col_sums(dout)}
         if not self.input_grad:
             return None
-        return linalg.matmul_nt(dout, W)
+        return linalg.matmul(dout, W, transpose_b=True)         # dout·Wᵀ
 
 
 class ReLU(Layer):

@@ -193,7 +193,7 @@ class Nesterov(Momentum):
         mu2, lr_g = mu * mu, (1 + mu) * lr
         for key, param in self.params.items():
             for W, v, g in each_leaf(param, self.v[key], grads[key]):
-                W[:] = [w + mu2 * vi - lr_g * gi for w, vi, gi in linalg.zip_rows(W, v, g)]
+                W[:] = [w + mu2 * vi - lr_g * gi for w, vi, gi in linalg.entries(W, v, g)]
                 v[:] = [vi * mu - lr * gi for vi, gi in zip(v, g)]
 
 
@@ -228,7 +228,7 @@ class AdaGrad(Optimizer):
         for key, param in self.params.items():
             for W, h, g in each_leaf(param, self.h[key], grads[key]):
                 h[:] = [hi + gi * gi for hi, gi in zip(h, g)]
-                W[:] = [w - lr * gi / (sqrt(hi) + eps) for w, gi, hi in linalg.zip_rows(W, g, h)]
+                W[:] = [w - lr * gi / (sqrt(hi) + eps) for w, gi, hi in linalg.entries(W, g, h)]
 
 
 class RMSprop(Optimizer):
@@ -261,7 +261,7 @@ class RMSprop(Optimizer):
         for key, param in self.params.items():
             for W, h, g in each_leaf(param, self.h[key], grads[key]):
                 h[:] = [rho * hi + one_minus_rho * gi * gi for hi, gi in zip(h, g)]
-                W[:] = [w - lr * gi / (sqrt(hi) + eps) for w, gi, hi in linalg.zip_rows(W, g, h)]
+                W[:] = [w - lr * gi / (sqrt(hi) + eps) for w, gi, hi in linalg.entries(W, g, h)]
 
 
 class Adam(Optimizer):
@@ -301,7 +301,7 @@ class Adam(Optimizer):
             for W, m, v, g in each_leaf(param, self.m[key], self.v[key], grads[key]):
                 m[:] = [mi + (1 - b1) * (gi - mi) for mi, gi in zip(m, g)]
                 v[:] = [vi + (1 - b2) * (gi * gi - vi) for vi, gi in zip(v, g)]
-                W[:] = [w - lr_t * mi / (sqrt(vi) + eps) for w, mi, vi in linalg.zip_rows(W, m, v)]
+                W[:] = [w - lr_t * mi / (sqrt(vi) + eps) for w, mi, vi in linalg.entries(W, m, v)]
 
 
 class AdamW(Optimizer):
@@ -349,4 +349,4 @@ class AdamW(Optimizer):
                 m[:] = [mi + (1 - b1) * (gi - mi) for mi, gi in zip(m, g)]
                 v[:] = [b2 * vi + (1 - b2) * gi * gi for vi, gi in zip(v, g)]
                 W[:] = [w * shrink - step_size * mi / (sqrt(vi) / sqrt_correction2 + eps)
-                        for w, mi, vi in linalg.zip_rows(W, m, v)]
+                        for w, mi, vi in linalg.entries(W, m, v)]

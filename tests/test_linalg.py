@@ -1,7 +1,7 @@
-"""The kernels of purenn.linalg against plain reference versions, with every kernel set
-this Python has (``sum(map(mul))`` and ``loops`` always, ``math.sumprod`` on 3.12+) and
-with each path of the C-level sets forced (all rows by dot products, all rows by axpy,
-and the default mix)."""
+"""The kernels of purenn.linalg with every kernel set this Python has (``reference``,
+``sum(map(mul))`` and ``loops`` always, ``math.sumprod`` on 3.12+): each against the
+plain definitions of ``purenn.kernels.reference``, and each path of the C-level sets
+forced (all rows by dot products, all rows by axpy, and the default mix)."""
 
 import math
 import operator
@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from purenn import linalg
+from purenn import kernels, linalg
+from purenn.kernels import reference
 
 KERNELS = sorted(linalg.KERNELS)
 
@@ -27,13 +28,22 @@ def kernel(request):
 def axpy_max(request, kernel, monkeypatch):
     """Each path forced in turn: AXPY_MAX 0 (only all-zero rows summed), huge (every row
     summed), DENSE_ABOVE 0 (dense dot products) or 1 (always skip the zeros)."""
-    value = {"dots only": 0, "axpy only": 10**9}.get(request.param, linalg.AXPY_MAX)
-    monkeypatch.setattr(linalg, "AXPY_MAX", value)
+    chosen = linalg.active()
+    if not hasattr(chosen, "AXPY_MAX"):
+        if request.param != "default":
+            pytest.skip(f"kernel set {kernel!r} has one path")
+        return 0
+    value = {"dots only": 0, "axpy only": 10**9}.get(request.param, chosen.AXPY_MAX)
+    monkeypatch.setattr(chosen, "AXPY_MAX", value)
     if request.param in ("dense paths", "sparse paths"):
-        monkeypatch.setattr(linalg, "AXPY_MAX", 0)
-        monkeypatch.setattr(linalg, "DENSE_ABOVE", 0.0 if request.param == "dense paths"
+        monkeypatch.setattr(chosen, "AXPY_MAX", 0)
+        monkeypatch.setattr(chosen, "DENSE_ABOVE", 0.0 if request.param == "dense paths"
                             else 1.0)
     return value
+
+
+def axpy_max_now():
+    return getattr(linalg.active(), "AXPY_MAX", 0)
 
 
 # -- plain references -------------------------------------------------------------------------
@@ -57,14 +67,14 @@ def ref_matmul(x, w):
     m = len(w[0]) if w else 0
     out = []
     for row in x:
-        small = sum(1 for v in row if v) <= linalg.AXPY_MAX
+        small = sum(1 for v in row if v) <= axpy_max_now()
         out.append([entry(row, [w[i][j] for i in range(len(w))], small) for j in range(m)])
     return out
 
 
 def ref_matmul_nt(a, b):
     k = len(b[0]) if b else 0
-    return [[entry(row, brow, k <= linalg.AXPY_MAX) for brow in b] for row in a]
+    return [[entry(row, brow, k <= axpy_max_now()) for brow in b] for row in a]
 
 
 def ref_matmul_tn(a, b):
@@ -72,7 +82,7 @@ def ref_matmul_tn(a, b):
     out = []
     for i in range(k):
         col = [r[i] for r in a]
-        small = sum(1 for v in col if v) <= linalg.AXPY_MAX
+        small = sum(1 for v in col if v) <= axpy_max_now()
         out.append([entry(col, [r[j] for r in b], small) for j in range(m)])
     return out
 
@@ -115,7 +125,7 @@ def test_matmul_nt_against_reference(axpy_max, n, k, m, density):
     rng = random.Random(n * 10 + m)
     a = matrix(n, k, density, rng, zero_rows={0})
     b = matrix(m, k, 1.0, rng)
-    assert linalg.matmul_nt(a, b) == ref_matmul_nt(a, b)
+    assert linalg.matmul(a, b, transpose_b=True) == ref_matmul_nt(a, b)
 
 
 @pytest.mark.parametrize("n,k,m,density", CASES)
@@ -123,7 +133,7 @@ def test_matmul_tn_against_reference(axpy_max, n, k, m, density):
     rng = random.Random(n + k + m)
     a = matrix(n, k, density, rng, zero_rows={2})
     b = matrix(n, m, 0.5, rng)
-    got = linalg.matmul_tn(a, b)
+    got = linalg.matmul(a, b, transpose_a=True)
     assert got == ref_matmul_tn(a, b)
     for i, got_row in enumerate(got):
         col = [r[i] for r in a]
@@ -133,31 +143,30 @@ def test_matmul_tn_against_reference(axpy_max, n, k, m, density):
 
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="sum() of floats compensates "
                     "its rounding since 3.12, so it no longer equals a left-to-right sum")
-def test_the_sum_map_kernel_agrees_bit_for_bit_on_every_path():
+def test_the_sum_map_kernel_agrees_bit_for_bit_on_every_path(monkeypatch):
     """With sum(map(mul)) on 3.10/3.11 the axpy, sparse and dense paths add the same terms
     in the same order, so forcing either path gives the same floats."""
-    saved = linalg.KERNEL
     rng = random.Random(5)
     x = matrix(8, 30, 0.3, rng)
     w = matrix(30, 6, 1.0, rng)
-    try:
-        linalg.use_kernel("sum(map(operator.mul))")
-        results = []
-        for limit, dense in ((0, 0.0), (0, 1.0), (10**9, 0.5)):
-            linalg.AXPY_MAX, linalg.DENSE_ABOVE = limit, dense
-            results.append((linalg.matmul(x, w), linalg.matmul_tn(x, matrix(8, 4, 1.0,
-                                                                            random.Random(1)))))
-        assert results[0] == results[1] == results[2]
-    finally:
-        linalg.use_kernel(saved)
+    d = matrix(8, 4, 1.0, random.Random(1))
+    chosen = linalg.KERNELS["sum(map(operator.mul))"]
+    results = []
+    for limit, dense in ((0, 0.0), (0, 1.0), (10**9, 0.5)):
+        monkeypatch.setattr(chosen, "AXPY_MAX", limit)
+        monkeypatch.setattr(chosen, "DENSE_ABOVE", dense)
+        results.append((chosen.matmul(x, w), chosen.matmul_tn(x, d)))
+    assert results[0] == results[1] == results[2]
 
 
 def test_known_values(kernel):
     x = [[1.0, 0.0, 2.0], [0.0, 0.0, 0.0]]
     w = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
     assert linalg.matmul(x, w) == [[11.0, 14.0], [0.0, 0.0]]
-    assert linalg.matmul_nt(x, [[1.0, 1.0, 1.0]]) == [[3.0], [0.0]]
-    assert linalg.matmul_tn(x, [[1.0], [2.0]]) == [[1.0], [0.0], [2.0]]
+    assert linalg.matmul(x, [[1.0, 1.0, 1.0]], transpose_b=True) == [[3.0], [0.0]]
+    assert linalg.matmul(x, [[1.0], [2.0]], transpose_a=True) == [[1.0], [0.0], [2.0]]
+    assert linalg.matmul(x, [[1.0, 0.0], [2.0, 1.0]], transpose_a=True,
+                         transpose_b=True) == [[1.0, 2.0], [0.0, 0.0], [2.0, 4.0]]
     assert linalg.matmul([], w) == []
 
 
@@ -168,33 +177,34 @@ def test_column_slices_compute_the_same_floats(axpy_max):
     x = matrix(10, 50, 0.2, rng, zero_rows={3}) + [[rng.uniform(-1, 1) for _ in range(50)]]
     w = matrix(50, 9, 1.0, rng)
     dout = matrix(11, 9, 0.5, rng)
-    full, full_tn = linalg.matmul(x, w), linalg.matmul_tn(x, dout)
+    full, full_tn = linalg.matmul(x, w), linalg.matmul(x, dout, transpose_a=True)
     for j0, j1 in ((0, 4), (4, 9), (2, 3)):
         part = linalg.matmul(x, [row[j0:j1] for row in w])
         assert part == [row[j0:j1] for row in full]
-        part_tn = linalg.matmul_tn(x, [row[j0:j1] for row in dout])
+        part_tn = linalg.matmul(x, [row[j0:j1] for row in dout], transpose_a=True)
         assert part_tn == [row[j0:j1] for row in full_tn]
 
 
 def test_dots_and_dot(kernel):
+    dots = linalg.active().dots
     rng = random.Random(2)
     v = [rng.uniform(-1, 1) for _ in range(20)]
     ws = [[rng.uniform(-1, 1) for _ in range(20)] for _ in range(5)]
-    assert linalg.dots(v, ws) == [linalg.dot(v, w) for w in ws]
-    assert linalg.dots(v, iter(ws)) == linalg.dots(v, ws)
+    assert dots(v, ws) == [linalg.dot(v, w) for w in ws]
+    assert dots(v, iter(ws)) == dots(v, ws)
     for w in ws:
         assert linalg.dot(v, w) == pytest.approx(exact(v, w), rel=1e-12)
     assert linalg.dot([], []) == 0
-    assert linalg.dots(v, []) == []
+    assert dots(v, []) == []
 
 
 def test_kernel_choice():
-    assert {"sum(map(operator.mul))", "loops"} <= set(linalg.KERNELS)
+    assert {"reference", "sum(map(operator.mul))", "loops"} <= set(linalg.KERNELS)
     assert ("math.sumprod" in linalg.KERNELS) == hasattr(math, "sumprod")
     if sys.implementation.name == "pypy":
         assert linalg.KERNEL == "loops"      # the JIT compiles plain loops
     elif hasattr(math, "sumprod"):
-        assert linalg.dot is math.sumprod and linalg.KERNEL == "math.sumprod"
+        assert linalg.active().dot is math.sumprod and linalg.KERNEL == "math.sumprod"
     else:
         assert linalg.KERNEL == "sum(map(operator.mul))"
     saved = linalg.KERNEL
@@ -203,7 +213,7 @@ def test_kernel_choice():
             linalg.use_kernel(name)
             assert linalg.dot([1.0, 2.0], [3.0, 4.0]) == 11.0
             assert linalg.KERNEL == name
-            assert linalg.matmul is linalg.KERNELS[name]["matmul"]
+            assert linalg.active() is linalg.KERNELS[name]
     finally:
         linalg.use_kernel(saved)
     assert linalg.KERNEL == saved
@@ -214,7 +224,7 @@ def test_matmul_tn_is_matmul_of_the_transpose(axpy_max, n, k, m, density):
     rng = random.Random(7 * n + k)
     a = matrix(n, k, density, rng, zero_rows={1})
     b = matrix(n, m, 0.6, rng)
-    assert linalg.matmul_tn(a, b) == linalg.matmul(linalg.transpose(a), b)
+    assert linalg.matmul(a, b, transpose_a=True) == linalg.matmul(linalg.transpose(a), b)
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 12) and sys.implementation.name != "pypy",
@@ -235,15 +245,15 @@ def test_every_kernel_set_gives_the_same_floats():
             linalg.use_kernel(name)
             y = [row[:] for row in w]
             linalg.axpy_(y, -0.25, d[:7])
-            results[name] = (linalg.matmul(x, w), linalg.matmul_tn(x, d),
-                             linalg.matmul_nt(d, w), linalg.add_row(d, v),
+            results[name] = (linalg.matmul(x, w), linalg.matmul(x, d, transpose_a=True),
+                             linalg.matmul(d, w, transpose_b=True), linalg.add_row(d, v),
                              linalg.sub_row(d, v), linalg.mul_row(d, v),
                              linalg.div_row(d, [c or 1.0 for c in v]),
                              linalg.hadamard(d, d), linalg.scaled(d, 3), y,
-                             linalg.axpy_rows([c[0] for c in x], w, 7))
+                             linalg.active().axpy_rows([c[0] for c in x], w, 7))
     finally:
         linalg.use_kernel(saved)
-    first = results.pop("loops")
+    first = results.pop("reference")
     for name, other in results.items():
         assert other == first, name
 
@@ -260,16 +270,17 @@ def test_row_broadcasts(kernel):
 
 
 def test_axpy_rows(kernel):
+    axpy_rows = linalg.active().axpy_rows
     rows = [[1.0, 2.0], [10.0, 20.0], [100.0, 200.0]]
-    assert linalg.axpy_rows([0.5, 0.0, 2.0], rows, 2) == [200.5, 401.0]
-    assert linalg.axpy_rows([0.0, 0.0, 0.0], rows, 2) == [0.0, 0.0]
-    assert linalg.axpy_rows([], [], 3) == [0.0, 0.0, 0.0]
+    assert axpy_rows([0.5, 0.0, 2.0], rows, 2) == [200.5, 401.0]
+    assert axpy_rows([0.0, 0.0, 0.0], rows, 2) == [0.0, 0.0]
+    assert axpy_rows([], [], 3) == [0.0, 0.0, 0.0]
     # many terms: the chain of lazy maps is flattened on the way, values unchanged
     coeffs = [float(i % 3) for i in range(100)]
     many = [[float(i), -float(i)] for i in range(100)]
     expected = [seq_sum((c, r[j]) for c, r in zip(coeffs, many))
                 for j in range(2)]
-    assert linalg.axpy_rows(coeffs, many, 2) == expected
+    assert axpy_rows(coeffs, many, 2) == expected
 
 
 def test_axpy_in_place_skips_zero_leaves_exactly(kernel):
@@ -295,11 +306,11 @@ def test_other_helpers(kernel):
     assert operator.eq(linalg.zeros((2, 1)), [[0.0], [0.0]])
 
 
-def test_zip_rows_and_lookup(kernel):
+def test_entries_and_lookup(kernel):
     a, b, c = [1.0, 2.0], [3.0, 4.0], [5.0, 6.0]
-    assert list(linalg.zip_rows(a, b, c)) == [(1.0, 3.0, 5.0), (2.0, 4.0, 6.0)]
-    assert list(linalg.zip_rows(a, b)) == [(1.0, 3.0), (2.0, 4.0)]
-    assert list(linalg.zip_rows(a, b, c, a)) == list(zip(a, b, c, a))
+    assert list(linalg.entries(a, b, c)) == [(1.0, 3.0, 5.0), (2.0, 4.0, 6.0)]
+    assert list(linalg.entries(a, b)) == [(1.0, 3.0), (2.0, 4.0)]
+    assert list(linalg.entries(a, b, c, a)) == list(zip(a, b, c, a))
     table = [i / 255.0 for i in range(256)]
     assert linalg.lookup(table, bytes([0, 255, 3])) == [0.0, 1.0, 3 / 255.0]
     assert linalg.transpose([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]) == [[1.0, 3.0, 5.0],
@@ -312,3 +323,84 @@ def test_col_sums_overflow_to_infinity_not_to_an_exception():
     assert linalg.col_sums([[1e308, 1.0], [1e308, 2.0]]) == [math.inf, 3.0]
     total = linalg.col_sums([[math.inf, 1.0], [-math.inf, 2.0]])
     assert math.isnan(total[0]) and total[1] == 3.0
+
+
+# -- every kernel of every set against the plain definitions ----------------------------------
+LEFT_TO_RIGHT = sys.version_info < (3, 12) or sys.implementation.name == "pypy"
+
+
+def same_as_reference(name):
+    """Bit for bit where every set sums left to right; else the C-level sets to 1e-12."""
+    return LEFT_TO_RIGHT or name in ("reference", "loops")
+
+
+def close(got, want):
+    if isinstance(got, list):
+        return len(got) == len(want) and all(close(g, w) for g, w in zip(got, want))
+    return got == pytest.approx(want, rel=1e-12, abs=1e-12)
+
+
+def kernel_calls(rng, n, k, m, density):
+    """(kernel name, arguments) covering every name of kernels.NAMES on one shape."""
+    x = matrix(n, k, density, rng, zero_rows={1})
+    w = matrix(k, m, 1.0, rng)
+    d = matrix(n, m, density, rng)
+    dn = matrix(n, k, 1.0, rng)
+    v = [rng.uniform(-1, 1) for _ in range(m)]
+    y = matrix(m, k, 1.0, rng)
+    coeffs = [rng.uniform(-1, 1) if rng.random() < density else 0.0 for _ in range(k)]
+    return [
+        ("dot", (coeffs, [rng.uniform(-1, 1) for _ in range(k)])),
+        ("dots", (coeffs, matrix(3, k, 1.0, rng))),
+        ("axpy_rows", (coeffs, w, m)),
+        ("matmul", (x, w)), ("matmul_tn", (x, d)), ("matmul_nt", (x, dn)),
+        ("transpose", (x,)), ("rowwise", (operator.sub, d, v)),
+        ("add_row", (d, v)), ("sub_row", (d, v)), ("mul_row", (d, v)),
+        ("div_row", (d, [c or 1.0 for c in v])), ("hadamard", (d, d)), ("scaled", (d, -3)),
+        ("col_sums", (d,)), ("axpy_", (y, 0.5, matrix(m, k, density, rng, zero_rows={0}))),
+        ("lookup", ([i / 255.0 for i in range(256)], bytes(rng.randrange(256)
+                                                           for _ in range(k)))),
+        ("entries", (v, v[::-1], v)),
+    ]
+
+
+def run(chosen, name, args):
+    """The kernel's result, copying the in-place ones' target first."""
+    if name == "axpy_":
+        y = [row[:] for row in args[0]]
+        getattr(chosen, name)(y, *args[1:])
+        return y
+    result = getattr(chosen, name)(*args)
+    return list(result) if name == "entries" else result
+
+
+SHAPES = CASES + [(0, 3, 2, 0.5), (1, 5, 1, 1.0), (4, 9, 5, 0.05)]
+
+
+@pytest.mark.parametrize("name", sorted(linalg.KERNELS))
+@pytest.mark.parametrize("n,k,m,density", SHAPES)
+def test_every_kernel_of_every_set_against_the_reference(name, n, k, m, density):
+    chosen = linalg.KERNELS[name]
+    for kernel_name, args in kernel_calls(random.Random(n * 1000 + k * 10 + m), n, k, m,
+                                          density):
+        want = run(reference, kernel_name, args)
+        got = run(chosen, kernel_name, args)
+        if same_as_reference(name) or kernel_name not in ("dot", "dots", "axpy_rows",
+                                                          "matmul", "matmul_tn",
+                                                          "matmul_nt"):
+            assert got == want, (name, kernel_name)
+        else:
+            assert close(got, want), (name, kernel_name)
+
+
+def test_every_set_defines_every_kernel():
+    for name, chosen in linalg.KERNELS.items():
+        missing = [kernel for kernel in kernels.NAMES if not callable(getattr(chosen, kernel,
+                                                                             None))]
+        assert not missing, (name, missing)
+
+
+def test_an_unknown_kernel_set_is_refused_by_name():
+    with pytest.raises(ValueError, match="no kernel set 'fortran'"):
+        linalg.use_kernel("fortran")
+    assert linalg.KERNEL in linalg.KERNELS

@@ -1,0 +1,16 @@
+"""The kernel sets: every loop that costs time, one module per way of running it.
+
+- ``reference``: what each kernel computes, in the plainest loops, with the formulas and
+  shapes. Read this one; the others are tested against it.
+- ``cpython``: the loops run in C (``map``, ``compress``, ``sum``, ``math.sumprod``).
+- ``pypy``: plain indexed loops over preallocated rows, for PyPy's JIT.
+
+Every set defines the same names (``NAMES``). ``purenn.linalg`` picks one set at import
+(the fastest for the interpreter) and is what layers, losses and optimizers call.
+"""
+
+NAMES = (
+    "dot", "dots", "axpy_rows", "matmul", "matmul_tn", "matmul_nt", "transpose",
+    "rowwise", "add_row", "sub_row", "mul_row", "div_row", "hadamard", "scaled",
+    "col_sums", "axpy_", "lookup", "entries",
+)
