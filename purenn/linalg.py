@@ -25,8 +25,17 @@ import sys
 
 from .kernels import cpython, pypy, reference
 from .kernels.reference import fsum_or_sum
-from .nested import (argmax, copy_nested, flatten, leaves, nested_from_flat, reshape,
-                     shape_of, zeros, zeros_like)
+from .nested import (
+    argmax,
+    copy_nested,
+    flatten,
+    leaves,
+    nested_from_flat,
+    reshape,
+    shape_of,
+    zeros,
+    zeros_like,
+)
 
 __all__ = [
     "dot", "matmul", "transpose", "rowwise", "add_row", "sub_row", "mul_row", "div_row",

@@ -105,7 +105,8 @@ class Conv2D(Layer):
         if not self.input_grad:
             return None
         Wm = self.weight_matrix()
-        return [col2im(linalg.matmul(Wm, d, transpose_a=True), self.grid, self.slices) for d in douts]
+        return [col2im(linalg.matmul(Wm, d, transpose_a=True), self.grid, self.slices)
+                for d in douts]
 
     def _backward_loops(self, dout, F, P):
         """backward as the loops of ``purenn_conv.loops``: the same sums, no col."""
