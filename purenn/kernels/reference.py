@@ -54,6 +54,11 @@ def matmul(a, b):
     """a·b for a of shape (N, k) and b of shape (k, m): shape (N, m).
 
     out[n][j] = Σ_i a[n][i]·b[i][j], i = 0, 1, ..., k-1, over the nonzero a[n][i].
+
+    The book's ``np.dot(A, B)`` of section 3.3.2:
+
+    >>> matmul([[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]])
+    [[19.0, 22.0], [43.0, 50.0]]
     """
     m = len(b[0]) if b else 0
     out = []
@@ -73,6 +78,11 @@ def matmul_tn(a, b):
     """aᵀ·b for a of shape (N, k) and b of shape (N, m): shape (k, m).
 
     out[i][j] = Σ_n a[n][i]·b[n][j] over the nonzero a[n][i]: matmul(transpose(a), b).
+
+    A dense layer's dW = xᵀ·dout, for a batch of two samples of two inputs:
+
+    >>> matmul_tn([[1.0, 0.0], [2.0, 3.0]], [[1.0, 1.0, 1.0], [0.5, 0.0, -1.0]])
+    [[2.0, 1.0, -1.0], [1.5, 0.0, -3.0]]
     """
     return matmul(transpose(a), b)
 
@@ -132,7 +142,11 @@ def scaled(m, c):
 
 def col_sums(m):
     """Σ_n M[n], the column sums of M (N, k): a vector of length k, each sum exact
-    (``math.fsum``: the correctly rounded sum, whatever the order of the rows)."""
+    (``math.fsum``: the correctly rounded sum, whatever the order of the rows).
+
+    >>> col_sums([[1e16, 1.0], [1.0, 2.0], [-1e16, 3.0]])
+    [1.0, 6.0]
+    """
     if not m:
         return []
     return [fsum_or_sum([row[j] for row in m]) for j in range(len(m[0]))]
