@@ -404,3 +404,38 @@ def test_an_unknown_kernel_set_is_refused_by_name():
     with pytest.raises(ValueError, match="no kernel set 'fortran'"):
         linalg.use_kernel("fortran")
     assert linalg.KERNEL in linalg.KERNELS
+
+
+def train_a_small_net(kernel_name, steps=4):
+    """A dense/ReLU/batchnorm net trained a few Adam steps on the named kernel set."""
+    from purenn.layers import BatchNorm, Dense, ReLU
+    from purenn.losses import SoftmaxCrossEntropy
+    from purenn.network import Network
+    from purenn.spec import make_optimizer
+    saved = linalg.KERNEL
+    linalg.use_kernel(kernel_name)
+    try:
+        rng = random.Random(3)
+        layers = [("dense1", Dense(9)), ("batchnorm1", BatchNorm()), ("relu1", ReLU()),
+                  ("dense2", Dense(3))]
+        net = Network((12,), layers, SoftmaxCrossEntropy(), rng=rng)
+        net.set_optimizer(make_optimizer("adam", {"lr": 0.01}))
+        x = matrix(10, 12, 0.4, rng, zero_rows={4})
+        t = [rng.randrange(3) for _ in range(10)]
+        for _ in range(steps):
+            _, grads = net.loss_and_gradient(x, t)
+            net.optimizer.step(grads)
+        return net.state_dict()
+    finally:
+        linalg.use_kernel(saved)
+
+
+@pytest.mark.parametrize("name", sorted(linalg.KERNELS))
+def test_a_network_trains_to_the_reference_floats_on_every_set(name):
+    got, want = train_a_small_net(name), train_a_small_net("reference")
+    assert set(got) == set(want)
+    for key in want:
+        if same_as_reference(name):
+            assert got[key] == want[key], key
+        else:
+            assert close(got[key], want[key]), key
