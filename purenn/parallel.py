@@ -19,9 +19,10 @@ free cores there, and here it took the main process's CPU time per step down 1.4
 costs more than that: two processes were then slower than one.
 
 Bit-identical to one process: every number a worker computes depends only on its own
-columns, and the kernels choose their path from the data alone (see ``purenn.linalg``),
-so each entry of h, dW and the update is the same float whatever the split. The optimizer
-must update each number on its own (all of purenn's do); weight decay in the loss is not
+columns, and the kernels choose their path from the data alone (see
+``purenn.kernels.cpython``), so each entry of h, dW and the update is the same float
+whatever the split. The optimizer must update each number on its own (all of purenn's
+do); weight decay in the loss is not
 supported, since its ½·λ·ΣW² would need all of W in one place.
 
 The main process sees the first layer's weights (and its optimizer state) as of the last
