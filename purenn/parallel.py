@@ -22,8 +22,8 @@ Bit-identical to one process: every number a worker computes depends only on its
 columns, and the kernels choose their path from the data alone (see
 ``purenn.kernels.cpython``), so each entry of h, dW and the update is the same float
 whatever the split. The optimizer must update each number on its own (all of purenn's
-do); weight decay in the loss is not
-supported, since its ½·λ·ΣW² would need all of W in one place.
+do); weight decay in the loss is not supported, since its ½·λ·ΣW² would need all of W
+in one place.
 
 The main process sees the first layer's weights (and its optimizer state) as of the last
 sync: before every evaluation, when a stop is requested, and when training ends.
