@@ -20,6 +20,7 @@ import random
 import warnings
 
 from . import linalg
+from .registry import kind_of
 from .gradient import central_difference, frozen, gradient_descent, numerical_gradient
 from .spec import make_part
 
@@ -139,7 +140,7 @@ def kinks(net, x, h=1e-4):
     with frozen(layer for _, layer in net.layers):
         previous = value = x
         for _, layer in net.layers:
-            if getattr(layer, "kind", type(layer).__name__.lower()) in KINKED_LAYERS:
+            if kind_of(layer, "purenn.layers") in KINKED_LAYERS:
                 margin = h * max(1.0, max((abs(v) for row in previous for v in row),
                                           default=1.0))
                 near += sum(1 for row in value for v in row if abs(v) < margin)

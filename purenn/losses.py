@@ -25,7 +25,11 @@ def total(terms):
 
 class Loss:
     """Base class and contract of every loss: ``forward(x, t) -> float`` averaged over the
-    batch, ``backward() -> dx`` for that same batch, ``output(x)`` for display."""
+    batch, ``backward() -> dx`` for that same batch, ``output(x)`` for display. ``kind``
+    is the name it is registered under, set by whoever made it from a name
+    (``purenn.spec``); ``registry.kind_of`` finds it for one made otherwise."""
+
+    kind = None
 
     def __init__(self):
         self.config = {}

@@ -150,6 +150,7 @@ class ParallelTrainer(Trainer):
             raise PurennError(f"--workers {workers}: {problem}")
         self.workers = min(workers, net.layers[0][1].units)
         self._procs = []
+        self._dh = None   # ∂L/∂h of the last batch, until its update
 
     def _unsupported(self, workers):
         net = self.net
@@ -302,9 +303,9 @@ class ParallelTrainer(Trainer):
 
     def compute_gradients(self, x, t):
         """``Trainer.compute_gradients`` with the first layer split: the workers' slices
-        of h joined, the rest of the network forward and back, each worker sent its
-        columns of dh, after which it (and this process, for part 0) updates its part.
-        The grads returned are those of the other layers."""
+        of h joined, then the rest of the network forward and back down to dh. The grads
+        returned are those of the other layers; the first layer's columns are updated by
+        their parts in ``update``."""
         net = self.net
         n = len(x)
         h = self._parts[0].forward(x)
@@ -314,19 +315,18 @@ class ParallelTrainer(Trainer):
             flat = views[0][:n * w].tolist()
             for i, row in enumerate(h):
                 row.extend(flat[i * w:(i + 1) * w])
-        for _, layer in net.layers[1:]:
-            h = layer.forward(h, True)
-        loss = net.loss_layer.forward(h, t) + net.decay_loss()
-        self.check_loss(loss)         # before any part updates itself
-        dout = net.loss_layer.backward(1.0)
-        for _, layer in reversed(net.layers[1:]):
-            dout = layer.backward(dout)
+        loss = net.loss_of(net.forward(h, True, start=1), t)
+        self._dh = net.backward_to(1)
+        return loss, net.grads(start=1)
+
+    def update(self, grads):
+        """Each worker sent its columns of dh, after which it (and this process, for part
+        0) updates its part; then the other layers' update."""
+        dh, n = self._dh, len(self._dh)
         for k, (part, views) in enumerate(zip(self._parts[1:], self._views)):
             views[1][:n * part.width] = array("d", chain.from_iterable(
-                row[part.j0:part.j1] for row in dout))
+                row[part.j0:part.j1] for row in dh))
             self._send(k, b"B%d" % n)
         part = self._parts[0]
-        part.backward([row[:part.j1] for row in dout])
-        grads = {f"{name}.{key}": value
-                 for name, layer in net.layers[1:] for key, value in layer.grads.items()}
-        return loss, grads
+        part.backward([row[:part.j1] for row in dh])
+        super().update(grads)

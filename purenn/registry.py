@@ -238,6 +238,20 @@ def load_entry(group, name):
     return obj
 
 
+def kind_of(part, group):
+    """The name a layer, loss or optimizer is registered under in ``group``: its ``kind``
+    (set when it was made from a name, as ``purenn.spec`` does), else the name of the
+    entry whose target is its class; None for a part that is not registered."""
+    kind = getattr(part, "kind", None)
+    if kind:
+        return kind
+    target = f"{type(part).__module__}:{type(part).__qualname__}"
+    for entry in discover(group).values():
+        if entry.value.replace(" ", "") == target:
+            return entry.name
+    return None
+
+
 def status(entry):
     """'ok', or what is wrong with an entry (clash, ignored, import or contract failure);
     imports the entry's module to find out."""

@@ -221,6 +221,10 @@ class Trainer:
             return loss, self.net.numerical_gradient(x, t, each=self._numerical_tick())
         return self.net.loss_and_gradient(x, t)
 
+    def update(self, grads):
+        """The optimizer's step on the network's parameters (``Network.update``)."""
+        self.net.update(grads)
+
     def _numerical_tick(self):
         """``each()`` for a numerical gradient: reports progress, honours a stop request
         between two numbers (the parameters are whole again at that point)."""
@@ -285,7 +289,7 @@ class Trainer:
     def _step(self, indices):
         loss, grads = self.compute_gradients(*self.batch(indices))
         self.check_loss(loss)
-        self.optimizer.step(grads)
+        self.update(grads)
         self.history.iteration_loss.append(loss)
         self.pending.append(loss)
         self.updates += 1
