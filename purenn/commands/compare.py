@@ -8,7 +8,7 @@ from ..errors import PurennError
 from . import experiment_args as common_args
 
 EXAMPLES = """\
-examples (the book's chapter 6; README: "Experiments of the book"):
+examples (the book's chapter 6; docs/experiments.md):
   python -m purenn compare --spec ch6_multilayer \\
       --set optimizer=sgd,momentum,adagrad,adam --iterations 2000 \\
       --batch-size 128 --eval-size 1000 --data DIR --plot optimizers.png
