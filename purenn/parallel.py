@@ -1,8 +1,8 @@
 """Training on several cores: the first dense layer split by its units across processes.
 
 ``python -m purenn train --workers N`` trains with ``ParallelTrainer``. The first layer of
-an MNIST network does most of the work (its forward product, weight gradient and update
-measured ~80% of a 784-50-10 step), and its output units are independent of one another:
+an MNIST network does most of a step's work (its forward product, weight gradient and
+update), and its output units are independent of one another:
 
     h[:, j] = x·W[:, j] + b[j]          dW[:, j] = xᵀ·dh[:, j]          db[j] = Σ_n dh[n, j]
 
@@ -12,11 +12,9 @@ set (only the sample indices travel), computes its slice of h and writes it to s
 memory; the main process (itself worker 0) joins the slices, runs the rest of the network,
 the loss and the backward pass down to dh, and writes each worker's columns of dh back;
 every worker then computes and applies its own slice of the update. Splitting the batch
-instead gave nothing at batch 100 in the measurements of issue 8 (each process must then
-hold all of W and the gradients must be summed); splitting the units gave 1.5-1.7x on 2
-free cores there, and here it took the main process's CPU time per step down 1.4-1.5x
-(``benchmarks/bench_mnist.py``). On cores busy with other work the waiting for each other
-costs more than that: two processes were then slower than one.
+instead would make each process hold all of W and sum the gradients. What it gains (and
+why two processes on busy cores are slower than one) is measured by
+``benchmarks/bench_mnist.py``; the figures are in docs/speed.md.
 
 Bit-identical to one process: every number a worker computes depends only on its own
 columns, and the kernels choose their path from the data alone (see ``purenn.linalg``),

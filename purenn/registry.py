@@ -142,7 +142,7 @@ def _bad_name(group, name):
 def discover(group):
     """All usable entries of a group, name → Entry, built-ins first; found once, then
     cached. Claims that are never used are kept in ``ignored(group)``."""
-    from importlib import metadata  # not at import: it costs ~20 ms of CLI start
+    from importlib import metadata  # not at import: slow to import (docs/speed.md)
     if group in _found:
         return _found[group]
     entries, ignored = {}, []
