@@ -11,7 +11,6 @@ import math
 from . import linalg
 from .functions import is_one_hot, labels, log_softmax, one_hot, softmax
 
-
 # the sum of a loss's terms: exactly rounded, ±inf or NaN past the largest float
 total = linalg.fsum_or_sum
 

@@ -32,8 +32,8 @@ def test_files_of_the_wrong_kind_are_named_with_what_to_do(tiny_model, tmp_path)
 
 def test_a_checkpoint_is_not_a_model_but_says_how_to_get_one(tiny_model, tmp_path):
     folder = tmp_path / "ckpt"
-    result = run_purenn("train", "--data", tiny_model["data"], "--epochs", "1", "--batch-size", "60",
-                        "--quiet", "--checkpoint-dir", str(folder))
+    result = run_purenn("train", "--data", tiny_model["data"], "--epochs", "1",
+                        "--batch-size", "60", "--quiet", "--checkpoint-dir", str(folder))
     assert result.returncode == 0, result.stderr
     checkpoint = folder / "checkpoint.safetensors"
     result = run_purenn("evaluate", str(checkpoint))
@@ -59,7 +59,8 @@ def test_a_model_file_named_like_another_kind_is_refused(tiny_model, tmp_path):
 
 
 def test_evaluate_and_predict_use_the_folder_the_model_was_trained_on(tiny_model):
-    assert purenn.load(tiny_model["model"]).training["data_dir"] == os.path.abspath(tiny_model["data"])
+    trained_on = purenn.load(tiny_model["model"]).training["data_dir"]
+    assert trained_on == os.path.abspath(tiny_model["data"])
     result = run_purenn("evaluate", tiny_model["model"])
     assert result.returncode == 0, result.stderr
     assert f"data: MNIST from {os.path.abspath(tiny_model['data'])}, test split (the model's " \

@@ -166,7 +166,8 @@ def test_log_every_works_with_iterations_and_the_grammar_is_right(tiny_model):
 
 
 def test_epochs_and_iterations_are_one_or_the_other(tiny_model):
-    result = run_purenn("train", "--data", tiny_model["data"], "--epochs", "2", "--iterations", "10")
+    result = run_purenn("train", "--data", tiny_model["data"], "--epochs", "2",
+                        "--iterations", "10")
     assert result.returncode == 2
     assert "argument --iterations: not allowed with argument --epochs" in result.stderr
 
