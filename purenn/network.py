@@ -7,6 +7,7 @@
     net.predict(x)                         # scores of the last layer, (N, 10)
     net.loss(x, t), net.accuracy(x, t)
     net.gradient(x, t)                     # backprop, same keys as params
+    net.update(grads)                      # one step of the optimizer
     net.numerical_gradient(x, t)           # central differences, h = 1e-4
     net.state_dict(), net.load_state_dict(state)
 
@@ -154,6 +155,7 @@ class Network:
         self.source = source
         self.spec_warnings = list(spec_warnings)
         self.training = {}
+        self.last_loss = None      # the loss of the last ``gradient`` call
         shape = self.input_shape
         self.shapes = [shape]
         held = 0
