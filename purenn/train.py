@@ -14,8 +14,8 @@ mean training loss over the updates since the last record, the accuracy on the w
 training set and on the test set (as the book's figures do).
 
 One update is ``step(indices)``: ``batch(indices)`` gives (x, t), ``compute_gradients(x,
-t)`` the loss and the gradients (the seam ``ParallelTrainer`` overrides), ``check_loss``
-stops on a loss that is not finite, and the optimizer steps.
+t)`` the loss and the gradients, ``check_loss`` stops on a loss that is not finite, and
+``update(grads)`` has the optimizer step (the three seams ``ParallelTrainer`` overrides).
 
 Hooks, for progress display and checkpoints (each optional):
 
