@@ -15,7 +15,8 @@ training set and on the test set (as the book's figures do).
 
 One update is ``step(indices)``: ``batch(indices)`` gives (x, t), ``compute_gradients(x,
 t)`` the loss and the gradients, ``check_loss`` stops on a loss that is not finite, and
-``update(grads)`` has the optimizer step (the three seams ``ParallelTrainer`` overrides).
+``update(grads)`` has the optimizer step (``ParallelTrainer`` overrides ``batch``,
+``compute_gradients`` and ``update``).
 
 Hooks, for progress display and checkpoints (each optional):
 
