@@ -18,18 +18,24 @@ and in ``__metadata__`` (strings):
                      nested list of floats replaced by {"tensor": "<name>"}
     run              JSON: the settings the run was started with (data, seed, batch size,
                      ...), so that ``train --resume`` can rebuild the same run
+    digest           "sha256:<hex>" of everything above and every tensor (``digest``)
+
+A checkpoint's digest is checked before anything else is read from it, so a byte changed
+by a disk, a copy or a hand is refused with one line instead of resuming a different run.
 
 JSON writes floats with ``repr``, which reads back to the same float, so nothing is
 rounded on the way. A model file can be read from a checkpoint's tensors alone.
 
-Nothing in a checkpoint is trusted: the JSON is read with ``schema.load_json``'s limits,
-the trainer state and run settings are checked field by field (``TRAINER`` and ``RUN``
-below, then ``check_consistent``: lengths and positions that must agree with each other
-and with the training-set size), the optimizer's tensors must be finite floats, and the
-spec is checked against the tensors before the network is built (``model.check_spec``).
+Nothing in a checkpoint is trusted (a digest is easily recomputed): the JSON is read
+with ``schema.load_json``'s limits, the trainer state and run settings are checked field
+by field (``TRAINER`` and ``RUN`` below, then ``check_consistent``: lengths and positions
+that must agree with each other and with the training-set size), the optimizer's
+tensors must be finite floats, and the spec is checked against the tensors before the
+network is built (``model.check_spec``).
 Every failure is one ModelFileError naming the file, the field and the bad value.
 """
 
+import hashlib
 import json
 import os
 
@@ -57,6 +63,7 @@ from .model import build_from_metadata, check_format, load_state_tensors, state_
 FORMAT = "purenn.checkpoint"
 FILENAME = "checkpoint.safetensors"
 PREFIX = "optimizer/"
+DIGEST = "digest"
 
 
 def _is_float_array(value):
@@ -237,6 +244,33 @@ def check_consistent(state, source):
                  "expected the Mersenne Twister's position, 0..624")
 
 
+def digest(tensors, metadata):
+    """"sha256:<hex>" of a checkpoint's content: its tensors (sorted by name) and metadata
+    (sorted, without the digest) encoded as one safetensors file, so that the digest
+    covers every name, dtype, shape, number and metadata string, and nothing else."""
+    canonical = safetensors.encode({name: tensors[name] for name in sorted(tensors)},
+                                   {k: metadata[k] for k in sorted(metadata) if k != DIGEST})
+    return "sha256:" + hashlib.sha256(canonical).hexdigest()
+
+
+def signed(tensors, metadata):
+    """``metadata`` with the digest of ``tensors`` and itself (for tools and tests that
+    write a checkpoint by hand)."""
+    return {**metadata, DIGEST: digest(tensors, metadata)}
+
+
+def check_digest(tensors, metadata, source):
+    """ModelFileError unless the checkpoint's digest matches its tensors and metadata."""
+    written = metadata.get(DIGEST)
+    if written is None:
+        raise ModelFileError(f"{source}: no {DIGEST!r} in __metadata__: a checkpoint carries "
+                             f"the digest of its content (this one was edited, or written "
+                             f"by a purenn before {__version__})")
+    if digest(tensors, metadata) != written:
+        raise ModelFileError(f"{source}: the checkpoint changed after it was written (its "
+                             f"content does not match its digest): it cannot be resumed")
+
+
 def save_checkpoint(path, trainer, run=None):
     """Write ``trainer``'s network and state to ``path`` atomically."""
     tensors = state_tensors(trainer.net)
@@ -256,7 +290,7 @@ def save_checkpoint(path, trainer, run=None):
         "trainer": json.dumps(state, separators=(",", ":")),
         "run": json.dumps(run or {}, sort_keys=True),
     }
-    safetensors.write_tensors(path, tensors, metadata)
+    safetensors.write_tensors(path, tensors, signed(tensors, metadata))
 
 
 class Checkpoint:
@@ -266,6 +300,7 @@ class Checkpoint:
     def __init__(self, path, tensors, metadata):
         self.path = path
         check_format(metadata, path, FORMAT)
+        check_digest(tensors, metadata, path)
         self.metadata = metadata
         self.spec = metadata.get("spec", "")
         if "trainer" not in metadata:

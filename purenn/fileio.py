@@ -5,7 +5,12 @@ Writing: ``atomic_write`` writes a hidden temporary file beside the target, name
 ``.<target>.purenn-<random>.tmp``, and moves it into place only when complete, so the
 old file stays intact whatever happens. A process killed outright (kill -9, a power
 cut) leaves its temporary file behind; the next atomic write into that folder removes
-those of purenn's own naming that are older than ``STALE_SECONDS``. Any OSError of the
+those of purenn's own naming that no live write holds. A write holds an exclusive
+``flock`` on its temporary file until it is in place, and the system drops the lock of a
+killed process, so a temporary file whose lock can be taken (and that has not changed
+for ``GRACE_SECONDS``, the moment between its creation and its lock) is a dead write's.
+Where ``fcntl`` is missing (Windows) a temporary file counts as dead once it is older
+than ``STALE_SECONDS``. Any OSError of the
 write (a full disk, a read-only folder) is one PurennError naming the file.
 ``check_writable`` (and ``check_folder``) find such a problem before the work starts,
 by creating and removing one such temporary file.
@@ -19,9 +24,15 @@ import time
 
 from .errors import PurennError
 
+try:
+    import fcntl
+except ImportError:  # Windows: temporary files are judged by their age alone
+    fcntl = None
+
 CHUNK = 1 << 20
 TMP_MARK, TMP_SUFFIX = ".purenn-", ".tmp"
-STALE_SECONDS = 15 * 60  # a temporary file this old belongs to no write in progress
+STALE_SECONDS = 15 * 60  # without fcntl: a temporary file this old belongs to no write
+GRACE_SECONDS = 1.0      # a write creates its temporary file, then locks it within this
 
 
 def _temp_prefix(path):
@@ -34,8 +45,9 @@ def is_purenn_temp(name):
 
 
 def remove_stale_temps(folder, now=None):
-    """Remove purenn's temporary files in ``folder`` older than STALE_SECONDS (left by a
-    killed process); returns their names. Files of any other naming are never touched."""
+    """Remove purenn's temporary files in ``folder`` that no live write holds (left by a
+    killed process; see the module's docstring); returns their names. Files of any other
+    naming are never touched."""
     now = time.time() if now is None else now
     removed = []
     try:
@@ -46,11 +58,26 @@ def remove_stale_temps(folder, now=None):
         if not is_purenn_temp(entry.name):
             continue
         with contextlib.suppress(OSError):
-            if entry.is_file(follow_symlinks=False) and \
-                    now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS:
+            if entry.is_file(follow_symlinks=False) and _is_dead(entry, now):
                 os.unlink(entry.path)
                 removed.append(entry.name)
     return removed
+
+
+def _is_dead(entry, now):
+    age = now - entry.stat(follow_symlinks=False).st_mtime
+    if fcntl is None:
+        return age > STALE_SECONDS
+    if age <= GRACE_SECONDS:
+        return False
+    fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:         # a live write holds it
+        return False
+    finally:
+        os.close(fd)        # closing drops the lock taken just now
+    return True
 
 
 @contextlib.contextmanager
@@ -65,12 +92,19 @@ def atomic_write(path, mode="wb"):
         fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TMP_SUFFIX, dir=folder)
     except OSError as exc:
         raise PurennError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    f = os.fdopen(fd, mode)
     try:
-        with os.fdopen(fd, mode) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
+        if fcntl is not None:
+            # held until the file is in place: a live write's file is never taken for dead
+            # (a file system without flock refuses it here and there alike: kept)
+            with contextlib.suppress(OSError):
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield f
+        f.flush()
+        os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; match a plain open()
+        if fcntl is None:
+            f.close()  # Windows cannot rename an open file
         os.replace(tmp, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):
@@ -78,6 +112,8 @@ def atomic_write(path, mode="wb"):
         if isinstance(exc, OSError):
             raise PurennError(f"{path}: cannot write: {exc.strerror or exc}") from None
         raise
+    finally:
+        f.close()
 
 
 def write_bytes(path, data):

@@ -34,9 +34,8 @@ import multiprocessing
 import signal
 from array import array
 from itertools import chain
-from multiprocessing import shared_memory
 
-from . import optimizers
+from . import capabilities, optimizers
 from .errors import PurennError
 from .layers import Dense
 from .train import Trainer
@@ -154,8 +153,9 @@ class ParallelTrainer(Trainer):
         net = self.net
         if workers < 1:
             return "needs a number of workers ≥ 1"
-        if "fork" not in multiprocessing.get_all_start_methods():
-            return "needs the 'fork' start method, which this platform does not have"
+        if not capabilities.can_fork():
+            return ("needs processes started with 'fork', which this platform does not have "
+                    "(Windows and Pyodide have none): leave --workers out")
         if self.gradient != "backprop":
             return "needs gradients by backprop"
         if not net.layers or type(net.layers[0][1]) is not Dense:
@@ -169,6 +169,9 @@ class ParallelTrainer(Trainer):
 
     # -- start, sync, stop ----------------------------------------------------------------
     def _start(self):
+        # imported here: it needs a platform with POSIX shared memory, which Pyodide lacks
+        from multiprocessing import shared_memory
+
         net = self.net
         self._name, self._layer = net.layers[0]
         n_in, units = len(self._layer.params["W"]), self._layer.units

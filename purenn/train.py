@@ -247,7 +247,7 @@ class Trainer:
         """TrainingError if the loss of the coming update is not a finite number; a loss
         that exploded (see the module's docstring) is warned about once, or with
         ``stop_on_divergence`` is a TrainingError too."""
-        update = len(self.history.iteration_loss) + 1
+        update = self.updates + 1
         lr = getattr(self.optimizer, "lr", None)
         if not math.isfinite(loss):
             raise TrainingError(

@@ -10,7 +10,7 @@ from helpers import interrupt_at_first_epoch, peak_memory, run_purenn
 from tiny_mnist import write_tiny_mnist
 
 import purenn
-from purenn.checkpoint import load_checkpoint, save_checkpoint
+from purenn.checkpoint import load_checkpoint, save_checkpoint, signed
 from purenn.data import spiral
 from purenn.formats import safetensors
 from purenn.train import Trainer, TrainingInterrupted
@@ -90,6 +90,47 @@ def test_stop_during_evaluation_resumes_the_evaluation(tmp_path):
     resumed.fit()
     assert resumed.net.params == straight.net.params
     assert without_seconds(resumed.history) == without_seconds(straight.history)
+
+
+def test_a_changed_byte_of_metadata_or_weights_is_refused(tmp_path):
+    """120 checkpoints, each with one byte of its metadata or its numbers changed: every
+    one is refused with one line (without the digest most of them resumed silently)."""
+    trainer = make_trainer(epochs=1, batch_size=16)
+    trainer.fit()
+    good = tmp_path / "good.safetensors"
+    save_checkpoint(good, trainer)
+    blob = good.read_bytes()
+    start = 8 + struct.unpack("<Q", blob[:8])[0]
+    header = blob[8:start].rstrip(b" ")
+    metadata = range(8 + header.index(b'"__metadata__"'), 8 + len(header))
+    rng = random.Random(22)
+    positions = rng.sample(metadata, 60) + rng.sample(range(start, len(blob)), 60)
+    bad = tmp_path / "bad.safetensors"
+    for i in positions:
+        bad.write_bytes(blob[:i] + bytes([blob[i] ^ (1 << rng.randrange(8))]) + blob[i + 1:])
+        with pytest.raises(purenn.ModelFileError) as err:
+            load_checkpoint(bad)
+        assert str(err.value).startswith(f"{bad}: ") and "\n" not in str(err.value), i
+    assert load_checkpoint(good).trainer["updates"] == trainer.updates
+    tensors, metadata = safetensors.read_tensors(good)
+    del metadata["digest"]
+    safetensors.write_tensors(bad, tensors, metadata)
+    with pytest.raises(purenn.ModelFileError, match="no 'digest' in __metadata__"):
+        load_checkpoint(bad)
+
+
+def test_a_changed_number_is_named_as_a_changed_checkpoint(tmp_path):
+    trainer = make_trainer(epochs=1, batch_size=16)
+    trainer.fit()
+    path = tmp_path / "ck.safetensors"
+    save_checkpoint(path, trainer)
+    blob = bytearray(path.read_bytes())
+    blob[-1] ^= 1  # the last bit of the last number: a different float, still finite
+    path.write_bytes(bytes(blob))
+    with pytest.raises(purenn.ModelFileError) as err:
+        load_checkpoint(path)
+    assert str(err.value) == (f"{path}: the checkpoint changed after it was written (its "
+                              f"content does not match its digest): it cannot be resumed")
 
 
 def test_checkpoint_of_another_run_is_refused(tmp_path):
@@ -218,6 +259,12 @@ def test_a_stop_within_a_numerical_update_abandons_it_and_resumes_bit_for_bit(tm
 
 
 # -- a checkpoint is untrusted input ----------------------------------------------------
+def write_signed(path, tensors, metadata):
+    """A checkpoint edited by hand and given a digest that matches: its fields are what
+    the reader checks next (a file can always be re-signed)."""
+    safetensors.write_tensors(path, tensors, signed(tensors, metadata))
+
+
 def hostile_copy(tmp_path, edit, name="bad.safetensors"):
     """A checkpoint of a short run with its trainer state changed by ``edit(state)``."""
     import json
@@ -231,7 +278,7 @@ def hostile_copy(tmp_path, edit, name="bad.safetensors"):
     edit(state)
     metadata["trainer"] = json.dumps(state)
     path = tmp_path / name
-    safetensors.write_tensors(path, tensors, metadata)
+    write_signed(path, tensors, metadata)
     return path
 
 
@@ -298,16 +345,16 @@ def test_a_trainer_state_nested_too_deep_or_with_huge_numbers_is_refused(tmp_pat
     deep = hostile_copy(tmp_path, set_field("optimizer.t", [[[[[[]]]]]] * 1), "a.st")
     tensors, metadata = safetensors.read_tensors(deep)
     metadata["trainer"] = "[" * 10000 + "]" * 10000
-    safetensors.write_tensors(deep, tensors, metadata)
+    write_signed(deep, tensors, metadata)
     with pytest.raises(purenn.ModelFileError, match="nested deeper than 64 levels"):
         load_checkpoint(deep)
     metadata["trainer"] = '{"epoch": ' + "9" * 5000 + "}"
-    safetensors.write_tensors(deep, tensors, metadata)
+    write_signed(deep, tensors, metadata)
     with pytest.raises(purenn.ModelFileError, match="longer than 40 digits"):
         load_checkpoint(deep)
     metadata["run"] = '{"epochs": "many"}'
     metadata["trainer"] = "{}"
-    safetensors.write_tensors(deep, tensors, metadata)
+    write_signed(deep, tensors, metadata)
     with pytest.raises(purenn.ModelFileError, match="field 'run.epochs': expected null or "
                                                     "an integer in"):
         load_checkpoint(deep)
@@ -330,7 +377,7 @@ def test_tensors_of_a_checkpoint_are_checked_on_restore(tmp_path, tensor, value,
     tensors, metadata = safetensors.read_tensors(path)
     shape, values, dtype = tensors[tensor]
     tensors[tensor] = safetensors.Tensor(shape, [value] + values[1:], dtype)
-    safetensors.write_tensors(path, tensors, metadata)
+    write_signed(path, tensors, metadata)
     with pytest.raises(purenn.ModelFileError) as err:
         checkpoint = load_checkpoint(path)
         checkpoint.restore(make_trainer(epochs=2, batch_size=16))
@@ -342,7 +389,7 @@ def test_a_tiny_checkpoint_whose_spec_asks_for_millions_is_refused_cheaply(tmp_p
     path = hostile_copy(tmp_path, lambda state: None)
     tensors, metadata = safetensors.read_tensors(path)
     metadata["spec"] = "input 2\ndense 10000000\nloss softmax_cross_entropy\n"
-    safetensors.write_tensors(path, tensors, metadata)
+    write_signed(path, tensors, metadata)
     checkpoint = load_checkpoint(path)
     with peak_memory() as peak:
         with pytest.raises(purenn.ModelFileError) as err:

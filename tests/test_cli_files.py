@@ -16,7 +16,7 @@ from tiny_mnist import write_tiny_mnist
 
 import purenn
 from purenn import cli
-from purenn.checkpoint import save_checkpoint
+from purenn.checkpoint import save_checkpoint, signed
 from purenn.data import spiral
 from purenn.formats import npy, safetensors
 from purenn.formats.tensor import Tensor
@@ -99,7 +99,7 @@ def bad_model(good, tensor, index, value):
 def bad_checkpoint(good, edit):
     tensors, metadata = safetensors.read_tensors(good["checkpoint"])
     edit(tensors, metadata)
-    return safetensors_bytes(tensors, metadata)
+    return safetensors_bytes(tensors, signed(tensors, metadata))  # the fields are checked
 
 
 def edit_trainer(key, value):

@@ -4,12 +4,13 @@ validation split that never touches the test data, and a best spec that rebuilds
 
 import os
 import signal
+import sys
 
 import pytest
 from pictures import svg_all, svg_root, svg_texts
 from tiny_mnist import write_tiny_mnist
 
-from purenn import build, cli, spec
+from purenn import build, capabilities, cli, spec
 from purenn.errors import PurennError
 from purenn.experiments import runner, settings
 
@@ -122,6 +123,8 @@ def test_jobs_2_equals_jobs_1_bit_for_bit(tiny):
     assert len({repr(r.history["iteration_loss"]) for r in one}) == 3
 
 
+@pytest.mark.skipif(sys.platform == "emscripten",
+                    reason="Pyodide has no signals to stand in for Ctrl-C")
 def test_ctrl_c_keeps_the_finished_runs(tiny):
     train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
     schedule = runner.Schedule(epochs=1, batch_size=20)
@@ -220,6 +223,7 @@ def test_search_option_errors(tiny, capsys):
     assert "give --epochs or --iterations, not both" in capsys.readouterr().err
 
 
+@pytest.mark.skipif(not capabilities.can_fork(), reason="--jobs needs processes")
 def test_runs_in_workers_report_their_updates(tiny):
     train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
     seen = []
@@ -244,6 +248,7 @@ def test_a_run_ending_between_evaluations_is_measured_at_its_end(tiny):
     assert h["train_loss"][-1] == h["iteration_loss"][-1]
 
 
+@pytest.mark.skipif(not capabilities.can_fork(), reason="--jobs needs processes")
 def test_a_failing_worker_run_is_one_error_naming_the_run(tiny):
     train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
     runs = small_runs(tiny)

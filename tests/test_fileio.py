@@ -57,7 +57,7 @@ def test_temporary_names_are_purenns_own():
 
 
 def test_stale_temporaries_of_purenn_alone_are_removed_by_the_next_write(tmp_path):
-    old = time.time() - fileio.STALE_SECONDS - 60
+    old = time.time() - fileio.GRACE_SECONDS - 60
     names = {
         ".m.bin.purenn-dead01.tmp": old,       # a killed writer's: removed
         ".other.purenn-dead02.tmp": old,       # any target's in the folder: removed
@@ -87,31 +87,61 @@ with atomic_write(sys.argv[1]) as f:
 """
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="kill -9 is POSIX")
-def test_kill_9_mid_write_keeps_the_old_file_and_the_next_write_cleans_up(tmp_path):
+def start_writer(path):
+    """A child process in the middle of an atomic write of ``path``; returns it."""
     import purenn
 
-    path = tmp_path / "model.safetensors"
-    path.write_bytes(b"the old model")
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(purenn.__file__)))
     child = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], env=env,
                              stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline() == "writing\n"
+    return child
+
+
+def temps_of(folder):
+    return [name for name in os.listdir(folder) if fileio.is_purenn_temp(name)]
+
+
+def backdate(path, seconds):
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="kill -9 is POSIX")
+def test_kill_9_mid_write_keeps_the_old_file_and_the_next_write_cleans_up(tmp_path):
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(b"the old model")
+    child = start_writer(path)
     try:
-        assert child.stdout.readline() == "writing\n"
         child.kill()  # SIGKILL: no cleanup runs
         child.wait(timeout=30)
     finally:
         if child.poll() is None:
             child.kill()
-    [left] = [name for name in os.listdir(tmp_path) if name != "model.safetensors"]
-    assert fileio.is_purenn_temp(left) and left.startswith(".model.safetensors.purenn-")
+    [left] = temps_of(tmp_path)
+    assert left.startswith(".model.safetensors.purenn-")
     assert path.read_bytes() == b"the old model"
-    old = time.time() - fileio.STALE_SECONDS - 1
-    os.utime(tmp_path / left, (old, old))
-    with fileio.atomic_write(path) as f:
-        f.write(b"the new model")
-    assert os.listdir(tmp_path) == ["model.safetensors"]
-    assert path.read_bytes() == b"the new model"
+    # the next write, a moment later (not 15 minutes): the dead write's file goes
+    backdate(tmp_path / left, fileio.GRACE_SECONDS + 1)
+    with fileio.atomic_write(tmp_path / "other.bin") as f:
+        f.write(b"another file in the folder")
+    assert temps_of(tmp_path) == []
+    assert path.read_bytes() == b"the old model"
+
+
+@pytest.mark.skipif(fileio.fcntl is None, reason="without flock a write is judged by age")
+def test_a_live_writes_temporary_file_is_never_removed(tmp_path):
+    path = tmp_path / "model.safetensors"
+    child = start_writer(path)
+    try:
+        [live] = temps_of(tmp_path)
+        backdate(tmp_path / live, 3600)  # a slow write: old, but its writer is alive
+        with fileio.atomic_write(tmp_path / "other.bin") as f:
+            f.write(b"x")
+        assert temps_of(tmp_path) == [live]
+    finally:
+        child.kill()
+        child.wait(timeout=30)
 
 
 def test_check_writable_names_the_option_and_the_reason(tmp_path):

@@ -6,6 +6,7 @@ import random
 import pytest
 
 import purenn
+from purenn import capabilities
 from purenn.cli import main
 from purenn.data import mnist
 from purenn.data.spiral import make_spiral
@@ -13,9 +14,8 @@ from purenn.errors import PurennError
 from purenn.parallel import ParallelTrainer, split_units
 from purenn.train import Trainer, TrainingInterrupted
 
-pytestmark = pytest.mark.skipif(
-    "fork" not in __import__("multiprocessing").get_all_start_methods(),
-    reason="--workers needs the fork start method")
+pytestmark = pytest.mark.skipif(not capabilities.can_fork(),
+                                reason="--workers needs processes started with fork")
 
 THREE_LAYER_ADAM = """\
 input 2

@@ -47,7 +47,7 @@ def url():
     yield match.group(0)
     proc.send_signal(signal.SIGINT)
     try:
-        assert proc.wait(timeout=30) == 0
+        assert proc.wait(timeout=30) == 130   # interrupted
     finally:
         proc.kill()
 
@@ -183,3 +183,66 @@ def test_the_spec_can_be_edited_as_text(page, shots):
     page.wait_for_function("document.getElementById('spec-error').textContent !== ''")
     assert "unknown layer 'tnah'; did you mean 'tanh'?" in page.inner_text("#spec-error")
     time.sleep(0.1)
+
+
+def back_to_the_editor(page):
+    """The 2-D tab, its first run answered, the editor shown (not a custom spec)."""
+    page.click("#tab-plane")
+    page.wait_for_function("document.getElementById('test-loss').textContent !== '–'")
+    if page.is_visible("#back-to-editor"):
+        page.click("#back-to-editor")
+    page.wait_for_function("!document.getElementById('editor').hidden && "
+                           "plane.setup.custom === false")
+
+
+def test_an_answer_to_an_older_reset_does_not_undo_a_newer_edit(page):
+    """Hidden 1 set, then hidden 2 while the first reset is under way: the first reset's
+    answer, arriving before the second is sent, must not put hidden 2 back."""
+    back_to_the_editor(page)
+    held = []
+
+    def hold(route):
+        if not held:   # the first edit's reset: reaches the server, its answer waits here
+            held.append((route, route.fetch()))
+        else:
+            route.continue_()
+
+    page.route("**/api/plane/reset", hold)
+    try:
+        first = page.locator("[aria-label='units of hidden layer 1']")
+        first.fill("5")
+        first.dispatch_event("change")
+        while not held:
+            page.wait_for_timeout(20)
+        second = page.locator("[aria-label='units of hidden layer 2']")
+        second.fill("7")
+        second.dispatch_event("change")
+        route, answer = held[0]
+        route.fulfill(response=answer)   # well before the second reset's 250 ms are up
+        page.wait_for_function("document.getElementById('spec').value.includes('dense 5 ')"
+                               " && document.getElementById('spec').value"
+                               ".includes('dense 7 ')", timeout=30_000)
+    finally:
+        page.unroute("**/api/plane/reset")
+    assert page.input_value("[aria-label='units of hidden layer 2']") == "7"
+    served = page.evaluate("fetch('/api/plane/spec.net').then(r => r.text())")
+    assert "dense 5 " in served and "dense 7 " in served
+
+
+def test_a_diverging_run_warns_and_the_model_waits_for_a_whole_epoch(page):
+    back_to_the_editor(page)
+    page.click(".dataset[data-name=moons]")
+    page.wait_for_function("document.getElementById('spec').value.includes('moons')")
+    page.fill("#spec", "input 2\ndense 16\ntanh\ndense 2\nloss softmax_cross_entropy\n"
+                       "optimizer sgd lr=1000\n")
+    page.click("#apply-spec")
+    page.wait_for_function("document.getElementById('spec').value.includes('lr=1000')"
+                           " && document.getElementById('epoch').textContent === '0'")
+    assert page.get_attribute("#download-model", "aria-disabled") == "true"
+    assert page.inner_text("#plane-warning") == ""
+    for _ in range(40):
+        page.click("#step")
+        page.wait_for_timeout(100)
+        if "the loss exploded" in page.inner_text("#plane-warning"):
+            break
+    assert page.inner_text("#plane-warning").startswith("warning: the loss exploded to ")

@@ -3,6 +3,7 @@
 import argparse
 import threading
 
+from .. import capabilities
 from ..errors import PurennError
 
 EXAMPLES = """\
@@ -45,6 +46,10 @@ def add_parser(sub, common):
 
 
 def run(args, out):
+    if capabilities.IN_PYODIDE:
+        raise PurennError(f"playground serves its page from an HTTP server on this machine, "
+                          f"which {capabilities.WHERE} cannot run: start it with a native "
+                          f"python3")
     from ..playground.digits import DigitReader
     from ..playground.server import Playground, close_server, serve
 
@@ -70,6 +75,7 @@ def run(args, out):
             server.thread.join(0.25)
     except KeyboardInterrupt:
         out("stopping the playground")
+        return 130  # interrupted, as every command's Ctrl-C
     finally:
         close_server(server)
     return 0

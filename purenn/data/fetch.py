@@ -14,6 +14,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from .. import capabilities
 from ..errors import DataError
 from ..fileio import atomic_write
 from . import catalog
@@ -133,6 +134,9 @@ def _failure_message(source, file_name, failures):
 def _download(url, path, expected_md5, timeout, report):
     """Stream ``url`` into ``path`` through a temporary file; return the size.
     MirrorFailed (and nothing kept) on any network error, short read or bad checksum."""
+    if not capabilities.can_connect() and not url.startswith("file:"):
+        raise MirrorFailed(f"{capabilities.WHERE} cannot open network connections",
+                           unreachable=True)
     try:
         response = urllib.request.urlopen(url, timeout=timeout)
     except urllib.error.HTTPError as exc:

@@ -22,6 +22,7 @@ import signal
 import time
 from dataclasses import dataclass, field
 
+from .. import capabilities
 from ..errors import PurennError
 
 
@@ -158,7 +159,7 @@ def run_all(runs, train_set, test_set, schedule, *, jobs=1, on_result=None,
     loss)`` and ``close()`` the runs trained in this process, its ``on_run_progress(i,
     done, total)`` (if it has one) the updates of runs in worker processes. Ctrl-C raises
     ``Interrupted`` with the results finished so far."""
-    if jobs > 1 and "fork" in multiprocessing.get_all_start_methods() and len(runs) > 1:
+    if jobs > 1 and capabilities.can_fork() and len(runs) > 1:
         # in workers, progress is reported back over the pipe
         return _run_forked(runs, train_set, test_set, schedule, jobs, on_result,
                            getattr(progress, "on_run_progress", None))

@@ -14,8 +14,10 @@ Every failure is one line naming the source, the field (``layers[2].units``) and
 value with ``!r``, raised as ``error`` (a PurennError subclass, ModelFileError by default).
 """
 
+import itertools
 import json
 import math
+import re
 
 from ..errors import ModelFileError
 
@@ -79,6 +81,8 @@ def load_json(data, source, *, what="the JSON", max_depth=MAX_DEPTH, allow_nan=F
                         f"offset {exc.start}") from None
     options = {} if allow_nan else {"parse_float": _finite_float,
                                     "parse_constant": _no_constant}
+    if _bracket_depth(data) > max_depth:
+        raise error(f"{source}: {what} is nested deeper than {max_depth} levels")
     try:
         value = json.loads(data, object_pairs_hook=_pairs_without_repeats,
                            parse_int=_bounded_int, **options)
@@ -89,6 +93,19 @@ def load_json(data, source, *, what="the JSON", max_depth=MAX_DEPTH, allow_nan=F
     if _depth(value) > max_depth:
         raise error(f"{source}: {what} is nested deeper than {max_depth} levels")
     return value
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _bracket_depth(text):
+    """How deep the brackets of JSON ``text`` nest, outside strings, counted before parsing:
+    json.loads recurses once per level, and where the C stack is small (Pyodide in
+    WebAssembly) deep nesting overflows it before Python's RecursionError can be raised."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    return max(itertools.accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
 def _depth(value):

@@ -4,16 +4,32 @@ Everything the playground needs from ``network``, ``train`` and ``model`` goes t
 these few functions, so that a change of those modules' interfaces is met here alone.
 """
 
+import math
+
 from ..errors import PurennError
 
 # the 2-D panel trains until paused: an epoch count no one reaches
 FOREVER = 10 ** 9
 
 
-def build(spec_text, rng):
-    """The network ``spec_text`` describes, its weights drawn from ``rng``."""
+def build(spec_text, rng, max_params=None, limit_note=None):
+    """The network ``spec_text`` describes, its weights drawn from ``rng``; never more
+    than ``max_params`` numbers (refused at the line that asks for more). The text is
+    always spec text: never read as a file's path or a shipped spec's name."""
     from ..spec import build as build_network
-    return build_network(spec_text, rng=rng)
+    # spec.read takes a text with a line break for spec text, whatever its first line says
+    text = spec_text if spec_text.endswith("\n") else spec_text + "\n"
+    return build_network(text, rng=rng, max_params=max_params, limit_note=limit_note)
+
+
+def numbers_per_row(net):
+    """(numbers one input row costs: parameters, buffers and every layer's output,
+    the widest layer's output): what a pass over the network does and holds per row."""
+    from ..linalg import flatten
+    held = sum(len(flatten(v)) if isinstance(v, list) else 1
+               for v in net.state_dict().values())
+    sizes = [math.prod(shape) for shape in net.shapes]
+    return held + sum(sizes), max(sizes)
 
 
 def load(path):
@@ -23,13 +39,14 @@ def load(path):
 
 
 def trainer(net, train_set, test_set, *, batch_size, rng, on_update, on_record,
-            epochs=FOREVER, eval_every=1):
+            epochs=FOREVER, eval_every=1, eval_batch_size=1000, warn=None):
     """A Trainer that runs ``purenn train``'s epoch schedule with the same random stream,
-    calling the hooks after every update and every recorded epoch, printing nothing."""
+    calling the hooks after every update and every recorded epoch, printing nothing;
+    ``warn`` receives the divergence warning (default: Python's warnings)."""
     from ..train import Trainer
     return Trainer(net, train_set, test_set, epochs=epochs, batch_size=batch_size, rng=rng,
                    log=None, eval_every=eval_every, on_update=on_update,
-                   on_record=on_record)
+                   on_record=on_record, eval_batch_size=eval_batch_size, warn=warn)
 
 
 def accuracy(net, dataset, trainer=None):
@@ -45,16 +62,18 @@ def interrupted_types():
     return TrainingInterrupted, PurennError
 
 
-def probabilities(net, rows):
-    """Class probabilities of ``net`` for a batch of input rows (inference mode)."""
-    return net.probabilities(rows)
+def probabilities(net, rows, chunk=1000):
+    """Class probabilities of ``net`` for input rows (inference mode), ``chunk`` rows
+    at a time."""
+    return [p for start in range(0, len(rows), chunk)
+            for p in net.probabilities(rows[start:start + chunk])]
 
 
-def mean_loss(net, dataset):
+def mean_loss(net, dataset, chunk=1000):
     """The mean loss over a whole data set, in inference mode (weight decay included, as
-    ``purenn train`` reports it)."""
+    ``purenn train`` reports it), ``chunk`` samples at a time."""
     total, count = 0.0, 0
-    for x, t in dataset.batches(1000):
+    for x, t in dataset.batches(chunk):
         total += net.loss(x, t) * len(x)
         count += len(x)
     return total / count if count else float("nan")

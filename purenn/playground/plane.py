@@ -10,6 +10,16 @@ produce the same numbers.
 All work on the network happens in the training thread: after every update it stops at a
 safe point (``_safe_point``) where it refreshes the picture of the decision regions now and
 then, and waits while the session is paused. The HTTP threads only read snapshots.
+
+Every run has a work budget, checked before anything is computed: a network may cost at
+most ``MAX_ROW_NUMBERS`` numbers per input row (parameters, buffers and every layer's
+output), which bounds the time of each pass over the data, the region grid and the
+test set; and at most ``MAX_HELD`` layer outputs are held at once (a training batch times
+the widest layer; the grid and the data sets are evaluated in chunks of that size).
+
+The model file is the network after the last whole epoch, kept at each epoch's end, so
+that the command the page shows (``--epochs E``) makes the same file bit for bit even
+when the run is paused in the middle of an epoch.
 """
 
 import math
@@ -29,6 +39,13 @@ MAX_HIDDEN_LAYERS = 6
 MAX_UNITS = 64
 MAX_SPEC_CHARS = 20000
 MAX_STEP = 100000
+# the work budget of a run (measured on a shared 2-core machine: the editor's largest
+# network, 6 x 64 tanh with 21,187 parameters, costs about 22,000 numbers per row and sets
+# up in about 6 s; a network at the limit in about 10 s)
+MAX_ROW_NUMBERS = 32768   # parameters, buffers and layer outputs per input row
+MAX_HELD = 1 << 20        # layer outputs held at once: rows x the widest layer
+MAX_STEP_WORK = 2 * 10 ** 7   # numbers one step request may go through: updates x rows
+                              # x numbers per row (about 20 s here, at worst)
 DEFAULTS = {"dataset": "circles", "noise": None, "seed": 0, "batch_size": 10,
             "hidden": [{"units": 8, "activation": "tanh"}, {"units": 8, "activation": "tanh"}],
             "optimizer": "sgd", "lr": 0.1, "weight_decay": 0.0, "spec": None}
@@ -42,12 +59,12 @@ def _number(config, key, low, high, kind=float):
     value = config[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BadRequest(f"{key} must be a number, got {value!r}")
-    if kind is int and value != int(value):
-        raise BadRequest(f"{key} must be a whole number, got {value!r}")
-    value = kind(value)
+    # the range first: int() of nan or inf raises, and of 1e300 makes a 300-digit number
     if not (math.isfinite(value) and low <= value <= high):
         raise BadRequest(f"{key} must be between {low} and {high}, got {value!r}")
-    return value
+    if kind is int and value != int(value):
+        raise BadRequest(f"{key} must be a whole number, got {value!r}")
+    return kind(value)
 
 
 def check_config(raw, optimizers):
@@ -155,6 +172,33 @@ def _finite(value):
     return value if math.isfinite(value) else None
 
 
+def build_network(spec, rng, config, classes):
+    """(the run's network, the numbers one input row costs it, the rows one pass may take
+    at once); BadRequest when the spec is wrong or the network is past the work budget."""
+    try:
+        net = engine.build(spec, rng, max_params=MAX_ROW_NUMBERS,
+                           limit_note="the playground's limit (its work budget)")
+    except engine.interrupted_types()[1] as exc:
+        raise BadRequest(str(exc)) from None
+    if tuple(net.input_shape) != (2,):
+        raise BadRequest(f"the spec's input must be 2 (x and y), got "
+                         f"{'x'.join(map(str, net.input_shape))}")
+    if math.prod(net.output_shape) != classes:
+        raise BadRequest(f"the spec's last layer must have {classes} units, one per "
+                         f"class of {config['dataset']}, got {math.prod(net.output_shape)}")
+    per_row, widest = engine.numbers_per_row(net)
+    if per_row > MAX_ROW_NUMBERS:
+        raise BadRequest(f"the network costs {per_row:,} numbers per input row (parameters "
+                         f"and layer outputs); the playground's work budget is "
+                         f"{MAX_ROW_NUMBERS:,}: use fewer or narrower layers")
+    batch = config["batch_size"]
+    if batch * widest > MAX_HELD:
+        raise BadRequest(f"batch_size {batch} x the widest layer's {widest:,} outputs is "
+                         f"{batch * widest:,} numbers at once; the playground holds at most "
+                         f"{MAX_HELD:,}: a smaller batch or narrower layers")
+    return net, per_row, max(1, MAX_HELD // widest)
+
+
 class PlaneSession:
     """One run of the 2-D panel. ``run``/``pause``/``step``/``close`` steer it, ``state``
     reads it; all are safe to call from any thread."""
@@ -168,21 +212,12 @@ class PlaneSession:
         classes = self.train_set.num_classes
         self.custom = config["spec"] is not None
         self.spec = config["spec"] if self.custom else spec_text(config, classes)
-        try:
-            self.net = engine.build(self.spec, rng)
-        except engine.interrupted_types()[1] as exc:
-            raise BadRequest(str(exc)) from None
-        if tuple(self.net.input_shape) != (2,):
-            raise BadRequest(f"the spec's input must be 2 (x and y), got "
-                             f"{'x'.join(map(str, self.net.input_shape))}")
-        if math.prod(self.net.output_shape) != classes:
-            raise BadRequest(f"the spec's last layer must have {classes} units, one per "
-                             f"class of {config['dataset']}, got "
-                             f"{math.prod(self.net.output_shape)}")
+        self.net, self.per_row, self.chunk = build_network(self.spec, rng, config, classes)
         self.editor = editor_fields(self.net)
         self.trainer = engine.trainer(self.net, self.train_set, self.test_set,
                                       batch_size=config["batch_size"], rng=rng,
-                                      on_update=self._on_update, on_record=self._on_record)
+                                      on_update=self._on_update, on_record=self._on_record,
+                                      eval_batch_size=self.chunk, warn=self._on_warning)
         self.extent = self._extent()
         self.cells = self._cells()
         self.cond = threading.Condition()
@@ -191,15 +226,22 @@ class PlaneSession:
         self.closed = False
         self.finished = False
         self.error = None
+        self.warning = None
         self.thread = None
         self.updates = 0
         train_acc, test_acc = self.trainer.measure()
         self.records = {"epoch": [0],
-                        "train_loss": [_finite(engine.mean_loss(self.net, self.train_set))],
-                        "test_loss": [_finite(engine.mean_loss(self.net, self.test_set))],
+                        "train_loss": [_finite(engine.mean_loss(self.net, self.train_set,
+                                                                self.chunk))],
+                        "test_loss": [_finite(engine.mean_loss(self.net, self.test_set,
+                                                               self.chunk))],
                         "train_acc": [train_acc], "test_acc": [test_acc]}
         self.regions, self.regions_version, self.regions_updates = self._regions(), 1, 0
         self.last_picture, self.picture_seconds = time.monotonic(), 0.0
+        # the network after the last whole epoch: what the model file holds
+        self.saved = engine.build(self.spec, random.Random(0))
+        self.saved_epoch, self.saved_updates = 0, 0
+        self.saved_lock = threading.Lock()
 
     # -- steering (any thread) ------------------------------------------------------------
     def run(self):
@@ -218,6 +260,15 @@ class PlaneSession:
                 or not 1 <= updates <= MAX_STEP:
             raise BadRequest(f"updates must be a whole number from 1 to {MAX_STEP}, "
                              f"got {updates!r}")
+        # an update's rows, and its share of an epoch's measures (training set once,
+        # test set twice: accuracy and loss)
+        rows = min(self.config["batch_size"], len(self.train_set)) + \
+            (len(self.train_set) + 2 * len(self.test_set)) // self.trainer.batches_per_epoch
+        if updates * rows * self.per_row > MAX_STEP_WORK:
+            most = max(1, MAX_STEP_WORK // (rows * self.per_row))
+            raise BadRequest(f"updates {updates:,} is more work than one request may do "
+                             f"with this network and batch: at most {most:,} (press run "
+                             f"to train on until paused)")
         with self.cond:
             target = self.updates + updates
             self._allow(updates)
@@ -263,11 +314,26 @@ class PlaneSession:
             state = {"number": self.number, "updates": self.updates,
                      "epoch": epoch, "since": since, "records": records,
                      "running": self.budget != 0 and not self.finished,
-                     "error": self.error, "command": command_line(self.config, epoch),
+                     "error": self.error, "warning": self.warning,
+                     "command": command_line(self.config, epoch),
                      "regions_version": self.regions_version}
             if self.regions_version > regions_seen:
                 state["regions"] = self.regions
         return state
+
+    def model_file(self):
+        """(epoch, bytes of the model file of the network after that epoch, the last
+        whole one); epoch 0 and no bytes before the first epoch has ended."""
+        with self.saved_lock:
+            epoch, updates = self.saved_epoch, self.saved_updates
+            if epoch == 0:
+                return 0, None
+            config = self.config
+            training = {"dataset": config["dataset"], "noise": config["noise"],
+                        "seed": config["seed"], "batch_size": config["batch_size"],
+                        "updates": updates, "epochs": epoch, "source": "purenn playground",
+                        "command": command_line(config, epoch)}
+            return epoch, engine.model_bytes(self.saved, training)
 
     # -- the training thread --------------------------------------------------------------
     def _train(self):
@@ -313,10 +379,17 @@ class PlaneSession:
             r["test_loss"].append(_finite(test_loss))
             r["train_acc"].append(history.train_acc[-1])
             r["test_acc"].append(history.test_acc[-1])
+        with self.saved_lock:
+            engine.copy_weights(self.net, self.saved)
+            self.saved_epoch, self.saved_updates = history.epoch[-1], trainer.updates
         # the Trainer keeps every update's loss; a run left going for an hour would pile up
-        # millions, and the page plots epochs
-        history.iteration_loss.clear()
+        # millions, and the page plots epochs (the first stays: divergence is judged by it)
+        del history.iteration_loss[1:]
         self._safe_point()
+
+    def _on_warning(self, message):
+        with self.cond:
+            self.warning = message
 
     def _safe_point(self):
         with self.cond:
@@ -355,6 +428,6 @@ class PlaneSession:
 
     def _regions(self):
         """Each grid cell's class probabilities as 0-255, row by row from the top."""
-        probs = engine.probabilities(self.net, self.cells)
+        probs = engine.probabilities(self.net, self.cells, self.chunk)
         return [min(255, max(0, int(p * 255 + 0.5))) if math.isfinite(p) else 0
                 for row in probs for p in row]

@@ -10,6 +10,14 @@ Safety, as for any server a page on another site might try to reach:
   browser asking first, and this server never says yes) and, when the browser names its
   ``Origin``, come from this server's own;
 - a request body is read only up to ``MAX_BODY`` bytes (413 beyond), with a socket timeout;
+- headers are read strictly: ``Host``, ``Origin``, ``Content-Type``, ``Content-Length``
+  and ``Transfer-Encoding`` at most once each, a length in plain digits; the JSON body
+  with ``schema.load_json``'s limits (no NaN or Infinity, 64 levels deep at most, no
+  repeated keys, no 10,000-digit numbers), so that what the server checks is what it reads;
+- a request's work is bounded (``plane``'s work budget); a new 2-D run is set up outside
+  the lock the other requests take, one at a time: a reset while one is under way gets 409
+  "busy", and every other request is answered meanwhile;
+- the listen queue holds ``request_queue_size`` connections, each served by a thread;
 - the page's files are served from a table read once from the package: no part of a
   request's path ever reaches the file system;
 - a bad request gets 400 and a one-line message as JSON (``{"error": ...}``), an unknown
@@ -23,7 +31,8 @@ API (all JSON unless said otherwise):
     POST /api/plane/step    {"updates"} do that many updates, then pause -> state
     GET  /api/plane/state?since=K&regions=V    epoch records from K, regions if newer than V
     GET  /api/plane/spec.net            the run's spec as a .net file
-    GET  /api/plane/model.safetensors   the network as it is now, as a model file
+    GET  /api/plane/model.safetensors   the network after the last whole epoch, as a model
+                                        file (409 before the first epoch has ended)
     GET  /api/digits/state              the digit reader's training progress
     POST /api/digits/read   {"width", "height", "pixels": base64 of gray bytes}
                             -> {"image": 784 values, "probabilities": 10 or null, "state"}
@@ -32,6 +41,7 @@ API (all JSON unless said otherwise):
 import base64
 import binascii
 import json
+import re
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,11 +51,15 @@ from urllib.parse import parse_qs, urlsplit
 from .. import __version__
 from ..data import planar
 from ..errors import PurennError
-from . import engine, plane
+from ..formats.schema import load_json
+from . import plane
 from .digits import BadDrawing
 
 HOST = "127.0.0.1"
 MAX_BODY = 1 << 20
+QUEUE = 1024               # connections waiting to be accepted (http.server's default: 5)
+SINGLE_HEADERS = ("Host", "Origin", "Content-Type", "Content-Length", "Transfer-Encoding")
+DIGITS = re.compile(r"[0-9]{1,20}")
 STATIC = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/playground.css": ("playground.css", "text/css; charset=utf-8"),
@@ -83,7 +97,8 @@ class Playground:
         self.files = static_files()
         self.digits = digits
         self.optimizers = registry.names("purenn.optimizers")
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()          # held briefly: which session is current
+        self.building = threading.Lock()      # held while a new session is set up
         self.session = None
         self.sessions = 0
         self.previews = plane.previews()
@@ -102,12 +117,20 @@ class Playground:
                 "max_layers": plane.MAX_HIDDEN_LAYERS, "previews": self.previews}
 
     def reset(self, config):
-        with self.lock:
-            number = self.sessions + 1
-            session = plane.PlaneSession(config, self.optimizers, number)
-            if self.session is not None:
-                self.session.close()
-            self.session, self.sessions = session, number
+        """A new 2-D run from the page's settings. It is set up (the long part: data,
+        network, first measures and picture) without holding ``lock``, so the other
+        requests are answered meanwhile; one at a time, a second reset meanwhile gets 409."""
+        if not self.building.acquire(blocking=False):
+            raise HTTPError(HTTPStatus.CONFLICT, "busy: a new 2-D run is being set up; "
+                                                 "send the settings again in a moment")
+        try:
+            session = plane.PlaneSession(config, self.optimizers, self.sessions + 1)
+            with self.lock:
+                old, self.session, self.sessions = self.session, session, session.number
+        finally:
+            self.building.release()
+        if old is not None:
+            old.close()
         return {"setup": session.setup(), "state": session.state()}
 
     def current(self):
@@ -117,19 +140,13 @@ class Playground:
             return self.session
 
     def model_file(self):
-        """The network of the 2-D run as a model file, taken at a pause between updates
-        (the run goes on afterwards if it was running)."""
-        session = self.current()
-        running = session.state()["running"]
-        session.pause()
-        training = {"dataset": session.config["dataset"], "noise": session.config["noise"],
-                    "seed": session.config["seed"], "batch_size": session.config["batch_size"],
-                    "updates": session.updates, "epochs": session.records["epoch"][-1],
-                    "source": "purenn playground"}
-        data = engine.model_bytes(session.net, training)
-        if running:
-            session.run()
-        return data
+        """The model file of the 2-D run's network after its last whole epoch."""
+        epoch, data = self.current().model_file()
+        if data is None:
+            raise HTTPError(HTTPStatus.CONFLICT,
+                            "no epoch has ended yet: the model file is the network after "
+                            "the last whole epoch, the one the command line repeats")
+        return epoch, data
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -158,6 +175,24 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self.send(status, {"error": message})
 
+    def send_error(self, code, message=None, explain=None):
+        """http.server's own refusals (a bad request line, too long a line, too many
+        headers, HTTP/2 and up) answered as the API's: a one-line JSON message. Its 505
+        for a version is the request's fault, not the server's: 400 here."""
+        status = HTTPStatus.BAD_REQUEST if code >= 500 else HTTPStatus(code)
+        self.fail(status, message or status.phrase)
+
+    def __getattr__(self, name):
+        # a method no do_ names (http.server answers 501): this API's 405, as for PUT
+        if name.startswith("do_"):
+            return lambda: self.handle_one(self.command[:40])
+        raise AttributeError(name)
+
+    def check_headers(self):
+        for name in SINGLE_HEADERS:
+            if len(self.headers.get_all(name) or ()) > 1:
+                raise HTTPError(HTTPStatus.BAD_REQUEST, f"the request has {name} twice")
+
     def check_host(self):
         allowed = {f"{name}:{self.server.server_port}" for name in ("127.0.0.1", "localhost")}
         host = (self.headers.get("Host") or "").strip().lower()
@@ -178,13 +213,11 @@ class Handler(BaseHTTPRequestHandler):
         length_text = self.headers.get("Content-Length")
         if length_text is None:
             raise HTTPError(HTTPStatus.BAD_REQUEST, "a POST needs a Content-Length")
-        try:
-            length = int(length_text)
-        except ValueError:
+        if not DIGITS.fullmatch(length_text):
             raise HTTPError(HTTPStatus.BAD_REQUEST,
-                            f"Content-Length {length_text!r} is not a number") from None
-        if length < 0:
-            raise HTTPError(HTTPStatus.BAD_REQUEST, f"Content-Length {length} is negative")
+                            f"Content-Length {length_text[:40]!r} is not a number "
+                            f"(digits only)")
+        length = int(length_text)
         if length > MAX_BODY:
             raise HTTPError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                             f"the body is {length} bytes; at most {MAX_BODY} are read")
@@ -197,10 +230,7 @@ class Handler(BaseHTTPRequestHandler):
                                                     f"{length} bytes")
         if not raw.strip():
             return {}
-        try:
-            value = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise HTTPError(HTTPStatus.BAD_REQUEST, f"the body is not JSON: {exc}") from None
+        value = load_json(raw, "the body", what="its text", error=plane.BadRequest)
         if not isinstance(value, dict):
             raise HTTPError(HTTPStatus.BAD_REQUEST,
                             f"the body must be a JSON object, got {type(value).__name__}")
@@ -208,6 +238,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_one(self, method):
         try:
+            self.check_headers()
             self.check_host()
             url = urlsplit(self.path)
             routes = self.server.routes.get(method, {})
@@ -281,8 +312,10 @@ class Handler(BaseHTTPRequestHandler):
                   {"Content-Disposition": 'attachment; filename="playground.net"'})
 
     def plane_model(self, _):
-        self.send(HTTPStatus.OK, self.server.app.model_file(), "application/octet-stream",
-                  {"Content-Disposition": 'attachment; filename="playground.safetensors"'})
+        epoch, data = self.server.app.model_file()
+        self.send(HTTPStatus.OK, data, "application/octet-stream",
+                  {"Content-Disposition": 'attachment; filename="playground.safetensors"',
+                   "X-Purenn-Epochs": str(epoch)})
 
     def digits_state(self, _):
         self.send(HTTPStatus.OK, self.server.app.digits.state())
@@ -333,6 +366,7 @@ def int_arg(args, name):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = QUEUE
 
     def __init__(self, app, port=0, verbose=False):
         self.app = app

@@ -12,7 +12,11 @@ async function api(path, body) {
   };
   const response = await fetch(path, options);
   const data = await response.json();
-  if (!response.ok) throw new Error(data.error || response.statusText);
+  if (!response.ok) {
+    const error = new Error(data.error || response.statusText);
+    error.status = response.status;
+    throw error;
+  }
   return data;
 }
 
@@ -41,6 +45,10 @@ const plane = {
   info: null, setup: null, regions: null, regionsVersion: 0, number: 0,
   records: null, running: false, polling: false, custom: null,
   dataset: "circles", hidden: [], resetTimer: null,
+  // the page's settings are the truth: every change and every reset counts here, and a
+  // reset's answer is taken only if nothing changed since it was sent (else a newer one
+  // follows, and an older answer would put back the settings of before)
+  wanted: 0,
 };
 
 function emptyRecords() {
@@ -58,16 +66,24 @@ function readConfig() {
 }
 
 async function reset(keepRunning = true) {
+  clearTimeout(plane.resetTimer);
+  const wanted = ++plane.wanted;
   const wasRunning = plane.running && keepRunning;
   $("plane-error").textContent = "";
   $("spec-error").textContent = "";
   let answer;
-  try {
-    answer = await api("/api/plane/reset", readConfig());
-  } catch (error) {
-    (plane.custom !== null ? $("spec-error") : $("plane-error")).textContent = error.message;
-    return;
+  for (;;) {
+    try {
+      answer = await api("/api/plane/reset", readConfig());
+      break;
+    } catch (error) {
+      if (wanted !== plane.wanted) return;
+      if (error.status === 409) { await sleep(200); continue; }   // busy with another reset
+      (plane.custom !== null ? $("spec-error") : $("plane-error")).textContent = error.message;
+      return;
+    }
   }
+  if (wanted !== plane.wanted) return;   // changed meanwhile: the newer reset counts
   plane.setup = answer.setup;
   plane.number = answer.setup.number;
   plane.records = emptyRecords();
@@ -79,6 +95,7 @@ async function reset(keepRunning = true) {
 }
 
 function scheduleReset() {
+  plane.wanted++;
   clearTimeout(plane.resetTimer);
   plane.resetTimer = setTimeout(() => reset(), 250);
 }
@@ -135,6 +152,8 @@ function applyState(state) {
   $("epoch").textContent = state.epoch.toLocaleString("en-US");
   $("updates").textContent = state.updates.toLocaleString("en-US");
   $("command").textContent = state.command;
+  showDownload(state.epoch);
+  $("plane-warning").textContent = state.warning ? `warning: ${state.warning}` : "";
   if (state.error) $("plane-error").textContent = state.error;
   const r = plane.records, last = r.epoch.length - 1;
   $("test-loss").textContent = fmt(r.test_loss[last]);
@@ -143,6 +162,20 @@ function applyState(state) {
   $("test-acc").textContent = acc === null || acc === undefined ? "–" : `${(100 * acc).toFixed(1)} %`;
   drawLossCurve();
   drawRegions();
+}
+
+// the model file is the network after the last whole epoch, what the command repeats
+function showDownload(epoch) {
+  const link = $("download-model");
+  if (epoch > 0) {
+    link.href = "/api/plane/model.safetensors";
+    link.removeAttribute("aria-disabled");
+    link.textContent = `Download model (epoch ${epoch.toLocaleString("en-US")})`;
+  } else {
+    link.removeAttribute("href");
+    link.setAttribute("aria-disabled", "true");
+    link.textContent = "Download model (after an epoch)";
+  }
 }
 
 async function poll() {
@@ -243,6 +276,7 @@ function editorChanged() {
 
 // -- pictures ---------------------------------------------------------------------------
 function drawLossCurve() {
+  if (!plane.records) return;   // before the first run's answer
   const drawing = context2d($("loss-curve"));
   if (!drawing) return;
   const {ctx, width, height} = drawing;

@@ -1,0 +1,393 @@
+"""A fuzzing campaign against the playground's HTTP API: random sequences of requests to
+every endpoint, with hostile headers and bodies, against one server that lives through
+the whole run. No answer may be a 5xx, every request must be answered in time, a JSON
+error must be one line, the server must stay up and its memory flat.
+
+It is stateful: the cases share one server, so a case meets whatever the cases before
+left (no run yet, a run paused, running, diverged, a run being replaced). Case ``i``
+under ``--seed s`` is made by ``random.Random(f"playground:{s}:{i}")`` alone; replaying
+one case alone (``--start i --cases 1``) replays its request, not the server's state.
+
+A case is one request, sent as raw bytes on its own connection (``Connection: close``,
+then the writing side shut, so a body shorter than its Content-Length ends at once):
+
+- the endpoint: any of the API's, a page, or an unknown path, with any method;
+- headers: the right ones, or a Host twice or another Host, an Origin from elsewhere, a
+  Content-Type that is not JSON, a Content-Length that lies or is not plain digits
+  (``1_0``, ``+5``, ``0x10``), a Transfer-Encoding;
+- bodies: settings whose values come from edge values (0, -1, 1e300, 2^63, NaN and
+  Infinity as JSON words, 1e400, strings, lists, objects, booleans), spec text (valid,
+  mutated, a file's name, a huge layer), drawings (sizes right and wrong, base64 or not),
+  step counts; or raw bytes: JSON nested 100,000 deep, repeated keys, a 5,000-digit
+  number, invalid UTF-8, a body over the 1 MiB limit.
+
+Figures, as a JSON line after every batch and at the end: cases, answers by status class,
+5xx answers, hangs (no answer within ``--case-seconds``), dropped connections (closed
+without an answer), errors not on one line, deaths (the server stopped answering
+/api/info), cases per second, the resident memory after the first batch, its peak and
+at the end, and the first findings (index, request, answer).
+
+    PYTHONPATH=. python tests/fuzz/playground_api.py --cases 1000000
+    PYTHONPATH=. python tests/fuzz/playground_api.py --start 4711 --cases 1 --show
+
+Linux only (the memory figures read /proc).
+"""
+
+import argparse
+import base64
+import json
+import os
+import random
+import socket
+import sys
+import tempfile
+import time
+
+import purenn
+from purenn.playground.digits import DigitReader
+from purenn.playground.server import MAX_BODY, Playground, close_server, serve
+
+# harness.py beside this file, also when the tests load this file by its path
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import MB  # noqa: E402
+
+ENDPOINTS = [("POST", "/api/plane/reset"), ("POST", "/api/plane/run"),
+             ("POST", "/api/plane/pause"), ("POST", "/api/plane/step"),
+             ("GET", "/api/plane/state"), ("GET", "/api/plane/spec.net"),
+             ("GET", "/api/plane/model.safetensors"), ("GET", "/api/info"),
+             ("GET", "/api/digits/state"), ("POST", "/api/digits/read"), ("GET", "/"),
+             ("GET", "/playground.js"), ("GET", "/playground.css")]
+WEIGHTS = [8, 3, 4, 5, 8, 2, 2, 2, 2, 5, 1, 1, 1]
+OTHER_PATHS = ["/api/nothing", "/index.html", "/../setup.cfg", "//etc/passwd", "/%00",
+               "/api/plane/state/../reset", "/" + "a" * 3000, "/api/plane/reset?x=1"]
+METHODS = ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "FOO", "get"]
+EDGE = [0, -1, 1, 2, 3, 7, 64, 65, 1000, 1001, 0.5, -0.0, 1e-7, 1e300, -1e300, 2 ** 31,
+        2 ** 63, 10 ** 30, True, False, None, "", "x", "1", "😀", "a\nb", [], {}, [1],
+        {"a": 1}, 10 ** 6]
+RAW_NUMBERS = ["NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1" + "0" * 5000,
+               "1e-400", "0.1e1"]
+SETTINGS = {"dataset": ["circles", "moons", "xor", "spiral", "spirals", ""],
+            "noise": [0.0, 0.1, 0.3, 1.0, 1.5], "seed": [0, 1, 42, 2 ** 31 - 1, 2 ** 31],
+            "batch_size": [1, 10, 30, 300, 1000], "optimizer": ["sgd", "adam", "momentum",
+                                                                  "nesterov", "x"],
+            "lr": [0.001, 0.1, 1.0, 10.0, 11.0], "weight_decay": [0.0, 0.001, 1.0, 2.0]}
+ACTIVATIONS = ["relu", "tanh", "sigmoid", "linear", "swish"]
+SPECS = [
+    "input 2\ndense 4\nrelu\ndense {classes}\nloss softmax_cross_entropy\n",
+    "input 2\ndense 3\ntanh\ndropout 0.2\ndense {classes}\nloss softmax_cross_entropy\n"
+    "optimizer adam lr=0.01\n",
+    "input 2\ndense 4\nbatchnorm\nrelu\ndense {classes}\nloss softmax_cross_entropy\n",
+    "input 2\ndense {classes}\nloss mean_squared_error\noptimizer sgd lr=1000\n",
+    "input 2\ndense 1000000\ntanh\ndense {classes}\nloss softmax_cross_entropy\n",
+    "input 2\ndense 5000\ntanh\ndense {classes}\nloss softmax_cross_entropy\n",
+    "input 3\ndense {classes}\nloss softmax_cross_entropy\n",
+    "/etc/passwd", "/proc/self/environ", "two_layer", "", "input 2", "#\n" * 5000,
+]
+
+
+# -- generation -------------------------------------------------------------------------
+def edge(rng):
+    return rng.choice(EDGE)
+
+
+def setting(rng, key):
+    return rng.choice(SETTINGS[key]) if rng.random() < 0.6 else edge(rng)
+
+
+def hidden(rng):
+    if rng.random() < 0.15:
+        return edge(rng)
+    layers = []
+    for _ in range(rng.choice([0, 1, 1, 2, 2, 3, 7])):
+        if rng.random() < 0.1:
+            layers.append(edge(rng))
+            continue
+        layer = {"units": rng.choice([1, 2, 3, 4, 8]) if rng.random() < 0.8 else edge(rng),
+                 "activation": rng.choice(ACTIVATIONS) if rng.random() < 0.9 else edge(rng)}
+        if rng.random() < 0.05:
+            layer[rng.choice(["colour", "units2"])] = 1
+        layers.append(layer)
+    return layers
+
+
+def mutate_text(rng, text):
+    chars = list(text)
+    for _ in range(rng.randrange(1, 4)):
+        i = rng.randrange(len(chars) + 1)
+        op = rng.random()
+        if op < 0.4 and chars:
+            del chars[min(i, len(chars) - 1)]
+        elif op < 0.8:
+            chars.insert(i, rng.choice("0123456789 \n=.-eNa#x"))
+        else:
+            chars.insert(i, rng.choice(["dense 9999", "\nrelu\n", "nan", "1e999", "\x00"]))
+    return "".join(chars)
+
+
+def reset_body(rng):
+    body = {}
+    for key in SETTINGS:
+        if rng.random() < 0.35:
+            body[key] = setting(rng, key)
+    if rng.random() < 0.4:
+        body["hidden"] = hidden(rng)
+    if rng.random() < 0.25:
+        classes = 3 if body.get("dataset") == "spiral" else 2
+        spec = rng.choice(SPECS).replace("{classes}", str(classes))
+        body["spec"] = mutate_text(rng, spec) if rng.random() < 0.4 else spec
+    if rng.random() < 0.05:
+        body[rng.choice(["colour", "Seed", ""])] = edge(rng)
+    return body
+
+
+def drawing_body(rng):
+    width = rng.choice([1, 2, 10, 28, 60]) if rng.random() < 0.8 else edge(rng)
+    height = rng.choice([1, 2, 10, 28, 60]) if rng.random() < 0.8 else edge(rng)
+    body = {"width": width, "height": height}
+    if rng.random() < 0.8:
+        size = width * height if all(type(v) is int and 0 < v <= 100 for v in
+                                     (width, height)) else rng.randrange(50)
+        if rng.random() < 0.2:
+            size += rng.choice([-1, 1])
+        pixels = bytes(rng.choice([0, 0, 255, rng.randrange(256)]) for _ in range(max(0,
+                                                                                      size)))
+        body["pixels"] = base64.b64encode(pixels).decode() if rng.random() < 0.9 else \
+            rng.choice(["@@@", "AAA", 5, None, "A" * 7])
+    for key in ("width", "height", "pixels"):
+        if rng.random() < 0.05:
+            body.pop(key, None)
+    return body
+
+
+def body_for(rng, path):
+    if path == "/api/plane/reset":
+        return reset_body(rng)
+    if path == "/api/plane/step":
+        return {"updates": rng.choice([1, 2, 3, 5]) if rng.random() < 0.6 else edge(rng)}
+    if path == "/api/digits/read":
+        return drawing_body(rng)
+    return {} if rng.random() < 0.8 else {"x": edge(rng)}
+
+
+def encode_body(rng, body):
+    """The body's bytes: JSON, sometimes with a number made a non-JSON word or huge, or
+    raw hostile bytes instead."""
+    pick = rng.random()
+    if pick < 0.04:
+        depth = rng.choice([65, 1000, 100000])
+        return b'{"a": ' + b"[" * depth + b"]" * depth + b"}"
+    if pick < 0.06:
+        return rng.choice([b"\xff\xfe", b"{not json", b"[1, 2]", b'"x"', b"", b"null",
+                           b'{"seed": 1, "seed": 2}', b"{" * 50])
+    if pick < 0.065:
+        return b" " * (MAX_BODY + 1)
+    text = json.dumps(body)
+    if pick < 0.2 and ": " in text:
+        parts = text.split(": ")
+        i = rng.randrange(1, len(parts))
+        rest = parts[i]
+        end = min([j for j in (rest.find(","), rest.find("}")) if j >= 0] or [len(rest)])
+        parts[i] = rng.choice(RAW_NUMBERS) + rest[end:]
+        text = ": ".join(parts)
+    return text.encode("utf-8", "surrogatepass")
+
+
+def make_request(rng, port):
+    """(bytes of one request, a short description)."""
+    method, path = rng.choices(ENDPOINTS, WEIGHTS)[0]
+    if rng.random() < 0.05:
+        path = rng.choice(OTHER_PATHS)
+    if rng.random() < 0.05:
+        method = rng.choice(METHODS)
+    if path == "/api/plane/state" and rng.random() < 0.5:
+        values = ["0", "1", "3", "x", "-1", "9" * 13, "", "1e3", "%00"]
+        path += f"?since={rng.choice(values)}&regions={rng.choice(values)}"
+    body = b""
+    if method == "POST":
+        body = encode_body(rng, body_for(rng, path))
+    host = f"127.0.0.1:{port}"
+    headers = [("Host", host), ("Connection", "close")]
+    if method == "POST":
+        headers += [("Content-Type", "application/json"),
+                    ("Content-Length", str(len(body)))]
+    pick = rng.random()
+    if pick < 0.03:
+        headers.append(("Host", rng.choice([host, "evil.example"])))
+    elif pick < 0.05:
+        headers[0] = ("Host", rng.choice(["evil.example", "localhost", "", "127.0.0.1:1"]))
+    elif pick < 0.07:
+        headers.append(("Origin", rng.choice(["http://evil.example", "null",
+                                              f"http://localhost:{port}"])))
+    elif pick < 0.09 and method == "POST":
+        headers[2] = ("Content-Type", rng.choice(["text/plain", "", "application/json; x",
+                                                  "APPLICATION/JSON"]))
+    elif pick < 0.13 and method == "POST":
+        lie = rng.choice(["1_0", "+5", "0x10", " 7", "-1", "", "99999999999999999999999",
+                          str(len(body) + rng.randrange(1, 100)),
+                          str(max(0, len(body) - 1)), str(MAX_BODY + 1)])
+        if rng.random() < 0.3:
+            headers.append(("Content-Length", lie))
+        else:
+            headers[3] = ("Content-Length", lie)
+    elif pick < 0.14:
+        headers.append(("Transfer-Encoding", "chunked"))
+    elif pick < 0.15:
+        headers += [("X-Filler", "x" * 100)] * rng.choice([5, 120])
+    head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
+    request = head.encode("utf-8", "surrogateescape") + b"\r\n" + body
+    return request, f"{method} {path[:80]} {body[:120]!r}"
+
+
+# -- running --------------------------------------------------------------------------------
+def exchange(port, request, seconds):
+    """(status or None, the answer's bytes); socket.timeout when no answer in time."""
+    with socket.create_connection(("127.0.0.1", port), timeout=seconds) as conn:
+        try:
+            conn.sendall(request)
+            conn.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the server answered and closed before reading everything: fine
+        deadline = time.monotonic() + seconds
+        answer = b""
+        while True:
+            conn.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                chunk = conn.recv(65536)
+            except (ConnectionResetError, ConnectionAbortedError):
+                break
+            if not chunk:
+                break
+            answer += chunk
+    if not answer.startswith(b"HTTP/1."):
+        return None, answer
+    return int(answer[9:12]), answer
+
+
+def judge(status, answer):
+    """None, or the kind of finding of an answer."""
+    if status is None:
+        return "dropped"
+    if status >= 500:
+        return "5xx"
+    head, _, content = answer.partition(b"\r\n\r\n")
+    if status >= 400 and b"application/json" in head and content:  # HEAD: no body
+        try:
+            message = json.loads(content)["error"]
+        except (ValueError, KeyError, TypeError):
+            return "bad error body"
+        if not harness.is_one_line(message):
+            return "not one line"
+    return None
+
+
+def start_server(folder):
+    path = os.path.join(folder, "digits.safetensors")
+    if not os.path.exists(path):
+        purenn.save(purenn.build("two_layer", seed=1), path)
+    return serve(Playground(DigitReader(path)))
+
+
+def alive(port, seconds=30):
+    try:
+        status, _ = exchange(port, f"GET /api/info HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                                   f"Connection: close\r\n\r\n".encode(), seconds)
+    except OSError:
+        return False
+    return status == 200
+
+
+def run(seed, start, count, case_seconds, batch=1000, log=print, show=False):
+    """Figures of cases ``start`` .. ``start + count - 1`` against one server."""
+    folder = tempfile.mkdtemp(prefix="purenn-fuzz-playground-")
+    server = start_server(folder)
+    figures = {"surface": "playground API", "cases": 0, "2xx": 0, "3xx": 0, "4xx": 0,
+               "5xx": 0, "hangs": 0, "dropped": 0, "not_one_line": 0, "deaths": 0,
+               "slowest_case_s": 0.0, "rss_first_batch_mb": None, "rss_peak_mb": 0.0,
+               "rss_end_mb": 0.0, "cases_per_s": 0.0, "findings": []}
+    began = time.perf_counter()
+    try:
+        for index in range(start, start + count):
+            rng = random.Random(f"playground:{seed}:{index}")
+            request, what = make_request(rng, server.server_port)
+            case_began = time.perf_counter()
+            try:
+                status, answer = exchange(server.server_port, request, case_seconds)
+                kind = judge(status, answer)
+            except (socket.timeout, TimeoutError):
+                status, answer, kind = None, b"", "hang"
+            except ConnectionRefusedError:
+                status, answer, kind = None, b"", "dead"
+            elapsed = time.perf_counter() - case_began
+            if show:
+                log(f"{index}: {what} -> {answer[:300]!r}")
+            figures["cases"] += 1
+            if status is not None:
+                figures[f"{status // 100}xx"] = figures.get(f"{status // 100}xx", 0) + 1
+            if elapsed > figures["slowest_case_s"]:
+                figures["slowest_case_s"] = round(elapsed, 3)
+                figures["slowest_case"] = f"{index}: {what}"
+            counter = {"hang": "hangs", "dropped": "dropped", "not one line": "not_one_line",
+                       "bad error body": "not_one_line", "dead": "deaths"}.get(kind)
+            if counter:
+                figures[counter] += 1
+            if kind and len(figures["findings"]) < 20:
+                figures["findings"].append({"index": index, "kind": kind, "request": what,
+                                            "answer": answer[:300].decode("latin-1")})
+            done = index - start + 1
+            if done % batch == 0 or done == count:
+                if not alive(server.server_port):
+                    figures["deaths"] += 1
+                    figures["findings"].append({"index": index, "kind": "dead"})
+                    close_server(server)
+                    server = start_server(folder)
+                rss = harness.status("VmRSS:") / MB
+                if figures["rss_first_batch_mb"] is None:
+                    figures["rss_first_batch_mb"] = round(rss, 1)
+                figures["rss_peak_mb"] = round(max(figures["rss_peak_mb"], rss), 1)
+                figures["rss_end_mb"] = round(rss, 1)
+                seconds = time.perf_counter() - began
+                figures["seconds"] = round(seconds, 1)
+                figures["cases_per_s"] = round(figures["cases"] / seconds, 1)
+                log(json.dumps(figures))
+    finally:
+        close_server(server)
+        for name in os.listdir(folder):
+            os.unlink(os.path.join(folder, name))
+        os.rmdir(folder)
+    return figures
+
+
+def broken(figures, rss_growth_mb=100):
+    """The promises a run broke (an empty list: none)."""
+    broken = [key for key in ("5xx", "hangs", "dropped", "not_one_line", "deaths")
+              if figures[key]]
+    if figures["rss_first_batch_mb"] is not None and \
+            figures["rss_peak_mb"] - figures["rss_first_batch_mb"] > rss_growth_mb:
+        broken.append("memory grew")
+    return broken
+
+
+def main(argv=None):
+    import warnings
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--start", type=int, default=0, help="index of the first case")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--case-seconds", type=float, default=60.0)
+    parser.add_argument("--batch", type=int, default=1000,
+                        help="cases between a check that the server is up and a JSON line")
+    parser.add_argument("--show", action="store_true", help="print every request and answer")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    figures = run(args.seed, args.start, args.cases, args.case_seconds, args.batch,
+                  show=args.show)
+    print("final:", json.dumps(figures), flush=True)
+    problems = broken(figures)
+    print("broken promises:", ", ".join(problems) or "none", flush=True)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
