@@ -35,7 +35,7 @@ ZEROS = 16 * MB
 CHILD = r"""
 import json, sys
 from purenn.errors import PurennError
-from purenn.formats import npy, safetensors
+from purenn.formats import npy, pkl, safetensors
 from purenn.data import idx, mnist
 from purenn.viz import images
 
@@ -64,11 +64,13 @@ def size_of(data):
 
 def run(kind, paths):
     # (raw bytes of the data decoded, bytes of the Python objects it decoded to)
-    if kind in ("npy", "npz", "safetensors"):
+    if kind in ("npy", "npz", "pkl", "safetensors"):
         if kind == "npy":
             tensors = [npy.read_npy(paths[0])]
         elif kind == "npz":
             tensors = list(npy.read_npz(paths[0]).values())
+        elif kind == "pkl":
+            tensors = list(pkl.read_pickle(paths[0]).values())
         else:
             tensors = list(safetensors.read_tensors(paths[0])[0].values())
         raw = sum(npy.DTYPES[t.dtype][1] * len(t.values) for t in tensors)
@@ -141,6 +143,26 @@ def zip_bomb_of(count):
     return buffer.getvalue()
 
 
+def pkl_bytes(shape, data, protocol=4, shape_items=None):
+    """A pickle of {'W': float64 array of ``shape``} as NumPy writes it: the data as
+    BINBYTES8 (protocol 4) or as _codecs.encode(text, 'latin1') (protocol 2)."""
+    def text(s):
+        raw = s.encode("utf-8")
+        return b"X" + struct.pack("<I", len(raw)) + raw
+
+    dims = b"".join(b"\x8a\x08" + struct.pack("<q", size) for size in shape)
+    dims = b"(" + dims + b"t" if shape_items is None else shape_items
+    if protocol >= 4:
+        body = b"\x8e" + struct.pack("<Q", len(data)) + data
+    else:
+        body = b"c_codecs\nencode\n" + text(data.decode("latin-1")) + text("latin1") + b"\x86R"
+    return (b"\x80" + bytes([protocol]) + b"}(" + text("W")
+            + b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85C\x01b\x87R"
+            + b"(K\x01" + dims + b"cnumpy\ndtype\n" + text("f8") + b"\x89\x88\x87R"
+            + b"(K\x03" + text("<") + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89"
+            + body + b"tbu.")
+
+
 def safetensors_bytes(header, data=b""):
     text = json.dumps(header).encode()
     return struct.pack("<Q", len(text)) + text + data
@@ -175,6 +197,16 @@ def cases():
          [npy_bytes((2 ** 30, 2 ** 30))]),
         ("huge declared shape: .npy of 5*10**7 floats (400 MB), 64 bytes present", "npy",
          [npy_bytes((5 * 10 ** 7,), bytes(64))]),
+        ("huge declared shape: pickle of (2**30, 2**30) floats, 8 bytes present", "pkl",
+         [pkl_bytes((2 ** 30, 2 ** 30), bytes(8))]),
+        ("huge declared length: pickle whose BINBYTES8 declares 2**62 bytes", "pkl",
+         [pkl_bytes((4,), b"")[:-4] + b"\x8e" + struct.pack("<Q", 2 ** 62) + bytes(8)]),
+        ("memo abuse: pickle of 100,000 memo entries, 90,000 recalls", "pkl",
+         [b"\x80\x04N" + b"\x94N" * 99_999 + b"h\x00" * 90_000 + b"."]),
+        ("value spam: pickle of 5 MB of one-item tuples in tuples", "pkl",
+         [b"\x80\x02" + (b"(" + b"N\x85" * 50_000 + b"t") * 50 + b"."]),
+        ("value spam: pickle of 5 MB of empty dicts in tuples", "pkl",
+         [b"\x80\x02" + (b"(" + b"}" * 99_990 + b"t") * 50 + b"."]),
         ("huge declared shape: safetensors of [10**6, 10**6] floats", "safetensors",
          [safetensors_bytes({"w": {"dtype": "F64", "shape": [10 ** 6, 10 ** 6],
                                    "data_offsets": [0, 8]}}, bytes(8))]),
@@ -184,6 +216,10 @@ def cases():
          [b"P2\n4096 4096\n65535\n1 2 3\n"]),
         ("valid: .npy of 10**6 float64 (8 MB)", "npy",
          [npy_bytes((10 ** 6,), bytes(8 * 10 ** 6))]),
+        ("valid: pickle (protocol 4) of 10**6 float64 (8 MB)", "pkl",
+         [pkl_bytes((10 ** 6,), struct.pack("<1000000d", *range(10 ** 6)))]),
+        ("valid: pickle (protocol 2, latin1 text) of 10**6 float64 (8 MB)", "pkl",
+         [pkl_bytes((10 ** 6,), struct.pack("<1000000d", *range(10 ** 6)), protocol=2)]),
         ("valid: safetensors of 10**6 float64 (8 MB)", "safetensors",
          [safetensors_bytes({"w": {"dtype": "F64", "shape": [10 ** 6],
                                    "data_offsets": [0, 8 * 10 ** 6]}},

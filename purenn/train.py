@@ -57,7 +57,13 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 @dataclass
 class History:
-    """Per-epoch records (lists of equal length) and the loss of every update."""
+    """Per-epoch records (lists of equal length) and the loss of every update.
+
+    ``update`` holds how many updates were done when each record was measured and
+    ``updates_per_epoch`` what the schedule calls an epoch, so that a record can be drawn
+    at the epoch it was measured at, ``update / updates_per_epoch``: the book's schedule
+    measures after update 1, 469, 937... of 468 an epoch, at epochs 0.002, 1.002, 2.002
+    (the book's figures put them at 0, 1, 2)."""
 
     epoch: list = field(default_factory=list)
     train_loss: list = field(default_factory=list)
@@ -65,9 +71,18 @@ class History:
     test_acc: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
     iteration_loss: list = field(default_factory=list)
+    update: list = field(default_factory=list)
+    updates_per_epoch: int = None
 
     def as_dict(self):
         return asdict(self)
+
+    def epochs_at(self):
+        """The epoch (fractional) at which each record was measured; the record's epoch
+        number where the updates are not known (a history made by hand)."""
+        if self.updates_per_epoch and len(self.update) == len(self.epoch):
+            return [u / self.updates_per_epoch for u in self.update]
+        return list(self.epoch)
 
     def _repr_png_(self):
         """The loss and accuracy panels, for Jupyter (as ``purenn.plot.history``)."""
@@ -80,13 +95,19 @@ class History:
 
     @classmethod
     def from_dict(cls, data):
-        """The History of ``as_dict()``'s output; ValueError on missing or extra fields."""
-        names = [f.name for f in fields(cls)]
-        if not isinstance(data, dict) or sorted(data) != sorted(names) or not all(
-                isinstance(data[n], list) for n in names):
-            raise ValueError(f"history must have the list fields {names!r}, got "
+        """The History of ``as_dict()``'s output; ValueError on missing or extra fields
+        (``update`` and ``updates_per_epoch`` may be missing: older checkpoints)."""
+        lists = [f.name for f in fields(cls) if f.name != "updates_per_epoch"]
+        optional = {"update", "updates_per_epoch"}
+        keys = set(data) if isinstance(data, dict) else set()
+        per = data.get("updates_per_epoch") if keys else None
+        if (not set(lists) - optional <= keys or not keys <= set(lists) | optional
+                or not all(isinstance(data[n], list) for n in lists if n in keys)
+                or not (per is None or (type(per) is int and per > 0))):
+            raise ValueError(f"history must have the list fields {lists!r} and "
+                             f"updates_per_epoch, got "
                              f"{sorted(data) if isinstance(data, dict) else data!r}")
-        return cls(**{n: list(data[n]) for n in names})
+        return cls(**{n: list(data[n]) for n in lists if n in keys}, updates_per_epoch=per)
 
 
 def evaluate(net, dataset, batch_size=1000, check=None):
@@ -194,7 +215,7 @@ class Trainer:
         self.on_record = on_record
         self.on_gradient = on_gradient
         self.gradient_interval = 0.1   # seconds between two on_gradient calls
-        self.history = History()
+        self.history = History(updates_per_epoch=self.updates_per_epoch)
         self.stop_requested = False
         self.rng_before = None
         # where training stands (see state_dict)
@@ -316,6 +337,7 @@ class Trainer:
         call ``on_record``."""
         h = self.history
         h.epoch.append(epoch)
+        h.update.append(self.updates)
         h.train_loss.append(total(self.pending) / len(self.pending))
         h.train_acc.append(accuracies[0])
         h.test_acc.append(accuracies[1])
@@ -336,6 +358,12 @@ class Trainer:
     @property
     def iter_per_epoch(self):
         return max(len(self.train_set) // self.batch_size, 1)
+
+    @property
+    def updates_per_epoch(self):
+        """What the schedule calls an epoch: a pass over the training set (epochs), or
+        iter_per_epoch updates (the book's)."""
+        return self.schedule.updates_per_epoch(self)
 
     @property
     def batches_per_epoch(self):
@@ -398,6 +426,9 @@ class Trainer:
         if order is not None and sorted(order) != list(range(len(self.train_set))):
             raise ValueError("the saved order is not a permutation of the training set")
         history = History.from_dict(state["history"])
+        history.updates_per_epoch = self.updates_per_epoch
+        if len(history.update) != len(history.epoch):  # saved before updates were kept
+            history.update = [self.schedule.update_of(self, e) for e in history.epoch]
         self.optimizer.load_state_dict(state["optimizer"])
         set_rng_state(self.rng, state["rng"])
         if "net_rng" in state:
@@ -425,6 +456,13 @@ class EpochSchedule:
 
     def total_updates(self, trainer):
         return self.epochs * trainer.batches_per_epoch
+
+    def updates_per_epoch(self, trainer):
+        return trainer.batches_per_epoch
+
+    def update_of(self, trainer, epoch):
+        """The updates done when ``epoch`` was recorded."""
+        return epoch * trainer.batches_per_epoch
 
     def progress(self, trainer):
         current = min(trainer.epoch + 1, self.epochs)
@@ -467,6 +505,13 @@ class BookSchedule:
 
     def total_updates(self, trainer):
         return self.iterations
+
+    def updates_per_epoch(self, trainer):
+        return trainer.iter_per_epoch
+
+    def update_of(self, trainer, epoch):
+        """The updates done when ``epoch`` was recorded (after update 1, per + 1...)."""
+        return min((epoch - 1) * trainer.iter_per_epoch + 1, self.iterations)
 
     def progress(self, trainer):
         per = trainer.iter_per_epoch

@@ -81,11 +81,10 @@ def test_compare_end_to_end(tiny, tmp_path):
                                     "time"]
     rows = lines[start + 1:start + 5]
     assert [r.split("  ")[0] for r in rows] == [
-        "optimizer=sgd, lr=0.1", "optimizer=sgd, lr=0.01", "optimizer=adam, lr=0.1",
-        "optimizer=adam, lr=0.01"]
+        "sgd, lr=0.1", "sgd, lr=0.01", "adam, lr=0.1", "adam, lr=0.01"]
     root = svg_root(tmp_path / "c.svg")
     texts = svg_texts(root)
-    assert {"optimizer=sgd, lr=0.1", "optimizer=adam, lr=0.01", "train", "test",
+    assert {"sgd, lr=0.1", "adam, lr=0.01", "train", "test",
             "accuracy", "iterations"} <= set(texts)
     # per run: a loss curve, a train and a test accuracy curve; plus two legend samples
     assert len(svg_all(root, "polyline")) == 4 * 3
@@ -98,7 +97,8 @@ def test_compare_needs_two_runs_and_good_settings(tiny, capsys):
     assert cli.main(["compare", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
                      "--set", "optimizer=sgd,adamm"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: run 'optimizer=adamm': ") and err.count("\n") == 1
+    assert err.startswith("error: run 'adamm': <spec>:4: unknown optimizer 'adamm'")
+    assert err.count("\n") == 1
     assert cli.main(["compare", "--set", "lr=1,2", "--plot", "x.jpg"]) == 1
     assert "must be a .png or .svg file" in capsys.readouterr().err
 
@@ -255,3 +255,145 @@ def test_a_failing_worker_run_is_one_error_naming_the_run(tiny):
     runs[1].spec = runs[1].spec.replace("dense 10", "dense 10 init=nope")
     with pytest.raises(PurennError, match=r"run 'lr=0.05' failed: SpecError: <spec>:2: "):
         runner.run_all(runs, train, test, runner.Schedule(epochs=2, batch_size=20), jobs=2)
+
+
+def panel_frames(root):
+    """(left, top, right, bottom) of every panel's frame in an SVG figure."""
+    return [(float(r.get("x")), float(r.get("y")), float(r.get("x")) + float(r.get("width"))
+             - 1, float(r.get("y")) + float(r.get("height")) - 1)
+            for r in svg_all(root, "rect") if r.get("stroke") == "#000000"]
+
+
+def test_compare_draws_each_accuracy_at_the_epoch_it_was_measured(tiny, tmp_path):
+    """60 samples in batches of 25: an epoch of the book's schedule is 2 updates, the
+    accuracies are measured after updates 1, 3, 5 and (the end) 6: epochs 0.5, 1.5, 2.5
+    and 3 on an axis from 0, not 1, 2, 3, 4."""
+    lines = []
+    assert cli.main(["compare", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
+                     "--set", "lr=0.1,0.01", "--iterations", "6", "--batch-size", "25",
+                     "--plot", str(tmp_path / "c.svg")], out=lines.append) == 0
+    root = svg_root(tmp_path / "c.svg")
+    left, top, right, bottom = panel_frames(root)[1]
+    curves = [[tuple(map(float, p.split(","))) for p in line.get("points").split()]
+              for line in svg_all(root, "polyline")]
+    accuracy = [c for c in curves if c[0][0] > left - 1]
+    assert len(accuracy) == 4      # train and test of two runs
+    for curve in accuracy:
+        epochs = [(x - left) / (right - left) * 3 for x, _ in curve]
+        assert epochs == pytest.approx([0.5, 1.5, 2.5, 3.0], abs=0.01)
+    assert "epochs" in svg_texts(root)
+
+
+def test_search_draws_each_trial_at_the_epochs_it_was_measured(tiny, tmp_path):
+    assert cli.main(["search", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
+                     "--range", "lr=0.01:0.1", "--trials", "2", "--iterations", "6",
+                     "--batch-size", "24", "--plot", str(tmp_path / "s.svg")],
+                    out=lambda line: None) == 0
+    root = svg_root(tmp_path / "s.svg")
+    frames = panel_frames(root)
+    curves = [[tuple(map(float, p.split(","))) for p in line.get("points").split()]
+              for line in svg_all(root, "polyline")]
+    assert len(curves) == 4 and len(frames) == 2
+    for curve in curves:
+        left, _, right, _ = next(f for f in frames if f[0] - 1 <= curve[0][0] <= f[2])
+        epochs = [(x - left) / (right - left) * 3 for x, _ in curve]
+        # 48 training samples in batches of 24: measured after updates 1, 3, 5 and 6
+        assert epochs == pytest.approx([0.5, 1.5, 2.5, 3.0], abs=0.01)
+
+
+def fake_result(label, losses, accuracies=(0.1, 0.5)):
+    from purenn.train import History
+
+    n = len(accuracies)
+    h = History(epoch=list(range(1, n + 1)), train_loss=[1.0] * n, train_acc=list(accuracies),
+                test_acc=list(accuracies), seconds=[1.0] * n, iteration_loss=list(losses),
+                update=[len(losses) * (k + 1) // n for k in range(n)], updates_per_epoch=10)
+    return runner.Result(label, h.as_dict(), 1.0)
+
+
+def y_ticks(root, frame):
+    """The numbers written left of a panel's frame (its y-axis tick labels)."""
+    left = frame[0]
+    return [float(t.text) for t in svg_all(root, "text") if t.text and t.get("text-anchor")
+            == "end" and float(t.get("x")) < left and t.text.replace(".", "").isdigit()]
+
+
+def test_compare_loss_panel_shows_where_the_runs_end_not_the_first_spike():
+    """A run whose first losses spike to 12 and that ends at 0.3, beside two ending at
+    0.1 and 0.05: the axis goes to 1 (2.5 times the highest end, rounded), not to 12.6
+    where every ending is pressed into the bottom tenth; --ylim sets it."""
+    from purenn.experiments import figures
+
+    results = [fake_result("sgd", [12.0] * 3 + [2.0 - i / 40 for i in range(68)]),
+               fake_result("adagrad", [2.3 - i / 30 for i in range(66)] + [0.1] * 5),
+               fake_result("adam", [2.3 - i / 30 for i in range(67)] + [0.05] * 4)]
+    assert figures.loss_top([[12.0, 2.0, 0.3], [2.3, 0.1], [2.3, 0.05]]) == 1.0
+    root = svg_root(figures.compare(results, smooth=False).svg())
+    assert max(y_ticks(root, panel_frames(root)[0])) == 1.0
+    root = svg_root(figures.compare(results, smooth=False, ylim=(0.0, 3.0)).svg())
+    assert max(y_ticks(root, panel_frames(root)[0])) == 3.0
+    # short runs that all stay high keep the whole range
+    assert figures.loss_top([[2.3, 2.3], [2.3, 2.0]]) == pytest.approx(2.3 * 1.05)
+
+
+@pytest.mark.parametrize("value", ["1", "1:0", "0:nan", "a:b", "0:inf", "2:2"])
+def test_compare_ylim_is_checked_before_any_work(tiny, capsys, value, tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["compare", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
+                  "--set", "lr=0.1,0.01", "--plot", str(tmp_path / "c.png"), "--ylim", value])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert f"argument --ylim: expected LO:HI, two finite numbers with LO < HI such as " \
+           f"0:1, got {value!r}" in err
+    assert not (tmp_path / "c.png").exists()
+
+
+def test_compare_ylim_sets_the_loss_panel(tiny, tmp_path):
+    assert cli.main(["compare", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
+                     "--set", "lr=0.1,0.01", "--iterations", "4", "--batch-size", "20",
+                     "--plot", str(tmp_path / "c.svg"), "--ylim", "0:5"],
+                    out=lambda line: None) == 0
+    root = svg_root(tmp_path / "c.svg")
+    assert max(y_ticks(root, panel_frames(root)[0])) == 5.0
+
+
+def test_runs_are_labelled_by_what_sets_them_apart():
+    labels, shared = settings.short_labels(settings.sweep([
+        ("dense.init", ["normal"]), ("dense.std", ["1", "0.01"])]))
+    assert (labels, shared) == (["std=1", "std=0.01"], "dense.init=normal")
+    labels, shared = settings.short_labels(settings.sweep([
+        ("optimizer", ["sgd", "adam"]), ("optimizer.lr", ["0.1"])]))
+    assert (labels, shared) == (["sgd", "adam"], "lr=0.1")
+    labels, _ = settings.short_labels(settings.sweep([
+        ("dense1.units", ["10", "20"]), ("dense2.units", ["5", "6"])]))
+    assert labels[0] == "dense1.units=10, dense2.units=5"   # 'units' alone reads alike
+
+
+def test_compare_legend_names_the_specs_and_the_title_the_shared_settings(tiny, tmp_path):
+    """The book's batch-norm panel: two specs, the same settings: the legend says
+    'tiny' and 'other', the title what every run has."""
+    (tmp_path / "other.net").write_text(TINY.replace("lr=0.1", "lr=0.2"))
+    lines = []
+    assert cli.main(["compare", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
+                     "--spec", str(tmp_path / "other.net"), "--set", "dense.init=normal",
+                     "--set", "dense.std=0.01", "--iterations", "3", "--batch-size", "20",
+                     "--plot", str(tmp_path / "c.svg")], out=lines.append) == 0
+    texts = svg_texts(svg_root(tmp_path / "c.svg"))
+    assert {"tiny", "other", "every run: dense.init=normal, dense.std=0.01"} <= set(texts)
+
+
+def test_train_plot_draws_each_accuracy_at_the_epoch_it_was_measured(tiny, tmp_path):
+    """train --iterations 6 on 60 samples in batches of 25 (2 updates an epoch) measures
+    after updates 1, 3 and 5: epochs 0.5, 1.5, 2.5 on an axis from 0."""
+    assert cli.main(["train", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
+                     "--iterations", "6", "--batch-size", "25", "--plot",
+                     str(tmp_path / "t.svg")], out=lambda line: None) == 0
+    root = svg_root(tmp_path / "t.svg")
+    left, _, right, _ = panel_frames(root)[1]
+    curves = [[tuple(map(float, p.split(","))) for p in line.get("points").split()]
+              for line in svg_all(root, "polyline")]
+    accuracy = [c for c in curves if c[0][0] > left - 1]
+    assert len(accuracy) == 2
+    for curve in accuracy:
+        assert [(x - left) / (right - left) * 2.5 for x, _ in curve] == pytest.approx(
+            [0.5, 1.5, 2.5], abs=0.01)

@@ -55,9 +55,9 @@ def add_parser(sub, common):
     p.add_argument("--bins", type=positive_int, default=30,
                    help="bars per histogram (default: 30, as the book)")
     p.add_argument("--range", metavar="LO:HI",
-                   help="the histograms' range (default: 0:1 when every value is in it, as "
-                        "the book; else the values' own range); values outside are counted "
-                        "and reported, not drawn")
+                   help="the histograms' range (default: the book's, 0:1 for sigmoid and "
+                        "ReLU, -1:1 for tanh; for other layers the values' own range); "
+                        "values outside are counted and reported, not drawn")
     p.add_argument("--all-layers", action="store_true",
                    help="every layer's output, not only the activation functions'")
     p.add_argument("--out", metavar="FILE", help="draw the histograms to a .png or .svg file")
@@ -95,6 +95,17 @@ def networks(args):
     return out
 
 
+def headings(args):
+    """(row headings, shared): what sets each row apart ('he', 'std=0.01') and the
+    settings every row shares, for the figure."""
+    from ..experiments import settings
+
+    if args.network.lower().endswith(".safetensors"):
+        return [""], ""
+    combos = settings.sweep([settings.parse_assignment(t) for t in args.set])
+    return settings.short_labels(combos)
+
+
 def batch(args, net):
     """(rows, description) of the inputs."""
     features = math.prod(net.input_shape)
@@ -123,14 +134,16 @@ def run(args, out):
     value_range = parse_range(args.range) if args.range else None
     nets = networks(args)
     x, description = batch(args, nets[0][1])
-    rows = []
-    for label, net in nets:
+    rows, kinds = [], set()
+    short, shared = headings(args)
+    for (label, net), heading in zip(nets, short):
         outputs = inside.layer_outputs(net, x, args.all_layers)
+        kinds.update(kind for _, kind, _ in outputs)
         if not outputs:
             raise PurennError(f"{args.network} has no activation function layers; try "
                               f"--all-layers")
-        rows.append((label, [(f"{n + 1}-layer" if not args.all_layers else name, values)
-                             for n, (name, kind, values) in enumerate(outputs)]))
+        rows.append((heading, [(f"{n + 1}-layer" if not args.all_layers else name, values)
+                               for n, (name, kind, values) in enumerate(outputs)]))
         out(f"{label + ': ' if label else ''}{args.network}, {description}")
         out(f"  {'layer':<10} {'kind':<10} {'mean':>8} {'std':>8} {'|v|<=.01':>9} "
             f"{'v>=.99':>7}")
@@ -139,8 +152,11 @@ def run(args, out):
             out(f"  {name:<10} {kind:<10} {mean:>8.4f} {std:>8.4f} {small:>9.1%} "
                 f"{large:>7.1%}")
     if args.out:
+        book = args.range is None and figures.book_range(kinds) is not None
+        value_range = value_range or figures.book_range(kinds)
+        title = f"activations: {description}" + (f"; every row: {shared}" if shared else "")
         fig, counts = figures.activations(rows, bins=args.bins, value_range=value_range,
-                                          title=f"activations: {description}")
+                                          title=title, cut_first=book and kinds == {"relu"})
         fig.save(args.out)
         total = sum(len(values) for _, panels in rows for _, values in panels)
         drawn = sum(sum(c) for row in counts for c in row)

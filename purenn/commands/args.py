@@ -34,6 +34,19 @@ def non_negative_float(text):
     return value
 
 
+def limits(text):
+    """'LO:HI' as (LO, HI): two finite numbers, LO < HI (an axis range: 0:1)."""
+    lo, sep, hi = text.partition(":")
+    try:
+        value = (float(lo), float(hi)) if sep else None
+    except ValueError:
+        value = None
+    if value is None or not all(map(math.isfinite, value)) or not value[0] < value[1]:
+        raise argparse.ArgumentTypeError(f"expected LO:HI, two finite numbers with LO < HI "
+                                         f"such as 0:1, got {text!r}")
+    return value
+
+
 def print_warning(message, stream=None):
     """'warning: ...' on stderr, wrapped to fit an 80-column terminal."""
     import sys

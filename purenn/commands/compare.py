@@ -6,12 +6,14 @@ import textwrap
 
 from ..errors import PurennError
 from . import experiment_args as common_args
+from .args import limits
 
 EXAMPLES = """\
 examples (the book's chapter 6; docs/experiments.md):
   python -m purenn compare --spec ch6_multilayer \\
       --set optimizer=sgd,momentum,adagrad,adam --iterations 2000 \\
-      --batch-size 128 --eval-size 1000 --data DIR --plot optimizers.png
+      --batch-size 128 --eval-size 1000 --data DIR --plot optimizers.png \\
+      --ylim 0:1
   python -m purenn compare --spec ch6_multilayer \\
       --set dense.init=normal,xavier,he --iterations 2000 --batch-size 128 \\
       --eval-size 1000 --data DIR --plot init.png
@@ -41,34 +43,40 @@ def add_parser(sub, common):
                         "dropout.ratio=0,0.2; several --set give every combination")
     p.add_argument("--label", action="append", default=[], metavar="TEXT",
                    help="names of the runs in the table and legend, in order (default: "
-                        "the spec and the settings)")
+                        "the spec and the settings that differ: std=0.01, adam)")
     common_args.add_data_options(p)
     p.add_argument("--test-size", type=int, metavar="N",
                    help="use only the first N test samples")
     common_args.add_schedule_options(p, epochs_default=5)
     p.add_argument("--plot", metavar="FILE",
                    help="draw the runs' loss and accuracy curves to a .png or .svg file")
+    p.add_argument("--ylim", type=limits, metavar="LO:HI",
+                   help="the loss panel's range, such as 0:1 (the book's optimizer figure); "
+                        "default: from 0 to where every run's last loss shows clearly")
     p.add_argument("--no-smooth", action="store_true",
                    help="draw the loss of every update as it is (default: smoothed as the "
                         "book's smooth_curve)")
 
 
 def make_runs(specs, sets, labels):
-    """The runs of the command line: every spec with every combination of settings."""
+    """(runs, shared): the runs of the command line, every spec with every combination
+    of settings, each labelled by what sets it apart (``settings.short_labels``), and
+    the label of the settings they all share."""
     from ..experiments import runner, settings
     from ..spec import read as read_spec
 
     assignments = [settings.parse_assignment(text) for text in sets]
     combos = settings.sweep(assignments)
+    shorts, shared = settings.short_labels(combos)
     runs = []
     for ref in specs:
         text, source = read_spec(ref)
         name = os.path.basename(source)
         name = name[:-4] if name.endswith(".net") else name
-        for combo in combos:
+        for combo, short in zip(combos, shorts):
             edited = settings.apply_settings(text, combo, source)
-            parts = ([name] if len(specs) > 1 or not combo else []) + (
-                [settings.label(combo)] if combo else [])
+            parts = ([name] if len(specs) > 1 or not short else []) + (
+                [short] if short else [])
             runs.append(runner.Run(": ".join(parts), edited, combo))
     if labels:
         if len(labels) != len(runs):
@@ -81,7 +89,7 @@ def make_runs(specs, sets, labels):
     if any(count > 1 for count in seen.values()):
         for n, run in enumerate(runs, 1):
             run.label = f"{n}: {run.label}"
-    return runs
+    return runs, shared
 
 
 def run(args, out):
@@ -89,7 +97,7 @@ def run(args, out):
 
     common_args.check_picture(args.plot)
     specs = args.spec or [common_args.DEFAULT_SPEC.get(args.dataset, "two_layer")]
-    runs = make_runs(specs, args.set, args.label)
+    runs, shared = make_runs(specs, args.set, args.label)
     if len(runs) < 2:
         raise PurennError("compare needs two runs or more: repeat --spec, or give --set "
                           "KEY=V1,V2 with several values")
@@ -115,6 +123,8 @@ def run(args, out):
     for line in common_args.table(results):
         out(line)
     if args.plot:
-        figures.compare(results, smooth=not args.no_smooth).save(args.plot)
+        title = f"every run: {shared}" if shared else ""
+        figures.compare(results, smooth=not args.no_smooth, ylim=args.ylim,
+                        title=title).save(args.plot)
         out(f"curves written to {args.plot}")
     return code

@@ -39,7 +39,13 @@ NOT_A_MODEL = (
     (b"\x93NUMPY", "a NumPy .npy array",
      "make a model of it with 'python -m purenn import {path} --spec SPEC -o "
      "model.safetensors'"),
-)
+) + tuple(
+    # a pickle as NumPy's arrays pickle (the book's .pkl files); four bytes, which a
+    # safetensors header length (bytes 3-7 zero) never starts with
+    (magic, "a Python pickle", "if it holds NumPy arrays, as the book's .pkl files do, "
+     "make a model of them with 'python -m purenn import {path} --spec SPEC -o "
+     "model.safetensors'")
+    for magic in (b"\x80\x02}q", b"\x80\x03}q", b"\x80\x04\x95", b"\x80\x05\x95"))
 MODEL_SUFFIX = ".safetensors"
 
 

@@ -11,6 +11,7 @@ examples:
   python -m purenn playground                      a free port, opened in the browser
   python -m purenn playground --port 8000 --no-browser
   python -m purenn playground --model model.safetensors   read digits with this model
+  python -m purenn playground --export site --model model.safetensors   a static site
 """
 
 
@@ -43,9 +44,22 @@ def add_parser(sub, common):
                    help="do not open the page in a web browser")
     p.add_argument("--verbose", action="store_true",
                    help="print every request the server answers")
+    p.add_argument("--export", metavar="DIR",
+                   help="write the playground as a static site into DIR instead of serving "
+                        "it: purenn runs in the page, in Pyodide (Python in WebAssembly); "
+                        "any static web server can serve DIR")
+    p.add_argument("--pyodide", metavar="PATH_OR_URL",
+                   help="with --export: a folder holding Pyodide (npm's pyodide package), "
+                        "copied into the site so that it needs no network, or the URL to "
+                        "load it from (default: jsDelivr's copy of Pyodide "
+                        "v314.0.8)")
 
 
 def run(args, out):
+    if args.export is not None:
+        return export_site(args, out)
+    if args.pyodide is not None:
+        raise PurennError("--pyodide goes with --export DIR")
     if capabilities.IN_PYODIDE:
         raise PurennError(f"playground serves its page from an HTTP server on this machine, "
                           f"which {capabilities.WHERE} cannot run: start it with a native "
@@ -78,4 +92,14 @@ def run(args, out):
         return 130  # interrupted, as every command's Ctrl-C
     finally:
         close_server(server)
+    return 0
+
+
+def export_site(args, out):
+    from ..playground.export import export
+
+    files = export(args.export, pyodide=args.pyodide, model=args.model)
+    out(f"wrote the playground as a static site to {args.export}: {', '.join(files)}")
+    out(f"serve it with any static web server, e.g. python3 -m http.server -d "
+        f"{args.export}, and open the page it names")
     return 0

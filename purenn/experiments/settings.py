@@ -144,6 +144,42 @@ def label(settings):
     return ", ".join(f"{short.get(k, k)}={v}" for k, v in settings)
 
 
+# setting names that say what they are without their layer ('std=0.01', not
+# 'ratio=0.2' for dropout.ratio)
+SAID_ALONE = {"std", "init", "lr", "weight_decay", "momentum", "beta1", "beta2", "units"}
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def short_labels(combos):
+    """(labels, shared) for runs that differ in ``combos`` (each a list of (key, value)):
+    a run's label names only the settings that differ between the runs, as a reader of
+    the book's figures knows them: a number with the last part of its key ('std=0.01'
+    for dense.std; the whole key where two would read alike or the name needs its layer:
+    dropout.ratio=0.2), a word alone ('adam' for
+    optimizer=adam, 'he' for dense.init=he); ``shared`` is the label of the settings all
+    runs have in common ('' if none)."""
+    keys = list(dict.fromkeys(k for combo in combos for k, _ in combo))
+    varied = [k for k in keys if len({dict(c).get(k) for c in combos}) > 1]
+    alias = {v: k for k, v in ALIASES.items()}
+    tails = [alias.get(k, k).rsplit(".", 1)[-1] for k in varied]
+    names = {k: t if tails.count(t) == 1 and t in SAID_ALONE else alias.get(k, k)
+             for k, t in zip(varied, tails)}
+    labels = []
+    for combo in combos:
+        parts = [v if not _is_number(v) else f"{names[k]}={v}"
+                 for k, v in combo if k in names]
+        labels.append(", ".join(parts))
+    shared = label([(k, v) for k, v in (combos[0] if combos else []) if k not in names])
+    return labels, shared
+
+
 @dataclass
 class Range:
     """A setting drawn at random: uniformly in [low, high], or log-uniformly

@@ -256,6 +256,16 @@ class PlaneSession:
 
     def step(self, updates=1, timeout=60.0):
         """Do ``updates`` more updates, then pause; returns when they are done."""
+        self.check_step(updates)
+        with self.cond:
+            target = self.updates + updates
+            self._allow(updates)
+            self.cond.wait_for(lambda: self.finished or (self.paused and self.budget == 0
+                                                         and self.updates >= target),
+                               timeout=timeout)
+
+    def check_step(self, updates):
+        """BadRequest unless ``updates`` is a whole number of updates one request may do."""
         if isinstance(updates, bool) or not isinstance(updates, int) \
                 or not 1 <= updates <= MAX_STEP:
             raise BadRequest(f"updates must be a whole number from 1 to {MAX_STEP}, "
@@ -269,12 +279,6 @@ class PlaneSession:
             raise BadRequest(f"updates {updates:,} is more work than one request may do "
                              f"with this network and batch: at most {most:,} (press run "
                              f"to train on until paused)")
-        with self.cond:
-            target = self.updates + updates
-            self._allow(updates)
-            self.cond.wait_for(lambda: self.finished or (self.paused and self.budget == 0
-                                                         and self.updates >= target),
-                               timeout=timeout)
 
     def close(self):
         with self.cond:
@@ -337,11 +341,22 @@ class PlaneSession:
 
     # -- the training thread --------------------------------------------------------------
     def _train(self):
+        try:
+            self._fit()
+        finally:
+            with self.cond:
+                self.finished = self.paused = True
+                self.budget = 0
+                self.cond.notify_all()
+
+    def _fit(self):
+        """Train until the schedule ends, training fails (``error`` says why) or a stop is
+        requested; True for a stop (training can go on with another ``_fit``)."""
         stopped, failed = engine.interrupted_types()
         try:
             self.trainer.fit()
         except stopped:
-            pass
+            return True
         except failed as exc:
             with self.cond:
                 self.error = str(exc)
@@ -354,11 +369,7 @@ class PlaneSession:
         except Exception as exc:  # a bug: the page shows it, the server goes on
             with self.cond:
                 self.error = f"internal error: {type(exc).__name__}: {exc}"
-        finally:
-            with self.cond:
-                self.finished = self.paused = True
-                self.budget = 0
-                self.cond.notify_all()
+        return False
 
     def _on_update(self, trainer, loss):
         with self.cond:
@@ -394,6 +405,19 @@ class PlaneSession:
     def _safe_point(self):
         with self.cond:
             pausing = self.budget == 0 or self.closed
+        self._picture_if_due(pausing)
+        with self.cond:
+            while self.budget == 0 and not self.closed:
+                self.paused = True
+                self.cond.notify_all()
+                self.cond.wait()
+            self.paused = False
+            if self.closed:
+                self.trainer.stop_requested = True
+
+    def _picture_if_due(self, pausing):
+        """A new regions picture when pausing or when one is due: every REGIONS_EVERY
+        seconds at least, and at most REGIONS_SHARE of the time."""
         due = time.monotonic() - self.last_picture >= max(
             REGIONS_EVERY, self.picture_seconds * (1 - REGIONS_SHARE) / REGIONS_SHARE)
         if (pausing or due) and self.regions_updates != self.updates:
@@ -404,14 +428,6 @@ class PlaneSession:
                 self.regions_version += 1
             self.last_picture = time.monotonic()
             self.picture_seconds = self.last_picture - started
-        with self.cond:
-            while self.budget == 0 and not self.closed:
-                self.paused = True
-                self.cond.notify_all()
-                self.cond.wait()
-            self.paused = False
-            if self.closed:
-                self.trainer.stop_requested = True
 
     # -- pictures -------------------------------------------------------------------------
     def _extent(self):
