@@ -33,7 +33,7 @@ COMMANDS = {
     "plugins": ("plugins", "list layers, losses, optimizers and initializers and their "
                            "origin"),
     "fetch": ("fetch", "download a data set (mnist, fashion-mnist, kmnist)"),
-    "import": ("import_weights", "turn NumPy .npz/.npy weights into a model file"),
+    "import": ("import_weights", "turn NumPy .npz/.npy/.pkl weights into a model file"),
     "export": ("export", "write a model file's weights as NumPy .npz"),
     "compare": ("compare", "train several networks or settings side by side and draw their "
                            "curves"),
