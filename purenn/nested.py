@@ -50,7 +50,6 @@ def leaves(value):
                 yield from leaves(item)
         else:
             # a matrix: its rows are the leaves, with no generator per row
-            # (0.09 -> 0.015 ms to walk a 784x50 W)
             yield from value
     else:
         yield value

@@ -161,9 +161,9 @@ def axpy_(y, a, x):
 
 
 def entries(*rows):
-    """zip(*rows) for equally long rows. PyPy's zip of three or more iterables measured
-    about 5x slower than indexed reads in a generator, which the JIT compiles into the
-    loop that consumes it; its zip of two is fast."""
+    """zip(*rows) for equally long rows: for three rows, indexed reads in a generator,
+    which PyPy's JIT compiles into the loop that consumes it (PyPy's zip of three or
+    more iterables is slow; its zip of two is fast: docs/speed.md)."""
     if len(rows) != 3:
         return zip(*rows)
     a, b, c = rows

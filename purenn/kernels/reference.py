@@ -178,8 +178,12 @@ def entries(*rows):
 
 
 def fsum_or_sum(values):
-    """math.fsum(values), or a plain sum where fsum raises: finite values adding up past
-    the largest float, or both infinities, give ±inf or NaN as a plain sum would."""
+    """math.fsum(values), exactly rounded, or a plain sum where fsum raises: finite
+    values adding up past the largest float, or both infinities, give ±inf or NaN as a
+    plain sum would (a loss that overflows is infinite, and training stops on it with a
+    clear message). ``values`` may be any iterable."""
+    if not isinstance(values, list):
+        values = list(values)
     try:
         return math.fsum(values)
     except (OverflowError, ValueError):
