@@ -109,7 +109,7 @@ def run(args, out):
     from ..experiments import figures, runner
 
     common_args.check_picture(args.plot)
-    specs = args.spec or [common_args.DEFAULT_SPEC.get(args.dataset, "two_layer")]
+    specs = args.spec or [common_args.default_spec(args.dataset)]
     runs, shared = make_runs(specs, args.set, args.label)
     if len(runs) < 2:
         raise PurennError("compare needs two runs or more: repeat --spec, or give --set "

@@ -38,13 +38,13 @@ def run_settings(args, description):
 def apply_resume(args):
     """Read the checkpoint ``args.resume`` names and fill ``args`` from its settings;
     returns the Checkpoint. PurennError when the command line contradicts it."""
-    from .modeldata import DEFAULTS
+    from ..data.sets import NAMES
 
     checkpoint = load_checkpoint(args.resume)
     run = checkpoint.run
-    if run.get("dataset") not in DEFAULTS:
+    if run.get("dataset") not in NAMES:
         raise PurennError(f"{checkpoint.path}: field 'run.dataset': expected one of "
-                          f"{', '.join(sorted(DEFAULTS))}, got {run.get('dataset')!r:.80}; "
+                          f"{', '.join(NAMES)}, got {run.get('dataset')!r:.80}; "
                           f"not a checkpoint 'purenn train' wrote")
     for key in FIXED_KEYS:
         given, saved = getattr(args, key, None), run.get(key)

@@ -110,7 +110,7 @@ def run(args, out):
                           f"{args.trials} of the search")
     ranges = [settings.parse_range(text) for text in args.range]
     check_budget("trials", args.trials, f"--trials {args.trials}")
-    spec_ref = args.spec or common_args.DEFAULT_SPEC.get(args.dataset, "two_layer")
+    spec_ref = args.spec or common_args.default_spec(args.dataset)
     text, source = read_spec(spec_ref)
     schedule = common_args.schedule(args, 10)
     full_train, _, description = common_args.load(args)  # the test set is never used

@@ -272,22 +272,6 @@ def _run_forked(runs, train_set, test_set, schedule, jobs, on_result, on_progres
     return results
 
 
-def load_data(dataset, data_dir, seed):
-    """(train, test, description) as ``train`` resolves them; spiral data is generated
-    from ``random.Random(seed)`` (train first, then test)."""
-    if dataset == "spiral":
-        if data_dir:
-            raise PurennError(f"--data {data_dir!r} is for MNIST-shaped files; the spiral "
-                              f"data set is generated")
-        from ..data.spiral import make_spiral
-
-        rng = random.Random(seed)
-        return make_spiral(rng=rng), make_spiral(rng=rng), "spiral, 3 classes"
-    from ..data import resolve
-
-    return resolve.load(dataset, data_dir)
-
-
 def take(dataset, indices):
     """A new data set of the samples at ``indices`` (in that order)."""
     from array import array
