@@ -38,7 +38,7 @@ def add_parser(sub, common):
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--spec", type=Text(), action=Append, max_items=100, default=[], metavar="SPEC",
                    help="a spec file or shipped spec; repeat to compare specs (default: "
-                        "two_layer, or spiral_net for spiral)")
+                        "two_layer, spiral_net for spiral, planar_net for circles, moons, xor)")
     p.add_argument("--set", type=Text(), action=Append, max_items=10, default=[],
                    metavar="KEY=V1,V2",
                    help="a setting swept over values: optimizer=sgd,adam, lr=0.1,0.01, "

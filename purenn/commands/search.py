@@ -36,8 +36,8 @@ def add_parser(sub, common):
             "trials' curves. Ctrl-C stops and keeps the finished trials.", 79),
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--spec", type=Text(), metavar="SPEC",
-                   help="the spec the settings are drawn for (default: two_layer, or "
-                        "spiral_net for spiral)")
+                   help="the spec the settings are drawn for (default: two_layer, "
+                        "spiral_net for spiral, planar_net for circles, moons, xor)")
     p.add_argument("--range", type=Text(), action=Append, max_items=20, default=[],
                    metavar="KEY=LOW:HIGH[:log]",
                    help="a setting drawn for each trial, uniformly or log-uniformly "
