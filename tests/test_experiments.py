@@ -150,7 +150,7 @@ def test_ctrl_c_keeps_the_finished_runs(tiny):
 
 def test_the_validation_split_comes_from_the_training_set_only(tiny):
     train, test, _ = sets.load("mnist", random.Random(0), folder=str(tiny / "data"))
-    part, validation, picked = runner.validation_split(train, 0.2, seed=3)
+    part, validation, picked = sets.validation_split(train, 0.2, seed=3)
     assert (len(part), len(validation)) == (48, 12)
     rows = {tuple(train.row(i)) for i in range(len(train))}
     test_rows = {tuple(test.row(i)) for i in range(len(test))}

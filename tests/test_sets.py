@@ -108,3 +108,23 @@ def test_activations_draws_a_2d_set_for_a_2d_network():
                     out=lines.append)
     assert code == 0, lines
     assert lines[0] == "planar_net, the first 50 test samples of moons, 2 classes"
+
+
+def test_take_picks_samples_in_the_order_given(tiny):
+    moons, _, _ = sets.load("moons", random.Random(1))
+    picked = moons.take([299, 0, 150])
+    assert [picked.row(i) for i in range(3)] == [moons.row(299), moons.row(0), moons.row(150)]
+    assert list(picked.labels) == [1, 0, 1]
+    images, _, _ = sets.load("mnist", random.Random(0), folder=str(tiny))
+    picked = images.take([5, 2])
+    assert isinstance(picked.features, bytes) and picked.table is images.table
+    assert picked.batch([0, 1]) == images.batch([5, 2])
+
+
+def test_a_validation_split_needs_samples_on_both_sides():
+    moons, _, _ = sets.load("moons", random.Random(1))
+    train, validation, picked = sets.validation_split(moons, 0.1, seed=2)
+    assert (len(train), len(validation), len(picked)) == (270, 30, 30)
+    with pytest.raises(PurennError, match=r"--validation 0.001 of 300 training samples "
+                                          r"leaves 0 for validation and 300 for training"):
+        sets.validation_split(moons, 0.001, seed=2)

@@ -92,6 +92,7 @@ def best_spec(result, trials, spec_source):
 
 
 def run(args, out):
+    from ..data import sets
     from ..experiments import figures, runner, settings
     from ..fileio import atomic_write, check_writable
     from ..spec import read as read_spec
@@ -114,8 +115,7 @@ def run(args, out):
     text, source = read_spec(spec_ref)
     schedule = common_args.schedule(args, 10)
     full_train, _, description = common_args.load(args)  # the test set is never used
-    train_set, validation, _ = runner.validation_split(full_train, args.validation,
-                                                       args.seed)
+    train_set, validation, _ = sets.validation_split(full_train, args.validation, args.seed)
     import random
 
     draws = settings.draw_trials(ranges, args.trials, random.Random(args.seed))

@@ -9,10 +9,13 @@ Two families:
   ``random.Random`` passed in, the training set first (``purenn.data.planar``).
 
 ``load(name, rng, ...)`` gives (train, test, description) for either family, with the
-training set cut to its first ``train_size`` samples when asked; ``train``, ``evaluate``,
+training set cut to its first ``train_size`` samples when asked (``validation_split``
+then carves a validation set from it, as ``search`` does); ``train``, ``evaluate``,
 ``predict``, ``show``, ``compare``, ``search`` and ``activations`` all call it, so each
 accepts every data set and refuses a bad one with the same words.
 """
+
+import random
 
 from ..errors import PurennError
 from . import planar
@@ -71,3 +74,18 @@ def load(name, rng, *, folder=None, noise=None, train_size=None, check_features=
                               f"training samples of {description}")
         train = train.head(train_size)
     return train, test, description
+
+
+def validation_split(train_set, fraction, seed):
+    """(train, validation) carved from the training set alone, as the book's
+    ``shuffle_dataset`` then a cut: the samples shuffled by ``random.Random(seed)``, the
+    first ``fraction`` of them for validation. Also returns the validation indices."""
+    n = len(train_set)
+    count = int(n * fraction)
+    if not 0 < count < n:
+        raise PurennError(f"--validation {fraction!r} of {n} training samples leaves "
+                          f"{count} for validation and {n - count} for training; both "
+                          f"need at least one")
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    return train_set.take(order[count:]), train_set.take(order[:count]), order[:count]

@@ -270,39 +270,3 @@ def _run_forked(runs, train_set, test_set, schedule, jobs, on_result, on_progres
             process.join()
             conn.close()
     return results
-
-
-def take(dataset, indices):
-    """A new data set of the samples at ``indices`` (in that order)."""
-    from array import array
-
-    from ..data.dataset import Dataset
-
-    d = dataset.features_per_sample
-    features = dataset.features
-    if isinstance(features, array):
-        picked = array(features.typecode)
-        for i in indices:
-            picked.extend(features[i * d:(i + 1) * d])
-    else:
-        picked = b"".join(bytes(features[i * d:(i + 1) * d]) for i in indices)
-    labels = dataset.labels
-    chosen = [labels[i] for i in indices]
-    chosen = bytes(chosen) if isinstance(labels, (bytes, bytearray)) else chosen
-    return Dataset(picked, chosen, dataset.sample_shape, dataset.num_classes,
-                   table=dataset.table, one_hot=dataset.one_hot, name=dataset.name)
-
-
-def validation_split(train_set, fraction, seed):
-    """(train, validation) carved from the training set alone, as the book's
-    ``shuffle_dataset`` then a cut: the samples shuffled by ``random.Random(seed)``, the
-    first ``fraction`` of them for validation. Also returns the validation indices."""
-    n = len(train_set)
-    count = int(n * fraction)
-    if not 0 < count < n:
-        raise PurennError(f"--validation {fraction!r} of {n} training samples leaves "
-                          f"{count} for validation and {n - count} for training; both "
-                          f"need at least one")
-    order = list(range(n))
-    random.Random(seed).shuffle(order)
-    return take(train_set, order[count:]), take(train_set, order[:count]), order[:count]
