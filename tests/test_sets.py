@@ -128,3 +128,28 @@ def test_a_validation_split_needs_samples_on_both_sides():
     with pytest.raises(PurennError, match=r"--validation 0.001 of 300 training samples "
                                           r"leaves 0 for validation and 300 for training"):
         sets.validation_split(moons, 0.001, seed=2)
+
+
+def test_a_model_and_a_checkpoint_keep_the_noise_of_their_data(tmp_path):
+    model, folder = str(tmp_path / "m.safetensors"), str(tmp_path / "ck")
+    lines = []
+    assert cli.main(["train", "--dataset", "moons", "--noise", "0.3", "--epochs", "2",
+                     "--checkpoint-dir", folder, "--out", model], out=lines.append) == 0
+    assert lines[0].startswith("data: moons, 2 classes, noise 0.3:")
+    trained = float(lines[-1].split()[2])
+    evaluated = []
+    assert cli.main(["evaluate", model], out=evaluated.append) == 0
+    assert evaluated[1] == "data: moons, 2 classes, noise 0.3, test split: 300 samples"
+    assert evaluated[2].startswith(f"accuracy {trained:.4f} ")
+    resumed = []
+    assert cli.main(["train", "--resume", folder, "--epochs", "3"], out=resumed.append) == 0
+    assert resumed[0].startswith("data: moons, 2 classes, noise 0.3:")
+
+
+def test_resume_refuses_another_noise(tmp_path, capsys):
+    folder = str(tmp_path / "ck")
+    assert cli.main(["train", "--dataset", "moons", "--noise", "0.3", "--epochs", "1",
+                     "--checkpoint-dir", folder], out=lambda line: None) == 0
+    assert cli.main(["train", "--resume", folder, "--noise", "0.2", "--epochs", "2"],
+                    out=lambda line: None) == 1
+    assert "error: --noise 0.2 differs from the checkpoint's 0.3 (" in capsys.readouterr().err

@@ -93,7 +93,8 @@ def add_data_options(p, *, split_default="test"):
 
 def load_split(args, training=None):
     """(data set, description) of the split the arguments ask for; ``training`` is a
-    model's training summary, whose data set, data folder and seed are the defaults.
+    model's training summary, whose data set, data folder, noise and seed are the
+    defaults.
     When the model's folder is gone, or the model predates recorded folders and was
     trained on other files, the description says which data is used instead and why."""
     training = training or {}
@@ -108,10 +109,13 @@ def load_split(args, training=None):
         else:
             why = (f" (the model was trained on {trained_dir}, which is not there; pass "
                    f"--data DIR)")
-    train_set, test_set, description = sets.load(dataset, random.Random(seed), folder=folder)
+    noise = training.get("noise") if same_set and dataset in sets.PLANAR else None
+    train_set, test_set, description = sets.load(dataset, random.Random(seed), folder=folder,
+                                                 noise=noise)
     trained_on = training.get("data")
     if not why and folder is None and same_set and trained_on and trained_on != description:
-        why = f" (the model was trained on {trained_on}; pass --data DIR for those files)"
+        hint = "" if dataset in sets.PLANAR else "; pass --data DIR for those files"
+        why = f" (the model was trained on {trained_on}{hint})"
     data = test_set if args.split == "test" else train_set
     return data, f"{description}, {args.split} split{why}"
 

@@ -17,7 +17,7 @@ from ..errors import PurennError
 from ..fileio import check_folder, check_writable
 
 # settings a resumed run must share with the run it continues
-FIXED_KEYS = ("dataset", "data", "seed", "batch_size", "train_size", "gradient")
+FIXED_KEYS = ("dataset", "data", "noise", "seed", "batch_size", "train_size", "gradient")
 # settings taken from the checkpoint unless given again
 RUN_KEYS = FIXED_KEYS + ("epochs", "iterations", "log_every", "eval_size")
 PARSER_DEFAULTS = {"dataset": "mnist", "gradient": "backprop"}
@@ -170,6 +170,7 @@ def training_summary(trainer, settings, elapsed):
         "dataset": settings.get("dataset"),
         "data": settings.get("description"),
         "data_dir": os.path.abspath(settings["data"]) if settings.get("data") else None,
+        **({"noise": settings["noise"]} if settings.get("noise") is not None else {}),
         "seed": settings.get("seed"),
         "batch_size": trainer.batch_size,
         "train_size": len(trainer.train_set),
