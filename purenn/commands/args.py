@@ -174,6 +174,7 @@ COUNT = Whole(1, MAX_COUNT)
 JOBS = Whole(1, 64)
 BATCH = Whole(1, 100_000)  # 60,000 is a full batch of MNIST
 LEARNING_RATE = Real(0.0, 1e6, above=True)
+NOISE = Real(0.0, 100.0)   # the Gaussian noise of a generated 2-D set
 PATH = Text()
 
 

@@ -9,9 +9,10 @@ import time
 import warnings
 
 from .. import linalg
+from ..data import sets
 from ..errors import PurennError
-from .args import BATCH, COUNT, JOBS, LEARNING_RATE, PATH, SEED, Real, Text, print_warning
-from .modeldata import DEFAULTS, check_model_path, load_data
+from .args import BATCH, COUNT, JOBS, LEARNING_RATE, NOISE, PATH, SEED, Text, print_warning
+from .modeldata import check_model_path
 from .textfit import fill
 
 EXAMPLES = """\
@@ -42,10 +43,10 @@ def add_parser(sub, common):
                    help="a spec file or the name of a shipped spec (default: "
                    "two_layer for MNIST, spiral_net for spiral; 'python -m purenn specs' "
                    "lists them)")
-    p.add_argument("--dataset", choices=sorted(DEFAULTS), default="mnist",
+    p.add_argument("--dataset", choices=sets.NAMES, default="mnist",
                    help="what to train on (default: mnist); fashion-mnist and kmnist "
                         "come from --data DIR or 'python -m purenn fetch NAME'")
-    p.add_argument("--noise", type=Real(0.0, 100.0),
+    p.add_argument("--noise", type=NOISE,
                    help="for the 2-D sets (spiral, circles, moons, xor): the standard "
                         "deviation of their Gaussian noise (default: 0.2 for spiral, 0.08 "
                         "circles, 0.1 moons, 0.08 xor)")
@@ -208,7 +209,7 @@ def run(args, out):
     if args.out:
         check_model_path("--out", args.out)
     args.seed = 0 if args.seed is None else args.seed
-    defaults = DEFAULTS[args.dataset]
+    defaults = sets.DEFAULTS[args.dataset]
     epochs = args.epochs or defaults["epochs"]
     batch_size = args.batch_size or defaults["batch_size"]
     rng = random.Random(args.seed)
@@ -222,12 +223,9 @@ def run(args, out):
                               f"({math.prod(input_shape)} numbers) but the data has {count} "
                               f"per sample")
 
-    train_set, test_set, description = load_data(args, rng, check_features)
-    if args.train_size is not None:
-        if args.train_size > len(train_set):
-            raise PurennError(f"--train-size {args.train_size} is more than the "
-                              f"{len(train_set)} training samples of {description}")
-        train_set = train_set.head(args.train_size)
+    train_set, test_set, description = sets.load(
+        args.dataset, rng, folder=args.data, noise=args.noise, train_size=args.train_size,
+        check_features=check_features)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SpecWarning)
         net = checkpoint.build(rng) if checkpoint else build(spec_ref, rng=rng)
