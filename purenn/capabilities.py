@@ -17,7 +17,7 @@ def can_fork():
     """True where worker processes can be started with ``fork`` (Linux, macOS)."""
     if IN_PYODIDE or not hasattr(os, "fork"):
         return False
-    import multiprocessing      # here: most commands never start a process
+    import multiprocessing  # here: most commands never start a process
 
     return "fork" in multiprocessing.get_all_start_methods()
 

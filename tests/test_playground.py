@@ -193,7 +193,7 @@ def test_reset_sends_the_setup_and_the_first_picture(server):
     assert setup["classes"] == 3 and len(setup["train"]) == len(setup["test"]) == 300
     assert setup["config"]["noise"] == 0.2 and "dense 3 init=xavier" in setup["spec"]
     assert setup["editor"]["hidden"] == setup["config"]["hidden"]
-    assert len(state["regions"]) == setup["grid"] ** 2 * 3
+    assert state["grid"] == setup["grid"] and len(state["regions"]) == setup["grid"] ** 2 * 3
     assert state["updates"] == 0 and state["records"]["epoch"] == [0]
     assert not state["running"]
 
@@ -242,13 +242,15 @@ def test_the_regions_change_while_it_learns_and_are_sent_only_when_new(server):
     assert losses[-1] < losses[0]
 
 
-def test_the_same_numbers_as_purenn_train(server, tmp_path):
+@pytest.mark.parametrize("more", [{}, {"ratio": 30, "features": ["x1^2", "x2", "sin_x1"]}])
+def test_the_same_numbers_as_purenn_train(server, tmp_path, more):
     """Settings, seed and data of a playground run, then ``purenn train`` with its
-    downloaded spec: the same loss per epoch, accuracies and final weights, bit for bit."""
+    downloaded spec: the same loss per epoch, accuracies and final weights, bit for bit
+    (also with a ratio and feature inputs, which the command then repeats)."""
     settings = {"dataset": "moons", "noise": 0.15, "seed": 7, "batch_size": 20,
                 "hidden": [{"units": 6, "activation": "relu"},
                            {"units": 4, "activation": "tanh"}],
-                "optimizer": "adam", "lr": 0.02, "weight_decay": 0.001}
+                "optimizer": "adam", "lr": 0.02, "weight_decay": 0.001, **more}
     setup = request(server, "/api/plane/reset", settings)[2]["setup"]
     epochs = 3
     request(server, "/api/plane/step", {"updates": epochs * setup["batches_per_epoch"]})
@@ -279,6 +281,79 @@ def test_the_same_numbers_as_purenn_train(server, tmp_path):
     assert sorted(ours) == sorted(theirs)
     for key in ours:
         assert list(ours[key].values) == list(theirs[key].values), key
+
+
+def test_features_and_ratio_shape_the_run(server):
+    answer = request(server, "/api/plane/reset",
+                     {"dataset": "circles", "ratio": 80, "features": ["x1^2", "x2^2"]})[2]
+    setup, state = answer["setup"], answer["state"]
+    assert len(setup["train"]) == 480 and len(setup["test"]) == 120
+    assert setup["features"] == ["x1^2", "x2^2"] and "input 2" in setup["spec"]
+    assert all(len(point) == 3 for point in setup["train"])   # the points, x, y, label
+    assert "--ratio 80 --features x1^2,x2^2 " in state["command"]
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"ratio": 95}, "ratio must be between 10 and 90"),
+    ({"ratio": 50.5}, "ratio must be a whole number"),
+    ({"features": "x1"}, "features must be a list of names"),
+    ({"features": []}, "at least one"),
+    ({"features": ["x1", "x1"]}, "given twice"),
+    ({"features": ["x1", "cos"]}, "unknown feature 'cos'"),
+    ({"features": ["x1"] * 10 ** 5}, "given twice"),
+    ({"features": ["x1", "x2"], "spec": "input 3\ndense 2\nloss softmax_cross_entropy\n"},
+     "the spec's input must be 2 (the features x1, x2), got 3")])
+def test_bad_features_and_ratios_are_refused(server, settings, message):
+    status, _, body = request(server, "/api/plane/reset", settings)
+    assert status == 400 and message in body["error"], body
+
+
+def test_the_picture_draws_each_unit_over_the_plane_and_the_weights(server):
+    """Inputs x1, x1·x2: the input tiles are those functions of the cell (clipped to
+    [-1, 1], times 100); the weights are the network's, layer by layer."""
+    answer = request(server, "/api/plane/reset",
+                     {"dataset": "xor", "features": ["x1", "x1x2"],
+                      "hidden": [{"units": 3, "activation": "relu"}]})[2]
+    setup, network = answer["setup"], answer["state"]["network"]
+    assert setup["drawn"] and answer["state"]["grid"] == 50
+    tile = network["tile"]
+    assert tile == 25 and [len(layer) for layer in network["tiles"]] == [2, 3]
+    x0, x1, y0, y1 = setup["extent"]
+    step = (x1 - x0) / 50
+    for j in (0, 7, 24):
+        for i in (0, 11, 24):
+            x, y = x0 + (2 * i + 0.5) * step, y1 - (2 * j + 0.5) * step
+            assert network["tiles"][0][0][j * tile + i] == round(max(-1, min(1, x)) * 100)
+            assert network["tiles"][0][1][j * tile + i] == round(max(-1, min(1, x * y)) * 100)
+    assert all(v >= 0 for unit in network["tiles"][1] for v in unit)   # relu
+    assert [len(w) for w in network["weights"]] == [2, 3]
+    assert [len(w[0]) for w in network["weights"]] == [3, 2]
+    assert [len(b) for b in network["biases"]] == [3, 2]
+
+
+def test_the_picture_is_coarse_while_training_and_full_when_paused(server):
+    request(server, "/api/plane/reset", {"dataset": "circles"})
+    request(server, "/api/plane/run", {})
+    deadline = time.monotonic() + 60
+    grids = set()
+    while time.monotonic() < deadline and plane.RUNNING_GRID not in grids:
+        state = request(server, "/api/plane/state")[2]
+        grids.add(state["grid"])
+        assert len(state["regions"]) == state["grid"] ** 2 * 2
+        time.sleep(0.05)
+    assert plane.RUNNING_GRID in grids
+    request(server, "/api/plane/pause", {})
+    state = request(server, "/api/plane/state")[2]
+    assert state["grid"] == plane.GRID and state["network"]["tile"] == plane.TILE_GRID
+
+
+def test_a_wide_or_custom_network_is_not_drawn(server):
+    wide = request(server, "/api/plane/reset",
+                   {"hidden": [{"units": plane.MAX_DRAWN_UNITS + 1, "activation": "tanh"}]})[2]
+    assert not wide["setup"]["drawn"] and "network" not in wide["state"]
+    spec = "input 2\ndense 4\ndropout 0.1\ndense 2\nloss softmax_cross_entropy\n"
+    custom = request(server, "/api/plane/reset", {"spec": spec})[2]
+    assert not custom["setup"]["drawn"] and "network" not in custom["state"]
 
 
 def test_a_downloaded_model_loads_and_the_run_goes_on(server, tmp_path):

@@ -34,6 +34,27 @@ def non_negative_float(text):
     return value
 
 
+def percentage(text):
+    """A whole percentage from 10 to 90 (the 2-D sets' training share)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 10 <= value <= 90:
+        raise argparse.ArgumentTypeError(f"expected a percentage from 10 to 90, got {text!r}")
+    return value
+
+
+def feature_list(text):
+    """Comma-separated feature names of ``purenn.data.planar.FEATURES``, kept as text."""
+    from ..data import planar
+    try:
+        names = planar.check_features(name.strip() for name in text.split(","))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return ",".join(names)
+
+
 def print_warning(message, stream=None):
     """'warning: ...' on stderr, wrapped to fit an 80-column terminal."""
     import sys

@@ -92,15 +92,23 @@ def check_model_path(option, path):
 def load_data(args, rng):
     """(train, test, description) for the data the arguments ask for."""
     noise = getattr(args, "noise", None)
+    ratio, features = getattr(args, "ratio", None), getattr(args, "features", None)
     if args.dataset in PLANAR:
         if args.data:
             raise PurennError(f"--data {args.data!r} is for MNIST-shaped files (mnist, "
                               f"fashion-mnist, kmnist); the {args.dataset} data set is "
                               f"generated")
         from ..data import planar
-        train, test = planar.generate(args.dataset, rng, noise)
+        train, test = planar.generate(args.dataset, rng, noise, ratio or 50,
+                                      (features or "x1,x2").split(","))
         extra = "" if noise is None else f", noise {noise}"
+        extra += "" if ratio is None else f", {ratio} % for training"
+        extra += "" if features is None else f", features {features}"
         return train, test, f"{args.dataset}, {train.num_classes} classes{extra}"
+    for name, value in (("--ratio", ratio), ("--features", features)):
+        if value is not None:
+            raise PurennError(f"{name} {value!r} is for the generated 2-D sets "
+                              f"({', '.join(PLANAR)}), not {args.dataset}")
     if noise is not None:
         raise PurennError(f"--noise {noise!r} is for the generated 2-D sets "
                           f"({', '.join(PLANAR)}), not {args.dataset}")
@@ -136,6 +144,9 @@ def load_split(args, training=None):
             why = (f" (the model was trained on {trained_dir}, which is not there; pass "
                    f"--data DIR)")
     options = argparse.Namespace(dataset=dataset, data=folder)
+    if same_set and dataset in PLANAR:
+        for key in ("noise", "ratio", "features"):
+            setattr(options, key, training.get(key))
     train_set, test_set, description = load_data(options, random.Random(seed))
     trained_on = training.get("data")
     if not why and folder is None and same_set and trained_on and trained_on != description:

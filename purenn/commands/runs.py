@@ -17,7 +17,8 @@ from ..errors import PurennError
 from ..fileio import check_folder, check_writable
 
 # settings a resumed run must share with the run it continues
-FIXED_KEYS = ("dataset", "data", "seed", "batch_size", "train_size", "gradient")
+FIXED_KEYS = ("dataset", "data", "seed", "batch_size", "train_size", "gradient", "noise",
+              "ratio", "features")
 # settings taken from the checkpoint unless given again
 RUN_KEYS = FIXED_KEYS + ("epochs", "iterations", "log_every")
 PARSER_DEFAULTS = {"dataset": "mnist", "gradient": "backprop"}
@@ -165,6 +166,8 @@ def training_summary(trainer, settings, elapsed):
         "data": settings.get("description"),
         "data_dir": os.path.abspath(settings["data"]) if settings.get("data") else None,
         "seed": settings.get("seed"),
+        **{key: settings[key] for key in ("noise", "ratio", "features")
+           if settings.get(key) is not None},
         "batch_size": trainer.batch_size,
         "train_size": len(trainer.train_set),
         "epochs": h.epoch[-1] if h.epoch else 0,
