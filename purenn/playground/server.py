@@ -112,6 +112,7 @@ class Playground:
     def info(self):
         return {"version": __version__, "datasets": list(planar.NAMES),
                 "noise": planar.DEFAULT_NOISE, "classes": planar.CLASSES,
+                "features": list(planar.FEATURES), "ratio_range": planar.RATIO_RANGE,
                 "activations": list(plane.ACTIVATIONS), "optimizers": list(self.optimizers),
                 "defaults": plane.DEFAULTS, "max_units": plane.MAX_UNITS,
                 "max_layers": plane.MAX_HIDDEN_LAYERS, "previews": self.previews}

@@ -44,7 +44,8 @@ const fmt = (v, digits = 3) => (v === null || v === undefined) ? "–" : v.toFix
 const plane = {
   info: null, setup: null, regions: null, regionsVersion: 0, number: 0,
   records: null, running: false, polling: false, custom: null,
-  dataset: "circles", hidden: [], resetTimer: null,
+  dataset: "circles", hidden: [], resetTimer: null, grid: 50, network: null,
+  features: ["x1", "x2"],
   // the page's settings are the truth: every change and every reset counts here, and a
   // reset's answer is taken only if nothing changed since it was sent (else a newer one
   // follows, and an older answer would put back the settings of before)
@@ -58,7 +59,8 @@ function emptyRecords() {
 function readConfig() {
   const config = {
     dataset: plane.dataset, noise: Number($("noise").value), seed: Number($("seed").value),
-    batch_size: Number($("batch").value),
+    batch_size: Number($("batch").value), ratio: Number($("ratio").value),
+    features: [...plane.features],
   };
   if (plane.custom !== null) return {...config, spec: plane.custom};
   return {...config, hidden: plane.hidden.map((l) => ({...l})), optimizer: $("optimizer").value,
@@ -88,6 +90,7 @@ async function reset(keepRunning = true) {
   plane.number = answer.setup.number;
   plane.records = emptyRecords();
   plane.regions = null;
+  plane.network = null;
   plane.regionsVersion = 0;
   showSetup();
   applyState(answer.state);
@@ -113,6 +116,9 @@ function showSetup() {
     $("weight-decay").value = String(setup.editor.weight_decay);
     if (!$("weight-decay").value) addOption($("weight-decay"), setup.editor.weight_decay);
   }
+  plane.features = [...setup.features];
+  $("input-units").textContent = `${setup.features.length} (${setup.features.map(featureLabel).join(", ")})`;
+  buildNetwork();
   const editable = setup.editor !== null;
   $("editor").hidden = !editable;
   $("custom-note").hidden = editable;
@@ -143,7 +149,10 @@ function applyState(state) {
   }
   if (state.regions) {
     plane.regions = state.regions;
+    plane.grid = state.grid;
+    plane.network = state.network || null;
     plane.regionsVersion = state.regions_version;
+    drawNetwork();
   }
   plane.running = state.running;
   $("play").classList.toggle("running", state.running);
@@ -274,6 +283,178 @@ function editorChanged() {
   scheduleReset();
 }
 
+// -- the network view: each unit's output over the plane, and the weights as links --------
+const FEATURE_LABELS = {x1: "x\u2081", x2: "x\u2082", "x1^2": "x\u2081\u00b2", "x2^2": "x\u2082\u00b2",
+                        x1x2: "x\u2081x\u2082", sin_x1: "sin x\u2081", sin_x2: "sin x\u2082"};
+const featureLabel = (name) => FEATURE_LABELS[name] || name;
+const SVG = "http://www.w3.org/2000/svg";
+
+function toggleFeature(name) {
+  const on = plane.features.includes(name);
+  if (on && plane.features.length === 1) return;   // at least one input
+  plane.features = on ? plane.features.filter((f) => f !== name)
+    : plane.info.features.filter((f) => f === name || plane.features.includes(f));
+  if (plane.custom !== null) plane.custom = null;   // the editor writes the new input
+  buildNetwork();
+  scheduleReset();
+}
+
+// the places of the tiles: one column per layer, inputs first (all features), output last
+function networkLayout() {
+  const setup = plane.setup, view = $("net-view");
+  const hidden = setup.drawn ? setup.editor.hidden.map((l) => l.units) : [];
+  const columns = [plane.info.features.length, ...hidden, setup.classes];
+  const width = Math.max(200, view.clientWidth);
+  const most = Math.max(...columns);
+  const tile = Math.max(14, Math.min(30, Math.floor((width - 30) / (2 * columns.length)),
+                                     most > 8 ? 22 : 30));
+  const gap = tile > 20 ? 8 : 5, top = 4, label = 52;
+  const step = columns.length > 1 ? (width - label - tile - 4) / (columns.length - 1) : 0;
+  const place = (c, k) => {
+    const offset = (most - columns[c]) * (tile + gap) / 2;
+    return [label + c * step, top + offset + k * (tile + gap)];
+  };
+  return {columns, tile, gap, width, height: top * 2 + most * (tile + gap), place};
+}
+
+function buildNetwork() {
+  const setup = plane.setup, view = $("net-view");
+  if (!setup || !view.clientWidth) return;
+  for (const old of view.querySelectorAll(".unit, .feature, .out-unit, .net-note")) old.remove();
+  const layout = networkLayout();
+  plane.layout = layout;
+  view.style.height = `${layout.height}px`;
+  const links = $("net-links");
+  links.setAttribute("width", layout.width);
+  links.setAttribute("height", layout.height);
+  links.innerHTML = "";
+  const {tile} = layout;
+  plane.info.features.forEach((name, k) => {
+    const [x, y] = layout.place(0, k);
+    const button = document.createElement("button");
+    const on = plane.features.includes(name);
+    button.className = "feature" + (on ? " on" : "");
+    button.dataset.name = name;
+    button.setAttribute("aria-pressed", String(on));
+    button.title = on ? `${name}: used; click to leave it out` : `${name}: click to use it`;
+    button.style.left = "0px";
+    button.style.width = `${x + tile}px`;
+    button.style.top = `${y}px`;
+    button.innerHTML = `<span>${featureLabel(name)}</span><canvas class="tile"></canvas>`;
+    const canvas = button.querySelector("canvas");
+    canvas.style.width = canvas.style.height = `${tile}px`;
+    button.addEventListener("click", () => toggleFeature(name));
+    button.addEventListener("mouseenter", () => hover(on ? `input ${name}: its value over the plane` : `${name} is not used`));
+    view.appendChild(button);
+  });
+  if (!setup.drawn) {
+    const note = document.createElement("div");
+    note.className = "net-note hint";
+    note.textContent = setup.editor === null ? "The view draws the editor's networks (dense layers and activations)."
+      : `The view draws layers of at most ${setup.max_drawn_units} units.`;
+    note.style.left = `${layout.place(1, 0)[0] - 20}px`;
+    note.style.top = "20px";
+    view.appendChild(note);
+    return;
+  }
+  setup.editor.hidden.forEach((layer, l) => {
+    for (let k = 0; k < layer.units; k++) {
+      const [x, y] = layout.place(l + 1, k);
+      const canvas = document.createElement("canvas");
+      canvas.className = "unit tile";
+      canvas.dataset.layer = l + 1;
+      canvas.dataset.unit = k;
+      canvas.style.left = `${x}px`;
+      canvas.style.top = `${y}px`;
+      canvas.style.width = canvas.style.height = `${tile}px`;
+      canvas.addEventListener("mouseenter", () => {
+        const b = plane.network ? plane.network.biases[l][k] : null;
+        hover(`hidden ${l + 1}, unit ${k + 1} (${layer.activation}): bias ${b === null ? "–" : b.toFixed(4)}`);
+      });
+      view.appendChild(canvas);
+    }
+  });
+  for (let k = 0; k < setup.classes; k++) {
+    const [x, y] = layout.place(layout.columns.length - 1, k);
+    const dot = document.createElement("div");
+    dot.className = "out-unit";
+    dot.style.left = `${x}px`;
+    dot.style.top = `${y}px`;
+    dot.style.width = dot.style.height = `${tile}px`;
+    dot.style.background = rgb(COLORS[k]);
+    dot.title = `class ${k}`;
+    dot.addEventListener("mouseenter", () => {
+      const b = plane.network ? plane.network.biases[plane.network.biases.length - 1][k] : null;
+      hover(`output: class ${k} (${CLASS_NAMES[k]}) score, bias ${b === null ? "–" : b.toFixed(4)}`);
+    });
+    view.appendChild(dot);
+  }
+}
+
+function hover(text) { $("net-hover").textContent = text; }
+
+function tileImage(canvas, values, size) {
+  const ratio = window.devicePixelRatio || 1;
+  const px = Math.round(canvas.clientWidth * ratio) || size;
+  if (canvas.width !== px) { canvas.width = px; canvas.height = px; }
+  const small = document.createElement("canvas");
+  small.width = small.height = size;
+  const sctx = small.getContext("2d");
+  const image = sctx.createImageData(size, size);
+  for (let i = 0; i < size * size; i++) {
+    const v = values[i] / 100, c = v < 0 ? COLORS[0] : COLORS[1], a = Math.abs(v);
+    for (let ch = 0; ch < 3; ch++) image.data[i * 4 + ch] = 255 + (c[ch] - 255) * a;
+    image.data[i * 4 + 3] = 255;
+  }
+  sctx.putImageData(image, 0, 0);
+  const ctx = canvas.getContext("2d");
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
+}
+
+function drawNetwork() {
+  const setup = plane.setup, net = plane.network, layout = plane.layout;
+  if (!setup || !layout || !net || !setup.drawn) return;
+  const view = $("net-view");
+  setup.features.forEach((name, i) => {
+    const canvas = view.querySelector(`.feature[data-name="${name}"] canvas`);
+    if (canvas) tileImage(canvas, net.tiles[0][i], net.tile);
+  });
+  for (const canvas of view.querySelectorAll(".unit")) {
+    const values = net.tiles[Number(canvas.dataset.layer)][Number(canvas.dataset.unit)];
+    if (values) tileImage(canvas, values, net.tile);
+  }
+  // the links, drawn again: from each used input or unit to each unit of the next layer
+  const links = $("net-links");
+  links.innerHTML = "";
+  const {tile, place} = layout;
+  const names = (l, i) => l === 0 ? `input ${setup.features[i]}`
+    : l === net.weights.length ? `class ${i}` : `hidden ${l} unit ${i + 1}`;
+  net.weights.forEach((W, l) => {
+    W.forEach((row, i) => {
+      const from = l === 0 ? plane.info.features.indexOf(setup.features[i]) : i;
+      const [x0, y0] = place(l, from);
+      row.forEach((w, j) => {
+        const [x1, y1] = place(l + 1, j);
+        const path = document.createElementNS(SVG, "path");
+        const ax = x0 + tile, ay = y0 + tile / 2, bx = x1, by = y1 + tile / 2, mx = (ax + bx) / 2;
+        path.setAttribute("d", `M${ax},${ay} C${mx},${ay} ${mx},${by} ${bx},${by}`);
+        path.setAttribute("stroke", rgb(w < 0 ? COLORS[0] : COLORS[1]));
+        path.setAttribute("stroke-width", Math.max(0.5, Math.min(6, Math.abs(w) * 3)).toFixed(2));
+        path.setAttribute("stroke-opacity", Math.min(1, 0.25 + Math.abs(w)).toFixed(2));
+        path.setAttribute("class", "link");
+        path.dataset.weight = w;
+        const text = `weight from ${names(l, i)} to ${names(l + 1, j)}: ${w.toFixed(4)}`;
+        const title = document.createElementNS(SVG, "title");
+        title.textContent = text;
+        path.appendChild(title);
+        path.addEventListener("mouseenter", () => hover(text));
+        links.appendChild(path);
+      });
+    });
+  });
+}
+
 // -- pictures ---------------------------------------------------------------------------
 function drawLossCurve() {
   if (!plane.records) return;   // before the first run's answer
@@ -316,7 +497,7 @@ function drawLossCurve() {
   line(r.test_loss, "#263238", 2);
 }
 
-function regionImage(regions, grid, classes) {
+function regionImage(regions, grid, classes, discrete) {
   const canvas = document.createElement("canvas");
   canvas.width = canvas.height = grid;
   const ctx = canvas.getContext("2d");
@@ -330,8 +511,13 @@ function regionImage(regions, grid, classes) {
       for (let c = 0; c < 3; c++) mixed[c] += p * COLORS[k][c];
     }
     mixed = mixed.map((v) => v / (total || 1));
+    if (discrete) {   // the class the network would answer, at one strength
+      let top = 0;
+      for (let k = 1; k < classes; k++) if (regions[cell * classes + k] > regions[cell * classes + top]) top = k;
+      mixed = COLORS[top];
+    }
     const confidence = Math.max(0, (best - 1 / classes) / (1 - 1 / classes));
-    const strength = 0.1 + 0.62 * confidence;
+    const strength = discrete ? 0.55 : 0.1 + 0.62 * confidence;
     for (let c = 0; c < 3; c++) image.data[cell * 4 + c] = 255 + (mixed[c] - 255) * strength;
     image.data[cell * 4 + 3] = 255;
   }
@@ -349,7 +535,8 @@ function drawRegions() {
   if (plane.regions) {
     ctx.imageSmoothingEnabled = true;
     ctx.imageSmoothingQuality = "high";
-    ctx.drawImage(regionImage(plane.regions, setup.grid, setup.classes), 0, 0, width, height);
+    ctx.drawImage(regionImage(plane.regions, plane.grid, setup.classes, $("discretize").checked),
+                  0, 0, width, height);
   }
   const [x0, x1, y0, y1] = setup.extent;
   const px = (x) => ((x - x0) / (x1 - x0)) * width;
@@ -401,6 +588,11 @@ function chooseDataset(name) {
     button.classList.toggle("active", button.dataset.name === name);
   }
   setNoise(plane.info.noise[name]);
+}
+
+function setRatio(value) {
+  $("ratio").value = value;
+  $("ratio-value").textContent = `${value} %`;
 }
 
 function setNoise(value) {
@@ -455,6 +647,10 @@ async function startPlane() {
   $("step").addEventListener("click", step);
   $("reset").addEventListener("click", () => reset(false));
   $("show-test").addEventListener("change", drawRegions);
+  $("discretize").addEventListener("change", drawRegions);
+  $("ratio").addEventListener("input", () => setRatio($("ratio").value));
+  $("ratio").addEventListener("change", scheduleReset);
+  window.addEventListener("resize", () => { buildNetwork(); drawNetwork(); });
   await reset(false);
 }
 
