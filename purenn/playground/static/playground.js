@@ -327,7 +327,7 @@ function buildNetwork() {
   const links = $("net-links");
   links.setAttribute("width", layout.width);
   links.setAttribute("height", layout.height);
-  links.innerHTML = "";
+  links.innerHTML = "";   // made again by drawNetwork, at the new places
   const {tile} = layout;
   plane.info.features.forEach((name, k) => {
     const [x, y] = layout.place(0, k);
@@ -424,10 +424,30 @@ function drawNetwork() {
     const values = net.tiles[Number(canvas.dataset.layer)][Number(canvas.dataset.unit)];
     if (values) tileImage(canvas, values, net.tile);
   }
-  // the links, drawn again: from each used input or unit to each unit of the next layer
+  // the links: from each used input or unit to each unit of the next layer; made once
+  // per network, then only their weights change
   const links = $("net-links");
+  const count = net.weights.reduce((n, W) => n + W.length * W[0].length, 0);
+  if (links.childElementCount !== count) makeLinks(net);
+  let n = 0;
+  for (const W of net.weights) {
+    for (const row of W) {
+      for (const w of row) {
+        const path = links.children[n++];
+        path.setAttribute("stroke", rgb(w < 0 ? COLORS[0] : COLORS[1]));
+        path.setAttribute("stroke-width", Math.max(0.5, Math.min(6, Math.abs(w) * 3)).toFixed(2));
+        path.setAttribute("stroke-opacity", Math.min(1, 0.25 + Math.abs(w)).toFixed(2));
+        path.dataset.weight = w;
+        path.firstChild.textContent = `${path.dataset.name}: ${w.toFixed(4)}`;
+      }
+    }
+  }
+}
+
+function makeLinks(net) {
+  const setup = plane.setup, links = $("net-links");
+  const {tile, place} = plane.layout;
   links.innerHTML = "";
-  const {tile, place} = layout;
   const names = (l, i) => l === 0 ? `input ${setup.features[i]}`
     : l === net.weights.length ? `class ${i}` : `hidden ${l} unit ${i + 1}`;
   net.weights.forEach((W, l) => {
@@ -439,16 +459,10 @@ function drawNetwork() {
         const path = document.createElementNS(SVG, "path");
         const ax = x0 + tile, ay = y0 + tile / 2, bx = x1, by = y1 + tile / 2, mx = (ax + bx) / 2;
         path.setAttribute("d", `M${ax},${ay} C${mx},${ay} ${mx},${by} ${bx},${by}`);
-        path.setAttribute("stroke", rgb(w < 0 ? COLORS[0] : COLORS[1]));
-        path.setAttribute("stroke-width", Math.max(0.5, Math.min(6, Math.abs(w) * 3)).toFixed(2));
-        path.setAttribute("stroke-opacity", Math.min(1, 0.25 + Math.abs(w)).toFixed(2));
         path.setAttribute("class", "link");
-        path.dataset.weight = w;
-        const text = `weight from ${names(l, i)} to ${names(l + 1, j)}: ${w.toFixed(4)}`;
-        const title = document.createElementNS(SVG, "title");
-        title.textContent = text;
-        path.appendChild(title);
-        path.addEventListener("mouseenter", () => hover(text));
+        path.dataset.name = `weight from ${names(l, i)} to ${names(l + 1, j)}`;
+        path.appendChild(document.createElementNS(SVG, "title"));
+        path.addEventListener("mouseenter", () => hover(path.firstChild.textContent));
         links.appendChild(path);
       });
     });
