@@ -3,6 +3,7 @@
 import base64
 import http.client
 import json
+import math
 import os
 import re
 import signal
@@ -323,8 +324,9 @@ def test_the_picture_draws_each_unit_over_the_plane_and_the_weights(server):
     for j in (0, 7, 24):
         for i in (0, 11, 24):
             x, y = x0 + (2 * i + 0.5) * step, y1 - (2 * j + 0.5) * step
-            assert network["tiles"][0][0][j * tile + i] == round(max(-1, min(1, x)) * 100)
-            assert network["tiles"][0][1][j * tile + i] == round(max(-1, min(1, x * y)) * 100)
+            for unit, value in ((0, x), (1, x * y)):
+                expected = math.floor(max(-1, min(1, value)) * 100 + 0.5)
+                assert network["tiles"][0][unit][j * tile + i] == expected
     assert all(v >= 0 for unit in network["tiles"][1] for v in unit)   # relu
     assert [len(w) for w in network["weights"]] == [2, 3]
     assert [len(w[0]) for w in network["weights"]] == [3, 2]

@@ -421,24 +421,33 @@ class PlaneSession:
             pausing = self.budget == 0 or self.closed
         due = time.monotonic() - self.last_picture >= max(
             REGIONS_EVERY, self.picture_seconds * (1 - REGIONS_SHARE) / REGIONS_SHARE)
-        if (pausing or due) and (self.regions_updates != self.updates
-                                 or (pausing and self.picture["grid"] != GRID)):
+        if due and not pausing and self.regions_updates != self.updates:
             started = time.monotonic()
-            # coarse while training, the full grid when it stops
-            picture = self._picture(GRID if pausing else RUNNING_GRID)
-            with self.cond:
-                self.picture, self.regions_updates = picture, self.updates
-                self.regions_version += 1
+            self._draw(RUNNING_GRID)     # coarse while training
             self.last_picture = time.monotonic()
             self.picture_seconds = self.last_picture - started
+        while True:
+            with self.cond:
+                # the full grid when it stops: the check and the wait under one lock, so
+                # that a pause coming during a coarse picture still gets a full one
+                stopping = self.budget == 0 and not self.closed
+                if not (stopping and (self.regions_updates != self.updates
+                                      or self.picture["grid"] != GRID)):
+                    while self.budget == 0 and not self.closed:
+                        self.paused = True
+                        self.cond.notify_all()
+                        self.cond.wait()
+                    self.paused = False
+                    if self.closed:
+                        self.trainer.stop_requested = True
+                    return
+            self._draw(GRID)
+
+    def _draw(self, grid):
+        picture = self._picture(grid)
         with self.cond:
-            while self.budget == 0 and not self.closed:
-                self.paused = True
-                self.cond.notify_all()
-                self.cond.wait()
-            self.paused = False
-            if self.closed:
-                self.trainer.stop_requested = True
+            self.picture, self.regions_updates = picture, self.updates
+            self.regions_version += 1
 
     # -- pictures -------------------------------------------------------------------------
     def _extent(self):
@@ -465,7 +474,7 @@ class PlaneSession:
         probs, outputs = engine.unit_outputs(self.net, rows, self.chunk)
         every = max(1, -(-grid // TILE_GRID))
         kept = [j * grid + i for j in range(0, grid, every) for i in range(0, grid, every)]
-        tiles = [[_tile(columns, kept) for columns in zip(*layer)]
+        tiles = [[_tile(column) for column in zip(*[layer[k] for k in kept])]
                  for layer in [rows] + outputs]
         dense = [layer for _, layer in self.net.layers if getattr(layer, "kind", "") == "dense"]
         network = {"tile": len(range(0, grid, every)), "tiles": tiles,
@@ -476,11 +485,12 @@ class PlaneSession:
 
 
 def _bytes(probs):
-    return [min(255, max(0, int(p * 255 + 0.5))) if math.isfinite(p) else 0
+    # nan fails both comparisons: 0
+    return [int(p * 255 + 0.5) if 0.0 <= p <= 1.0 else (255 if p > 1.0 else 0)
             for row in probs for p in row]
 
 
-def _tile(values, kept):
-    """A unit's values at the ``kept`` cells, clipped to [-1, 1], as whole -100..100."""
-    return [int(round(max(-1.0, min(1.0, values[k])) * 100)) if math.isfinite(values[k])
-            else 0 for k in kept]
+def _tile(values):
+    """A unit's values clipped to [-1, 1], as whole numbers -100..100 (nan: 0)."""
+    return [int(v * 100 + 100.5) - 100 if -1.0 <= v <= 1.0 else (100 if v > 1.0 else
+            -100 if v < -1.0 else 0) for v in values]

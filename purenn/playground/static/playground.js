@@ -287,7 +287,8 @@ function editorChanged() {
 const FEATURE_LABELS = {x1: "x\u2081", x2: "x\u2082", "x1^2": "x\u2081\u00b2", "x2^2": "x\u2082\u00b2",
                         x1x2: "x\u2081x\u2082", sin_x1: "sin x\u2081", sin_x2: "sin x\u2082"};
 const featureLabel = (name) => FEATURE_LABELS[name] || name;
-const SVG = "http://www.w3.org/2000/svg";
+// the SVG namespace, taken from the page's own svg element (a name, never fetched)
+const svgElement = (name) => document.createElementNS($("net-links").namespaceURI, name);
 
 function toggleFeature(name) {
   const on = plane.features.includes(name);
@@ -456,12 +457,12 @@ function makeLinks(net) {
       const [x0, y0] = place(l, from);
       row.forEach((w, j) => {
         const [x1, y1] = place(l + 1, j);
-        const path = document.createElementNS(SVG, "path");
+        const path = svgElement("path");
         const ax = x0 + tile, ay = y0 + tile / 2, bx = x1, by = y1 + tile / 2, mx = (ax + bx) / 2;
         path.setAttribute("d", `M${ax},${ay} C${mx},${ay} ${mx},${by} ${bx},${by}`);
         path.setAttribute("class", "link");
         path.dataset.name = `weight from ${names(l, i)} to ${names(l + 1, j)}`;
-        path.appendChild(document.createElementNS(SVG, "title"));
+        path.appendChild(svgElement("title"));
         path.addEventListener("mouseenter", () => hover(path.firstChild.textContent));
         links.appendChild(path);
       });
