@@ -5,7 +5,8 @@
 
 The default network (two hidden layers of 8 tanh units; 2-8-8-3 on the spiral) is trained
 through the playground's own server, as the page does it: POST /api/plane/run, then
-GET /api/plane/state?regions=V every 100 ms (the page's poll) for --seconds. Printed:
+GET /api/plane/state?regions=V every --poll seconds after each answer (the page's: 0.05)
+for --seconds. Printed:
 
 - the time of one picture (regions, each unit's tile, the weights) at the full grid
   (50x50, drawn on pause) and the running grid (25x25, drawn while training);
@@ -53,8 +54,8 @@ def call(server, path, body=None):
         return json.loads(answer.read())
 
 
-def polled_run(server, settings, seconds):
-    """(pictures/s, updates/s) the page sees, polling every 100 ms while training."""
+def polled_run(server, settings, seconds, poll):
+    """(pictures/s, updates/s) the page sees, polling while training."""
     version = call(server, "/api/plane/reset", settings)["state"]["regions_version"]
     pictures = 0
     call(server, "/api/plane/run", {})
@@ -64,7 +65,7 @@ def polled_run(server, settings, seconds):
         if "regions" in state:
             pictures += 1
             version = state["regions_version"]
-        time.sleep(0.1)
+        time.sleep(poll)
     elapsed = time.perf_counter() - start
     updates = call(server, "/api/plane/pause", {})["updates"]
     return pictures / elapsed, updates / elapsed
@@ -74,6 +75,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--dataset", default="spiral")
+    parser.add_argument("--poll", type=float, default=0.05)
     args = parser.parse_args()
     settings = {"dataset": args.dataset}
     session = plane.PlaneSession(settings, registry.names("purenn.optimizers"))
@@ -90,13 +92,13 @@ def main():
     session.close()
     server = serve(Playground(_NoDigits()))
     try:
-        pictures, updates = polled_run(server, settings, args.seconds)
+        pictures, updates = polled_run(server, settings, args.seconds, args.poll)
         print(f"training, as the page sees it: {pictures:5.1f} pictures/s, "
               f"{updates:7.1f} updates/s")
         saved = plane.RUNNING_GRID
         plane.RUNNING_GRID = plane.GRID
         try:
-            old_pictures, old_updates = polled_run(server, settings, args.seconds)
+            old_pictures, old_updates = polled_run(server, settings, args.seconds, args.poll)
         finally:
             plane.RUNNING_GRID = saved
         print(f"... with the full grid while training: {old_pictures:5.1f} pictures/s, "

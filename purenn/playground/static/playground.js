@@ -198,7 +198,7 @@ async function poll() {
       if (number !== plane.number) continue;
       applyState(state);
       if (!state.running) break;
-      await sleep(100);
+      await sleep(50);    // then ask again: at most ten new pictures a second come
     }
   } catch (error) {
     $("plane-error").textContent = error.message;
