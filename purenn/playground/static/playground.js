@@ -87,6 +87,7 @@ async function reset(keepRunning = true) {
   }
   if (wanted !== plane.wanted) return;   // changed meanwhile: the newer reset counts
   plane.setup = answer.setup;
+  saveHash();
   plane.number = answer.setup.number;
   plane.records = emptyRecords();
   plane.regions = null;
@@ -281,6 +282,125 @@ function editorChanged() {
   plane.custom = null;
   drawEditor();
   scheduleReset();
+}
+
+// -- the whole state in the URL (after #: never sent to the server) -----------------------
+const MAX_HASH = 2000;
+
+function stateToHash() {
+  const config = readConfig();
+  const fields = {
+    dataset: config.dataset, noise: config.noise, seed: config.seed, ratio: config.ratio,
+    features: config.features.join(","), batch: config.batch_size,
+  };
+  if (plane.custom === null) {
+    Object.assign(fields, {
+      hidden: config.hidden.map((l) => `${l.units}${l.activation}`).join("-"),
+      optimizer: config.optimizer, lr: config.lr, wd: config.weight_decay,
+    });
+  }
+  if ($("discretize").checked) fields.discretize = 1;
+  if ($("show-test").checked) fields.test = 1;
+  return "#" + new URLSearchParams(fields).toString();
+}
+
+function saveHash() {
+  history.replaceState(null, "", stateToHash());
+}
+
+// The settings a link asks for, each checked as the server would; a field that is not
+// understood keeps its default and is named in the message.
+function readHash(defaults) {
+  const info = plane.info, wrong = [];
+  const text = location.hash.slice(1);
+  const settings = {};
+  if (!text) return {settings, wrong};
+  if (text.length > MAX_HASH) return {settings, wrong: [`the link's settings (${text.length} characters)`]};
+  let fields;
+  try { fields = new URLSearchParams(text); } catch (error) { return {settings, wrong: ["the link's settings"]}; }
+  const known = ["dataset", "noise", "seed", "ratio", "features", "batch", "hidden", "optimizer",
+                 "lr", "wd", "discretize", "test"];
+  for (const key of fields.keys()) if (!known.includes(key)) wrong.push(String(key).slice(0, 30));
+  const number = (key, low, high, whole) => {
+    if (!fields.has(key)) return undefined;
+    const raw = fields.get(key), value = Number(raw);
+    if (raw.trim() === "" || !Number.isFinite(value) || value < low || value > high ||
+        (whole && !Number.isInteger(value))) { wrong.push(`${key}=${raw.slice(0, 30)}`); return undefined; }
+    return value;
+  };
+  const choice = (key, options) => {
+    if (!fields.has(key)) return undefined;
+    const raw = fields.get(key);
+    if (!options.includes(raw)) { wrong.push(`${key}=${raw.slice(0, 30)}`); return undefined; }
+    return raw;
+  };
+  settings.dataset = choice("dataset", info.datasets);
+  settings.noise = number("noise", 0, 0.5, false);
+  settings.seed = number("seed", 0, 2147483647, true);
+  settings.ratio = number("ratio", info.ratio_range[0], info.ratio_range[1], true);
+  if (settings.ratio !== undefined && settings.ratio % 10) { wrong.push(`ratio=${settings.ratio}`); settings.ratio = undefined; }
+  settings.batch = number("batch", 1, 300, true);
+  settings.optimizer = choice("optimizer", info.optimizers);
+  settings.lr = number("lr", 0.00001, 10, false);
+  settings.wd = number("wd", 0, 1, false);
+  settings.discretize = number("discretize", 0, 1, true);
+  settings.test = number("test", 0, 1, true);
+  if (fields.has("features")) {
+    const names = fields.get("features").split(",");
+    if (names.length && names.length <= info.features.length && new Set(names).size === names.length &&
+        names.every((n) => info.features.includes(n))) {
+      settings.features = info.features.filter((n) => names.includes(n));
+    } else wrong.push(`features=${fields.get("features").slice(0, 30)}`);
+  }
+  if (fields.has("hidden")) {
+    const raw = fields.get("hidden");
+    const parts = raw === "" ? [] : raw.split("-");
+    const layers = parts.map((part) => {
+      const match = /^([0-9]{1,3})([a-z]{1,10})$/.exec(part);
+      if (!match) return null;
+      const units = Number(match[1]);
+      if (units < 1 || units > info.max_units || !info.activations.includes(match[2])) return null;
+      return {units, activation: match[2]};
+    });
+    if (parts.length <= info.max_layers && layers.every((l) => l !== null)) settings.hidden = layers;
+    else wrong.push(`hidden=${raw.slice(0, 30)}`);
+  }
+  return {settings, wrong};
+}
+
+function applyHash(defaults) {
+  const {settings, wrong} = readHash(defaults);
+  if (settings.dataset) chooseDataset(settings.dataset);
+  if (settings.noise !== undefined) setNoise(settings.noise);
+  if (settings.seed !== undefined) $("seed").value = settings.seed;
+  if (settings.ratio !== undefined) setRatio(settings.ratio);
+  if (settings.batch !== undefined) $("batch").value = settings.batch;
+  if (settings.optimizer) $("optimizer").value = settings.optimizer;
+  if (settings.lr !== undefined) $("lr").value = settings.lr;
+  if (settings.wd !== undefined) {
+    $("weight-decay").value = String(settings.wd);
+    if (!$("weight-decay").value) addOption($("weight-decay"), settings.wd);
+  }
+  if (settings.features) plane.features = settings.features;
+  if (settings.hidden) plane.hidden = settings.hidden;
+  $("discretize").checked = settings.discretize === 1;
+  $("show-test").checked = settings.test === 1;
+  const note = $("url-note");
+  note.hidden = wrong.length === 0;
+  note.textContent = wrong.length ? `The link asked for settings this page does not know or allow ` +
+    `(${wrong.slice(0, 5).join("; ")}${wrong.length > 5 ? "; ..." : ""}): the defaults are used for those.` : "";
+}
+
+async function copyLink() {
+  saveHash();
+  const link = location.href;
+  try {
+    await navigator.clipboard.writeText(link);
+    $("link-status").textContent = "copied";
+  } catch (error) {   // no clipboard (an insecure page, a browser that asks): show it
+    $("link-status").textContent = link;
+  }
+  $("copy-link").dataset.link = link;
 }
 
 // -- the network view: each unit's output over the plane, and the weights as links --------
@@ -636,6 +756,16 @@ async function startPlane() {
     drawPreview(button.querySelector("canvas"), info.previews[name]);
   }
   chooseDataset(defaults.dataset);
+  setRatio(defaults.ratio);
+  plane.features = [...defaults.features];
+  applyHash(defaults);
+  $("copy-link").addEventListener("click", copyLink);
+  window.addEventListener("hashchange", () => {
+    if (location.hash === stateToHash()) return;   // our own
+    applyHash(defaults);
+    plane.custom = null;
+    scheduleReset();
+  });
   $("noise").addEventListener("input", () => setNoise($("noise").value));
   $("noise").addEventListener("change", scheduleReset);
   for (const id of ["seed", "batch"]) $(id).addEventListener("change", scheduleReset);
@@ -661,8 +791,8 @@ async function startPlane() {
   $("play").addEventListener("click", () => (plane.running ? pause() : play()));
   $("step").addEventListener("click", step);
   $("reset").addEventListener("click", () => reset(false));
-  $("show-test").addEventListener("change", drawRegions);
-  $("discretize").addEventListener("change", drawRegions);
+  $("show-test").addEventListener("change", () => { drawRegions(); saveHash(); });
+  $("discretize").addEventListener("change", () => { drawRegions(); saveHash(); });
   $("ratio").addEventListener("input", () => setRatio($("ratio").value));
   $("ratio").addEventListener("change", scheduleReset);
   window.addEventListener("resize", () => { buildNetwork(); drawNetwork(); });
