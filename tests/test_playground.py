@@ -643,6 +643,52 @@ def test_bad_drawings_get_400(server, body, message):
     assert status == 400 and message in answer["error"]
 
 
+def test_the_shipped_reader_reads_by_default_and_shows_the_units_that_pushed(tmp_path):
+    """The default reader is the shipped network (97.80 % on MNIST's test set); for the
+    digit read, unit j pushed by h_j · W2[j, d], and its picture is W1[:, j] scaled so that
+    the largest |weight| is 100."""
+    reader = DigitReader()
+    state = reader.state()
+    assert state["state"] == "ready" and state["test_acc"] == 0.978 and not state["learning"]
+    answer = reader.read(drawing(), 100, 100)
+    probs, units = answer["probabilities"], answer["units"]
+    digit = probs.index(max(probs))
+    assert digit == 1                               # a vertical stroke
+    net = reader.reader
+    x = [[v / 255 for v in answer["image"]]]
+    h = net.layers[1][1].forward(net.layers[0][1].forward(x))[0]
+    W1, W2 = net.params["dense1.W"], net.params["dense2.W"]
+    pushes = sorted((h[j] * W2[j][digit] for j in range(100)), reverse=True)
+    assert [u["push"] for u in units] == pytest.approx(pushes[:6], rel=1e-9)
+    for unit in units:
+        j = unit["unit"]
+        assert unit["push"] == pytest.approx(h[j] * W2[j][digit], rel=1e-9)
+        column = [row[j] for row in W1]
+        assert unit["scale"] == max(map(abs, column)) and len(unit["weights"]) == 784
+        assert max(map(abs, unit["weights"])) == 100
+        assert unit["weights"][300] == math.floor(column[300] / unit["scale"] * 100 + 0.5)
+
+
+def test_watch_one_learn_and_go_back(server):
+    state = request(server, "/api/digits/learn", {"learn": True})[2]
+    assert state["learning"] and state["state"] in ("starting", "loading", "training")
+    back = request(server, "/api/digits/learn", {"learn": False})[2]
+    assert not back["learning"] and back["state"] == "ready"
+    time.sleep(0.5)   # the stopped run says nothing any more
+    assert request(server, "/api/digits/state")[2]["state"] == "ready"
+    pixels = base64.b64encode(drawing()).decode()
+    answer = request(server, "/api/digits/read", {"width": 100, "height": 100,
+                                                  "pixels": pixels})[2]
+    assert len(answer["probabilities"]) == 10
+
+
+@pytest.mark.parametrize("body", [{}, {"learn": 1}, {"learn": "yes"},
+                                  {"learn": True, "more": 1}])
+def test_bad_learn_requests_get_400(server, body):
+    status, _, answer = request(server, "/api/digits/learn", body)
+    assert status == 400 and 'must be {"learn": true or false}' in answer["error"]
+
+
 def test_a_model_that_is_not_for_digits_is_refused(tmp_path):
     path = str(tmp_path / "spiral.safetensors")
     purenn.save(purenn.build("spiral_net"), path)
@@ -689,8 +735,8 @@ def test_a_bad_model_file_is_a_one_line_error(tmp_path):
     assert proc.returncode == 1 and err.startswith("error: ") and "missing.safetensors" in err
 
 
-def test_without_a_model_the_reader_trains_in_the_background():
-    reader = DigitReader(epochs=1, train_size=300)
+def test_watching_one_learn_trains_a_reader_in_the_background():
+    reader = DigitReader(epochs=1, train_size=300, learn=True)
     assert reader.read(drawing(), 100, 100)["probabilities"] is None  # nothing to read with
     reader.start()
     deadline = time.monotonic() + 300

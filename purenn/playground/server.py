@@ -34,8 +34,12 @@ API (all JSON unless said otherwise):
     GET  /api/plane/model.safetensors   the network after the last whole epoch, as a model
                                         file (409 before the first epoch has ended)
     GET  /api/digits/state              the digit reader's training progress
+    POST /api/digits/learn  {"learn": true|false}  watch a network learn from scratch, or
+                            go back to the model file's network -> the reader's state
     POST /api/digits/read   {"width", "height", "pixels": base64 of gray bytes}
-                            -> {"image": 784 values, "probabilities": 10 or null, "state"}
+                            -> {"image": 784 values, "probabilities": 10 or null,
+                                "units": the hidden units that pushed the answer most
+                                (their 28x28 weights) or null, "state"}
 """
 
 import base64
@@ -321,6 +325,12 @@ class Handler(BaseHTTPRequestHandler):
     def digits_state(self, _):
         self.send(HTTPStatus.OK, self.server.app.digits.state())
 
+    def digits_learn(self, body):
+        if set(body) != {"learn"} or not isinstance(body["learn"], bool):
+            raise BadDrawing(f'the body must be {{"learn": true or false}}, got '
+                             f'{json.dumps(body)[:80]}')
+        self.send(HTTPStatus.OK, self.server.app.digits.learn(body["learn"]))
+
     def digits_read(self, body):
         missing = [k for k in ("width", "height", "pixels") if k not in body]
         if missing:
@@ -345,7 +355,7 @@ ROUTES = {
             "/api/digits/state": Handler.digits_state},
     "POST": {"/api/plane/reset": Handler.plane_reset, "/api/plane/run": Handler.plane_run,
              "/api/plane/pause": Handler.plane_pause, "/api/plane/step": Handler.plane_step,
-             "/api/digits/read": Handler.digits_read},
+             "/api/digits/read": Handler.digits_read, "/api/digits/learn": Handler.digits_learn},
 }
 
 

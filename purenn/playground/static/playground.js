@@ -902,6 +902,7 @@ function showAnswer(answer) {
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(small, 0, 0, width, height);
   }
+  showUnits(answer.units || []);
   const probs = answer.probabilities;
   const best = probs ? probs.indexOf(Math.max(...probs)) : -1;
   $("digit").textContent = best >= 0 ? String(best) : "?";
@@ -914,7 +915,44 @@ function showAnswer(answer) {
   }
 }
 
+// each unit's weights from the 784 pixels as a 28x28 picture (-100..100: orange..blue)
+function showUnits(units) {
+  const box = $("units");
+  while (box.children.length > units.length) box.lastChild.remove();
+  while (box.children.length < units.length) {
+    box.insertAdjacentHTML("beforeend",
+      `<figure class="unit-card"><canvas width="28" height="28"></canvas><figcaption></figcaption></figure>`);
+  }
+  units.forEach((unit, n) => {
+    const card = box.children[n];
+    const canvas = card.querySelector("canvas");
+    const ctx = canvas.getContext("2d");
+    const image = ctx.createImageData(28, 28);
+    unit.weights.forEach((w, i) => {
+      const v = w / 100, c = v < 0 ? COLORS[0] : COLORS[1], a = Math.abs(v);
+      image.data.set([255 + (c[0] - 255) * a, 255 + (c[1] - 255) * a, 255 + (c[2] - 255) * a, 255], i * 4);
+    });
+    ctx.putImageData(image, 0, 0);
+    card.querySelector("figcaption").textContent = `unit ${unit.unit + 1}: ${unit.push >= 0 ? "+" : ""}${unit.push.toFixed(2)}`;
+    card.title = `hidden unit ${unit.unit + 1} added ${unit.push.toFixed(3)} to the score of ${unit.digit}; ` +
+      `its largest weight is ${unit.scale.toFixed(3)}`;
+  });
+}
+
+async function toggleLearn() {
+  const on = $("learn").getAttribute("aria-pressed") !== "true";
+  try {
+    showModel(await api("/api/digits/learn", {learn: on}));
+    if (on) watchModel();
+    if (digits.hasInk) scheduleRead(true);
+  } catch (error) {
+    $("model-status").textContent = error.message;
+  }
+}
+
 function showModel(state) {
+  $("learn").setAttribute("aria-pressed", String(Boolean(state.learning)));
+  $("learn").textContent = state.learning ? "Back to the trained reader" : "Watch one learn";
   $("model-source").textContent = `Model: ${state.source}`;
   $("model-progress").style.width = `${(100 * state.fraction).toFixed(1)}%`;
   let text = "";
@@ -952,6 +990,7 @@ function startDigits() {
       `<span class="value" id="value-${d}"></span>`);
   }
   setupPad();
+  $("learn").addEventListener("click", toggleLearn);
   showAnswer({image: null, probabilities: null});
   watchModel();
 }
