@@ -183,6 +183,7 @@ def test_the_reader_shows_what_pushed_the_answer_and_can_watch_one_learn(page, s
     assert pushes == sorted(pushes, reverse=True) and pushes[0] > 0
     assert "test accuracy 97.8 %" in page.inner_text("#model-status")
     page.screenshot(path=os.path.join(shots, "digits-units.png"), full_page=True)
+    docs_picture(page, "docs-playground-digits.png", "#units", shots)
     page.click("#learn")
     page.wait_for_function("document.getElementById('learn').getAttribute('aria-pressed')"
                            " === 'true'")
@@ -191,6 +192,15 @@ def test_the_reader_shows_what_pushed_the_answer_and_can_watch_one_learn(page, s
     page.wait_for_function("document.getElementById('model-status').textContent"
                            ".includes('test accuracy 97.8 %')")
     assert page.get_attribute("#learn", "aria-pressed") == "false"
+
+
+def docs_picture(page, name, lowest, shots):
+    """The page from its top to a little below ``lowest``: docs/playground-*.png."""
+    page.evaluate("window.scrollTo(0, 0)")
+    box = page.locator(lowest).bounding_box()
+    width = page.viewport_size["width"]
+    page.screenshot(path=os.path.join(shots, name), full_page=True,
+                    clip={"x": 0, "y": 0, "width": width, "height": box["y"] + box["height"] + 70})
 
 
 def test_the_spec_can_be_edited_as_text(page, shots):
@@ -349,6 +359,8 @@ def test_features_ratio_and_the_network_view(page, shots):
     assert "discretize=1" in page.evaluate("location.hash")
     page.screenshot(path=os.path.join(shots, "plane-features.png"), full_page=True)
     page.uncheck("#discretize")
+    page.locator("#net-links path").nth(2 * hidden[0] + 1).dispatch_event("mouseenter")
+    docs_picture(page, "docs-playground-2d.png", "#regions", shots)
 
 
 def test_the_url_holds_the_state_and_a_bad_one_falls_back(page, url, shots):
