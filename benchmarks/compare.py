@@ -3,6 +3,7 @@ interleaved, ratios from one run.
 
     python3 benchmarks/compare.py [--data DIR] [--cpython CMD] [--pypy CMD]
                                   [--numpy CMD] [--blocks 7] [--steps 10] [--conv-steps 2]
+                                  [--batch 100] [--warmup 3] [--baseline DIR]
 
 Each contender is a worker process (``CMD benchmarks/compare.py --worker KIND``) that
 loads MNIST, draws the same batches from the same seed, warms up (the JIT compiles
@@ -22,9 +23,18 @@ Two pieces of work:
   is an im2col implementation written for this benchmark (windows as strided views,
   col2im by adding each window offset back).
 
-CPython defaults to the interpreter running this script, PyPy to ``pypy3``, NumPy to
-the CPython command. Unset ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` where the machine
-sets them, e.g. ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 ...``.
+CPython and NumPy default to the interpreter running this script, PyPy to ``pypy3``; a
+contender whose command is not found (or has no NumPy) is left out with a note, and
+``--pypy ''`` or ``--numpy ''`` leaves one out on purpose. The tests run this script at
+tiny sizes (``--batch 4 --steps 1 --conv-steps 1 --blocks 1``) with every contender that
+is installed, so an API change cannot break it unseen.
+
+``--baseline DIR`` adds CPython and PyPy running the purenn (and purenn-conv) of another
+checkout, e.g. one made with ``git worktree add /tmp/base main``: an A/B of two versions
+in the same run, on the same batches.
+
+Unset ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` where the machine sets them, e.g.
+``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 benchmarks/compare.py``.
 """
 
 import argparse
@@ -39,6 +49,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_DATA = os.path.join(ROOT, "..", "shared", "data", "mnist")
+CODE = ROOT         # the checkout whose purenn a worker imports (--baseline: another one)
 BATCH = 100
 WARMUP_BLOCKS = 3   # on PyPy, so that the JIT has compiled the step before it is timed
 
@@ -60,18 +71,19 @@ def purenn_mlp(train, batches):
 
 def simple_convnet(rng):
     """SimpleConvNet of the book's chapter 7 from purenn-conv's layers."""
-    sys.path.append(os.path.join(ROOT, "plugins", "purenn-conv"))
+    sys.path.append(os.path.join(CODE, "plugins", "purenn-conv"))
     from purenn_conv.conv import Conv2D, Flatten
     from purenn_conv.pool import MaxPool2D
 
     from purenn.layers import Dense, ReLU
     from purenn.losses import SoftmaxCrossEntropy
     from purenn.network import Network
+    from purenn.spec import make_optimizer
     layers = [("conv2d1", Conv2D(30, kernel=5)), ("relu1", ReLU()),
               ("maxpool2d1", MaxPool2D(2, stride=2)), ("flatten1", Flatten()),
               ("dense1", Dense(100)), ("relu2", ReLU()), ("dense2", Dense(10))]
     net = Network((1, 28, 28), layers, SoftmaxCrossEntropy(), rng=rng)
-    net.set_optimizer("adam", {"lr": 0.001})
+    net.set_optimizer(make_optimizer("adam", {"lr": 0.001}))
     return net
 
 
@@ -188,12 +200,14 @@ WORK = {"purenn-mlp": purenn_mlp, "numpy-mlp": numpy_mlp,
         "purenn-conv": purenn_conv, "numpy-conv": numpy_conv}
 
 
-def worker(kind, data, steps):
+def worker(kind, data, steps, batch, warmup, code):
     """Answer 'run' with the seconds per step of one block, until 'quit'."""
+    global BATCH, CODE
+    BATCH, CODE = batch, code
     if kind.startswith("numpy"):
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[name] = "1"
-    sys.path.insert(0, ROOT)
+    sys.path.insert(0, CODE)
     from purenn import linalg
     from purenn.data import mnist
     train, _ = mnist.load(data)
@@ -204,7 +218,7 @@ def worker(kind, data, steps):
         about = f"NumPy {numpy.__version__}, 1 BLAS thread"
     else:
         about = f"kernel {linalg.KERNEL}"
-    for _ in range(WARMUP_BLOCKS if platform.python_implementation() == "PyPy" else 1):
+    for _ in range(warmup if platform.python_implementation() == "PyPy" else 1):
         for b in batches:
             step(b)
     print(f"ready {platform.python_implementation()} {platform.python_version()}, {about}",
@@ -221,10 +235,11 @@ def worker(kind, data, steps):
 
 # -- the driver ------------------------------------------------------------------------------
 class Contender:
-    def __init__(self, label, command, kind, data, steps):
+    def __init__(self, label, command, kind, args, steps, code=ROOT):
         self.label, self.kind = label, kind
         argv = [*shlex.split(command), os.path.abspath(__file__), "--worker", kind,
-                "--data", data, "--steps", str(steps)]
+                "--data", args.data, "--steps", str(steps), "--batch", str(args.batch),
+                "--warmup", str(args.warmup), "--code", code]
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, cwd=ROOT)
         self.best = self.best_cpu = math.inf
@@ -239,7 +254,11 @@ class Contender:
     def run_block(self):
         self.proc.stdin.write("run\n")
         self.proc.stdin.flush()
-        wall, cpu = map(float, self.proc.stdout.readline().split())
+        line = self.proc.stdout.readline().split()
+        if len(line) != 2:
+            raise SystemExit(f"compare: the {self.label} worker ({self.kind}) stopped "
+                             f"(its error is above)")
+        wall, cpu = map(float, line)
         self.best, self.best_cpu = min(self.best, wall), min(self.best_cpu, cpu)
 
     def stop(self):
@@ -257,16 +276,46 @@ def race(title, contenders, blocks):
     for c in contenders:
         c.stop()
     numpy = next((c for c in contenders if c.label == "NumPy"), None)
+    width = max(19, *(len(c.about) for c in contenders))
     print(f"\n{title}")
-    print(f"| {'':8} | {'interpreter, kernel':44} | {'ms per step':>11} | {'x NumPy':>7} "
+    print(f"| {'':9} | {'interpreter, kernel':{width}} | {'ms per step':>11} | {'x NumPy':>7} "
           f"| {'CPU ms':>9} | {'x NumPy':>7} |")
-    print(f"|{'-' * 10}|{'-' * 46}|{'-' * 13}|{'-' * 9}|{'-' * 11}|{'-' * 9}|")
+    print(f"|{'-' * 11}|{'-' * (width + 2)}|{'-' * 13}|{'-' * 9}|{'-' * 11}|{'-' * 9}|")
     for c in contenders:
         ratio = f"{c.best / numpy.best:.1f}x" if numpy else "-"
         cpu_ratio = f"{c.best_cpu / numpy.best_cpu:.1f}x" if numpy else "-"
-        print(f"| {c.label:8} | {c.about:44} | {c.best * 1e3:11.2f} | {ratio:>7} "
+        print(f"| {c.label:9} | {c.about:{width}} | {c.best * 1e3:11.2f} | {ratio:>7} "
               f"| {c.best_cpu * 1e3:9.2f} | {cpu_ratio:>7} |")
     return {c.label: c.best for c in contenders}, {c.label: c.best_cpu for c in contenders}
+
+
+def available(label, command, check):
+    """True if ``command`` runs ``check`` (Python source); else a note and False."""
+    if not command:
+        return False
+    try:
+        argv = [*shlex.split(command), "-c", check]
+        ok = subprocess.run(argv, capture_output=True, timeout=60).returncode == 0
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        ok = False
+    if not ok:
+        print(f"{label}: {command!r} is not there (or cannot {check!r}): left out")
+    return ok
+
+
+def speedup(best, best_cpu):
+    """'PyPy is Nx faster than CPython' when both ran, else ''."""
+    if "CPython" not in best or "PyPy" not in best:
+        return ""
+    return (f"PyPy is {best['CPython'] / best['PyPy']:.1f}x faster than CPython "
+            f"({best_cpu['CPython'] / best_cpu['PyPy']:.1f}x in CPU time); ")
+
+
+def positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
+    return value
 
 
 def main(argv=None):
@@ -275,47 +324,67 @@ def main(argv=None):
                    help="folder with the four MNIST files (default ../shared/data/mnist)")
     p.add_argument("--cpython", default=None, metavar="CMD",
                    help="CPython command (default: the one running this script)")
-    p.add_argument("--pypy", default="pypy3", metavar="CMD", help="PyPy command (pypy3)")
+    p.add_argument("--pypy", default="pypy3", metavar="CMD",
+                   help="PyPy command (pypy3; '' leaves PyPy out)")
     p.add_argument("--numpy", default=None, metavar="CMD",
-                   help="Python with NumPy (default: the CPython command)")
-    p.add_argument("--blocks", type=int, default=7, help="timed blocks per contender (7)")
-    p.add_argument("--steps", type=int, default=10, help="steps per block, two-layer (10)")
-    p.add_argument("--conv-steps", type=int, default=2,
-                   help="steps per block, SimpleConvNet (2; 0 skips it)")
+                   help="Python with NumPy (default: this Python; '' leaves it out)")
+    p.add_argument("--blocks", type=positive, default=7, help="timed blocks per contender (7)")
+    p.add_argument("--steps", type=positive, default=10,
+                   help="steps per block, two-layer (10)")
+    p.add_argument("--conv-steps", type=int, default=2, choices=range(0, 1001),
+                   metavar="N", help="steps per block, SimpleConvNet (2; 0 skips it)")
+    p.add_argument("--batch", type=positive, default=BATCH, help="batch size (100)")
+    p.add_argument("--warmup", type=positive, default=WARMUP_BLOCKS,
+                   help="untimed blocks on PyPy, for the JIT (3)")
+    p.add_argument("--baseline", metavar="DIR",
+                   help="also run CPython and PyPy on the purenn of this other checkout")
     p.add_argument("--worker", help=argparse.SUPPRESS)
+    p.add_argument("--code", default=ROOT, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        return worker(args.worker, args.data, args.steps)
+        return worker(args.worker, args.data, args.steps, args.batch, args.warmup, args.code)
     if not os.path.isdir(args.data):
         sys.exit(f"compare: no MNIST folder at {os.path.normpath(args.data)}; give one with "
                  f"--data DIR (get it with 'python -m purenn fetch mnist --to DIR')")
-    cpython = args.cpython or shlex.quote(sys.executable)
-    numpy = args.numpy or cpython
-    commands = [("CPython", cpython), ("PyPy", args.pypy)]
+    if args.baseline is not None and not os.path.isfile(
+            os.path.join(args.baseline, "purenn", "__init__.py")):
+        sys.exit(f"compare: --baseline {args.baseline!r} is not a purenn checkout (no "
+                 f"purenn/__init__.py there)")
+    cpython = shlex.quote(sys.executable) if args.cpython is None else args.cpython
+    numpy = shlex.quote(sys.executable) if args.numpy is None else args.numpy
+    commands = [(label, cmd) for label, cmd in (("CPython", cpython), ("PyPy", args.pypy))
+                if available(label, cmd, "import sys")]
+    if available("NumPy", numpy, "import numpy"):
+        commands.append(("NumPy", numpy))
     print(f"{os.cpu_count()} cores, {platform.machine()}; best of {args.blocks} blocks, "
           f"each contender in turn")
+    if args.baseline is not None:
+        print(f"CPython A, PyPy A: the purenn of {os.path.abspath(args.baseline)}")
 
     def contenders(kind, steps):
-        out = [Contender(label, cmd, f"purenn-{kind}", args.data, steps)
-               for label, cmd in commands]
-        out.append(Contender("NumPy", numpy, f"numpy-{kind}", args.data, steps))
+        out = [Contender(label, cmd, f"{'numpy' if label == 'NumPy' else 'purenn'}-{kind}",
+                         args, steps) for label, cmd in commands]
+        if args.baseline is not None:
+            at = len(out) - (out[-1].label == "NumPy")
+            out[at:at] = [Contender(f"{label} A", cmd, f"purenn-{kind}", args, steps,
+                                    os.path.abspath(args.baseline))
+                          for label, cmd in commands if label != "NumPy"]
         return out
 
-    mlp, mlp_cpu = race(f"two-layer net 784-50-10, batch {BATCH}, SGD ({args.steps} steps a block)",
-               contenders("mlp", args.steps), args.blocks)
-    print(f"PyPy is {mlp['CPython'] / mlp['PyPy']:.1f}x faster than CPython "
-          f"({mlp_cpu['CPython'] / mlp_cpu['PyPy']:.1f}x in CPU time); 600 steps take "
-          f"~{600 * mlp['PyPy']:.1f} s on PyPy (CPU ~{600 * mlp_cpu['PyPy']:.1f} s), "
-          f"~{600 * mlp['CPython']:.1f} s on CPython (CPU ~{600 * mlp_cpu['CPython']:.1f} s)")
+    batch = args.batch
+    mlp, mlp_cpu = race(f"two-layer net 784-50-10, batch {batch}, SGD "
+                        f"({args.steps} steps a block)", contenders("mlp", args.steps),
+                        args.blocks)
+    per = ", ".join(f"{label} ~{600 * mlp[label]:.1f} s (CPU ~{600 * mlp_cpu[label]:.1f} s)"
+                    for label in mlp)
+    print(f"{speedup(mlp, mlp_cpu)}600 steps take: {per}")
     if args.conv_steps:
-        conv, conv_cpu = race(f"SimpleConvNet (chapter 7), batch {BATCH}, Adam "
-                    f"({args.conv_steps} steps a block)",
-                    contenders("conv", args.conv_steps), args.blocks)
-        print(f"PyPy is {conv['CPython'] / conv['PyPy']:.1f}x faster than CPython "
-              f"({conv_cpu['CPython'] / conv_cpu['PyPy']:.1f}x in CPU time); an epoch of 600 "
-              f"steps ~{600 * conv['PyPy'] / 60:.1f} min on PyPy (CPU "
-              f"~{600 * conv_cpu['PyPy'] / 60:.1f} min), ~{600 * conv['CPython'] / 60:.1f} min "
-              f"on CPython (CPU ~{600 * conv_cpu['CPython'] / 60:.1f} min)")
+        conv, conv_cpu = race(f"SimpleConvNet (chapter 7), batch {batch}, Adam "
+                              f"({args.conv_steps} steps a block)",
+                              contenders("conv", args.conv_steps), args.blocks)
+        per = ", ".join(f"{label} ~{600 * conv[label] / 60:.1f} min "
+                        f"(CPU ~{600 * conv_cpu[label] / 60:.1f} min)" for label in conv)
+        print(f"{speedup(conv, conv_cpu)}an epoch of 600 steps: {per}")
 
 
 if __name__ == "__main__":

@@ -154,6 +154,7 @@ class Tuple(Schema):
 # (0..624), the cached second Gaussian or null
 RNG_STATE = Tuple(Int(0, 1 << 16), List(Int(0, (1 << 32) - 1), 625, 625),
                   OneOf(Null(), Float()))
+MAYBE_COUNT = OneOf(Null(), Int(1, MAX_SIZE))
 HISTORY = Object({
     "epoch": List(Int(1, MAX_SIZE)),
     "train_loss": List(LOSS),
@@ -161,7 +162,7 @@ HISTORY = Object({
     "test_acc": List(MaybeNaN(0.0, 1.0)),
     "seconds": List(Float(0.0)),
     "iteration_loss": List(LOSS),
-})
+}, optional={"update": List(Int(1, MAX_SIZE)), "updates_per_epoch": MAYBE_COUNT})
 TRAINER = Object({
     "version": Int(1, 1),
     "schedule": Str(choices=("epochs", "iterations")),
@@ -177,7 +178,6 @@ TRAINER = Object({
     "rng": RNG_STATE,
     "optimizer": Map(AnyJSON()),
 }, optional={"net_rng": RNG_STATE})
-MAYBE_COUNT = OneOf(Null(), Int(1, MAX_SIZE))
 RUN = Object({}, optional={
     "dataset": Str(max_length=100),
     "data": OneOf(Null(), Str(max_length=4096)),
@@ -235,6 +235,16 @@ def check_consistent(state, source):
     if len(history["iteration_loss"]) != state["updates"]:
         fail("trainer.history.iteration_loss", history["iteration_loss"],
              f"expected {state['updates']} losses, one per update (trainer.updates)")
+    updates = history.get("update")
+    if updates is not None:
+        if len(updates) != records:
+            fail("trainer.history.update", updates,
+                 f"expected {records} values, one per record of history.epoch")
+        if any(b <= a for a, b in zip(updates, updates[1:])):
+            fail("trainer.history.update", updates, "expected increasing update numbers")
+        if updates and updates[-1] > state["updates"]:
+            fail("trainer.history.update", updates,
+                 f"expected records up to update {state['updates']} (trainer.updates)")
     if len(state["pending"]) > state["updates"]:
         fail("trainer.pending", state["pending"],
              f"expected at most {state['updates']} losses (trainer.updates)")

@@ -13,6 +13,7 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 
 from . import __version__
 from .errors import PurennError
@@ -33,7 +34,7 @@ COMMANDS = {
     "plugins": ("plugins", "list layers, losses, optimizers and initializers and their "
                            "origin"),
     "fetch": ("fetch", "download a data set (mnist, fashion-mnist, kmnist)"),
-    "import": ("import_weights", "turn NumPy .npz/.npy weights into a model file"),
+    "import": ("import_weights", "turn NumPy .npz/.npy/.pkl weights into a model file"),
     "export": ("export", "write a model file's weights as NumPy .npz"),
     "compare": ("compare", "train several networks or settings side by side and draw their "
                            "curves"),
@@ -46,10 +47,35 @@ COMMANDS = {
 }
 
 
+# commands whose lines are not wrapped at spaces: compare's and search's tables and
+# results fit the width themselves (a table row cut in two reads worse than one laid out
+# to fit), and 'specs NAME' prints a spec file, to be saved as it is ('> my.net')
+LAYS_OUT_ITS_OWN_LINES = {"compare", "search", "specs"}
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse with exit code 2 and a short message for usage errors."""
+    """argparse with exit code 2 and a short message for usage errors, and help that
+    fits the terminal (whatever formatter a command asks for)."""
+
+    def __init__(self, *args, **kwargs):
+        from .commands.textfit import HelpFormatter
+
+        kwargs["formatter_class"] = HelpFormatter
+        super().__init__(*args, **kwargs)
+
+    def _get_values(self, action, arg_strings):
+        value = super()._get_values(action, arg_strings)
+        if isinstance(value, list) and action.nargs in (None, "?") and action.option_strings:
+            # argparse takes '--out=--' as no value at all, skipping the option's type
+            self.error(f"argument {'/'.join(action.option_strings)}: expected one value, "
+                       f"got '--'")
+        return value
 
     def error(self, message):
+        # one line, as every error (the rules): not wrapped at the terminal's width, but
+        # argparse quotes the bad values whole (10,000 arguments): those are cut
+        if len(message) > 180:
+            message = message[:170] + "..."
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n"
                               f"(see '{self.prog} --help')\n")
 
@@ -106,17 +132,38 @@ def silence_stdout():
         pass
 
 
+def show_warning(message, category, filename, lineno, file=None, line=None):
+    """Every warning a command meets (the spec reader's, a diverging run's, in a worker
+    process too) as one 'warning: ...' line, never Python's file:line format."""
+    from .commands.args import print_warning
+
+    print_warning(str(message), stream=file)
+
+
 def main(argv=None, out=None):
     """Run the command line; returns the exit code."""
-    out = out or stdout_lines()
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = make_parser(chosen_command(argv) or "")
     args = parser.parse_args(argv)
+    if out is None:
+        out = stdout_lines()
+        if args.command not in LAYS_OUT_ITS_OWN_LINES:
+            from .commands.textfit import fitting
+
+            out = fitting(out)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return load_command(args.command).run(args, out)
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning
+            return load_command(args.command).run(args, out)
+    except MemoryError:
+        if args.debug:
+            raise
+        print("error: out of memory: the machine cannot hold what this command needs; "
+              "ask for less (see docs/robustness.md)", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         if args.debug:
             raise

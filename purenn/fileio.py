@@ -19,6 +19,7 @@ by creating and removing one such temporary file.
 import contextlib
 import io
 import os
+import stat
 import tempfile
 import time
 
@@ -169,13 +170,45 @@ def _umask():
     return mask
 
 
+KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+         (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+         (stat.S_ISBLK, "a block device"))
+
+
+def open_regular(path, error=PurennError):
+    """``path`` opened for reading in binary, or ``error`` '{path}: ...' in one line when
+    it cannot be opened or is not a regular file (a folder, a FIFO, a device). The file
+    is opened without blocking (a FIFO with no writer would block a plain open forever)
+    and what was opened is checked with fstat, so a file swapped after a check is never
+    the one read; only then is it made blocking again. Every reader opens through here."""
+    path = os.fspath(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise error(f"{path}: cannot open: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a NUL in the path
+        raise error(f"{path!r}: cannot open: {exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in KINDS if test(mode)), "not a regular file")
+            raise error(f"{path}: {kind}, not a regular file; give a file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_bytes(path, error=PurennError, *, max_bytes=None):
     """All bytes of the file at ``path``; ``error`` (a PurennError class) with a one-line
     message naming the file when it cannot be read or holds more than ``max_bytes``
     (checked before reading, and while reading for files that have no size)."""
     path = os.fspath(path)
     try:
-        with open(path, "rb") as f:
+        with open_regular(path, error) as f:
             if max_bytes is None:
                 return f.read()
             size = os.fstat(f.fileno()).st_size

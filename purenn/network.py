@@ -18,6 +18,7 @@ import math
 import random
 
 from . import linalg, losses, registry
+from .booknames import Named, book_gradients, unknown_name_message
 from .errors import PluginError, PurennError
 from .functions import labels
 from .gradient import frozen, numerical_gradient
@@ -52,7 +53,7 @@ def shape_text(shape):
     return "(" + ", ".join(map(str, shape)) + ")"
 
 
-class Parameters(dict):
+class Parameters(Named):
     """A network's parameters by name, as nested lists of floats (``dense1.W``).
 
     Reading gives the network's own lists: the layers compute with them and the optimizer
@@ -85,12 +86,7 @@ class Parameters(dict):
             self[key] = value
 
     def _unknown(self, key):
-        import difflib
-
-        by_case = [name for name in self if name.lower() == str(key).lower()]
-        close = by_case or difflib.get_close_matches(str(key), list(self), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        return f"no parameter {key!r}{hint} (parameters: {', '.join(self)})"
+        return unknown_name_message(key, self)
 
     def _refuse(self, *args, **kwargs):
         raise PurennError("a network's parameters cannot be added or removed; assign new "
@@ -379,10 +375,11 @@ class Network:
         return grads
 
     def gradient(self, x, t):
-        """∂L/∂p for every parameter p by backpropagation; a dict with the keys of params.
-        The loss of that pass is kept as ``last_loss``."""
+        """∂L/∂p for every parameter p by backpropagation; a dict with the keys of params
+        (whose values the book's ``params[key] -= lr * grads[key]`` can use, see
+        ``purenn.booknames``). The loss of that pass is kept as ``last_loss``."""
         self.last_loss, grads = self.loss_and_gradient(x, t)
-        return grads
+        return book_gradients(grads)
 
     def numerical_gradient(self, x, t, h=1e-4, each=None):
         """∂L/∂p by central differences (L(p+h) − L(p−h)) / 2h, one number at a time.
@@ -400,8 +397,8 @@ class Network:
             return self._loss(x, t, True)
 
         with frozen(layer for _, layer in self.layers):
-            return {key: numerical_gradient(loss, param, h, each)
-                    for key, param in self.params.items()}
+            return book_gradients({key: numerical_gradient(loss, param, h, each)
+                                   for key, param in self.params.items()})
 
     # -- state ----------------------------------------------------------------------------
     def state_dict(self):

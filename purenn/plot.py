@@ -27,6 +27,7 @@ figure is drawn.
 
 import math
 
+from .viz import clip as cut
 from .viz import render
 from .viz.contour import marching_squares
 from .viz.figure import (
@@ -270,21 +271,27 @@ class Panel:
             return top + ph - (v - ylo) / (yhi - ylo) * ph
 
         add = drawing.add
+        first = len(drawing.shapes)
         for kind, d in self.series:
             if kind == "raster":
                 (a, b), (c, e) = d["xlim"], d["ylim"]
-                add(Image(px(a), py(e), px(b) - px(a), py(c) - py(e), d["pixels"],
-                          d["width"], d["height"]))
+                image = _cropped(Image(px(a), py(e), px(b) - px(a), py(c) - py(e),
+                                       d["pixels"], d["width"], d["height"]),
+                                 (left, top, left + pw, top + ph))
+                if image is not None:
+                    add(image)
         for v in nice_ticks(ylo, yhi):
             add(Line(left, py(v), left + pw, py(v), LIGHT))
             if self.yticks:
                 add(Line(left - 4, py(v), left, py(v), BLACK),
                     Text(left - 7, py(v), tick_label(v), BLACK, "end", f))
         integer = self._integer_x()
-        for v in nice_ticks(xlo, xhi, 6, integer=integer):
+        # about one tick label per 60 pixels, so that labels of narrow panels stay apart
+        for v in nice_ticks(xlo, xhi, max(2, min(6, int(pw / 60))), integer=integer):
             add(Line(px(v), top + ph, px(v), top + ph + 4, BLACK),
                 Text(px(v), top + ph + 13 * f, tick_label(v), BLACK, "middle", f))
         clip = (left, top, pw, ph)
+        box = (left, top, left + pw, top + ph)
         legend = []
         n_colored = 0
         for kind, d in self.series:
@@ -302,6 +309,9 @@ class Panel:
                     c = (d["colors"][i] if d["colors"] else
                          PALETTE[d["classes"][i] % len(PALETTE)] if d["classes"] is not None
                          else color)
+                    if not (math.isfinite(a) and math.isfinite(b)) or not cut.inside(
+                            px(a), py(b), box):
+                        continue   # outside the limits: not drawn, as matplotlib
                     if d["edge"] is not None and d["marker"] == "disc":
                         add(Marker(px(a), py(b), "disc", d["r"] + 1, d["edge"]))
                     add(Marker(px(a), py(b), d["marker"], d["r"], c))
@@ -312,18 +322,20 @@ class Panel:
                 for i, count in enumerate(d["counts"]):
                     if count:
                         a, b = px(d["lo"] + i * step), px(d["lo"] + (i + 1) * step)
-                        top_y = max(top, py(count))
-                        add(Rect(a, top_y, max(1.0, b - a), py(0) - top_y, fill=color))
+                        bar = cut.rect(a, py(count), max(1.0, b - a), py(0) - py(count),
+                                       box)
+                        if bar is not None:
+                            add(Rect(*bar, fill=color))
                 if d["label"]:
                     legend.append((d["label"], "box", color, None, None))
             elif kind == "contour":
-                self._draw_contour(drawing, d, px, py)
+                self._draw_contour(drawing, d, px, py, box)
         add(Rect(left, top, pw + 1, ph + 1, stroke=BLACK),
             Text(left + pw / 2, y0 + 12 * f, self.title, BLACK, "middle", f),
             Text(left + pw / 2, top + ph + 30 * f, self.xlabel, BLACK, "middle", f),
             Text(x0 + 12 * f, top + ph / 2, self.ylabel, BLACK, "middle", f, rotate=90))
         if legend and self.legend_loc:
-            self._draw_legend(drawing, legend, clip, f)
+            self._draw_legend(drawing, legend, clip, f, first)
 
     def _draw_bare(self, drawing, x0, y0, w, h, font):
         title_h = 14 * font if self.title else 0
@@ -346,42 +358,50 @@ class Panel:
             return
         ys = [b for _, b in pairs]
         points = [(px(pairs[i][0]), py(v)) for i, v in envelope(ys, int(pw))]
-        # clip vertically to the plot area (as matplotlib does with its ylim)
-        points = [(a, min(top + ph, max(top, b))) for a, b in points]
-        drawing.add(Polyline(points, color, d["width"], d["dash"]))
+        # cut where the line leaves the plot area, as matplotlib clips at its limits
+        box = (left, top, left + pw, top + ph)
+        for piece in cut.polyline(points, box):
+            drawing.add(Polyline(piece, color, d["width"], d["dash"]))
         if d["marker"]:
             every = d["markevery"] or 1
             for a, b in pairs[::every]:
-                y = py(b)
-                if top <= y <= top + ph:
-                    drawing.add(Marker(px(a), y, d["marker"], 3, color))
+                if cut.inside(px(a), py(b), box):
+                    drawing.add(Marker(px(a), py(b), d["marker"], 3, color))
 
-    def _draw_contour(self, drawing, d, px, py):
+    def _draw_contour(self, drawing, d, px, py, box):
         xs, ys, grid, levels = d["xs"], d["ys"], d["grid"], d["levels"]
         for n, level in enumerate(levels):
             color = _color_map(d["cmap"], n / max(1, len(levels) - 1))
             for (a, b), (c, e) in marching_squares(xs, ys, grid, level):
-                drawing.add(Line(px(a), py(b), px(c), py(e), color, d["width"]))
+                seen = cut.segment(px(a), py(b), px(c), py(e), box)
+                if seen is not None:
+                    drawing.add(Line(*seen, color, d["width"]))
 
-    def _draw_legend(self, drawing, entries, clip, f):
+    def _draw_legend(self, drawing, entries, clip, f, first=0):
+        """The legend box at ``legend_loc``, or ("best") where it covers the fewest
+        points of what this panel drew (its shapes from ``drawing.shapes[first]`` on)."""
         left, top, pw, ph = clip
         line_h = 15 * f
         text_w = max(len(label) for label, *_ in entries) * 6 * f
         w, h = 36 * f + text_w + 8 * f, line_h * len(entries) + 8 * f
-        inked = [(s.points if isinstance(s, Polyline) else [(s.cx, s.cy)])
-                 for s in drawing.shapes if isinstance(s, (Polyline, Marker))]
-        inked = [p for group in inked for p in _dense(group)]
-        corners = {"upper right": (left + pw - w - 6, top + 6),
-                   "upper left": (left + 6, top + 6),
-                   "lower left": (left + 6, top + ph - h - 6),
-                   "lower right": (left + pw - w - 6, top + ph - h - 6),
-                   "center right": (left + pw - w - 6, top + (ph - h) / 2)}
+        x_left, x_mid, x_right = left + 6, left + (pw - w) / 2, left + pw - w - 6
+        y_up, y_mid, y_low = top + 6, top + (ph - h) / 2, top + ph - h - 6
+        # matplotlib's places, in its order of preference
+        corners = {"upper right": (x_right, y_up), "upper left": (x_left, y_up),
+                   "lower left": (x_left, y_low), "lower right": (x_right, y_low),
+                   "center right": (x_right, y_mid), "center left": (x_left, y_mid),
+                   "lower center": (x_mid, y_low), "upper center": (x_mid, y_up),
+                   "center": (x_mid, y_mid)}
         if self.legend_loc in corners:
             lx, ly = corners[self.legend_loc]
         else:
+            inked = _inked(drawing.shapes[first:], (left, top, left + pw, top + ph))
+            pad = 3
+
             def covered(corner):
                 cx, cy = corner
-                return sum(1 for a, b in inked if cx <= a <= cx + w and cy <= b <= cy + h)
+                return sum(1 for a, b in inked if cx - pad <= a <= cx + w + pad
+                           and cy - pad <= b <= cy + h + pad)
             lx, ly = min(corners.values(), key=covered)
         drawing.add(Rect(lx, ly, w, h, fill=WHITE, stroke=LIGHT))
         for i, (label, kind, color, dash, marker) in enumerate(entries):
@@ -395,6 +415,43 @@ class Panel:
             else:
                 drawing.add(Marker(lx + 18 * f, y, marker or "disc", 3, color))
             drawing.add(Text(lx + 36 * f, y, label, BLACK, "start", f))
+
+
+def _cropped(image, box):
+    """The part of an ``Image`` inside ``box``: the source pixels that show, stretched
+    over their part of the box (a pixel cut by the frame is drawn whole but squeezed)."""
+    seen = cut.rect(image.x, image.y, image.w, image.h, box)
+    if seen is None or seen[2] <= 0 or seen[3] <= 0:
+        return None
+    if seen == (image.x, image.y, image.w, image.h):
+        return image
+    x, y, w, h = seen
+    c0 = min(image.width - 1, int((x - image.x) / image.w * image.width))
+    c1 = max(c0 + 1, math.ceil((x + w - image.x) / image.w * image.width - 1e-9))
+    r0 = min(image.height - 1, int((y - image.y) / image.h * image.height))
+    r1 = max(r0 + 1, math.ceil((y + h - image.y) / image.h * image.height - 1e-9))
+    stride = 3 * image.width
+    pixels = b"".join(image.pixels[r * stride + 3 * c0:r * stride + 3 * c1]
+                      for r in range(r0, r1))
+    return Image(x, y, w, h, pixels, c1 - c0, r1 - r0)
+
+
+def _inked(shapes, box, spacing=4.0):
+    """Points every ``spacing`` pixels along what ``shapes`` draw inside ``box``: curves,
+    markers, contour lines and bars (not the grid, the frame or the ticks)."""
+    points = []
+    for s in shapes:
+        if isinstance(s, Polyline):
+            points += _dense(s.points, spacing)
+        elif isinstance(s, Marker):
+            points.append((s.cx, s.cy))
+        elif isinstance(s, Line) and s.color not in (LIGHT, BLACK):
+            points += _dense([(s.x1, s.y1), (s.x2, s.y2)], spacing)
+        elif isinstance(s, Rect) and s.fill not in (None, WHITE):
+            nx, ny = max(1, int(s.w / spacing)), max(1, int(s.h / spacing))
+            points += [(s.x + s.w * (i + 0.5) / nx, s.y + s.h * (j + 0.5) / ny)
+                       for i in range(nx) for j in range(ny)]
+    return [(a, b) for a, b in points if cut.inside(a, b, box)]
 
 
 def _dense(points, spacing=4.0):
@@ -560,15 +617,25 @@ def image_grid(images, shape, *, cols=8, captions=None, cmap="gray", title="", c
 def history(h, *, title="", smooth_loss=False):
     """The two panels of a training run, as the book draws them: the loss of every
     update (smoothed as the book's ``smooth_curve`` when asked) and the train (solid) and
-    test (dashed) accuracy per epoch from 0 to 1."""
+    test (dashed) accuracy from 0 to 1, each point at the epoch it was measured at
+    (``History.epochs_at``: fractional in the book's schedule), the axis from epoch 0."""
     fig = Figure(cols=2, title=title)
     losses = list(h.iteration_loss)
-    ax = fig.panel("training loss per iteration", "iterations", "loss",
+    ax = fig.panel("training loss per iteration", "iterations",
+                   "batch loss before the update",
                    ylim=(0.0, max([v for v in losses if math.isfinite(v)], default=1.0)
                          * 1.05))
     ax.line(range(len(losses)), smooth(losses) if smooth_loss else losses, width=1)
-    acc = fig.panel("accuracy per epoch", "epochs", "accuracy", ylim=(0.0, 1.0))
-    acc.line(list(h.epoch), h.train_acc, label="train acc", marker="disc")
+    at = h.epochs_at()
+    acc = fig.panel("accuracy per epoch", "epochs", "accuracy", ylim=(0.0, 1.0),
+                    xlim=epoch_range(at))
+    acc.line(at, h.train_acc, label="train acc", marker="disc")
     if any(math.isfinite(v) for v in h.test_acc):
-        acc.line(list(h.epoch), h.test_acc, label="test acc", dash="--", marker="square")
+        acc.line(at, h.test_acc, label="test acc", dash="--", marker="square")
     return fig
+
+
+def epoch_range(at):
+    """An epoch axis from 0 (where the book's figures start) to the last point."""
+    last = max(at, default=1)
+    return (0, last if last > 0 else 1)

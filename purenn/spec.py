@@ -61,20 +61,36 @@ LIMIT_ENV = "PURENN_MAX_PARAMETERS"
 SHOW = 80  # characters of a bad value shown in a message
 
 
+# what one number costs in a Python list: an 8-byte slot and a 24-byte float object
+BYTES_PER_NUMBER = 32
+
+
+def memory_numbers():
+    """How many numbers this machine's memory could hold in Python lists (None when the
+    system does not say): a raised PURENN_MAX_PARAMETERS is capped there, so that a
+    network too big for the machine is refused in one line before it is built."""
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+    return total // BYTES_PER_NUMBER if total > 0 else None
+
+
 def parameter_limit():
-    """The most numbers a spec may build: PURENN_MAX_PARAMETERS if set, else
-    ``MAX_PARAMETERS``."""
+    """The most numbers a spec may build: PURENN_MAX_PARAMETERS if set (at most what
+    ``memory_numbers`` says the memory holds), else ``MAX_PARAMETERS``."""
     text = os.environ.get(LIMIT_ENV, "").strip()
     if not text:
         return MAX_PARAMETERS
     try:
-        value = int(text.replace("_", ""))
+        value = int(text.replace("_", "")) if len(text) <= 40 else 0
     except ValueError:
         value = 0
     if value < 1:
         raise SpecError(f"{LIMIT_ENV}={text[:SHOW]!r} must be a whole number ≥ 1 (the most "
                         f"parameters a network may have)")
-    return value
+    held = memory_numbers()
+    return min(value, max(held, MAX_PARAMETERS)) if held else value
 
 
 def _short(value):
@@ -442,11 +458,13 @@ def read(spec_ref):
     if "\n" in spec_ref:
         return spec_ref, "<spec>"
     if os.path.isfile(spec_ref):
+        from .fileio import open_regular
+
         try:
-            with open(spec_ref, encoding="utf-8") as f:
-                return f.read(), spec_ref
+            with open_regular(spec_ref, SpecError) as f:
+                return f.read().decode("utf-8"), spec_ref
         except (OSError, UnicodeDecodeError) as exc:
-            raise SpecError(f"cannot read spec file {spec_ref!r}: {exc}") from None
+            raise SpecError(f"cannot read spec file {_short(spec_ref)}: {exc}") from None
     name = spec_ref[:-len(SPEC_SUFFIX)] if spec_ref.lower().endswith(SPEC_SUFFIX) else spec_ref
     name = name.lower()
     if name in shipped_specs():
@@ -457,7 +475,7 @@ def read(spec_ref):
     if " " not in spec_ref.strip():
         close = difflib.get_close_matches(name, shipped_specs(), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise SpecError(f"no spec file or shipped spec named {spec_ref!r}{hint} "
+        raise SpecError(f"no spec file or shipped spec named {_short(spec_ref)}{hint} "
                         f"(shipped: {', '.join(shipped_specs())})")
     return spec_ref, "<spec>"
 

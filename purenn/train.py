@@ -10,8 +10,10 @@ Two schedules (``EpochSchedule``, ``BookSchedule``), both driven by one seeded
   update i whenever i % iter_per_epoch == 0, iter_per_epoch = max(train_size // batch_size, 1).
 
 After each epoch (or every ``eval_every``-th, and always the last) the history records the
-mean training loss over the updates since the last record, the accuracy on the whole
-training set and on the test set (as the book's figures do).
+mean training loss over the updates of that epoch alone (in the book's schedule: the
+updates since the previous evaluation was due), whatever ``eval_every`` is, and the
+accuracy on the whole training set and on the test set (as the book's figures do). With
+one batch per epoch (CS231n's full-batch spiral) it is the loss of that epoch's update.
 
 One update is ``step(indices)``: ``batch(indices)`` gives (x, t), ``compute_gradients(x,
 t)`` the loss and the gradients (the seam ``ParallelTrainer`` overrides), ``check_loss``
@@ -56,7 +58,13 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 @dataclass
 class History:
-    """Per-epoch records (lists of equal length) and the loss of every update."""
+    """Per-epoch records (lists of equal length) and the loss of every update.
+
+    ``update`` holds how many updates were done when each record was measured and
+    ``updates_per_epoch`` what the schedule calls an epoch, so that a record can be drawn
+    at the epoch it was measured at, ``update / updates_per_epoch``: the book's schedule
+    measures after update 1, 469, 937... of 468 an epoch, at epochs 0.002, 1.002, 2.002
+    (the book's figures put them at 0, 1, 2)."""
 
     epoch: list = field(default_factory=list)
     train_loss: list = field(default_factory=list)
@@ -64,9 +72,18 @@ class History:
     test_acc: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
     iteration_loss: list = field(default_factory=list)
+    update: list = field(default_factory=list)
+    updates_per_epoch: int = None
 
     def as_dict(self):
         return asdict(self)
+
+    def epochs_at(self):
+        """The epoch (fractional) at which each record was measured; the record's epoch
+        number where the updates are not known (a history made by hand)."""
+        if self.updates_per_epoch and len(self.update) == len(self.epoch):
+            return [u / self.updates_per_epoch for u in self.update]
+        return list(self.epoch)
 
     def _repr_png_(self):
         """The loss and accuracy panels, for Jupyter (as ``purenn.plot.history``)."""
@@ -79,19 +96,26 @@ class History:
 
     @classmethod
     def from_dict(cls, data):
-        """The History of ``as_dict()``'s output; ValueError on missing or extra fields."""
-        names = [f.name for f in fields(cls)]
-        if not isinstance(data, dict) or sorted(data) != sorted(names) or not all(
-                isinstance(data[n], list) for n in names):
-            raise ValueError(f"history must have the list fields {names!r}, got "
+        """The History of ``as_dict()``'s output; ValueError on missing or extra fields
+        (``update`` and ``updates_per_epoch`` may be missing: older checkpoints)."""
+        lists = [f.name for f in fields(cls) if f.name != "updates_per_epoch"]
+        optional = {"update", "updates_per_epoch"}
+        keys = set(data) if isinstance(data, dict) else set()
+        per = data.get("updates_per_epoch") if keys else None
+        if (not set(lists) - optional <= keys or not keys <= set(lists) | optional
+                or not all(isinstance(data[n], list) for n in lists if n in keys)
+                or not (per is None or (type(per) is int and per > 0))):
+            raise ValueError(f"history must have the list fields {lists!r} and "
+                             f"updates_per_epoch, got "
                              f"{sorted(data) if isinstance(data, dict) else data!r}")
-        return cls(**{n: list(data[n]) for n in names})
+        return cls(**{n: list(data[n]) for n in lists if n in keys}, updates_per_epoch=per)
 
 
-def evaluate(net, dataset, batch_size=1000, check=None):
+def evaluate(net, dataset, batch_size=1000, check=None, on_batch=None):
     """Accuracy of ``net`` over a whole data set, a batch at a time (bounded memory).
 
     ``check`` (optional) is called before each batch; it may raise to abandon the pass.
+    ``on_batch(n)`` (optional) is called after each batch of ``n`` samples.
     """
     if dataset is None or len(dataset) == 0:
         return float("nan")
@@ -100,13 +124,16 @@ def evaluate(net, dataset, batch_size=1000, check=None):
         if check is not None:
             check()
         hits += round(net.accuracy(x, t) * len(x))
+        if on_batch is not None:
+            on_batch(len(x))
     return hits / len(dataset)
 
 
-def confusion_matrix(net, dataset, batch_size=1000):
+def confusion_matrix(net, dataset, batch_size=1000, on_batch=None):
     """(matrix, mean loss, wrong) over ``dataset``: matrix[true][predicted] counts, the
     loss of the network's loss layer (without weight decay), and the (index, true,
-    predicted) of every mistake."""
+    predicted) of every mistake. ``on_batch(done, total)``, if given, is called after
+    each batch with the samples done so far."""
     k = dataset.num_classes
     matrix = [[0] * k for _ in range(k)]
     total_loss, wrong, start = 0.0, [], 0
@@ -119,6 +146,8 @@ def confusion_matrix(net, dataset, batch_size=1000):
             if predicted != label:
                 wrong.append((start + offset, label, predicted))
         start += len(x)
+        if on_batch is not None:
+            on_batch(start, len(dataset))
     return matrix, total_loss / len(dataset), wrong
 
 
@@ -159,13 +188,26 @@ class Trainer:
     the divergence warning (default: ``warnings.warn`` with RuntimeWarning);
     ``stop_on_divergence`` makes it an error instead. Without a test set the lines show
     no test accuracy (the history holds NaN).
+
+    ``loss_after_update``: the loss recorded for an update is the batch's loss computed
+    again, in inference mode, after the optimizer's step, as the book's
+    ``optimizer_compare_mnist.py``, ``weight_init_compare.py`` and ``Trainer`` record it
+    (``network.loss(x_batch, t_batch)`` after ``optimizer.update``); by default it is the
+    loss of the forward pass that made the gradient (CS231n's, PyTorch's). It costs one
+    more forward pass per update.
+
+    ``keep_going_on_nan``: a loss that is not finite does not stop training (as the book's
+    loops go on); ``diverged_at`` says at which update the loss first exploded (see
+    ``check_loss``) or stopped being finite (else None). From a NaN on, the weights are
+    NaN and every prediction is class 0, as NumPy's argmax says.
     """
 
     def __init__(self, net, train_set, test_set=None, *, epochs=5, batch_size=100,
                  rng=None, gradient="backprop", iterations=None,
                  log=None, verbose=False, eval_batch_size=1000, eval_every=1,
                  on_update=None, on_record=None, warn=None, stop_on_divergence=False,
-                 on_gradient=None):
+                 on_gradient=None, eval_size=None, on_evaluate=None,
+                 loss_after_update=False, keep_going_on_nan=False):
         if gradient not in ("backprop", "numerical"):
             raise ValueError(f"gradient must be 'backprop' or 'numerical', got {gradient!r}")
         if batch_size < 1:
@@ -187,13 +229,18 @@ class Trainer:
                                                            stacklevel=4))
         self.stop_on_divergence = stop_on_divergence
         self.diverged = False
+        self.loss_after_update = loss_after_update
+        self.keep_going_on_nan = keep_going_on_nan
+        self.diverged_at = None     # the first update whose loss was not finite
         self.eval_batch_size = eval_batch_size
         self.eval_every = eval_every
+        self.eval_size = eval_size
         self.on_update = on_update
         self.on_record = on_record
         self.on_gradient = on_gradient
+        self.on_evaluate = on_evaluate
         self.gradient_interval = 0.1   # seconds between two on_gradient calls
-        self.history = History()
+        self.history = History(updates_per_epoch=self.updates_per_epoch)
         self.stop_requested = False
         self.rng_before = None
         # where training stands (see state_dict)
@@ -201,7 +248,7 @@ class Trainer:
         self.position = 0           # samples of this epoch's order already used
         self.order = None           # this epoch's shuffled order, None between epochs
         self.updates = 0            # updates done in all
-        self.pending = []           # losses of the updates since the last record
+        self.pending = []           # losses of this epoch's updates so far
         self.eval_pending = False   # book's schedule: an evaluation is due
         self._started = time.perf_counter()
 
@@ -245,6 +292,10 @@ class Trainer:
         update = self.updates + 1
         lr = getattr(self.optimizer, "lr", None)
         if not math.isfinite(loss):
+            if self.keep_going_on_nan:
+                if self.diverged_at is None:
+                    self.diverged_at = update
+                return
             raise TrainingError(
                 f"the loss became {loss!r} at update {update}; "
                 f"the learning rate (lr={lr!r}) is probably too large")
@@ -262,6 +313,8 @@ class Trainer:
         if self.stop_on_divergence:
             raise TrainingError(message)
         self.diverged = True
+        if self.keep_going_on_nan and self.diverged_at is None:
+            self.diverged_at = update
         self.warn(message)
 
     def step(self, indices):
@@ -283,9 +336,14 @@ class Trainer:
             self.rng_before = (self.rng.getstate(), self.net.rng.getstate())
 
     def _step(self, indices):
-        loss, grads = self.compute_gradients(*self.batch(indices))
+        x, t = self.batch(indices)
+        loss, grads = self.compute_gradients(x, t)
         self.check_loss(loss)
         self.optimizer.step(grads)
+        if self.loss_after_update:
+            loss = self.net.loss(x, t)
+            if not math.isfinite(loss):
+                self.check_loss(loss)
         self.history.iteration_loss.append(loss)
         self.pending.append(loss)
         self.updates += 1
@@ -302,15 +360,30 @@ class Trainer:
         self.check_stop()
 
     def measure(self):
-        """(train accuracy, test accuracy) now; may raise TrainingInterrupted."""
-        return (evaluate(self.net, self.train_set, self.eval_batch_size, self.check_stop),
-                evaluate(self.net, self.test_set, self.eval_batch_size, self.check_stop))
+        """(train accuracy, test accuracy) now, on the first ``eval_size`` samples of each
+        set when it is given (the book's ``evaluate_sample_num_per_epoch``), else on all;
+        may raise TrainingInterrupted. Calls ``on_evaluate(trainer, done, total)`` after
+        each batch, counting the samples of both sets (a whole MNIST takes a minute)."""
+        n = self.eval_size
+        sets = [d if n is None or d is None else d.head(min(n, len(d)))
+                for d in (self.train_set, self.test_set)]
+        on_batch = None
+        if self.on_evaluate is not None:
+            done = [0]
+            total = sum(len(d) for d in sets if d is not None)
+
+            def on_batch(count):
+                done[0] += count
+                self.on_evaluate(self, done[0], total)
+        return tuple(evaluate(self.net, d, self.eval_batch_size, self.check_stop, on_batch)
+                     for d in sets)
 
     def record(self, epoch, accuracies):
         """Append a history record for ``epoch`` from the pending losses, log it, and
         call ``on_record``."""
         h = self.history
         h.epoch.append(epoch)
+        h.update.append(self.updates)
         h.train_loss.append(total(self.pending) / len(self.pending))
         h.train_acc.append(accuracies[0])
         h.test_acc.append(accuracies[1])
@@ -331,6 +404,12 @@ class Trainer:
     @property
     def iter_per_epoch(self):
         return max(len(self.train_set) // self.batch_size, 1)
+
+    @property
+    def updates_per_epoch(self):
+        """What the schedule calls an epoch: a pass over the training set (epochs), or
+        iter_per_epoch updates (the book's)."""
+        return self.schedule.updates_per_epoch(self)
 
     @property
     def batches_per_epoch(self):
@@ -393,6 +472,9 @@ class Trainer:
         if order is not None and sorted(order) != list(range(len(self.train_set))):
             raise ValueError("the saved order is not a permutation of the training set")
         history = History.from_dict(state["history"])
+        history.updates_per_epoch = self.updates_per_epoch
+        if len(history.update) != len(history.epoch):  # saved before updates were kept
+            history.update = [self.schedule.update_of(self, e) for e in history.epoch]
         self.optimizer.load_state_dict(state["optimizer"])
         set_rng_state(self.rng, state["rng"])
         if "net_rng" in state:
@@ -404,6 +486,82 @@ class Trainer:
         self.pending = [float(v) for v in state["pending"]]
         self.eval_pending = bool(state["eval_pending"])
         self.history = history
+
+
+@dataclass
+class NumericalCost:
+    """What training by numerical gradients will cost, from ``numerical_cost``."""
+
+    loss_seconds: float     # one loss on a training batch, once warmed up
+    losses_per_update: int  # 2 per parameter number (plus and minus h), plus one
+    updates: int            # updates left
+    eval_seconds: float     # the accuracy measurements left
+
+    @property
+    def per_update(self):
+        return self.losses_per_update * self.loss_seconds
+
+    @property
+    def total(self):
+        """Seconds for the whole run left: its updates and its evaluations."""
+        return self.updates * self.per_update + self.eval_seconds
+
+
+def evaluations_left(trainer):
+    """How many records (accuracy measurements) the schedule has still to make."""
+    every, last = trainer.eval_every or 1, trainer.total_epochs
+    return sum(1 for e in range(trainer.epoch + 1, last + 1) if e % every == 0 or e == last)
+
+
+def _entries(params):
+    """(leaf, index) of every parameter number, round and round."""
+    while True:
+        for param in params.values():
+            for leaf in linalg.leaves(param):
+                for i in range(len(leaf)):
+                    yield leaf, i
+
+
+def numerical_cost(trainer, clock=time.perf_counter, budget=2.0, minimum=4):
+    """The cost of the rest of ``trainer``'s run by numerical gradients, measured as it
+    will be spent: central differences of the training loss on the first training
+    batch, the network frozen as ``Network.numerical_gradient`` freezes it, one
+    parameter number after another (each restored at once), for ``budget`` seconds (at
+    least ``minimum`` numbers); the mean time of the later half is taken, so that a JIT
+    (PyPy) has warmed up as it will have during the long run, and its garbage
+    collector's pauses are counted. An evaluation of the accuracies is costed per
+    sample from the same time. Training is not changed: the random generators are put
+    back (a dropout mask may be drawn) and ``frozen`` puts back running statistics."""
+    from .gradient import central_difference, frozen
+
+    net = trainer.net
+    size = min(trainer.batch_size, len(trainer.train_set))
+    x, t = trainer.train_set.batch(range(size))
+    net.loss(x, t)      # checks the batch once, as Network.numerical_gradient does
+    states = [(rng, rng.getstate()) for rng in {id(r): r for r in (trainer.rng, net.rng)
+                                                 if r is not None}.values()]
+
+    def loss():
+        return net._loss(x, t, True)
+
+    times, begin = [], clock()
+    try:
+        with frozen(layer for _, layer in net.layers):
+            for leaf, i in _entries(net.params):
+                start = clock()
+                central_difference(loss, leaf, i)
+                end = clock()
+                times.append(end - start)
+                if len(times) >= minimum and end - begin >= budget:
+                    break
+    finally:
+        for rng, state in states:
+            rng.setstate(state)
+    later = times[len(times) // 2:]
+    one = math.fsum(later) / len(later) / 2
+    samples = len(trainer.train_set) + (len(trainer.test_set) if trainer.has_test_set else 0)
+    return NumericalCost(one, 2 * net.param_count + 1, trainer.total_updates - trainer.updates,
+                         evaluations_left(trainer) * samples / size * one)
 
 
 class EpochSchedule:
@@ -420,6 +578,13 @@ class EpochSchedule:
 
     def total_updates(self, trainer):
         return self.epochs * trainer.batches_per_epoch
+
+    def updates_per_epoch(self, trainer):
+        return trainer.batches_per_epoch
+
+    def update_of(self, trainer, epoch):
+        """The updates done when ``epoch`` was recorded."""
+        return epoch * trainer.batches_per_epoch
 
     def progress(self, trainer):
         current = min(trainer.epoch + 1, self.epochs)
@@ -445,6 +610,8 @@ class EpochSchedule:
             trainer.epoch, trainer.order, trainer.position = epoch, None, 0
             if due:
                 trainer.record(epoch, accuracies)
+            else:   # a record holds its own epoch's losses only, whatever eval_every is
+                trainer.pending = []
 
 
 class BookSchedule:
@@ -463,11 +630,23 @@ class BookSchedule:
     def total_updates(self, trainer):
         return self.iterations
 
+    def updates_per_epoch(self, trainer):
+        return trainer.iter_per_epoch
+
+    def update_of(self, trainer, epoch):
+        """The updates done when ``epoch`` was recorded (after update 1, per + 1...)."""
+        return min((epoch - 1) * trainer.iter_per_epoch + 1, self.iterations)
+
     def progress(self, trainer):
+        """The updates of the current block of iter_per_epoch (1 to iter_per_epoch, then
+        on); the last block holds only what is left of ``iterations``: a run of 20
+        updates of a 312-update epoch stands at "20/20" when it ends."""
         per = trainer.iter_per_epoch
-        done = (trainer.updates - 1) % per + 1 if trainer.updates else 0
-        total = self.total_epochs(trainer)
-        return f"epoch {min(trainer.epoch + 1, total)}/{total}", done, per
+        block = (trainer.updates - 1) // per if trainer.updates else 0
+        done = trainer.updates - block * per
+        epochs = self.total_epochs(trainer)
+        return (f"epoch {min(trainer.epoch + 1, epochs)}/{epochs}", done,
+                min(per, self.iterations - block * per))
 
     def run(self, trainer):
         n = len(trainer.train_set)
@@ -481,6 +660,8 @@ class BookSchedule:
                 trainer.eval_pending = False
                 if due:
                     trainer.record(epoch, accuracies)
+                else:
+                    trainer.pending = []
             if trainer.updates >= self.iterations:
                 break
             i = trainer.updates

@@ -8,6 +8,10 @@ mapping pairs them:
 - then by order where the shapes agree: each remaining parameter, in network order, takes
   the first remaining array, in file order, of exactly its shape. The book's archives list
   ``W1 W2 W3 b1 b2 b3``, and this still pairs ``W1→dense1.W, b1→dense1.b, W2→dense2.W``.
+  When every array is named as the book names them (letters and a layer number: ``W1``,
+  ``b1``, ``gamma1``), ``book_order`` first puts them in the order of their numbers, so
+  that the book's ``sample_weight.pkl`` (``b2 W1 b1 W2 W3 b3``) and a convnet's biases of
+  equal shapes (``b1`` and ``b2``, both (16,)) pair with the layers their numbers name.
 
 The targets are what a model file stores: every parameter and every buffer (BatchNorm's
 running statistics). Every target must get exactly one array and every array must be
@@ -17,6 +21,7 @@ holds stay the same), converted to float64 exactly (every float32 is a float64).
 """
 
 import math
+import re
 
 from . import model
 from .errors import ModelFileError
@@ -25,6 +30,19 @@ from .formats.tensor import Tensor
 
 def shape_text(shape):
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+BOOK_NAME = re.compile(r"[A-Za-z_]+([0-9]{1,6})")
+
+
+def book_order(arrays):
+    """``arrays`` ordered by their layer numbers (stable within a number) when every name
+    is a book name (``W1``, ``b12``, ``gamma3``); otherwise as they are."""
+    numbers = {name: BOOK_NAME.fullmatch(name) for name in arrays}
+    if not arrays or not all(numbers.values()):
+        return arrays
+    order = sorted(arrays, key=lambda name: int(numbers[name].group(1)))
+    return {name: arrays[name] for name in order}
 
 
 def parse_map(text):

@@ -41,6 +41,13 @@ def run_purenn(*args, cwd=None, env=None, timeout=300, python=sys.executable, fl
                           stdin=subprocess.DEVNULL)
 
 
+def words(text):
+    """``text`` with every run of spaces and newlines made one space: output lines
+    wider than the terminal (80 columns in a test) are wrapped at spaces, and a test of
+    what a line says reads it whole again with ``words(expected) in words(stdout)``."""
+    return " ".join(text.split())
+
+
 def default_ctrl_c():
     """For Popen's ``preexec_fn`` of a child the test will press Ctrl-C (SIGINT) in: the
     child gets Python's KeyboardInterrupt even when the tests run with SIGINT ignored,

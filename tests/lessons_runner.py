@@ -17,7 +17,9 @@ Python namespace per lesson:
 Expected output matches produced output when, line by line (trailing spaces and blank
 lines at the end ignored):
 - ``...`` stands for any text, also across lines (doctest's ELLIPSIS): timings, paths;
-- a run of spaces matches any run of spaces (columns may shift with wider numbers);
+- a run of spaces matches any run of spaces (columns may shift with wider numbers), or a
+  line break followed by indentation: a line wider than 80 columns (a long path in it)
+  is wrapped there, as purenn wraps every line to the terminal's width;
 - every number is compared to the digits shown: ``0.9352`` matches 0.93524 and 0.93515,
   ``2.3e-07`` matches 2.26e-07, ``[6.0, 8.0]`` matches [6.00000000000378, 7.999999999999119];
   an integer shown matches only that integer.
@@ -37,9 +39,12 @@ Directives are HTML comments on the line(s) just before a block, invisible on Gi
                                       it for what a test must not do, nothing else
     <!-- lesson: exit 1 -->           the command(s) must exit with this code
     <!-- lesson: image curves.png docs/lessons/img/ch05-curves.png -->
-                                      the block writes curves.png (checked to be a PNG); with
-                                      PURENN_LESSONS_UPDATE_IMAGES=1 it is copied to the
-                                      committed picture
+                                      the block writes curves.png (checked to be a PNG), byte
+                                      for byte the committed picture (same seed, same
+                                      picture: a stale one fails); with
+                                      PURENN_LESSONS_UPDATE_IMAGES=1 it is copied over the
+                                      committed picture (docs/lessons/img/make.py does that
+                                      for every picture)
 
 ``mnist`` blocks see the full MNIST files as purenn's cache (``PURENN_DATA``), where
 ``python -m purenn fetch mnist`` would have put them; the others see an empty cache, so
@@ -63,6 +68,7 @@ NUMBER = r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?"
 # a number standing alone: not part of a name such as dense1 or W1, nor of a version 3.11.7
 NUMBER_TOKEN = re.compile(rf"(?<![\w.]){NUMBER}(?![\w]|\.\d)")
 ELLIPSIS = "..."
+MAKE_IMAGES = "docs/lessons/img/make.py"
 
 
 @dataclass
@@ -151,8 +157,13 @@ def _pattern(expected):
 
 
 def _literal(text):
-    return "".join(r"[ \t]+" if chunk.isspace() and "\n" not in chunk else re.escape(chunk)
+    return "".join(SPACES if chunk.isspace() and "\n" not in chunk else re.escape(chunk)
                    for chunk in re.split(r"([ \t]+)", text) if chunk)
+
+
+# a run of spaces, or the place where purenn wrapped a line wider than the terminal (80
+# columns here): a new line whose rest is indented
+SPACES = r"(?:[ \t]+|[ \t]*\n[ \t]+)"
 
 
 def output_matches(expected, got):
@@ -191,7 +202,7 @@ class LessonRun:
     """The working folder and Python namespace of one lesson, blocks run in order."""
 
     def __init__(self, path, workdir, *, package_parent, empty_cache, mnist_cache=None,
-                 update_images_to=None):
+                 update_images_to=None, images_from=None):
         self.path = path
         self.name = os.path.basename(path)
         with open(path, encoding="utf-8") as f:
@@ -201,6 +212,7 @@ class LessonRun:
         self.empty_cache = empty_cache
         self.mnist_cache = mnist_cache
         self.update_images_to = update_images_to
+        self.images_from = images_from
         self.namespace = {"__name__": "__lesson__"}
         self.done = set()
 
@@ -339,6 +351,18 @@ class LessonRun:
             target = os.path.join(self.update_images_to, committed)
             os.makedirs(os.path.dirname(target), exist_ok=True)
             shutil.copyfile(path, target)
+        elif committed and self.images_from:
+            with open(path, "rb") as f:
+                drawn = f.read()
+            shown = os.path.join(self.images_from, committed)
+            if not os.path.isfile(shown):
+                raise LessonFailure(f"{self.where(block)}: {committed} is missing; draw it "
+                                    f"with 'python3 {MAKE_IMAGES}'")
+            with open(shown, "rb") as f:
+                if f.read() != drawn:
+                    raise LessonFailure(
+                        f"{self.where(block)}: {committed} is stale: the block draws "
+                        f"another picture; draw it again with 'python3 {MAKE_IMAGES}'")
 
 
 def _indent(text):

@@ -323,6 +323,14 @@ HOSTILE_STATES = [
                                       "finite number in [0.0, 1.0], got 1.5"),
     ("history.test_acc", [0.5], "field 'trainer.history.test_acc': expected 2 values"),
     ("history.train_loss", [1.0, float("inf")], "field 'trainer.history.train_loss[1]'"),
+    ("history.update", [3], "field 'trainer.history.update': expected 2 values"),
+    ("history.update", [8, 8], "field 'trainer.history.update': expected increasing"),
+    ("history.update", [8, 17], "field 'trainer.history.update': expected records up to "
+                                "update 16"),
+    ("history.update", [0, 8], "field 'trainer.history.update[0]': expected an integer "
+                               "in [1, "),
+    ("history.updates_per_epoch", 0, "field 'trainer.history.updates_per_epoch': "
+                                     "expected null or an integer in [1, "),
     ("history", {}, "field 'trainer.history.epoch': expected a list, got "
                     "nothing (the key is missing)"),
     ("version", 2, "field 'trainer.version': expected an integer in [1, 1], got 2"),
@@ -443,3 +451,67 @@ def test_a_state_inside_an_epoch_needs_its_pending_losses(tmp_path):
     assert str(err.value) == (f"{path}: field 'trainer.pending': expected at least 2 losses, "
                               f"one per update since the last record (position 30, "
                               f"batch_size 16, eval_pending False), got []")
+
+
+def test_a_resumed_book_schedule_with_fewer_iterations_ends_with_an_accuracy(
+        tmp_path, monkeypatch, capsys):
+    # issue 21 item 18: a numerical-gradient run of 2,000 updates evaluates (and records)
+    # rarely; stopped early and resumed with --iterations 3 it trained, then said "nothing
+    # left to train" and printed no accuracy
+    from purenn import cli, train
+
+    after_update = train.Trainer.after_update
+
+    def stop_after_two(self, loss):
+        if self.updates == 2:
+            self.stop_requested = True
+        after_update(self, loss)
+
+    monkeypatch.setattr(train.Trainer, "after_update", stop_after_two)
+    ck = str(tmp_path / "ck")
+    assert cli.main(["train", "--dataset", "spiral", "--spec", "spiral_linear",
+                     "--gradient", "numerical", "--iterations", "2000", "--batch-size", "10",
+                     "--checkpoint-dir", ck, "--quiet"]) == 130
+    monkeypatch.setattr(train.Trainer, "after_update", after_update)
+    state = load_checkpoint(ck).trainer
+    assert state["updates"] == 2 and state["history"]["epoch"] == []
+    capsys.readouterr()
+    lines = []
+    assert cli.main(["train", "--resume", ck, "--iterations", "3"], out=lines.append) == 0
+    assert lines[-2].startswith("epoch   1/1  loss ")
+    assert lines[-1].startswith("test accuracy ") and "after 3 updates" in lines[-1]
+    assert not any("nothing left" in line for line in lines)
+
+
+@pytest.mark.parametrize("schedule", [{"epochs": 3, "batch_size": 32},
+                                      {"iterations": 17, "batch_size": 25}])
+def test_a_checkpoint_saved_before_updates_were_recorded_gets_them_back(tmp_path, schedule):
+    """A checkpoint without history.update (written before it was recorded, then signed
+    again): the schedule says where each record was measured, so a resumed run's figure
+    still places its points right."""
+    import json
+
+    straight = make_trainer(**schedule)
+    straight.fit()
+    stopped = make_trainer(**schedule)
+
+    def stop(trainer, loss):
+        if trainer.updates == 9:
+            trainer.stop_requested = True
+    stopped.on_update = stop
+    with pytest.raises(TrainingInterrupted):
+        stopped.fit()
+    path = tmp_path / "old.safetensors"
+    save_checkpoint(path, stopped)
+    tensors, metadata = safetensors.read_tensors(path)
+    state = json.loads(metadata["trainer"])
+    del state["history"]["update"], state["history"]["updates_per_epoch"]
+    metadata["trainer"] = json.dumps(state)
+    write_signed(path, tensors, metadata)
+    resumed = make_trainer(**schedule)
+    load_checkpoint(path).restore(resumed)
+    resumed.fit()
+    assert resumed.history.update == straight.history.update
+    assert resumed.history.updates_per_epoch == straight.history.updates_per_epoch == 4
+    assert straight.history.update == ([4, 8, 12] if "epochs" in schedule
+                                       else [1, 5, 9, 13, 17])

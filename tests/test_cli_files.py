@@ -149,6 +149,15 @@ HOSTILE = {
         {"W": ((3,), [1.0, 2.0, 3.0])})[:-30]), g),
     "npz: not a zip at all": lambda t, g: import_args(write(t / "a.npz", b"PK\x03\x04"
                                                             + bytes(100)), g),
+    # a pickle of NumPy arrays (import)
+    "pkl: a global that would run a command": lambda t, g: import_args(write(
+        t / "a.pkl", b"\x80\x04\x8c\x02os\x8c\x06system\x93\x8c\x02id\x85R."), g),
+    "pkl: BINBYTES8 declaring 2**64 - 1 bytes": lambda t, g: import_args(write(
+        t / "a.pkl", b"\x80\x04}(\x8c\x01W\x8e" + b"\xff" * 8 + b"u."), g),
+    "pkl: 100,000 MARKs": lambda t, g: import_args(write(
+        t / "a.pkl", b"\x80\x02" + b"(" * 100_000 + b"."), g),
+    "pkl: truncated": lambda t, g: import_args(write(t / "a.pkl", b"\x80\x03}q\x00(X"), g),
+    "pkl: given to evaluate": lambda t, g: ["evaluate", write(t / "a.pkl", b"\x80\x03}q\x00.")],
     # safetensors model (evaluate, predict)
     "model: header length 2**63": lambda t, g: ["evaluate", write(
         t / "m.st", struct.pack("<Q", 1 << 63) + b"{}")],
@@ -216,9 +225,12 @@ HOSTILE = {
         t / "s.net", b"input 784\ndense 10\nloss multiclass_svm margin=inf\n")],
     "spec: nested comments and a 10000-digit width": lambda t, g: ["train", "--spec", write(
         t / "s.net", b"input 784 # (\ndense " + b"7" * 10000 + b"\nloss softmax_cross_entropy\n")],
-    # options: the book's schedule draws a batch of this size from 300 samples
-    "option: --batch-size 4294967297 --iterations 3": lambda t, g: [
-        "train", "--dataset", "spiral", "--batch-size", "4294967297", "--iterations", "3"],
+    # options: the book's schedule draws a batch of this size from 300 samples; a batch
+    # past the option's range (4294967297) is a usage error, tests/test_cli_options.py
+    "option: --batch-size 100000 --iterations 3": lambda t, g: [
+        "train", "--dataset", "spiral", "--batch-size", "100000", "--iterations", "3",
+        "--spec", write(t / "wide.net", b"input 2\ndense 100000\nrelu\ndense 3\n"
+                                        b"loss softmax_cross_entropy\n")],
 }
 
 
@@ -230,10 +242,11 @@ def test_a_hostile_file_is_one_error_line_and_exit_1(tmp_path, good, capsys, cas
 
 
 @pytest.mark.parametrize("case", ["npy: a shape of 5000 digits", "model: a NaN weight",
+                                  "pkl: a global that would run a command",
                                   "checkpoint: an order that is not a permutation",
                                   "idx: a million images declared", "png: truncated IHDR",
                                   "pgm: a number of 5000 digits", "spec: dense 100000000",
-                                  "option: --batch-size 4294967297 --iterations 3"])
+                                  "option: --batch-size 100000 --iterations 3"])
 def test_the_same_in_a_real_process(tmp_path, good, case):
     result = run_purenn(*map(str, HOSTILE[case](tmp_path, good)), timeout=120)
     assert_one_error_line(result.returncode, result.stderr)

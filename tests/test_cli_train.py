@@ -4,7 +4,7 @@ with Adam and BatchNorm), and its error paths."""
 import os
 
 import pytest
-from helpers import REPO, run_purenn
+from helpers import REPO, run_purenn, words
 
 from purenn.data import idx
 
@@ -24,7 +24,7 @@ def test_train_on_a_tiny_data_set(tiny_mnist):
     done = run_purenn("train", "--data", tiny_mnist, "--epochs", "2", "--batch-size", "20")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert f"{tiny_mnist}: 60 training, 20 test samples" in done.stdout
+    assert f"{tiny_mnist}: 60 training, 20 test samples" in words(done.stdout)
     assert "network: two_layer.net, 39,760 parameters; optimizer sgd lr=0.1\nbatch 20, " \
            "seed 0" in done.stdout
     assert sum(line.startswith("epoch ") for line in lines) == 2
@@ -146,3 +146,30 @@ def test_mnist_adam_bn_spec_trains_from_the_cli():
     assert "epoch   1/1" in out
     accuracy = float(out.split("test accuracy ")[-1].split()[0])
     assert 0.0 <= accuracy <= 1.0
+
+
+def test_eval_size_measures_the_first_samples_only(tiny_mnist):
+    """--eval-size 10: the accuracies are counts out of 10, the book's
+    evaluate_sample_num_per_epoch; the weights are those of a full evaluation."""
+    args = ("train", "--data", tiny_mnist, "--epochs", "2", "--batch-size", "20")
+    done = run_purenn(*args, "--eval-size", "10")
+    full = run_purenn(*args)
+    assert done.returncode == 0, done.stderr
+    assert "accuracies on the first 10 samples of each set" in done.stdout
+    epochs = [line for line in done.stdout.splitlines() if line.startswith("epoch ")]
+    for line in epochs:
+        for word in ("train acc", "test acc"):
+            value = float(line.split(word)[1].split()[0])
+            assert round(value * 10, 9) == int(round(value * 10))
+    losses = [line.split("loss")[1].split()[0] for line in done.stdout.splitlines()
+              if line.startswith("epoch ")]
+    assert losses == [line.split("loss")[1].split()[0] for line in full.stdout.splitlines()
+                      if line.startswith("epoch ")]
+    assert "(first 10 samples) after 2 epochs" in done.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "x"])
+def test_eval_size_must_be_a_positive_count(tiny_mnist, value):
+    done = run_purenn("train", "--data", tiny_mnist, "--eval-size", value)
+    assert done.returncode == 2
+    assert "--eval-size" in done.stderr and "Traceback" not in done.stderr

@@ -174,13 +174,93 @@ def test_checksum_mismatch_keeps_nothing_and_names_file_and_mirror(server, monke
     assert str(err.value) == (
         f"cannot download train-images-idx3-ubyte.gz of mnist from any mirror "
         f"({mirror}train-images-idx3-ubyte.gz: checksum mismatch: MD5 {got}, the published "
-        f"one is {want}); add another mirror with --mirror URL, or use your own copy with "
+        f"one is {want} (only the published .gz files can be checked: their authors publish "
+        f"no checksum of the content)); add another mirror with --mirror URL, or use your "
+        f"own copy with "
         f"--data DIR")
     assert listing(tmp_path / "new") is None  # the folder it made is gone too
     (tmp_path / "old").mkdir()
     with pytest.raises(fetch.FetchError):
         fetch.fetch("mnist", tmp_path / "old", timeout=TIMEOUT)
     assert listing(tmp_path / "old") == []  # no temporary file left
+
+
+def regzipped(files, level=1):
+    """The same files compressed again (another level, a header with a name and a time):
+    other .gz bytes, the same content."""
+    out = {}
+    for name, blob in files.items():
+        buffer = io.BytesIO()
+        with gzip.GzipFile(filename=name[:-3], mode="wb", fileobj=buffer, compresslevel=level,
+                           mtime=1234567890) as f:
+            f.write(gzip.decompress(blob))
+        out[name] = buffer.getvalue()
+    return out
+
+
+def use_mirrors_with_content(monkeypatch, *mirrors):
+    source = use_mirrors(monkeypatch, *mirrors)
+    with_content = catalog.Source(**{**source.__dict__, "content_sha256": {
+        n: hashlib.sha256(gzip.decompress(b)).hexdigest() for n, b in FILES.items()}})
+    monkeypatch.setitem(catalog.SOURCES, "mnist", with_content)
+    return with_content
+
+
+def test_a_mirror_that_compressed_the_files_again_is_accepted_by_their_content(
+        server, monkeypatch, tmp_path):
+    again = regzipped(FILES)
+    assert all(again[n] != FILES[n] for n in FILES)
+    source = use_mirrors_with_content(monkeypatch, server.serve("again", again))
+    lines = []
+    folder = fetch.fetch("mnist", tmp_path, log=lines.append, timeout=TIMEOUT)
+    for name in NAMES:
+        assert (tmp_path / name).read_bytes() == again[name]
+    assert lines[1] == (f"saved {tmp_path / NAMES[0]} ({len(again[NAMES[0]]):,} bytes, "
+                        f"compressed again by the mirror; its content has the data set's "
+                        f"SHA-256 {source.content_sha256[NAMES[0]]})")
+    hits = len(server.hits)
+    fetch.fetch("mnist", folder, log=lines.append, timeout=TIMEOUT)   # kept: not fetched again
+    assert len(server.hits) == hits
+    assert lines[-1] == f"{NAMES[-1]}: already in {tmp_path}, checksum ok"
+
+
+@pytest.mark.parametrize("body, content", [
+    (lambda again: gzip.compress(gzip.decompress(again)[:-1] + b"\x01", mtime=0),
+     "SHA-256 {sha}"),
+    (lambda again: again[:len(again) // 2], "SHA-256 unreadable: not gzip, or cut short"),
+    (lambda again: b"not gzip at all", "SHA-256 unreadable: not gzip, or cut short"),
+])
+def test_other_content_in_a_recompressed_file_is_refused(server, monkeypatch, tmp_path,
+                                                         body, content):
+    bad = dict(FILES, **{NAMES[0]: body(regzipped(FILES)[NAMES[0]])})
+    mirror = server.serve("bad", bad)
+    use_mirrors_with_content(monkeypatch, mirror)
+    with pytest.raises(fetch.FetchError) as err:
+        fetch.fetch("mnist", tmp_path / "new", timeout=TIMEOUT)
+    try:
+        sha = hashlib.sha256(gzip.decompress(bad[NAMES[0]])).hexdigest()
+    except (OSError, EOFError):
+        sha = None
+    assert ("and its decompressed content is not the data set's either ("
+            + content.format(sha=sha) + ")") in str(err.value)
+    assert listing(tmp_path / "new") is None
+
+
+def test_the_content_digest_bounds_memory_and_reads_several_members():
+    digest = fetch.ContentDigest(limit=100)
+    digest.update(gzip.compress(b"a" * 60) + gzip.compress(b"b" * 30))
+    assert digest.hexdigest() == hashlib.sha256(b"a" * 60 + b"b" * 30).hexdigest()
+    bomb = fetch.ContentDigest(limit=100)
+    bomb.update(gzip.compress(b"\0" * 10_000))
+    assert bomb.hexdigest() is None and bomb.size <= 100 + (1 << 20)
+
+
+def test_mnists_content_checksums_are_those_of_the_real_files():
+    folder = needs_mnist()
+    source = catalog.SOURCES["mnist"]
+    for name in NAMES:
+        assert fetch.content_sha256_of(os.path.join(folder, name)) == \
+            source.content_sha256[name]
 
 
 def test_connection_cut_mid_file_keeps_nothing_and_tries_the_next_mirror(server, monkeypatch,

@@ -23,10 +23,11 @@ import pytest
 from helpers import REPO
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pkl_files import dumps
 
 from purenn.data import idx, mnist
 from purenn.errors import PurennError
-from purenn.formats import npy, safetensors
+from purenn.formats import npy, pkl, safetensors
 from purenn.formats.tensor import DTYPES, Tensor
 from purenn.viz import images, png
 
@@ -134,6 +135,51 @@ def test_npz_archives_of_any_members_are_read_or_refused(members, cut, flip):
         blob[flip % len(blob)] ^= 0x55
     blob = bytes(blob[:len(blob) - cut % 8])
     arrays = refused_or(lambda b: npy.parse_npz(b, "z.npz"), blob, "z.npz")
+    for tensor in (arrays or {}).values():
+        assert len(tensor.values) == count_of(tensor.shape)
+
+
+# -- pickles of NumPy arrays -----------------------------------------------------------------
+@FUZZ
+@given(named=st.dictionaries(st.text(max_size=5), tensors(), max_size=3),
+       protocol=st.integers(0, 5), order=st.sampled_from("<>"), fortran=st.booleans(),
+       core=st.sampled_from(["numpy._core", "numpy.core"]))
+def test_pkl_round_trips(named, protocol, order, fortran, core):
+    assert pkl.parse_pickle(dumps(named, protocol, order=order, fortran=fortran,
+                                  core=core)) == named
+
+
+PKL_OPCODES = st.sampled_from([
+    b"(", b"}", b")", b"N", b"\x88", b"\x89", b"t", b"\x85", b"\x86", b"\x87", b"R", b"b",
+    b"s", b"u", b"d", b"\x94", b".", b"K\x02", b"q\x00", b"h\x00", b"h\x01", b"C\x01b",
+    b"C\x08" + bytes(8), b"X\x02\x00\x00\x00f8", b"X\x01\x00\x00\x00<",
+    b"cnumpy\ndtype\n", b"cnumpy\nndarray\n", b"cnumpy.core.multiarray\n_reconstruct\n",
+    b"cnumpy.core.numeric\n_frombuffer\n", b"c_codecs\nencode\n", b"cos\nsystem\n",
+    b"B\xff\xff\xff\xff", b"\x8e" + b"\xff" * 8, b"\x95" + b"\xff" * 8, b"J\xff\xff\xff\xff",
+    b"\x8a\x08" + b"\xff" * 8, b"I01\n", b"g0\n", b"V\x00\xff\n"]) | st.binary(max_size=3)
+
+
+@FUZZ
+@given(named=st.dictionaries(st.sampled_from(["W1", "b1", "W2"]), tensors(), max_size=2),
+       protocol=st.integers(0, 5), inserted=st.lists(PKL_OPCODES, max_size=6),
+       at=st.integers(0, 10 ** 6), cut=st.integers(0, 10 ** 6), flip=st.integers(0, 10 ** 6))
+def test_pkl_files_with_any_opcodes_inserted_are_read_or_refused(named, protocol, inserted,
+                                                                  at, cut, flip):
+    blob = bytearray(dumps(named, protocol))
+    blob[at % len(blob):at % len(blob)] = b"".join(inserted)
+    if flip % 3 == 0:
+        blob[flip % len(blob)] ^= 1 << (flip % 8)
+    blob = bytes(blob[:len(blob) - cut % 4])
+    arrays = refused_or(lambda b: pkl.parse_pickle(b, "f.pkl"), blob, "f.pkl")
+    for tensor in (arrays or {}).values():
+        assert len(tensor.values) == count_of(tensor.shape)
+
+
+@FUZZ
+@given(opcodes=st.lists(PKL_OPCODES, max_size=40))
+def test_pkl_opcode_soups_are_read_or_refused(opcodes):
+    blob = b"".join(opcodes)
+    arrays = refused_or(lambda b: pkl.parse_pickle(b, "f.pkl"), blob, "f.pkl")
     for tensor in (arrays or {}).values():
         assert len(tensor.values) == count_of(tensor.shape)
 
@@ -297,7 +343,7 @@ def test_a_bounded_mutation_campaign_finds_no_crash_hang_or_blowup(tmp_path):
         env=env, capture_output=True, text=True, timeout=900)
     figures = [json.loads(line) for line in done.stdout.splitlines()
                if line.startswith("{")]
-    assert {f["reader"] for f in figures} == {"npy", "npz", "safetensors", "idx",
+    assert {f["reader"] for f in figures} == {"npy", "npz", "pkl", "safetensors", "idx",
                                               "mnist-pair", "png", "pgm"}, done.stderr
     for f in figures:
         assert f["cases"] == cases

@@ -40,11 +40,39 @@ def test_activations_command_draws_a_row_per_setting(tmp_path):
     assert lines[-1] == f"histograms written to {tmp_path / 'a.svg'}"
     root = svg_root(tmp_path / "a.svg")
     texts = svg_texts(root)
-    assert texts.count("1-layer") == 2 and "dense.std=1" in texts and "dense.std=0.01" in texts
+    assert texts.count("1-layer") == 2 and "std=1" in texts and "std=0.01" in texts
     code = cli.main(["activations", "ch6_activations", "--batch", "30", "--set", "sigmoid=relu",
                      "--range", "0:1", "--out", str(tmp_path / "r.png")], out=lines.append)
     assert code == 0 and "outside the range, not drawn" in lines[-1]
     assert decode_png((tmp_path / "r.png").read_bytes())[0] == 5 * 180
+
+
+def test_relu_activations_are_drawn_over_the_books_range(tmp_path):
+    """Figure 6-14: the book draws ReLU outputs over (0, 1) (its ylim(0, 7000) cutting
+    the bar of the zeros), not over the values' range (0 to 7 with He's weights)."""
+    lines = []
+    assert cli.main(["activations", "ch6_activations", "--batch", "200", "--set",
+                     "sigmoid=relu", "--set", "dense.init=xavier,he", "--out",
+                     str(tmp_path / "r.svg")], out=lines.append) == 0
+    assert "outside the range, not drawn" in lines[-1]
+    root = svg_root(tmp_path / "r.svg")
+    texts = svg_texts(root)
+    ticks = [float(t) for t in texts if t.replace(".", "").isdigit()]
+    assert max(t for t in ticks if t < 100) == 1      # the x ticks: 0, 0.5, 1
+    assert {"xavier", "he"} <= set(texts)
+    assert "activations: 200 inputs drawn from N(0, 1); every row: sigmoid=relu" in texts
+    notes = [t for t in texts if t.startswith("1st bar")]
+    assert len(notes) == 10 and all(">1: " in t for t in notes)
+    # the bars drawn never rise above the frame, the cut one reaches it
+    frames = [r for r in svg_all(root, "rect") if r.get("stroke") == "#000000"]
+    tops = {round(float(f.get("y"))) for f in frames}
+    bars = [r for r in svg_all(root, "rect") if r.get("fill") == "#1f77b4"]
+    assert all(round(float(b.get("y"))) >= min(tops) for b in bars)
+    assert sum(round(float(b.get("y"))) in tops for b in bars) >= 10
+    assert figures.book_range({"relu"}) == (0.0, 1.0)
+    assert figures.book_range({"tanh"}) == (-1.0, 1.0)
+    assert figures.book_range({"relu", "tanh"}) is None
+    assert figures.book_range({"gelu"}) is None
 
 
 def test_activations_errors(capsys):

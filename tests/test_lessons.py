@@ -10,8 +10,10 @@ Blocks that need the book's chapter 7 and 8 weights (``requires file:NAME``) fin
 The lessons run in tox's env ``lessons`` only (one Python, purenn-conv installed); the
 other envs leave this file out (``--ignore=test_lessons.py``).
 
-PURENN_LESSONS_UPDATE_IMAGES=1 copies the pictures the lessons make over the committed ones
-in docs/lessons/img; PURENN_LESSONS_MNIST=DIR points the ``mnist`` blocks at a folder of
+A block that draws a picture (``image`` directive) must draw the committed one in
+docs/lessons/img byte for byte; PURENN_LESSONS_UPDATE_IMAGES=1 copies the pictures the
+lessons make over the committed ones instead (``python3 docs/lessons/img/make.py`` runs
+just the blocks that draw them); PURENN_LESSONS_MNIST=DIR points the ``mnist`` blocks at a folder of
 the full MNIST files (default ../shared/data/mnist beside the checkout).
 """
 
@@ -102,7 +104,7 @@ def lesson_runs(tmp_path_factory):
             workdir = str(tmp_path_factory.mktemp(os.path.basename(path)[:-3]))
             runs[path] = LessonRun(path, workdir, package_parent=package_parent,
                                    empty_cache=empty_cache, mnist_cache=mnist_cache,
-                                   update_images_to=update)
+                                   update_images_to=update, images_from=REPO)
         return runs[path]
     return get
 
@@ -136,6 +138,25 @@ def test_there_are_lessons_and_the_readme_lists_them():
         readme = f.read()
     for path in LESSONS:
         assert f"docs/lessons/{os.path.basename(path)}" in readme
+
+
+def test_every_picture_a_lesson_shows_is_drawn_by_one_of_its_blocks():
+    """So that docs/lessons/img/make.py draws every one of them again, and the lessons'
+    tests check each is current; and no picture in the folder is left unused."""
+    import re
+    shown_anywhere = set()
+    for path in LESSONS:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        drawn = {words[2] for block in parse_lesson(text)
+                 for words in block.directives if words[0] == "image" and len(words) > 2}
+        shown = {"docs/lessons/" + target for target in re.findall(r"\]\((img/[^)\s]+)\)",
+                                                                   text)}
+        assert shown <= drawn, f"{os.path.basename(path)}: no block draws {shown - drawn}"
+        shown_anywhere |= shown
+    committed = {"docs/lessons/img/" + name for name in os.listdir(
+        os.path.join(LESSONS_DIR, "img")) if name.endswith(".png")}
+    assert committed == shown_anywhere
 
 
 def test_every_local_link_and_picture_of_a_lesson_exists():
@@ -174,6 +195,10 @@ def test_numbers_are_compared_to_the_digits_shown(shown, got, agree):
     ("dense1.W", "dense2.W", False),                          # a name's digit is literal
     ("Python 3.11", "Python 3.12", False),
     ("loss 2.30 ...", "loss 2.3026 after 3 s", True),
+    # a line purenn wrapped at 80 columns (a long path in it) reads as the one line shown
+    ("data: MNIST from ..., test split: 10000 samples",
+     "data: MNIST from /a/long/path, test split:\n  10000 samples", True),
+    ("a b", "a\nb", False),                                  # a new line alone is not
 ])
 def test_output_is_compared_line_by_line(expected, got, agree):
     assert output_matches(expected, got) is agree

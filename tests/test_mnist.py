@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import needs_mnist, peak_memory, run_purenn
+from helpers import needs_mnist, peak_memory, run_purenn, words
 
 from purenn.data import mnist, resolve
 from purenn.data.cache import cache_dir, cache_root, missing_files
@@ -333,7 +333,8 @@ def test_train_on_fashion_mnist_shaped_files(tmp_path):
                       env={"PURENN_DATA": str(tmp_path / "cache")}, timeout=120)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == f"data: Fashion-MNIST from {folder}: 60 training, 20 test samples"
+    assert words(done.stdout).startswith(
+        f"data: Fashion-MNIST from {folder}: 60 training, 20 test samples network: ")
     assert lines[-1].startswith("test accuracy 1.0000 after 3 epochs in ")
     assert done.stderr == ""
 
@@ -343,9 +344,9 @@ def test_train_uses_the_cache(tmp_path):
     done = run_purenn("train", "--dataset", "kmnist", "--epochs", "1",
                       env={"PURENN_DATA": str(tmp_path / "cache")}, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[0] == (f"data: Kuzushiji-MNIST from the cache "
-                                           f"{tmp_path}/cache/kmnist: 20 training, 10 test "
-                                           f"samples")
+    assert words(done.stdout).startswith(f"data: Kuzushiji-MNIST from the cache "
+                                         f"{tmp_path}/cache/kmnist: 20 training, 10 test "
+                                         f"samples network: ")
 
 
 def test_train_errors_are_one_line(tmp_path):

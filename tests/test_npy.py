@@ -59,7 +59,9 @@ def test_every_dtype_order_endianness_version_and_shape_round_trips(dtype):
                               version=version)
         back = npy.parse_npy(data, "t.npy")
         assert back == array, (shape, byteorder, fortran, version)
-        assert [type(v) for v in back.values] == [type(v) for v in array.values]
+        # bool values come back as the bytes 0 and 1 (an array of bytes, not a list)
+        expected = int if dtype == "bool" else None
+        assert [type(v) for v in back.values] == [expected or type(v) for v in array.values]
         assert data[6:8] == bytes(version)
         assert (data.index(b"\n") + 1) % 64 == 0
         checked += 1
@@ -204,11 +206,11 @@ def test_the_header_is_never_evaluated(tmp_path):
     ("{'descr': '<f8', 'fortran_order': 0, 'shape': (1,)}",
      "w.npy: header field 'fortran_order' must be True or False, got 0"),
     ("{'descr': '<f8', 'fortran_order': False, 'shape': (-1,)}",
-     "w.npy: header field 'shape' must be a tuple of sizes ≥ 0, got (-1,)"),
+     "w.npy: header field 'shape' must be a tuple of sizes from 0 to 2**63 - 1, got (-1,)"),
     ("{'descr': '<f8', 'fortran_order': False, 'shape': [1]}",
-     "w.npy: header field 'shape' must be a tuple of sizes ≥ 0, got [1]"),
+     "w.npy: header field 'shape' must be a tuple of sizes from 0 to 2**63 - 1, got [1]"),
     ("{'descr': '<f8', 'fortran_order': False, 'shape': (True,)}",
-     "w.npy: header field 'shape' must be a tuple of sizes ≥ 0, got (True,)"),
+     "w.npy: header field 'shape' must be a tuple of sizes from 0 to 2**63 - 1, got (True,)"),
 ])
 def test_bad_headers_are_refused(header, expected):
     assert message(header_file(header, struct.pack("<d", 1.0))) == expected

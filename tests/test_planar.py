@@ -77,7 +77,8 @@ def test_negative_noise_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["train", "--dataset", "moons", "--noise", "-1"])
     assert exit_info.value.code == 2
-    assert "expected a finite number ≥ 0, got '-1'" in capsys.readouterr().err
+    assert "expected a finite number ≥ 0 and ≤ 100, got '-1'" in " ".join(
+        capsys.readouterr().err.split())
 
 
 # -- feature inputs and the train:test ratio ---------------------------------------------------
@@ -142,7 +143,7 @@ def test_train_takes_features_and_ratio(tmp_path):
 
 
 @pytest.mark.parametrize("option, value, message", [
-    ("--ratio", "95", "expected a percentage from 10 to 90, got '95'"),
+    ("--ratio", "95", "expected a whole number from 10 to 90, got '95'"),
     ("--ratio", "half", "expected a whole number, got 'half'"),
     ("--features", "x1,y", "unknown feature 'y'"),
     ("--features", "x1,x1", "feature 'x1' is given twice")])

@@ -263,7 +263,7 @@ def test_the_same_numbers_as_purenn_train(server, tmp_path, more):
     model_path.write_bytes(request(server, "/api/plane/model.safetensors")[2])
 
     command = state["command"].split()
-    assert command[:4] == ["python", "-m", "purenn", "train"]
+    assert command[:4] == ["python3", "-m", "purenn", "train"]
     args = command[3:]
     args[args.index("--spec") + 1] = str(spec_path)
     cli_model = tmp_path / "cli.safetensors"

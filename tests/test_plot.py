@@ -164,3 +164,153 @@ def test_a_training_history_shows_itself_in_jupyter():
     png = history._repr_png_()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and png == plot.history(history).png()
     assert svg_root(history._repr_svg_()).tag.endswith("svg")
+
+
+# -- clipping at the panel's limits (issue 21, item 1) ----------------------------------
+
+def frame_box(drawing):
+    """(left, top, right, bottom) of the first panel's plot area: its black frame."""
+    frame = next(s for s in drawing.shapes if type(s).__name__ == "Rect"
+                 and s.stroke == (0, 0, 0))
+    return frame.x, frame.y, frame.x + frame.w - 1, frame.y + frame.h - 1
+
+
+def test_a_line_leaving_the_limits_is_cut_at_the_frame_not_pressed_onto_it():
+    fig = plot.Figure()
+    ax = fig.panel(ylim=(0, 5), legend=None)
+    ax.line([0, 10], [0, 10])
+    left, top, right, bottom = frame_box(fig.draw())
+    # SVG: one polyline from (0, 0) to (5, 5), where y = x leaves at the top
+    lines = [p for p in svg_all(svg_root(fig.svg()), "polyline")]
+    assert len(lines) == 1
+    points = [tuple(map(float, p.split(","))) for p in lines[0].get("points").split()]
+    assert points[0] == pytest.approx((left, bottom), abs=0.01)
+    assert points[-1] == pytest.approx(((left + right) / 2, top), abs=0.01)
+    # PNG: the pixel of (2.5, 2.5) is the line's, that of (2.5, 1.25) (y = x/2) is not
+    width, _, rows = decode_png(fig.png())
+    blue = bytes(PALETTE[0])
+
+    def pixel(x, y):
+        col = round(left + x / 10 * (right - left))
+        row = round(bottom - y / 5 * (bottom - top))
+        return bytes(rows[row][3 * col:3 * col + 3])
+
+    assert pixel(2.5, 2.5) == blue and pixel(2.5, 1.25) != blue
+    assert pixel(7.5, 3.75) != blue and pixel(9.9, 4.95) != blue
+    # nothing blue on the frame's top right half, where the clamped line lay
+    top_row = rows[round(top) + 1]
+    assert blue not in top_row[3 * round((left + right) / 2 + 3):3 * round(right - 1)]
+
+
+def test_a_line_leaving_and_coming_back_is_drawn_in_two_pieces():
+    fig = plot.Figure()
+    ax = fig.panel(ylim=(0, 1), xlim=(0, 4), legend=None)
+    ax.line([0, 1, 2, 3, 4], [0.5, 0.5, 2.0, 0.5, 0.5], marker="disc")
+    drawing = fig.draw()
+    left, top, right, bottom = frame_box(drawing)
+    pieces = [s.points for s in drawing.shapes if type(s).__name__ == "Polyline"]
+    assert len(pieces) == 2
+    for piece in pieces:
+        assert all(left <= x <= right and top <= y <= bottom for x, y in piece)
+    assert pieces[0][-1][1] == pytest.approx(top) and pieces[1][0][1] == pytest.approx(top)
+    markers = [s for s in drawing.shapes if type(s).__name__ == "Marker"]
+    assert len(markers) == 4      # the one at y = 2 is outside: dropped
+
+
+def test_points_bars_contours_and_images_stay_inside_the_frame():
+    fig = plot.Figure()
+    ax = fig.panel(xlim=(0, 1), ylim=(0, 1), legend=None)
+    ax.scatter([0.5, 1.5, -3.0], [0.5, 0.5, 0.5], color=(1, 2, 3))
+    ax.hist([0.5] * 10 + [1.5] * 10, bins=4, range=(-1, 3), color=(4, 5, 6))
+    ax.contour(lambda x, y: x * x + y * y, (-2, 2), (-2, 2), levels=[1.0, 3.0])
+    ax.raster(bytes([9] * 3 * 16), 4, 4, (-1, 2), (-1, 2))
+    drawing = fig.draw()
+    left, top, right, bottom = frame_box(drawing)
+    eps = 1e-9
+    kinds = {}
+    for s in drawing.shapes:
+        name = type(s).__name__
+        if name == "Marker":
+            kinds.setdefault(name, []).append(s)
+            assert left <= s.cx <= right and top <= s.cy <= bottom
+        elif name == "Rect" and s.fill in ((4, 5, 6),):
+            kinds.setdefault(name, []).append(s)
+            assert left - eps <= s.x and s.x + s.w <= right + eps
+            assert top - eps <= s.y and s.y + s.h <= bottom + eps
+        elif name == "Line" and s.color != (0, 0, 0) and s.color != (225, 225, 225):
+            kinds.setdefault(name, []).append(s)
+            for x, y in ((s.x1, s.y1), (s.x2, s.y2)):
+                assert left - eps <= x <= right + eps and top - eps <= y <= bottom + eps
+        elif name == "Image":
+            kinds.setdefault(name, []).append(s)
+            assert (s.x, s.y, s.x + s.w, s.y + s.h) == pytest.approx((left, top, right,
+                                                                      bottom))
+            assert (s.width, s.height) == (2, 2)   # the 2 x 2 source pixels over [0, 1]
+    assert len(kinds["Marker"]) == 2    # (0.5, 0.5): an edge and a fill
+    assert len(kinds["Rect"]) == 1      # the bar over [0, 1], cut at x = 1 and y = 1
+    assert kinds["Line"] and len(kinds["Image"]) == 1
+
+
+def test_a_history_draws_each_accuracy_at_the_epoch_it_was_measured():
+    """The book's schedule of 2 updates an epoch measures after updates 1, 3 and 5:
+    epochs 0.5, 1.5 and 2.5, on an axis that starts at 0 as the book's figures do."""
+    h = History(epoch=[1, 2, 3], train_loss=[2.0, 1.0, 0.5], train_acc=[0.5, 0.7, 0.9],
+                test_acc=[0.4, 0.6, 0.8], seconds=[1.0] * 3,
+                iteration_loss=[2.0, 1.8, 1.5, 1.2, 1.0], update=[1, 3, 5],
+                updates_per_epoch=2)
+    assert h.epochs_at() == [0.5, 1.5, 2.5]
+    drawing = plot.history(h).draw()
+    frames = [s for s in drawing.shapes if type(s).__name__ == "Rect"
+              and s.stroke == (0, 0, 0)]
+    left, right = frames[1].x, frames[1].x + frames[1].w - 1
+    curves = [s.points for s in drawing.shapes if type(s).__name__ == "Polyline"
+              and s.points[0][0] > left - 1]
+    assert len(curves) == 2
+    for curve in curves:
+        assert [(x - left) / (right - left) * 2.5 for x, _ in curve] == pytest.approx(
+            [0.5, 1.5, 2.5])
+
+
+def legend_box(drawing):
+    box = [s for s in drawing.shapes if type(s).__name__ == "Rect" and s.fill == (255,) * 3]
+    assert len(box) == 1
+    return box[0]
+
+
+def test_the_legend_goes_where_it_covers_no_curve_when_every_corner_is_taken():
+    """Flat curves along the top and the bottom take the four corners, a third the right
+    half of the middle: the legend goes to the free middle left (matplotlib's "best"),
+    not onto a curve."""
+    fig = plot.Figure()
+    ax = fig.panel(xlim=(0, 10), ylim=(0, 1))
+    ax.line([0, 10], [0.97, 0.97], label="top")
+    ax.line([0, 10], [0.03, 0.03], label="bottom")
+    ax.line([5, 10], [0.5, 0.5], label="middle")
+    drawing = fig.draw()
+    box = legend_box(drawing)
+    for s in drawing.shapes:
+        if type(s).__name__ == "Polyline":
+            for x, y in s.points:
+                assert not (box.x <= x <= box.x + box.w and box.y <= y <= box.y + box.h)
+    left, top, right, bottom = frame_box(drawing)
+    assert box.x - left < 10                                   # middle left
+    assert top < box.y < (top + bottom) / 2 < box.y + box.h
+
+
+def test_the_legend_avoids_bars_and_the_other_panels_curves_do_not_count():
+    fig = plot.Figure(cols=2)
+    left_panel = fig.panel(xlim=(0, 1), ylim=(0, 1))
+    left_panel.line([0, 1], [0.9, 0.9])
+    bars = fig.panel(xlim=(0, 1), ylim=(0, 10))
+    bars.hist([0.95] * 9 + [0.05] * 2, bins=10, range=(0, 1), label="counts")
+    drawing = fig.draw()
+    box = legend_box(drawing)
+    for s in drawing.shapes:
+        if type(s).__name__ == "Rect" and s.fill == PALETTE[0] and s.h > 20:  # not the key
+            overlap_x = min(s.x + s.w, box.x + box.w) - max(s.x, box.x)
+            overlap_y = min(s.y + s.h, box.y + box.h) - max(s.y, box.y)
+            assert overlap_x <= 0 or overlap_y <= 0
+    # the tall bar takes the upper right corner: the legend goes to the upper left
+    right_frame = [s for s in drawing.shapes if type(s).__name__ == "Rect"
+                   and s.stroke == (0, 0, 0)][1]
+    assert box.x < right_frame.x + 10 and box.y < right_frame.y + 10

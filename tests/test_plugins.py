@@ -114,8 +114,8 @@ def test_the_books_convnet_builds_and_runs_from_the_plugin(installed, on_path):
 def test_the_listing_shows_real_plugins(installed):
     result = run_purenn("plugins", env={"PYTHONPATH": f"{installed}{os.pathsep}{REPO}"})
     assert result.returncode == 0, result.stderr
-    rows = [line.split() for line in result.stdout.splitlines()]
-    assert rows[0] == ["group", "name", "target", "distribution", "version", "status"]
+    rows = listing_rows(result.stdout)
+    assert rows[0] == ["name", "target", "distribution", "version", "status"]
     assert ["purenn.layers", "dense", "purenn.layers:Dense", "purenn", purenn_version(),
             "ok"] in rows
     for row in (["purenn.layers", "conv2d", "purenn_conv.conv:Conv2D", "purenn-conv"],
@@ -125,6 +125,33 @@ def test_the_listing_shows_real_plugins(installed):
                  "purenn-extras"]):
         assert row + ["0.1.0", "ok"] in rows
     assert "problems:" not in result.stdout
+
+
+def listing_rows(stdout):
+    """The rows of ``purenn plugins`` as [group, name, target, distribution, version,
+    status] (the header alone as it is), the target's wrapped pieces joined again."""
+    lines = stdout.split("\n\nproblems:")[0].splitlines()
+    rows, group = [lines[0].split()], None
+    for line in lines[1:]:
+        if not line.startswith(" "):
+            group = line.rstrip(":")
+        elif line.startswith("    "):
+            rows[-1][2] += line.strip()
+        else:
+            rows.append([group, *line.split()])
+    return rows
+
+
+def listed_problems(stdout):
+    """The problems under the listing, each wrapped one joined into one line again."""
+    problems = []
+    for line in stdout.split("\n\nproblems:\n")[1].splitlines():
+        assert len(line) <= 80, line
+        if line.startswith("    "):
+            problems[-1] += " " + line.strip()
+        else:
+            problems.append(line.strip())
+    return problems
 
 
 def purenn_version():
@@ -151,12 +178,12 @@ def test_a_broken_plugin_is_reported_and_breaks_nothing_else(tmp_path, installed
     result = run_purenn("plugins", "layers", env={
         "PYTHONPATH": os.pathsep.join([str(broken), str(installed), REPO])})
     assert result.returncode == 0, result.stderr
-    rows = [line.split() for line in result.stdout.splitlines()]
+    rows = listing_rows(result.stdout)
     assert ["purenn.layers", "broken", "purenn_broken:Broken", "purenn-broken", "1.0",
             "broken"] in rows
     assert ["purenn.layers", "gelu", "purenn_extras.activations:GELU", "purenn-extras",
             "0.1.0", "ok"] in rows
-    assert result.stdout.splitlines()[-2:] == ["problems:", f"  {message}"]
+    assert listed_problems(result.stdout) == [message]
 
 
 def test_two_distributions_claiming_one_name_is_an_error_naming_both(tmp_path, on_path):
@@ -173,10 +200,10 @@ def test_two_distributions_claiming_one_name_is_an_error_naming_both(tmp_path, o
 
     result = run_purenn("plugins", "layers", env={
         "PYTHONPATH": os.pathsep.join([str(first), str(second), REPO])})
-    rows = [line.split() for line in result.stdout.splitlines()]
+    rows = listing_rows(result.stdout)
     assert ["purenn.layers", "swish", "swish_a:Swish", "swish-a", "1.0", "clash"] in rows
     assert ["purenn.layers", "swish", "swish_b:Swish", "swish-b", "2.0", "clash"] in rows
-    assert result.stdout.splitlines()[-2:] == ["problems:", f"  {message}"]
+    assert listed_problems(result.stdout) == [message]
 
 
 def test_a_plugin_cannot_replace_a_built_in(tmp_path, on_path):
@@ -221,10 +248,10 @@ def test_the_listing_of_built_ins_alone():
     result = run_purenn("plugins", "optimizers")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["group", "name", "target", "distribution", "version",
-                                "status"]
+    assert lines[0].split() == ["name", "target", "distribution", "version", "status"]
+    assert lines[1] == "purenn.optimizers:"
     builtins = list(registry.BUILTINS["purenn.optimizers"])
-    rows = [line.split() for line in lines[1:len(builtins) + 1]]
+    rows = listing_rows(result.stdout)[1:len(builtins) + 1]
     assert [row[1] for row in rows] == builtins
     assert rows[0] == ["purenn.optimizers", "sgd", "purenn.optimizers:SGD", "purenn",
                        purenn_version(), "ok"]
@@ -260,14 +287,14 @@ def test_a_plugin_ending_the_process_at_import_is_only_broken(tmp_path, installe
     result = run_purenn("plugins", env={
         "PYTHONPATH": os.pathsep.join([str(rude), str(installed), REPO])})
     assert result.returncode == 0, result.stderr
-    rows = [line.split() for line in result.stdout.splitlines()]
+    rows = listing_rows(result.stdout)
     assert ["purenn.layers", "rude", "purenn_rude:Rude", "purenn-rude", "1.0",
             "broken"] in rows
     assert ["purenn.losses", "rude_loss", "purenn_rude:Loss", "purenn-rude", "1.0",
             "broken"] in rows
     assert ["purenn.optimizers", "lion", "purenn_extras.optimizers:Lion", "purenn-extras",
             "0.1.0", "ok"] in rows  # a group listed after the broken ones
-    assert f"  {message}" in result.stdout.splitlines()
+    assert message in listed_problems(result.stdout)
 
 
 FAULTY = """\

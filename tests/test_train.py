@@ -67,6 +67,27 @@ def test_eval_every_records_selected_epochs_and_the_last():
     assert history.epoch == [2, 4, 5]
 
 
+@pytest.mark.parametrize("schedule", [{"epochs": 6, "batch_size": 50},
+                                      {"iterations": 13, "batch_size": 50}])
+def test_a_records_loss_is_its_own_epochs_whatever_eval_every(schedule):
+    # issue 21 item 10: --log-every 100 and 50 printed different losses at epoch 100
+    records = {}
+    for every in (1, 2, 3):
+        net, train, test, rng = _setup()
+        h = Trainer(net, train, test, eval_every=every, rng=rng, log=None, **schedule).fit()
+        records[every] = dict(zip(h.epoch, h.train_loss))
+        losses = h.iteration_loss
+    for every in (2, 3):
+        assert all(records[every][e] == records[1][e] for e in records[every])
+    if "epochs" in schedule:    # 120 samples in batches of 50: updates 3e-3 to 3e-1
+        bounds = {e: (3 * (e - 1), 3 * e) for e in range(1, 7)}
+    else:  # the book's: evaluations after updates 0, 2, 4, ... (0-based)
+        bounds = {1: (0, 1)} | {e: (2 * e - 3, 2 * e - 1) for e in range(2, 8)}
+    for epoch, loss in records[1].items():
+        mine = losses[slice(*bounds[epoch])]
+        assert loss == pytest.approx(sum(mine) / len(mine), rel=1e-15)
+
+
 def test_numerical_gradient_training_follows_backprop():
     # random points: the spiral's first points sit at (0, 0), where zero biases put every
     # ReLU exactly on its kink and central differences see a slope of 1/2
@@ -143,8 +164,16 @@ def test_the_two_schedules_say_where_training_stands():
     book = Trainer(net, train, test, iterations=7, batch_size=50, rng=rng, log=None)
     assert (book.schedule.name, book.total_epochs, book.total_updates) == \
         ("iterations", 4, 7)
+    assert book.progress() == ("epoch 1/4", 0, 2)   # 100 samples: 2 updates an "epoch"
     book.fit()
     assert book.updates == 7 and book.history.epoch == [1, 2, 3, 4]
+    # the last block holds the one update left of the 7, not 2
+    assert book.progress() == ("epoch 4/4", 1, 1)
+    short = Trainer(net, train, test, iterations=20, batch_size=1, rng=rng, log=None)
+    seen = []
+    short.on_update = lambda trainer, loss: seen.append(trainer.progress()[1:])
+    short.fit()
+    assert seen[-1] == (20, 20) and all(done <= total for done, total in seen)
 
 
 # -- issue 12 items 4 and 10: quiet from Python, no "test acc nan", divergence ----------------
@@ -199,3 +228,63 @@ def test_a_healthy_run_is_not_called_divergent():
     warned = []
     _exploding(0.5, warn=warned.append).fit()
     assert warned == []
+
+
+class FakeClock:
+    """Seconds that pass only when the network computes: ``cost`` per sample of each
+    forward pass, ``warm_up`` times that for the first ``cold`` passes (a JIT)."""
+
+    def __init__(self, net, cost=1e-3, cold=20, warm_up=10.0):
+        self.now, self.passes = 0.0, 0
+        forward = net.forward
+
+        def timed(x, train=False):
+            self.passes += 1
+            self.now += cost * len(x) * (warm_up if self.passes <= cold else 1.0)
+            return forward(x, train)
+
+        net.forward = timed
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.mark.parametrize("schedule", [{"epochs": 4}, {"iterations": 7}])
+def test_the_numerical_estimate_is_for_the_whole_run_after_warming_up(schedule):
+    # issue 21 item 12: on PyPy the estimate was measured cold (45:52:10 for a run of
+    # about 5.5 hours) and left the evaluations out
+    net, train, test, rng = _setup()
+    clock = FakeClock(net)
+    trainer = Trainer(net, train, test, batch_size=40, rng=rng, gradient="numerical",
+                      log=None, **schedule)
+    state = (rng.getstate(), [list(row) for row in net.params["dense1.W"]])
+    cost = purenn.train.numerical_cost(trainer, clock, budget=20.0)
+    assert (rng.getstate(), net.params["dense1.W"]) == state     # nothing changed
+    assert cost.losses_per_update == 2 * net.param_count + 1
+    assert cost.loss_seconds == pytest.approx(40e-3)   # warm, 40 samples (cold: 0.4 s)
+    begin = clock.now
+    trainer.fit()
+    assert cost.total == pytest.approx(clock.now - begin, rel=0.25)
+
+
+def test_the_numerical_gradient_eta_is_for_the_whole_run():
+    from io import StringIO
+
+    from purenn.commands.train import gradient_progress
+
+    net, train, test, rng = _setup()     # 120 training and 60 test samples
+    trainer = Trainer(net, train, test, epochs=2, batch_size=120, rng=rng,
+                      gradient="numerical", log=None)
+    now = [0.0]
+    stream = StringIO()
+    show = gradient_progress(stream, clock=lambda: now[0], columns=200)
+    numbers = net.param_count
+    show(trainer, 0, numbers)
+    now[0] = 10.0
+    show(trainer, 10, numbers)           # one second a number, two losses of 120 samples
+    text = stream.getvalue().rsplit("\r", 1)[1]
+    # this update's numbers left, the next update's, and two evaluations of 180 samples
+    left = (numbers - 10) + numbers + 2 * 180 / 120 * 2.0
+    m, s = divmod(round(left), 60)
+    assert text.startswith(f"update 1/2: gradient 10/{numbers} numbers (")
+    assert f"ETA of the run {m}:{s:02d}" in text

@@ -6,7 +6,7 @@ import random
 import textwrap
 
 from ..errors import PurennError
-from .args import positive_int
+from .args import PATH, SEED, Append, Text, Whole, check_budget
 
 EXAMPLES = """\
 examples (the book's chapter 6 figures; 1000 inputs drawn from N(0, 1)):
@@ -33,9 +33,10 @@ def add_parser(sub, common):
             "layer's mean, standard deviation and how many outputs are near 0 and "
             "near 1.", 79),
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("network", metavar="SPEC_OR_MODEL",
+    p.add_argument("network", type=Text(), metavar="SPEC_OR_MODEL",
                    help="a spec file, a shipped spec's name, or a .safetensors model file")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=V1,V2",
+    p.add_argument("--set", type=Text(), action=Append, max_items=10, default=[],
+                   metavar="KEY=V1,V2",
                    help="for a spec: one row per value (dense.init=normal,xavier,he, "
                         "dense.std=1,0.01, sigmoid=relu); several --set give every "
                         "combination")
@@ -43,24 +44,25 @@ def add_parser(sub, common):
                    help="the batch: samples drawn from N(0, 1) (the book's) or the first "
                         "test images of the data set (default: data when the network takes "
                         "the data's shape, else gauss)")
-    p.add_argument("--batch", type=positive_int, default=1000, metavar="N",
+    p.add_argument("--batch", type=Whole(1, 100_000), default=1000, metavar="N",
                    help="how many inputs (default: 1000, as the book)")
     p.add_argument("--dataset", default="mnist",
                    choices=("mnist", "fashion-mnist", "kmnist"),
                    help="the data set of --input data (default: mnist)")
-    p.add_argument("--data", metavar="DIR", help="folder with the data set's IDX files")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--data", type=PATH, metavar="DIR", help="folder with the data set's IDX files")
+    p.add_argument("--seed", type=SEED, default=0,
                    help="seed of the weights a spec draws and of the N(0, 1) inputs "
                         "(default: 0)")
-    p.add_argument("--bins", type=positive_int, default=30,
+    p.add_argument("--bins", type=Whole(1, 1000), default=30,
                    help="bars per histogram (default: 30, as the book)")
-    p.add_argument("--range", metavar="LO:HI",
-                   help="the histograms' range (default: 0:1 when every value is in it, as "
-                        "the book; else the values' own range); values outside are counted "
-                        "and reported, not drawn")
+    p.add_argument("--range", type=Text(100), metavar="LO:HI",
+                   help="the histograms' range (default: the book's, 0:1 for sigmoid and "
+                        "ReLU, -1:1 for tanh; for other layers the values' own range); "
+                        "values outside are counted and reported, not drawn")
     p.add_argument("--all-layers", action="store_true",
                    help="every layer's output, not only the activation functions'")
-    p.add_argument("--out", metavar="FILE", help="draw the histograms to a .png or .svg file")
+    p.add_argument("--out", type=PATH, metavar="FILE",
+                   help="draw the histograms to a .png or .svg file")
 
 
 def parse_range(text):
@@ -71,6 +73,8 @@ def parse_range(text):
         value = None
     if not sep or value is None or not value[0] < value[1]:
         raise PurennError(f"--range {text!r}: write LO:HI with LO < HI, such as 0:1")
+    if not math.isfinite(value[1] - value[0]):
+        raise PurennError(f"--range {text!r}: LO and HI must be finite, and HI - LO too")
     return value
 
 
@@ -87,12 +91,42 @@ def networks(args):
 
         return [("", load(args.network))]
     text, source = read_spec(args.network)
-    combos = settings.sweep([settings.parse_assignment(t) for t in args.set])
+    assignments = [settings.parse_assignment(t) for t in args.set]
+    check_budget("activation rows", settings.combinations(assignments),
+                 f"the combinations of {len(args.set)} --set", "one row each")
+    combos = settings.sweep(assignments)
     out = []
     for combo in combos:
         edited = settings.apply_settings(text, combo, source)
         out.append((settings.label(combo), build(edited, rng=random.Random(args.seed))))
     return out
+
+
+def check_work(args, nets):
+    """PurennError before any input is drawn when the outputs kept for the histograms, or
+    their bars, pass their budgets (``args.BUDGETS``)."""
+    rows = len(nets)
+    numbers = sum(args.batch * sum(math.prod(shape) for shape in net.shapes[1:])
+                  for _, net in nets)
+    check_budget("activation numbers", numbers,
+                 f"{rows} row(s) of --batch {args.batch} through the layers",
+                 "give a smaller --batch or fewer --set values")
+    if args.out:
+        panels = max(len(net.layers) for _, net in nets)
+        check_budget("histogram bars", rows * panels * args.bins,
+                     f"{rows} row(s) x up to {panels} panels x --bins {args.bins}",
+                     "give fewer --bins")
+
+
+def headings(args):
+    """(row headings, shared): what sets each row apart ('he', 'std=0.01') and the
+    settings every row shares, for the figure."""
+    from ..experiments import settings
+
+    if args.network.lower().endswith(".safetensors"):
+        return [""], ""
+    combos = settings.sweep([settings.parse_assignment(t) for t in args.set])
+    return settings.short_labels(combos)
 
 
 def batch(args, net):
@@ -122,15 +156,18 @@ def run(args, out):
     check_picture(args.out, "--out")
     value_range = parse_range(args.range) if args.range else None
     nets = networks(args)
+    check_work(args, nets)
     x, description = batch(args, nets[0][1])
-    rows = []
-    for label, net in nets:
+    rows, kinds = [], set()
+    short, shared = headings(args)
+    for (label, net), heading in zip(nets, short):
         outputs = inside.layer_outputs(net, x, args.all_layers)
+        kinds.update(kind for _, kind, _ in outputs)
         if not outputs:
             raise PurennError(f"{args.network} has no activation function layers; try "
                               f"--all-layers")
-        rows.append((label, [(f"{n + 1}-layer" if not args.all_layers else name, values)
-                             for n, (name, kind, values) in enumerate(outputs)]))
+        rows.append((heading, [(f"{n + 1}-layer" if not args.all_layers else name, values)
+                               for n, (name, kind, values) in enumerate(outputs)]))
         out(f"{label + ': ' if label else ''}{args.network}, {description}")
         out(f"  {'layer':<10} {'kind':<10} {'mean':>8} {'std':>8} {'|v|<=.01':>9} "
             f"{'v>=.99':>7}")
@@ -139,8 +176,11 @@ def run(args, out):
             out(f"  {name:<10} {kind:<10} {mean:>8.4f} {std:>8.4f} {small:>9.1%} "
                 f"{large:>7.1%}")
     if args.out:
+        book = args.range is None and figures.book_range(kinds) is not None
+        value_range = value_range or figures.book_range(kinds)
+        title = f"activations: {description}" + (f"; every row: {shared}" if shared else "")
         fig, counts = figures.activations(rows, bins=args.bins, value_range=value_range,
-                                          title=f"activations: {description}")
+                                          title=title, cut_first=book and kinds == {"relu"})
         fig.save(args.out)
         total = sum(len(values) for _, panels in rows for _, values in panels)
         drawn = sum(sum(c) for row in counts for c in row)

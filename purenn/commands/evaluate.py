@@ -6,7 +6,7 @@ import math
 
 from ..errors import PurennError
 from ..fileio import check_writable
-from .args import positive_int
+from .args import PATH, Whole
 from .modeldata import add_data_options, check_model_fits, image_shape, load_split
 
 EXAMPLES = """\
@@ -25,15 +25,15 @@ def add_parser(sub, common):
                     "loss, accuracy per class and the confusion matrix (rows: the true "
                     "class, columns: the predicted one).",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", metavar="MODEL", help="a .safetensors model file")
+    p.add_argument("model", type=PATH, metavar="MODEL", help="a .safetensors model file")
     add_data_options(p)
-    p.add_argument("--misclassified", metavar="PNG",
+    p.add_argument("--misclassified", type=PATH, metavar="PNG",
                    help="draw the misclassified images to this PNG, each captioned "
                         "'#I' (its index, for 'predict MODEL I') over 'tT pP' (true class "
                         "T, predicted P)")
-    p.add_argument("--max-images", type=positive_int, default=100, metavar="N",
+    p.add_argument("--max-images", type=Whole(1, 10_000), default=100, metavar="N",
                    help="at most N images in --misclassified (default: 100)")
-    p.add_argument("--batch-size", type=positive_int, default=500,
+    p.add_argument("--batch-size", type=Whole(1, 10_000), default=500,
                    help="samples per forward pass (default: 500)")
 
 
@@ -72,7 +72,16 @@ def run(args, out):
                           f"have shape {'x'.join(map(str, data.sample_shape))}")
     out(f"model: {args.model} ({net.param_count:,} parameters)")
     out(f"data: {description}: {len(data)} samples")
-    matrix, loss, wrong = confusion_matrix(net, data, args.batch_size)
+    import sys
+
+    from ..viz.progress import CountBar, is_terminal
+
+    bar = CountBar(sys.stderr, "evaluating", "samples", interactive=is_terminal(sys.stderr),
+                   unicode=(sys.stderr.encoding or "").lower().startswith("utf"))
+    try:
+        matrix, loss, wrong = confusion_matrix(net, data, args.batch_size, bar.update)
+    finally:
+        bar.close()
     if not math.isfinite(loss):
         raise PurennError(f"{args.model}: the loss over the data is {loss!r}")
     for line in report_lines(matrix, loss):

@@ -1,11 +1,13 @@
 """What ``compare`` and ``search`` share: data and schedule options, training the runs
 with their live display and Ctrl-C, and the table of results."""
 
+import math
 import sys
+import textwrap
 
 from ..errors import PurennError
 from ..fileio import check_writable
-from .args import positive_int
+from .args import BATCH, COUNT, JOBS, PATH, SEED
 
 DATASETS = ("mnist", "fashion-mnist", "kmnist", "spiral")
 DEFAULT_SPEC = {"spiral": "spiral_net"}
@@ -14,29 +16,29 @@ DEFAULT_SPEC = {"spiral": "spiral_net"}
 def add_data_options(p):
     p.add_argument("--dataset", choices=DATASETS, default="mnist",
                    help="what to train on (default: mnist)")
-    p.add_argument("--data", metavar="DIR",
+    p.add_argument("--data", type=PATH, metavar="DIR",
                    help="folder with the four IDX files (default: as for train: the fetched "
                         "copy in the cache, else the bundled MNIST subset)")
-    p.add_argument("--train-size", type=positive_int, metavar="N",
+    p.add_argument("--train-size", type=COUNT, metavar="N",
                    help="use only the first N training samples (the book: 300 to show "
                         "overfitting, 500 for its search)")
 
 
 def add_schedule_options(p, epochs_default):
-    p.add_argument("--epochs", type=positive_int,
+    p.add_argument("--epochs", type=COUNT,
                    help=f"passes over the training set (default: {epochs_default})")
-    p.add_argument("--iterations", type=positive_int, metavar="N",
+    p.add_argument("--iterations", type=COUNT, metavar="N",
                    help="the book's schedule instead of epochs: N updates on batches drawn "
                         "with replacement, an evaluation every train-size/batch updates")
-    p.add_argument("--batch-size", type=positive_int, default=100,
+    p.add_argument("--batch-size", type=BATCH, default=100,
                    help="samples per update (default: 100; the book's optimizer and init "
                         "comparisons use 128)")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=SEED, default=0,
                    help="seed of every run's weights and batches (default: 0)")
-    p.add_argument("--eval-size", type=positive_int, metavar="N",
+    p.add_argument("--eval-size", type=COUNT, metavar="N",
                    help="measure the accuracies on the first N samples of each set only "
                         "(default: all; evaluating 60,000 images takes a while)")
-    p.add_argument("--jobs", type=positive_int, default=1, metavar="N",
+    p.add_argument("--jobs", type=JOBS, default=1, metavar="N",
                    help="train N runs at once in separate processes; the results are the "
                         "same as one after another, bit for bit (default: 1)")
 
@@ -87,16 +89,19 @@ def schedule_line(schedule, jobs):
 
 
 def train_all(runs, train_set, test_set, schedule, jobs, out, describe, noun="runs"):
-    """Train the runs with the live display, printing ``[i/n] describe(result)`` as each
-    one finishes. Returns (results, exit code): on Ctrl-C the runs finished so far and
-    130, after a line saying how many of the runs (or trials: ``noun``) finished."""
+    """Train the runs with the live display, printing ``[i/n] head tail`` as each one
+    finishes (``describe(result)`` gives (head, tail); two lines where one would pass 80
+    columns). Returns (results, exit code): on Ctrl-C the runs finished so far and 130,
+    after a line saying how many of the runs (or trials: ``noun``) finished."""
     from ..experiments import runner
 
     progress = RunProgress(len(runs), out) if jobs == 1 else JobsProgress(len(runs))
 
     def finished(i, result):
         progress.wipe()
-        out(f"[{i + 1}/{len(runs)}] {describe(result)}")
+        head, tail = describe(result)
+        for line in fit(f"[{i + 1}/{len(runs)}] {head}", tail):
+            out(line)
 
     try:
         results = runner.run_all(runs, train_set, test_set, schedule, jobs=jobs,
@@ -177,12 +182,57 @@ class _Labelled:
         return f"{self._prefix} {label}", done, total
 
 
-def table(results, first="run"):
-    """Lines of a table: label, final loss, train and test accuracy, seconds."""
-    width = max([len(first)] + [len(r.label) for r in results])
-    lines = [f"{first:<{width}}  {'final loss':>10}  {'train acc':>9}  {'test acc':>9}  "
-             f"{'time':>8}"]
+COLUMNS = 80   # every line printed fits (GUIDE, issue 21 item 13)
+
+
+def fit(head, tail, indent="    "):
+    """``head tail`` as one line if it fits 80 columns, else ``head`` wrapped and
+    ``tail`` on a line of its own."""
+    if len(head) + 1 + len(tail) <= COLUMNS:
+        return [f"{head} {tail}"]
+    return textwrap.wrap(head, COLUMNS, subsequent_indent=indent) + [indent + tail]
+
+
+def loss_note(smooth, after_update):
+    """What the table's 'end loss' is (the last point of the figure's loss curve)."""
+    which = "after" if after_update else "before"
+    what = (f"the batch loss {which} each update, smoothed as the book's smooth_curve "
+            f"(at the end: a weighted mean of the last 6 updates' losses)" if smooth else
+            f"the batch loss {which} the last update")
+    return f"end loss: the last point of the figure's loss curve, {what}"
+
+
+def table(results, first="run", *, smooth=True, after_update=False, eval_size=None):
+    """Lines of a table that fits 80 columns: label, end loss (the last point of the
+    figure's loss curve), train and test accuracy after the last update, seconds; then
+    what each number is, and which runs diverged. A label too long for its column has
+    a line of its own above its numbers."""
+    from ..experiments.figures import loss_curve
+
+    numbers = f"  {'end loss':>8}  {'train acc':>9}  {'test acc':>8}  {'time':>8}"
+    width = min(max([len(first)] + [len(r.label) for r in results]),
+                COLUMNS - len(numbers))
+    lines = [f"{first:<{width}}{numbers}"]
     for r in results:
-        lines.append(f"{r.label:<{width}}  {r.final_loss:>10.4f}  {r.train_acc:>9.4f}  "
-                     f"{r.test_acc:>9.4f}  {r.seconds:>6.1f} s")
+        curve = loss_curve(r.history["iteration_loss"], smooth, r.diverged_at)
+        end = curve[-1] if curve and r.diverged_at is None else math.nan
+        row = (f"  {end:>8.4f}  {r.train_acc:>9.4f}  {r.test_acc:>8.4f}  "
+               f"{r.seconds:>6.1f} s")
+        if len(r.label) > width:
+            lines.extend(textwrap.wrap(r.label, COLUMNS))
+            lines.append(" " * width + row)
+        else:
+            lines.append(f"{r.label:<{width}}{row}")
+    where = (f"the first {eval_size:,} samples of each set" if eval_size
+             else "the whole sets")
+    notes = [loss_note(smooth, after_update),
+             f"train acc, test acc: after the last update, on {where}"]
+    for r in results:
+        if r.diverged_at is not None:
+            notes.append(f"{r.label}: diverged at update {r.diverged_at} (its loss "
+                         f"exploded or was not a number) and went on, as the book's runs "
+                         f"do; the figure draws its loss up to there and its accuracies "
+                         f"as measured (with NaN weights every prediction is class 0)")
+    for note in notes:
+        lines.extend(textwrap.wrap(note, COLUMNS, subsequent_indent="  "))
     return lines

@@ -3,6 +3,7 @@
 import argparse
 
 from ..errors import PurennError
+from .args import PATH
 
 EXAMPLES = """\
 examples:
@@ -20,8 +21,8 @@ def add_parser(sub, common):
                     "of a NumPy .npz archive, named as in the model (dense1.W, dense1.b, ...),\n"
                     "in C order, little-endian. numpy.load reads it; nothing is pickled.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", metavar="MODEL", help="a purenn model file (.safetensors)")
-    p.add_argument("-o", "--output", required=True, metavar="WEIGHTS",
+    p.add_argument("model", type=PATH, metavar="MODEL", help="a purenn model file (.safetensors)")
+    p.add_argument("-o", "--output", type=PATH, required=True, metavar="WEIGHTS",
                    help="the .npz file to write")
     p.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                    help="the arrays' dtype (default: float64, exact)")

@@ -5,7 +5,7 @@ import sys
 
 from ..data.cache import cache_root
 from ..data.catalog import SOURCES
-from .args import positive_float
+from .args import PATH, Append, Real, Text
 
 EXAMPLES = """\
 examples:
@@ -31,15 +31,15 @@ def add_parser(sub, common):
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("name", choices=list(SOURCES), metavar="NAME",
                    help=f"the data set: {', '.join(SOURCES)}")
-    p.add_argument("--mirror", action="append", default=[], metavar="URL",
+    p.add_argument("--mirror", type=Text(), action=Append, max_items=20, default=[], metavar="URL",
                    help="a base URL holding the four files, tried before the built-in "
                         "mirrors (may be given more than once; http, https or file)")
     p.add_argument("--mirrors-only", action="store_true",
                    help="use only the --mirror URLs, not the built-in mirrors")
-    p.add_argument("--to", metavar="DIR",
+    p.add_argument("--to", type=PATH, metavar="DIR",
                    help=f"the folder to put the files in (default: the cache, now "
                         f"{cache_root()}/NAME)")
-    p.add_argument("--timeout", type=positive_float, default=30.0, metavar="SECONDS",
+    p.add_argument("--timeout", type=Real(0.0, 3600.0, above=True), default=30.0, metavar="SECONDS",
                    help="give up on a mirror silent this long (default: 30)")
 
 

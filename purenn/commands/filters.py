@@ -6,7 +6,7 @@ import random
 import textwrap
 
 from ..errors import PurennError
-from .args import positive_int
+from .args import PATH, SEED, Text, Whole
 
 EXAMPLES = """\
 examples (convolution layers come from the purenn-conv plugin):
@@ -32,16 +32,16 @@ def add_parser(sub, common):
             "the seed the model was trained with) above the trained ones; for a "
             "spec: the filters before training.", 79),
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("network", metavar="SPEC_OR_MODEL",
+    p.add_argument("network", type=Text(), metavar="SPEC_OR_MODEL",
                    help="a .safetensors model file, a spec file or a shipped spec's name")
-    p.add_argument("--out", metavar="FILE", required=True,
+    p.add_argument("--out", type=PATH, metavar="FILE", required=True,
                    help="the picture, a .png or .svg file")
-    p.add_argument("--seed", type=int,
+    p.add_argument("--seed", type=SEED,
                    help="the seed the weights before training were drawn with (default: "
                         "the model's training seed, else 0)")
-    p.add_argument("--channel", type=int, default=0, metavar="C",
+    p.add_argument("--channel", type=Whole(0, 100_000), default=0, metavar="C",
                    help="which input channel of each filter to draw (default: 0)")
-    p.add_argument("--cols", type=positive_int, default=8,
+    p.add_argument("--cols", type=Whole(1, 1000), default=8,
                    help="filters per row (default: 8, as the book)")
 
 

@@ -23,7 +23,7 @@ import warnings
 
 from .. import linalg
 from ..errors import PurennError
-from .args import positive_float, positive_int, print_warning
+from .args import SEED, Real, Text, Whole, WordOr, print_warning
 
 EXAMPLES = """\
 examples:
@@ -35,10 +35,7 @@ FULL_CHECK_LIMIT = 2000  # networks with at most this many parameters are checke
 ABSOLUTE_TOLERANCE = 1e-9
 
 
-def entries_arg(text):
-    if text == "all":
-        return None
-    return positive_int(text)
+entries_arg = WordOr("all", Whole(1, 1_000_000))
 
 
 def add_parser(sub, common):
@@ -48,14 +45,15 @@ def add_parser(sub, common):
                     "numerical ones on a small random batch: the largest relative error "
                     "of each parameter, pass or fail (exit 1 on a failure).",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("spec", metavar="SPEC", help="a spec file or the name of a shipped spec")
-    p.add_argument("--batch", type=positive_int, default=3, help="samples (default: 3)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("spec", type=Text(), metavar="SPEC",
+                   help="a spec file or the name of a shipped spec")
+    p.add_argument("--batch", type=Whole(1, 1000), default=3, help="samples (default: 3)")
+    p.add_argument("--seed", type=SEED, default=0, help="random seed (default: 0)")
     p.add_argument("--entries", type=entries_arg, default=30, metavar="N|all",
                    help=f"entries checked per parameter, or 'all' (default: 30; networks "
                         f"of at most {FULL_CHECK_LIMIT} parameters are always checked in "
                         f"full)")
-    p.add_argument("--tolerance", type=positive_float, default=1e-5,
+    p.add_argument("--tolerance", type=Real(0.0, 1.0, above=True), default=1e-5,
                    help="the largest relative error that passes (default: 1e-5; CS231n: "
                         "below 1e-7 is excellent, above 1e-2 means a bug)")
     p.add_argument("--spec-init", action="store_true",

@@ -39,7 +39,13 @@ NOT_A_MODEL = (
     (b"\x93NUMPY", "a NumPy .npy array",
      "make a model of it with 'python -m purenn import {path} --spec SPEC -o "
      "model.safetensors'"),
-)
+) + tuple(
+    # a pickle as NumPy's arrays pickle (the book's .pkl files); four bytes, which a
+    # safetensors header length (bytes 3-7 zero) never starts with
+    (magic, "a Python pickle", "if it holds NumPy arrays, as the book's .pkl files do, "
+     "make a model of them with 'python -m purenn import {path} --spec SPEC -o "
+     "model.safetensors'")
+    for magic in (b"\x80\x02}q", b"\x80\x03}q", b"\x80\x04\x95", b"\x80\x05\x95"))
 MODEL_SUFFIX = ".safetensors"
 
 
@@ -47,13 +53,11 @@ def open_model(path):
     """``purenn.model.load(path)``, with one line saying what the file is and what to do
     when it is not a purenn model file: an image, a NumPy archive, a checkpoint."""
     from ..errors import ModelFileError
+    from ..fileio import open_regular
     from ..model import load
 
-    try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-    except OSError:
-        head = b""  # load says why it cannot be read
+    with open_regular(path, ModelFileError) as f:
+        head = f.read(8)
     for magic, kind, advice in NOT_A_MODEL:
         if head.startswith(magic):
             raise PurennError(f"{path}: not a purenn model file but {kind}; "
@@ -89,8 +93,10 @@ def check_model_path(option, path):
                           f"{os.path.splitext(path)[0] + MODEL_SUFFIX!r}{hint}")
 
 
-def load_data(args, rng):
-    """(train, test, description) for the data the arguments ask for."""
+def load_data(args, rng, check_features=None):
+    """(train, test, description) for the data the arguments ask for; IDX files are
+    refused by ``check_features(numbers per sample)`` (when given) before they are
+    read."""
     noise = getattr(args, "noise", None)
     ratio, features = getattr(args, "ratio", None), getattr(args, "features", None)
     if args.dataset in PLANAR:
@@ -113,14 +119,16 @@ def load_data(args, rng):
         raise PurennError(f"--noise {noise!r} is for the generated 2-D sets "
                           f"({', '.join(PLANAR)}), not {args.dataset}")
     from ..data import resolve
-    return resolve.load(args.dataset, args.data)
+    return resolve.load(args.dataset, args.data, check_features=check_features)
 
 
 def add_data_options(p, *, split_default="test"):
     p.add_argument("--dataset", choices=sorted(DEFAULTS),
                    help="the data set (default: the one the model was trained on, else "
                         "mnist)")
-    p.add_argument("--data", metavar="DIR",
+    from .args import PATH
+
+    p.add_argument("--data", type=PATH, metavar="DIR",
                    help="folder with the four IDX files (default: as for train)")
     p.add_argument("--split", choices=("test", "train"), default=split_default,
                    help=f"which part of the data set (default: {split_default})")
@@ -160,6 +168,10 @@ def check_model_fits(net, data, model_path):
     if features != data.features_per_sample:
         raise PurennError(f"{model_path}: the network takes {features} numbers per sample "
                           f"but the data has {data.features_per_sample}; pass --dataset")
+    outputs = math.prod(net.output_shape)
+    if outputs != data.num_classes:
+        raise PurennError(f"{model_path}: the network ends in {outputs} outputs but the data "
+                          f"has {data.num_classes} classes; pass --dataset")
 
 
 def image_shape(data):

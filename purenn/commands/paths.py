@@ -5,7 +5,7 @@ import math
 import textwrap
 
 from ..errors import PurennError
-from .args import positive_int
+from .args import PATH, Append, Text, Whole, check_budget
 
 EXAMPLES = """\
 examples:
@@ -31,14 +31,15 @@ def add_parser(sub, common):
             "steps over the contour lines of f, one panel per optimizer, as the "
             "book's chapter 6 does. Prints where each one ends.", 79),
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--optimizer", action="append", default=[], metavar="'NAME [k=v ...]'",
+    p.add_argument("--optimizer", type=Text(1000), action=Append, max_items=20, default=[],
+                   metavar="'NAME [k=v ...]'",
                    help="an optimizer as on a spec's optimizer line; repeat for several "
                         "(default: the book's four with its learning rates)")
-    p.add_argument("--start", default="-7,2", metavar="X,Y",
+    p.add_argument("--start", type=Text(100), default="-7,2", metavar="X,Y",
                    help="the starting point (default: -7,2, as the book)")
-    p.add_argument("--steps", type=positive_int, default=30,
+    p.add_argument("--steps", type=Whole(1, 100_000), default=30,
                    help="updates per optimizer (default: 30, as the book)")
-    p.add_argument("--out", metavar="FILE", help="draw the paths to a .png or .svg file")
+    p.add_argument("--out", type=PATH, metavar="FILE", help="draw the paths to a .png or .svg file")
 
 
 def parse_start(text):
@@ -58,9 +59,12 @@ def run(args, out):
 
     check_picture(args.out, "--out")
     start = parse_start(args.start)
+    optimizers = args.optimizer or BOOK
+    check_budget("path steps", len(optimizers) * args.steps,
+                 f"{len(optimizers)} optimizer(s) x --steps {args.steps}")
     paths = []
-    for text in args.optimizer or BOOK:
-        make = make_part("purenn.optimizers", text, source=f"--optimizer {text!r}")
+    for text in optimizers:
+        make = make_part("purenn.optimizers", text, source=f"--optimizer {text[:60]!r}")
         kind = text.split()[0].lower()
         label = NAMES.get(kind, kind) + "".join(f" {w}" for w in text.split()[1:])
         path = inside.optimizer_path(make, start, args.steps)

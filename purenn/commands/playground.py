@@ -5,6 +5,7 @@ import threading
 
 from .. import capabilities
 from ..errors import PurennError
+from .args import PATH, Whole
 
 EXAMPLES = """\
 examples:
@@ -12,17 +13,11 @@ examples:
   python -m purenn playground --port 8000 --no-browser
   python -m purenn playground --model model.safetensors   read digits with this model
   python -m purenn playground --learn              watch a digit reader learn from scratch
+  python -m purenn playground --export site --model model.safetensors   a static site
 """
 
 
-def port_number(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is from 0 to 65535, got {text!r}")
-    return value
+port_number = Whole(0, 65535)
 
 
 def add_parser(sub, common):
@@ -36,7 +31,7 @@ def add_parser(sub, common):
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--port", type=port_number, default=0,
                    help="the port to listen on (default: a free one, printed)")
-    p.add_argument("--model", metavar="MODEL",
+    p.add_argument("--model", type=PATH, metavar="MODEL",
                    help="a model file (784 inputs, 10 classes) for the digits panel "
                         "(default: the 784-100-10 network shipped with purenn, 97.8 %% "
                         "on the MNIST test set)")
@@ -48,9 +43,22 @@ def add_parser(sub, common):
                    help="do not open the page in a web browser")
     p.add_argument("--verbose", action="store_true",
                    help="print every request the server answers")
+    p.add_argument("--export", type=PATH, metavar="DIR",
+                   help="write the playground as a static site into DIR instead of serving "
+                        "it: purenn runs in the page, in Pyodide (Python in WebAssembly); "
+                        "any static web server can serve DIR")
+    p.add_argument("--pyodide", type=PATH, metavar="PATH_OR_URL",
+                   help="with --export: a folder holding Pyodide (npm's pyodide package), "
+                        "copied into the site so that it needs no network, or the URL to "
+                        "load it from (default: jsDelivr's copy of Pyodide "
+                        "v314.0.8)")
 
 
 def run(args, out):
+    if args.export is not None:
+        return export_site(args, out)
+    if args.pyodide is not None:
+        raise PurennError("--pyodide goes with --export DIR")
     if capabilities.IN_PYODIDE:
         raise PurennError(f"playground serves its page from an HTTP server on this machine, "
                           f"which {capabilities.WHERE} cannot run: start it with a native "
@@ -83,4 +91,14 @@ def run(args, out):
         return 130  # interrupted, as every command's Ctrl-C
     finally:
         close_server(server)
+    return 0
+
+
+def export_site(args, out):
+    from ..playground.export import export
+
+    files = export(args.export, pyodide=args.pyodide, model=args.model)
+    out(f"wrote the playground as a static site to {args.export}: {', '.join(files)}")
+    out(f"serve it with any static web server, e.g. python3 -m http.server -d "
+        f"{args.export}, and open the page it names")
     return 0

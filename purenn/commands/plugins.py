@@ -5,6 +5,7 @@ import argparse
 
 from .. import registry
 from ..errors import PurennError
+from .args import Text
 
 EXAMPLES = """\
 examples:
@@ -17,7 +18,8 @@ built-in, or is a name no spec can write); the problems are explained under the 
 Writing a plugin: see plugins/README.md in purenn's repository.
 """
 
-COLUMNS = ("group", "name", "target", "distribution", "version", "status")
+COLUMNS = ("name", "target", "distribution", "version", "status")
+
 
 
 def add_parser(sub, common):
@@ -28,7 +30,7 @@ def add_parser(sub, common):
                                    "and from installed plugin distributions (entry-point "
                                    "groups " + ", ".join(registry.BUILTINS) + ").",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("group", nargs="?",
+    p.add_argument("group", nargs="?", type=Text(100),
                    help="only this group: " + ", ".join(
                        g.split(".", 1)[1] for g in registry.BUILTINS))
 
@@ -52,21 +54,31 @@ def short_status(entry, status):
 
 
 def run(args, out):
-    rows, problems = [], []
+    from .textfit import fill, table_blocks
+
+    rows, groups, problems = [], [], []
     for group in pick_groups(args.group):
         entries = list(registry.discover(group).values()) + registry.ignored(group)
+        groups.append((group, len(entries)))
         for entry in entries:
             status = registry.status(entry)
             if status != "ok" and status not in problems:
                 problems.append(status)
-            rows.append((group, entry.name, entry.value, entry.distribution, entry.version,
+            rows.append((entry.name, entry.value, entry.distribution, entry.version,
                          short_status(entry, status)))
-    widths = [max(len(str(row[i])) for row in [COLUMNS, *rows]) for i in range(len(COLUMNS))]
-    for row in [COLUMNS, *rows]:
-        out("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+    # each group is a heading over its rows; the target column wraps (at the dots of a
+    # long name) when the table would be wider than the terminal
+    header, *blocks = table_blocks([COLUMNS, *rows], wrap=1, indent="  ")
+    out(header[0])
+    for group, count in groups:
+        out(f"{group}:")
+        for block in blocks[:count]:
+            for line in block:
+                out(line)
+        del blocks[:count]
     if problems:
         out("")
         out("problems:")
         for problem in problems:
-            out(f"  {problem}")
+            out(fill(problem, "    ", "  "))
     return 0

@@ -14,6 +14,7 @@ import sys
 from .. import linalg
 from ..errors import PurennError
 from .modeldata import add_data_options, check_model_fits, image_shape, index_of, load_split
+from .textfit import fill
 
 EXAMPLES = """\
 examples:
@@ -34,8 +35,10 @@ def add_parser(sub, common):
                     "prediction and the truth when known. Without INDEX or IMAGE, ask "
                     "for indices in a loop (index> ).",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", metavar="MODEL", help="a .safetensors model file")
-    p.add_argument("what", nargs="?", metavar="INDEX|IMAGE",
+    from .args import PATH
+
+    p.add_argument("model", type=PATH, metavar="MODEL", help="a .safetensors model file")
+    p.add_argument("what", nargs="?", type=PATH, metavar="INDEX|IMAGE",
                    help="an index into the data set, or an image file")
     add_data_options(p)
     ink = p.add_mutually_exclusive_group()
@@ -79,7 +82,7 @@ class Predictor:
             if len(x) != math.prod(self.net.input_shape):
                 raise PurennError(f"{what}: the image has {len(x)} pixels but the network "
                                   f"takes {math.prod(self.net.input_shape)} numbers")
-            self.out(f"image file {what}")
+            self.out(fill(f"image file {what}", "  "))
             for note in notes:      # one per line, to fit a terminal
                 self.out(f"  {note}")
         else:
@@ -87,7 +90,7 @@ class Predictor:
             index = index_of(what, data)
             x, truth = data.row(index), data.labels[index]
             shape = image_shape(data)
-            self.out(f"{self.args.split} sample {index} of {description}")
+            self.out(fill(f"{self.args.split} sample {index} of {description}", "  "))
         if shape is not None:
             for line in terminal.digit_lines(x, shape[0], shape[1], color=self.color):
                 self.out(line)

@@ -20,7 +20,7 @@ from ..fileio import check_folder, check_writable
 FIXED_KEYS = ("dataset", "data", "seed", "batch_size", "train_size", "gradient", "noise",
               "ratio", "features")
 # settings taken from the checkpoint unless given again
-RUN_KEYS = FIXED_KEYS + ("epochs", "iterations", "log_every")
+RUN_KEYS = FIXED_KEYS + ("epochs", "iterations", "log_every", "eval_size")
 PARSER_DEFAULTS = {"dataset": "mnist", "gradient": "backprop"}
 PICTURE_SUFFIXES = (".png", ".svg")
 
@@ -39,8 +39,14 @@ def run_settings(args, description):
 def apply_resume(args):
     """Read the checkpoint ``args.resume`` names and fill ``args`` from its settings;
     returns the Checkpoint. PurennError when the command line contradicts it."""
+    from .modeldata import DEFAULTS
+
     checkpoint = load_checkpoint(args.resume)
     run = checkpoint.run
+    if run.get("dataset") not in DEFAULTS:
+        raise PurennError(f"{checkpoint.path}: field 'run.dataset': expected one of "
+                          f"{', '.join(sorted(DEFAULTS))}, got {run.get('dataset')!r:.80}; "
+                          f"not a checkpoint 'purenn train' wrote")
     for key in FIXED_KEYS:
         given, saved = getattr(args, key, None), run.get(key)
         if given is not None and given != PARSER_DEFAULTS.get(key) and given != saved:
@@ -48,7 +54,7 @@ def apply_resume(args):
                               f"{saved!r} ({checkpoint.path}); a resumed run keeps the "
                               f"settings it was started with")
         setattr(args, key, saved)
-    for key in ("epochs", "iterations", "log_every"):
+    for key in ("epochs", "iterations", "log_every", "eval_size"):
         if getattr(args, key, None) is None:
             setattr(args, key, run.get(key))
     if args.spec is not None or args.lr is not None:

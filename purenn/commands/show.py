@@ -7,7 +7,7 @@ import sys
 
 from ..errors import PurennError
 from ..fileio import check_writable
-from .args import positive_int
+from .args import MAX_COUNT, PATH, StoreList, Text, Whole
 from .modeldata import add_data_options, image_shape, index_of, load_split
 
 EXAMPLES = """\
@@ -29,17 +29,18 @@ def add_parser(sub, common):
                     "(Unicode half blocks on a color terminal, an ASCII ramp otherwise or "
                     "when NO_COLOR is set), or as a grid in a PNG file.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("indices", nargs="*", metavar="INDEX", help="images to show")
+    p.add_argument("indices", nargs="*", type=Text(40), action=StoreList,
+                   max_items=10_000, metavar="INDEX", help="images to show")
     add_data_options(p)
-    p.add_argument("--start", type=int, default=0, metavar="I",
+    p.add_argument("--start", type=Whole(-MAX_COUNT, MAX_COUNT), default=0, metavar="I",
                    help="without INDEX: the first image to show (default: 0)")
-    p.add_argument("--count", type=positive_int, metavar="N",
+    p.add_argument("--count", type=Whole(1, 10_000), metavar="N",
                    help="without INDEX: how many images (default: 10 in the terminal, "
                         "100 in a PNG)")
-    p.add_argument("--out", metavar="PNG",
+    p.add_argument("--out", type=PATH, metavar="PNG",
                    help="draw a grid to this PNG file instead (2-D data: a scatter plot, "
                         ".png or .svg)")
-    p.add_argument("--cols", type=positive_int, default=10,
+    p.add_argument("--cols", type=Whole(1, 1000), default=10,
                    help="images per row in the PNG (default: 10)")
 
 

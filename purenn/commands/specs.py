@@ -2,6 +2,8 @@
 
 import argparse
 
+from .args import Text
+
 
 def add_parser(sub, common):
     p = sub.add_parser("specs", parents=[common], help="list the shipped specs",
@@ -10,7 +12,7 @@ def add_parser(sub, common):
                        epilog="examples:\n  python -m purenn specs\n"
                               "  python -m purenn specs two_layer > my.net",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("name", nargs="?", help="a spec to print")
+    p.add_argument("name", nargs="?", type=Text(), help="a spec to print")
 
 
 def run(args, out):
@@ -20,9 +22,22 @@ def run(args, out):
         text, _ = read(args.name)
         out(text.rstrip("\n"))
         return 0
+    from .textfit import fill
+
     for name in shipped_specs():
         text, _ = read(name)
-        first = next((ln.lstrip("# ").strip() for ln in text.splitlines()
-                      if ln.startswith("#")), "")
-        out(f"{name:<20} {first}")
+        out(fill(summary(text), " " * 21, f"{name:<20} "))
     return 0
+
+
+def summary(text):
+    """The first clause of a spec's opening comment: up to its first ':' or '.' that
+    ends a word ('The two-layer network of ..., chapter 5 (TwoLayerNet)')."""
+    import re
+
+    words = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        words.append(line.lstrip("#").strip())
+    return re.split(r"[:.](?:\s|$)", " ".join(words), maxsplit=1)[0].strip()

@@ -11,14 +11,20 @@ import warnings
 from .. import linalg
 from ..errors import PurennError
 from .args import (
-    feature_list,
-    non_negative_float,
-    percentage,
-    positive_float,
-    positive_int,
+    BATCH,
+    COUNT,
+    FEATURES,
+    JOBS,
+    LEARNING_RATE,
+    PATH,
+    RATIO,
+    SEED,
+    Real,
+    Text,
     print_warning,
 )
 from .modeldata import DEFAULTS, check_model_path, load_data
+from .textfit import fill
 
 EXAMPLES = """\
 examples:
@@ -45,70 +51,75 @@ def add_parser(sub, common):
                     "moons, xor), printing the loss "
                     "and the train and test accuracy per epoch.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--spec", help="a spec file or the name of a shipped spec (default: "
+    p.add_argument("--spec", type=Text(),
+                   help="a spec file or the name of a shipped spec (default: "
                    "two_layer for MNIST, spiral_net for spiral; 'python -m purenn specs' "
                    "lists them)")
     p.add_argument("--dataset", choices=sorted(DEFAULTS), default="mnist",
                    help="what to train on (default: mnist); fashion-mnist and kmnist "
                         "come from --data DIR or 'python -m purenn fetch NAME'")
-    p.add_argument("--noise", type=non_negative_float,
+    p.add_argument("--noise", type=Real(0.0, 100.0),
                    help="for the 2-D sets (spiral, circles, moons, xor): the standard "
                         "deviation of their Gaussian noise (default: 0.2 for spiral, 0.08 "
                         "circles, 0.1 moons, 0.08 xor)")
-    p.add_argument("--ratio", type=percentage, metavar="PERCENT",
+    p.add_argument("--ratio", type=RATIO, metavar="PERCENT",
                    help="for the 2-D sets: the percentage of all points used for "
                         "training, 10 to 90 (default: 50, two draws of the same size)")
-    p.add_argument("--features", type=feature_list, metavar="F,F,...",
+    p.add_argument("--features", type=FEATURES, metavar="F,F,...",
                    help="for the 2-D sets: the input columns computed from each point "
                         "(x1, x2), any of x1,x2,x1^2,x2^2,x1x2,sin_x1,sin_x2 (default: "
                         "x1,x2); the spec's input is their number")
-    p.add_argument("--data", metavar="DIR",
+    p.add_argument("--data", type=PATH, metavar="DIR",
                    help="folder with the four IDX files of the data set (default: the "
                         "fetched copy in the cache, else for mnist the bundled subset of "
                         "10,000 training and 2,000 test images)")
     length = p.add_mutually_exclusive_group()
-    length.add_argument("--epochs", type=positive_int,
+    length.add_argument("--epochs", type=COUNT,
                         help="passes over the training set (default: 5 for MNIST; 1500 "
                              "full-batch steps for spiral)")
-    length.add_argument("--iterations", type=positive_int, metavar="N",
+    length.add_argument("--iterations", type=COUNT, metavar="N",
                         help="the book's schedule instead of epochs: N updates on batches "
                              "drawn with replacement, evaluated every train-size / "
                              "batch-size updates")
-    p.add_argument("--batch-size", type=positive_int,
+    p.add_argument("--batch-size", type=BATCH,
                    help="samples per update (default: 100; 300, the whole set, for spiral)")
-    p.add_argument("--lr", type=positive_float,
+    p.add_argument("--lr", type=LEARNING_RATE,
                    help="learning rate (default: the spec's optimizer line)")
-    p.add_argument("--seed", type=int,
+    p.add_argument("--seed", type=SEED,
                    help="seed of the one random generator used for everything (default: 0)")
-    p.add_argument("--train-size", type=positive_int, metavar="N",
+    p.add_argument("--train-size", type=COUNT, metavar="N",
                    help="use only the first N training samples")
     p.add_argument("--gradient", choices=("backprop", "numerical"), default="backprop",
                    help="how gradients are computed; numerical is the book's first, very "
                         "slow method (default: backprop)")
-    p.add_argument("--log-every", type=positive_int, metavar="K",
+    p.add_argument("--log-every", type=COUNT, metavar="K",
                    help="evaluate and print every K-th epoch only, and the last (with "
                         "--iterations: every K-th evaluation; default: about 20 lines in "
                         "all)")
+    p.add_argument("--eval-size", type=COUNT, metavar="N",
+                   help="measure the accuracies on the first N samples of each set only, "
+                        "as the book's evaluate_sample_num_per_epoch (default: all)")
     p.add_argument("--stop-on-divergence", action="store_true",
                    help="stop with an error when the loss explodes (over 10x the first "
                         "update's); without it a warning is printed and training goes on")
     p.add_argument("--quiet", "-q", action="store_true",
-                   help="print only the final accuracy (no progress bar, no epoch lines)")
-    p.add_argument("--out", metavar="MODEL",
+                   help="print only the final accuracy (no epoch lines; on a terminal the "
+                        "progress bar still shows while it runs, then is wiped)")
+    p.add_argument("--out", type=PATH, metavar="MODEL",
                    help="save the trained network to this .safetensors file")
-    p.add_argument("--plot", metavar="FILE",
+    p.add_argument("--plot", type=PATH, metavar="FILE",
                    help="draw the loss per iteration and the train and test accuracy per "
                         "epoch to a .png or .svg file")
-    p.add_argument("--plot-boundary", metavar="FILE",
+    p.add_argument("--plot-boundary", type=PATH, metavar="FILE",
                    help="for 2-D data (spiral): draw the decision regions with the points "
                         "on top to a .png or .svg file")
-    p.add_argument("--checkpoint-dir", metavar="DIR",
+    p.add_argument("--checkpoint-dir", type=PATH, metavar="DIR",
                    help="write DIR/checkpoint.safetensors after every recorded epoch and on "
                         "Ctrl-C (without it, Ctrl-C writes to ./checkpoints)")
-    p.add_argument("--workers", type=positive_int, default=1, metavar="N",
+    p.add_argument("--workers", type=JOBS, default=1, metavar="N",
                    help="train on N processes, the first dense layer's units split among "
                         "them; the same result, bit for bit (default: 1)")
-    p.add_argument("--resume", metavar="CHECKPOINT",
+    p.add_argument("--resume", type=PATH, metavar="CHECKPOINT",
                    help="continue the run saved in a checkpoint file or folder, exactly as "
                         "if it had never stopped; --epochs/--iterations may raise the total")
 
@@ -118,38 +129,36 @@ def plural(count, word):
     return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
-def numerical_estimate(trainer, repeats=3):
-    """The cost of training by numerical gradients, measured on one batch before it
-    starts: two loss evaluations per parameter number per update."""
+def numerical_estimate(trainer, clock=time.perf_counter, budget=2.0):
+    """What training by numerical gradients will cost (``train.numerical_cost``: measured
+    after a JIT has warmed up, for the whole run, evaluations included), as text."""
+    from ..train import numerical_cost
     from ..viz.progress import format_duration
 
-    net = trainer.net
-    x, t = trainer.train_set.batch(range(min(trainer.batch_size, len(trainer.train_set))))
-    best = math.inf
-    for _ in range(repeats):
-        begin = time.perf_counter()
-        net.loss(x, t)
-        best = min(best, time.perf_counter() - begin)
-    per_update = (2 * net.param_count + 1) * best
-    updates = trainer.total_updates - trainer.updates
-    return (f"numerical gradients: {2 * net.param_count:,} loss evaluations per update, "
-            f"{best * 1000:.2g} ms each:\nabout {format_duration(per_update)} per update, "
-            f"{format_duration(per_update * updates)} for {plural(updates, 'update')} "
-            f"(Ctrl-C stops within a second)")
+    cost = numerical_cost(trainer, clock, budget)
+    updates = cost.updates
+    return (f"numerical gradients: {cost.losses_per_update - 1:,} loss evaluations per "
+            f"update, {cost.loss_seconds * 1000:.2g} ms each:\nabout "
+            f"{format_duration(cost.per_update)} per update, "
+            f"{format_duration(cost.total)} for the whole run ({plural(updates, 'update')} "
+            f"and\nthe evaluations); Ctrl-C stops within a second")
 
 
-def gradient_progress(stream):
+def gradient_progress(stream, clock=time.perf_counter, columns=None):
     """``on_gradient`` for the Trainer: one line on a terminal, redrawn in place, with
-    how far the numerical gradient of this update is and when it will be done."""
+    how far the numerical gradient of this update is and when the whole run will be
+    done (the numbers left in this update and in the updates after it, at this update's
+    rate so far, plus the evaluations left, costed per sample from the same rate)."""
     import shutil
 
+    from ..train import evaluations_left
     from ..viz.progress import format_duration
 
     started = {}
 
     def show(trainer, done, total):
         key = trainer.updates
-        now = time.perf_counter()
+        now = clock()
         begin = started.setdefault(key, now)
         if done >= total:
             started.clear()
@@ -157,14 +166,35 @@ def gradient_progress(stream):
             stream.flush()
             return
         rate = (now - begin) / done if done else 0.0
-        eta = format_duration(rate * (total - done)) if rate else "?"
+        eta = "?"
+        if rate:
+            later = trainer.total_updates - trainer.updates - 1
+            size = min(trainer.batch_size, len(trainer.train_set))
+            samples = len(trainer.train_set) + (len(trainer.test_set)
+                                                if trainer.has_test_set else 0)
+            loss = 2 * rate     # a number costs two losses
+            eta = format_duration(rate * (total - done + later * total)
+                                  + evaluations_left(trainer) * samples / size * loss)
         text = (f"update {trainer.updates + 1:,}/{trainer.total_updates:,}: gradient "
-                f"{done:,}/{total:,} numbers ({100 * done // total}%), ETA of this "
-                f"update {eta}")
-        width = shutil.get_terminal_size().columns - 1
+                f"{done:,}/{total:,} numbers ({100 * done // total}%), ETA of the run "
+                f"{eta}")
+        width = (columns or shutil.get_terminal_size().columns) - 1
         stream.write("\r" + text[:width] + "\x1b[K")
         stream.flush()
     return show
+
+
+def spec_input(spec_ref):
+    """The input shape of the spec's input line, or None when the spec cannot be read
+    (building it says why, after the data): checked against the data files' headers
+    before their bodies are read."""
+    from ..spec import parse
+    from ..spec import read as read_spec
+
+    try:
+        return tuple(parse(*read_spec(spec_ref)).input_shape)
+    except PurennError:
+        return None
 
 
 def check_fit(net, dataset, spec_ref):
@@ -202,13 +232,22 @@ def run(args, out):
     epochs = args.epochs or defaults["epochs"]
     batch_size = args.batch_size or defaults["batch_size"]
     rng = random.Random(args.seed)
-    train_set, test_set, description = load_data(args, rng)
+    spec_ref = checkpoint.spec if checkpoint else args.spec or defaults["spec"]
+    input_shape = spec_input(spec_ref)
+
+    def check_features(count):  # from the IDX headers, before their bodies are read
+        if input_shape is not None and math.prod(input_shape) != count:
+            shown = "the checkpoint's spec" if checkpoint else repr(spec_ref)
+            raise PurennError(f"spec {shown} takes input {'x'.join(map(str, input_shape))} "
+                              f"({math.prod(input_shape)} numbers) but the data has {count} "
+                              f"per sample")
+
+    train_set, test_set, description = load_data(args, rng, check_features)
     if args.train_size is not None:
         if args.train_size > len(train_set):
             raise PurennError(f"--train-size {args.train_size} is more than the "
                               f"{len(train_set)} training samples of {description}")
         train_set = train_set.head(args.train_size)
-    spec_ref = checkpoint.spec if checkpoint else args.spec or defaults["spec"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SpecWarning)
         net = checkpoint.build(rng) if checkpoint else build(spec_ref, rng=rng)
@@ -233,6 +272,8 @@ def run(args, out):
     out(f"network: {net.source}, {net.param_count:,} parameters; optimizer "
         f"{net.optimizer.kind} {settings}")
     out(f"batch {batch_size}, seed {args.seed}, gradients by {args.gradient}")
+    if args.eval_size is not None:
+        out(f"accuracies on the first {args.eval_size:,} samples of each set")
     out(f"{platform.python_implementation()} {platform.python_version()}, kernel {linalg.KERNEL}")
     if args.iterations is not None:
         per_epoch = max(len(train_set) // batch_size, 1)
@@ -240,7 +281,9 @@ def run(args, out):
     every = args.log_every or max(1, epochs // 20)
     from ..viz.progress import Progress, is_terminal
 
-    progress = Progress(sys.stderr, out, interactive=not args.quiet and is_terminal(sys.stderr),
+    # the bar is on stderr and wiped at the end: --quiet keeps it, so that a long quiet run
+    # on a terminal is not a silent wait, and leaves only the final line behind
+    progress = Progress(sys.stderr, out, interactive=is_terminal(sys.stderr),
                         unicode=(sys.stderr.encoding or "").lower().startswith("utf"))
     settings = runs.run_settings(args, description)
     settings.update(epochs=epochs, batch_size=batch_size)
@@ -257,20 +300,22 @@ def run(args, out):
         progress.wipe()
         print_warning(f"{message} (--stop-on-divergence stops here)")
 
-    interactive = not args.quiet and is_terminal(sys.stderr)
+    interactive = is_terminal(sys.stderr)
     trainer = trainer_cls(net, train_set, test_set, epochs=epochs, batch_size=batch_size,
                           rng=rng, gradient=args.gradient, iterations=args.iterations,
                           log=progress.line, eval_every=every, on_update=progress.on_update,
+                          on_evaluate=progress.on_evaluate,
                           on_record=record, warn=warn,
                           stop_on_divergence=args.stop_on_divergence,
                           on_gradient=gradient_progress(sys.stderr) if interactive else None,
-                          **extra)
+                          eval_size=args.eval_size, **extra)
     if checkpoint:
         checkpoint.restore(trainer)
         out(f"resumed from {checkpoint.path}: {trainer.progress()[0]}, "
             f"{trainer.updates} updates done")
-    if args.gradient == "numerical":
+    if args.gradient == "numerical" and not args.quiet:    # it takes 2 s to measure
         out(numerical_estimate(trainer))
+    updates_before = trainer.updates
     started = time.perf_counter()
     try:
         with runs.stop_on_interrupt(trainer):
@@ -282,6 +327,12 @@ def run(args, out):
         runs.interrupted(trainer, args.checkpoint_dir or "checkpoints", settings)
         return 130
     finally:
+        progress.close()
+    if not history.epoch and trainer.updates > updates_before:
+        # a resumed run of the book's schedule with a lower --iterations can end before
+        # the next evaluation with none recorded: measure where it ended, as compare does
+        # (Trainer's measure: a ParallelTrainer's network is already whole after fit)
+        trainer.record(max(trainer.epoch, 1), Trainer.measure(trainer))
         progress.close()
     elapsed = time.perf_counter() - started
     if args.out:
@@ -297,5 +348,7 @@ def run(args, out):
         length = f"{plural(trainer.updates, 'update')} ({length} of the book's schedule)"
     if trainer.diverged:
         final_out("the loss diverged: see the warning above")
-    final_out(f"test accuracy {history.test_acc[-1]:.4f} after {length} in {elapsed:.1f} s")
+    sample = "" if args.eval_size is None else f" (first {args.eval_size:,} samples)"
+    final_out(fill(f"test accuracy {history.test_acc[-1]:.4f}{sample} after {length} in "
+                   f"{elapsed:.1f} s", "  "))
     return 0

@@ -5,6 +5,13 @@ All three use the four file names of MNIST (``mnist.FILES``), the IDX format, 28
 unsigned-byte images and labels 0-9. The MD5 sums are those of the ``.gz`` files as
 published (MNIST: as listed by torchvision; Fashion-MNIST: its README; KMNIST: as listed
 by torchvision).
+
+A mirror may hold the same files compressed again (another gzip level or header): their
+``.gz`` MD5 then differs although every byte of the data is the same. For MNIST the
+SHA-256 of each decompressed file is known (``content_sha256``: computed from copies
+whose ``.gz`` had the published MD5, and the same as listed by the CVDF mirror), and such a
+copy is accepted by its content. Fashion-MNIST's and KMNIST's authors publish only the
+``.gz`` MD5, so for them only the published ``.gz`` files are accepted.
 """
 
 import difflib
@@ -25,6 +32,7 @@ class Source:
     credit: str
     license: str
     homepage: str
+    content_sha256: dict = None
 
 
 SOURCES = {
@@ -41,6 +49,16 @@ SOURCES = {
             "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
             "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
             "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+        },
+        content_sha256={
+            "train-images-idx3-ubyte.gz":
+                "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+            "train-labels-idx1-ubyte.gz":
+                "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+            "t10k-images-idx3-ubyte.gz":
+                "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+            "t10k-labels-idx1-ubyte.gz":
+                "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
         },
         credit="Yann LeCun, Corinna Cortes, Christopher J.C. Burges",
         license="CC BY-SA 3.0",

@@ -34,7 +34,7 @@ from array import array
 from dataclasses import dataclass
 
 from ..errors import DataError
-from ..fileio import CHUNK, atomic_write, chunks, read_exactly
+from ..fileio import CHUNK, atomic_write, chunks, open_regular, read_exactly
 
 # type code → (array typecode, item size, name)
 TYPES = {
@@ -88,10 +88,7 @@ def _read_exactly(f, n, path, what):
 
 @contextlib.contextmanager
 def _opened(path):
-    try:
-        raw = open(path, "rb")
-    except OSError as exc:
-        raise DataError(f"{path}: cannot open: {exc.strerror or exc}") from None
+    raw = open_regular(path, DataError)
     with raw, _stream(raw, path) as opened:
         yield opened
 

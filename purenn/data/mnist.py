@@ -58,10 +58,9 @@ def _check_header(path, header, what, rank, axes):
                         f"{_sizes(header.dims)}")
 
 
-def _read_pair(images_path, labels_path):
-    """The images and labels IDX files of one split. Both headers are read and compared
-    first, so a file declaring a million images beside 100 labels is refused before
-    either body is inflated."""
+def _check_pair(images_path, labels_path):
+    """The checked headers (images, labels) of one split's IDX files: a file declaring a
+    million images beside 100 labels is refused before either body is inflated."""
     images = read_idx_header(images_path)
     labels = read_idx_header(labels_path)
     _check_header(images_path, images, "images", 3, "count x rows x cols")
@@ -71,6 +70,12 @@ def _read_pair(images_path, labels_path):
     if images.dims[0] != labels.dims[0]:
         raise DataError(f"{images_path} holds {images.dims[0]} images but {labels_path} "
                         f"holds {labels.dims[0]} labels")
+    return images, labels
+
+
+def _read_pair(images_path, labels_path):
+    """The images and labels IDX files of one split, their headers checked first."""
+    _check_pair(images_path, labels_path)
     labels = read_idx(labels_path)
     biggest = max(labels.data)
     if biggest >= NUM_CLASSES:
@@ -84,21 +89,29 @@ def _dataset(images, labels, normalize, one_hot, name):
                    table=SCALE if normalize else RAW, one_hot=one_hot, name=name)
 
 
-def load(data_dir=None, *, normalize=True, one_hot=False, title="MNIST"):
+def load(data_dir=None, *, normalize=True, one_hot=False, title="MNIST",
+         check_features=None):
     """(train, test) data sets from ``data_dir`` (the four official files), or from the
     bundled MNIST subset when ``data_dir`` is None. ``title`` names the data set in
-    messages (e.g. "Fashion-MNIST" for a folder of Fashion-MNIST files)."""
+    messages (e.g. "Fashion-MNIST" for a folder of Fashion-MNIST files). The four
+    headers are checked against each other, and by ``check_features(numbers per
+    sample)`` when given (it raises when a network cannot take them), before any file's
+    body is read."""
     folder = data_dir if data_dir is not None else bundled_dir()
     if not os.path.isdir(folder):
         raise DataError(f"{folder}: no such folder")
     paths = {key: find_file(folder, name) for key, name in FILES.items()}
     source = "bundled subset" if data_dir is None else folder
+    train_head, _ = _check_pair(paths["train_images"], paths["train_labels"])
+    test_head, _ = _check_pair(paths["test_images"], paths["test_labels"])
+    if train_head.dims[1:] != test_head.dims[1:]:
+        raise DataError(f"{paths['test_images']}: test images are "
+                        f"{_sizes(test_head.dims[1:])} but the training images in "
+                        f"{paths['train_images']} are {_sizes(train_head.dims[1:])}")
+    if check_features is not None:
+        check_features(train_head.dims[1] * train_head.dims[2])
     train_images, train_labels = _read_pair(paths["train_images"], paths["train_labels"])
     test_images, test_labels = _read_pair(paths["test_images"], paths["test_labels"])
-    if train_images.dims[1:] != test_images.dims[1:]:
-        raise DataError(f"{paths['test_images']}: test images are "
-                        f"{_sizes(test_images.dims[1:])} but the training images in "
-                        f"{paths['train_images']} are {_sizes(train_images.dims[1:])}")
     train = _dataset(train_images, train_labels, normalize, one_hot,
                      f"{title} train ({source})")
     test = _dataset(test_images, test_labels, normalize, one_hot, f"{title} test ({source})")

@@ -13,7 +13,8 @@ from . import catalog, mnist
 from .cache import cache_dir, missing_files
 
 
-def load(name="mnist", data_dir=None, *, normalize=True, one_hot=False, environ=None):
+def load(name="mnist", data_dir=None, *, normalize=True, one_hot=False, environ=None,
+         check_features=None):
     """(train, test, description) of the data set ``name``; ``description`` says which
     files were used, e.g. "MNIST from the cache /home/me/.cache/purenn/mnist"."""
     source = catalog.get(name)
@@ -32,5 +33,6 @@ def load(name="mnist", data_dir=None, *, normalize=True, one_hot=False, environ=
             raise DataError(f"{source.title} is not in the cache {cached}; get it with "
                             f"'python -m purenn fetch {name}', or pass --data DIR, a folder "
                             f"with its four files ({', '.join(mnist.FILES.values())})")
-    train, test = mnist.load(folder, normalize=normalize, one_hot=one_hot, title=source.title)
+    train, test = mnist.load(folder, normalize=normalize, one_hot=one_hot, title=source.title,
+                             check_features=check_features)
     return train, test, f"{source.title} {where}"

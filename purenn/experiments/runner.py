@@ -11,6 +11,9 @@ its weights and batches, reads the same data, and a run in a worker process send
 history back as JSON, whose float text (``repr``) reads back to the same float.
 Processes are forked (the data is inherited, nothing is pickled); where there is no
 ``fork``, runs go one after another.
+
+A run whose loss explodes or stops being a number goes on, as the book's runs do, and
+its Result says at which update (``diverged_at``); the other runs are not stopped.
 """
 
 import json
@@ -33,6 +36,7 @@ class Run:
     label: str
     spec: str
     settings: list = field(default_factory=list)
+    seed: int = None    # its own seed for weights and batches (default: the schedule's)
 
 
 @dataclass
@@ -46,6 +50,7 @@ class Schedule:
     batch_size: int = 100
     eval_size: int = None
     eval_every: int = 1
+    loss_after_update: bool = False     # the book's: the batch's loss again after the step
 
 
 @dataclass
@@ -55,9 +60,12 @@ class Result:
     seconds: float
     settings: list = field(default_factory=list)
     spec: str = ""
+    diverged_at: int = None     # the update whose loss first exploded or was not finite
+    seed: int = None            # the seed of its weights and batches, when its own
 
     @property
     def final_loss(self):
+        """The mean loss of the last epoch's updates (the last record's)."""
         return self.history["train_loss"][-1] if self.history["train_loss"] else math.nan
 
     @property
@@ -102,30 +110,23 @@ def check_runs(runs, train_set):
 
 
 def make_trainer(net, train_set, test_set, schedule, rng, on_update=None, log=None):
-    from ..train import Trainer, evaluate
+    from ..train import Trainer
 
-    class Measured(Trainer):
-        """Accuracies on the first ``eval_size`` samples of each set when asked (the
-        book's comparisons train on 60,000 images but only look at the loss)."""
-
-        def measure(self):
-            if schedule.eval_size is None:
-                return super().measure()
-            n = schedule.eval_size
-            return tuple(evaluate(self.net, d.head(min(n, len(d))) if d is not None
-                                  else None, self.eval_batch_size, self.check_stop)
-                         for d in (self.train_set, self.test_set))
-
-    return Measured(net, train_set, test_set, epochs=schedule.epochs,
-                    batch_size=schedule.batch_size, rng=rng, iterations=schedule.iterations,
-                    log=log or (lambda line: None), eval_every=schedule.eval_every,
-                    on_update=on_update)
+    # accuracies on the first eval_size samples of each set when asked: the book's
+    # comparisons train on 60,000 images but only look at the loss
+    return Trainer(net, train_set, test_set, epochs=schedule.epochs,
+                   batch_size=schedule.batch_size, rng=rng, iterations=schedule.iterations,
+                   log=log or (lambda line: None), eval_every=schedule.eval_every,
+                   on_update=on_update, eval_size=schedule.eval_size,
+                   loss_after_update=schedule.loss_after_update, keep_going_on_nan=True,
+                   warn=lambda message: None)  # the table says which runs diverged
 
 
 def train_one(run, train_set, test_set, schedule, on_update=None, watch=None):
     """Train one run; returns its Result. ``watch(trainer)`` is called before training
     starts, so that a Ctrl-C handler can ask the trainer to stop."""
-    rng = random.Random(schedule.seed)
+    seed = schedule.seed if run.seed is None else run.seed
+    rng = random.Random(seed)
     net = build(run.spec, rng)
     trainer = make_trainer(net, train_set, test_set, schedule, rng, on_update)
     if watch is not None:
@@ -137,19 +138,20 @@ def train_one(run, train_set, test_set, schedule, on_update=None, watch=None):
         # 468): measure the end too, so the table and the last points say where it ended
         trainer.record(trainer.epoch + 1, trainer.measure())
     return Result(run.label, history.as_dict(), time.perf_counter() - started,
-                  list(run.settings), run.spec)
+                  list(run.settings), run.spec, trainer.diverged_at, run.seed)
 
 
 def result_to_json(result):
     return json.dumps({"label": result.label, "history": result.history,
                        "seconds": result.seconds, "settings": result.settings,
-                       "spec": result.spec}).encode("utf-8")
+                       "spec": result.spec, "diverged_at": result.diverged_at,
+                       "seed": result.seed}).encode("utf-8")
 
 
 def result_from_json(blob):
     d = json.loads(blob.decode("utf-8"))
     return Result(d["label"], d["history"], d["seconds"],
-                  [tuple(s) for s in d["settings"]], d["spec"])
+                  [tuple(s) for s in d["settings"]], d["spec"], d["diverged_at"], d["seed"])
 
 
 def run_all(runs, train_set, test_set, schedule, *, jobs=1, on_result=None,

@@ -33,6 +33,9 @@ def parse_assignment(text, option="--set"):
     if not eq or not key or not values.strip():
         raise PurennError(f"{option} {text!r}: write KEY=VALUE[,VALUE...], such as "
                           f"optimizer=sgd,adam or dense.init=he")
+    if any(ord(c) < 32 for c in text):
+        raise PurennError(f"{option} {text!r}: a control character (a newline?) in the "
+                          f"setting; write it on one line")
     items = [v.strip() for v in values.split(",")]
     if any(not v for v in items):
         raise PurennError(f"{option} {text!r}: an empty value between commas")
@@ -129,6 +132,11 @@ def apply_settings(text, settings, source="<spec>"):
     return text
 
 
+def combinations(assignments):
+    """How many runs ``sweep(assignments)`` makes, counted before making them."""
+    return math.prod(len(values) for _, values in assignments)
+
+
 def sweep(assignments):
     """Every combination of the ``--set`` values, in order: a list of [(key, value)]."""
     if not assignments:
@@ -142,6 +150,42 @@ def label(settings):
     """'optimizer=adam, lr=0.001' (keys shortened to what a learner typed)."""
     short = {v: k for k, v in ALIASES.items()}
     return ", ".join(f"{short.get(k, k)}={v}" for k, v in settings)
+
+
+# setting names that say what they are without their layer ('std=0.01', not
+# 'ratio=0.2' for dropout.ratio)
+SAID_ALONE = {"std", "init", "lr", "weight_decay", "momentum", "beta1", "beta2", "units"}
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def short_labels(combos):
+    """(labels, shared) for runs that differ in ``combos`` (each a list of (key, value)):
+    a run's label names only the settings that differ between the runs, as a reader of
+    the book's figures knows them: a number with the last part of its key ('std=0.01'
+    for dense.std; the whole key where two would read alike or the name needs its layer:
+    dropout.ratio=0.2), a word alone ('adam' for
+    optimizer=adam, 'he' for dense.init=he); ``shared`` is the label of the settings all
+    runs have in common ('' if none)."""
+    keys = list(dict.fromkeys(k for combo in combos for k, _ in combo))
+    varied = [k for k in keys if len({dict(c).get(k) for c in combos}) > 1]
+    alias = {v: k for k, v in ALIASES.items()}
+    tails = [alias.get(k, k).rsplit(".", 1)[-1] for k in varied]
+    names = {k: t if tails.count(t) == 1 and t in SAID_ALONE else alias.get(k, k)
+             for k, t in zip(varied, tails)}
+    labels = []
+    for combo in combos:
+        parts = [v if not _is_number(v) else f"{names[k]}={v}"
+                 for k, v in combo if k in names]
+        labels.append(", ".join(parts))
+    shared = label([(k, v) for k, v in (combos[0] if combos else []) if k not in names])
+    return labels, shared
 
 
 @dataclass
@@ -195,3 +239,12 @@ def draw_trials(ranges, trials, rng):
         out.append([(r.key, str(r.draw(rng)) if r.integer else repr(r.draw(rng)))
                     for r in ranges])
     return out
+
+
+def trial_seed(seed, n, trials):
+    """The seed of trial ``n`` (from 1) of a search with ``seed``: ``seed * 1000 + n``
+    (``seed * 10**k + n`` when there are 1000 trials or more, 10**k above their count),
+    so that every trial draws its own weights and batches, and the seed can be read
+    off the trial's number."""
+    scale = 10 ** max(3, len(str(trials)))
+    return seed * scale + n

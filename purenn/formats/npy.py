@@ -24,6 +24,10 @@ array; ``read_npz`` returns them by NAME, in archive order.
 
 Arrays are ``purenn.formats.tensor.Tensor``s (shape, flat values in C order, dtype
 name). float32 (and float16) values become the Python floats (float64) they exactly equal.
+Arrays of bytes stay bytes: uint8 and int8 values are an ``array('B')``/``array('b')``
+and bool values an ``array('B')`` of 0 and 1, one byte each, not a list of Python ints
+(eight bytes a slot). A reader given ``keep(name, shape, dtype)`` decodes only the
+arrays it keeps; the others are returned with ``values`` None, their data never read.
 
 Untrusted files cost what they hold, not what they declare: the header is checked field
 by field before anything is allocated, the data's size is compared with the bytes really
@@ -43,7 +47,7 @@ import zlib
 from array import array
 
 from ..errors import ModelFileError, PurennError
-from ..fileio import CHUNK, read_at_most, read_bytes, write_bytes
+from ..fileio import CHUNK, open_regular, read_at_most, read_bytes, write_bytes
 from .schema import short
 from .tensor import DTYPES, Tensor, capped_prod
 
@@ -55,6 +59,7 @@ MAX_HEADER = 10_000  # NumPy's own default limit (max_header_size) for untrusted
 # 512 MiB of float64 become 2.5 GiB in memory
 MAX_BYTES = 512 << 20
 HEADER_KEYS = ("descr", "fortran_order", "shape")
+MAX_DIM = (1 << 63) - 1  # NumPy's sizes are signed 64-bit
 NPY_SUFFIX = ".npy"
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
@@ -78,12 +83,13 @@ NATIVE = "<" if sys.byteorder == "little" else ">"
 # -- order ------------------------------------------------------------------------------
 def from_fortran(values, shape):
     """C order from Fortran order (first index fastest): the elements whose first index
-    is i are every shape[0]-th one from i, themselves in Fortran order of shape[1:]."""
+    is i are every shape[0]-th one from i, themselves in Fortran order of shape[1:]
+    (a list stays a list, an array of bytes an array)."""
     shape = [size for size in shape if size != 1]  # sizes of 1 do not change the order
     if len(shape) < 2 or not values:
-        return list(values)
+        return values[:]
     first = shape[0]
-    out = []
+    out = values[:0]
     for i in range(first):
         out += from_fortran(values[i::first], shape[1:])
     return out
@@ -143,9 +149,9 @@ def parse_header(text, source):
                              f"False, got {short(header['fortran_order'])}")
     shape = header["shape"]
     if not isinstance(shape, tuple) or not all(
-            type(d) is int and d >= 0 for d in shape):
+            type(d) is int and 0 <= d <= MAX_DIM for d in shape):
         raise ModelFileError(f"{source}: header field 'shape' must be a tuple of sizes "
-                             f"≥ 0, got {short(shape, 200)}")
+                             f"from 0 to 2**63 - 1, got {short(shape, 200)}")
     return header
 
 
@@ -202,10 +208,16 @@ def _layout(data, source, max_bytes):
     return dtype, order, header, end, size
 
 
+BOOL_BYTES = bytes([0] + [1] * 255)  # NumPy reads any nonzero byte as True
+
+
 def _items(raw, dtype, order):
-    """The numbers of the data bytes ``raw`` as a list."""
+    """The numbers of the data bytes ``raw``: a list, or for one-byte dtypes an array."""
     _, size, code = DTYPES[dtype]
-    if code in "e?":  # no array typecode for float16 and bool
+    if size == 1:  # bytes stay bytes
+        return array("B", bytes(raw).translate(BOOL_BYTES)) if code == "?" \
+            else array(code, bytes(raw))
+    if code == "e":  # no array typecode for float16
         return list(struct.unpack(f"{order}{len(raw) // size}{code}", raw))
     items = array(code)
     items.frombytes(raw)
@@ -226,7 +238,7 @@ def _values(body, dtype, order, header, source):
     return _tensor(_items(body, dtype, order), dtype, header)
 
 
-def _stream_tensor(stream, where, max_bytes, total, declared):
+def _stream_tensor(stream, where, max_bytes, total, declared, keep=None, name=None):
     """The Tensor of a .npy file read from ``stream`` a chunk at a time, so that memory
     holds the numbers decoded so far and one chunk of bytes, never the whole data as
     bytes too. ``total`` is the size of the whole file (as ``declared`` by the zip
@@ -244,11 +256,13 @@ def _stream_tensor(stream, where, max_bytes, total, declared):
         problem = "truncated" if total < end + size else "has extra bytes"
         raise ModelFileError(f"{where}: {problem}: {what} needs {size} bytes of data, "
                              f"found {total - end}")
-    itemsize = DTYPES[dtype][1]
+    if keep is not None and not keep(name, tuple(header["shape"]), dtype):
+        return Tensor(tuple(header["shape"]), None, dtype)  # skipped before decoding
+    _, itemsize, code = DTYPES[dtype]
     step = CHUNK - CHUNK % itemsize
     pending = head[end:]  # data bytes that came with the header
     got = len(pending)
-    values = []
+    values = array("B" if code == "?" else code) if itemsize == 1 else []
     while got <= size:
         usable = len(pending) - len(pending) % itemsize
         values += _items(pending[:usable], dtype, order)
@@ -329,13 +343,14 @@ def _first_unpackable(values, fmt):
     return None
 
 
-def read_npy(path, *, max_bytes=MAX_BYTES):
-    """The Tensor stored in the ``.npy`` file at ``path``, read a chunk at a time."""
+def read_npy(path, *, max_bytes=MAX_BYTES, keep=None, name=None):
+    """The Tensor stored in the ``.npy`` file at ``path``, read a chunk at a time (with
+    ``keep``: its values None unless ``keep(name, shape, dtype)``)."""
     path = os.fspath(path)
     try:
-        with open(path, "rb") as f:
+        with open_regular(path, ModelFileError) as f:
             total = os.fstat(f.fileno()).st_size
-            return _stream_tensor(f, path, max_bytes, total, "file")
+            return _stream_tensor(f, path, max_bytes, total, "file", keep, name)
     except OSError as exc:
         raise ModelFileError(f"{path}: cannot open: {exc.strerror or exc}") from None
 
@@ -357,9 +372,10 @@ def check_name(name, source):
     return name
 
 
-def parse_npz(data, source="<bytes>", *, max_bytes=MAX_BYTES):
+def parse_npz(data, source="<bytes>", *, max_bytes=MAX_BYTES, keep=None):
     """Tensors by name from the bytes of an ``.npz`` file, in archive order; all members
-    together may decode to at most ``max_bytes``."""
+    together may decode to at most ``max_bytes``. With ``keep``, a member is decoded
+    only when ``keep(name, shape, dtype)``; the others have ``values`` None."""
     if data[:1] == PICKLE_PROTOCOL_BYTE:
         raise ModelFileError(f"{source}: this is a Python pickle, not an .npz file; purenn "
                              f"never unpickles (save the arrays with numpy.savez instead)")
@@ -383,17 +399,18 @@ def parse_npz(data, source="<bytes>", *, max_bytes=MAX_BYTES):
                 raise ModelFileError(f"{where}: compression method {info.compress_type!r} "
                                      f"is not supported (only stored and deflated, as "
                                      f"numpy.savez and savez_compressed write)")
-            arrays[name] = _read_member(archive, info, where, left)
+            arrays[name] = _read_member(archive, info, where, left, keep, name)
             left = max(left - info.file_size, 0)
     return arrays
 
 
-def _read_member(archive, info, where, max_bytes):
+def _read_member(archive, info, where, max_bytes, keep=None, name=None):
     """The Tensor of one member, inflated a chunk at a time: the .npy header first, its
     data size compared with the size the zip declares, then exactly that many bytes."""
     try:
         with archive.open(info) as stream:
-            return _stream_tensor(stream, where, max_bytes, info.file_size, "zip")
+            return _stream_tensor(stream, where, max_bytes, info.file_size, "zip", keep,
+                                  name)
     except PurennError:
         raise
     except ZIP_ERRORS as exc:
@@ -421,10 +438,10 @@ def encode_npz(arrays, *, compress=False, **options):
     return buffer.getvalue()
 
 
-def read_npz(path, *, max_bytes=MAX_BYTES):
+def read_npz(path, *, max_bytes=MAX_BYTES, keep=None):
     """Tensors by name (member name without ``.npy``) from the ``.npz`` file at ``path``."""
     path = os.fspath(path)
-    return parse_npz(_read_file(path, max_bytes), path, max_bytes=max_bytes)
+    return parse_npz(_read_file(path, max_bytes), path, max_bytes=max_bytes, keep=keep)
 
 
 def write_npz(path, arrays, **options):
@@ -433,20 +450,20 @@ def write_npz(path, arrays, **options):
     write_bytes(path, encode_npz(arrays, **options))
 
 
-def read_arrays(path, *, max_bytes=MAX_BYTES):
+def read_arrays(path, *, max_bytes=MAX_BYTES, keep=None):
     """Tensors by name from a ``.npz`` file, or ``{name: tensor}`` from a ``.npy`` file
-    (the name is the file's name without its suffix)."""
+    (the name is the file's name without its suffix); ``keep`` as ``parse_npz``."""
     path = os.fspath(path)
     try:
-        with open(path, "rb") as f:
+        with open_regular(path, ModelFileError) as f:
             magic = f.read(len(MAGIC))
     except OSError as exc:
         raise ModelFileError(f"{path}: cannot open: {exc.strerror or exc}") from None
     if magic == MAGIC:
         stem = os.path.basename(path)
         stem = stem[:-len(NPY_SUFFIX)] if stem.endswith(NPY_SUFFIX) else stem
-        return {stem: read_npy(path, max_bytes=max_bytes)}
-    return read_npz(path, max_bytes=max_bytes)
+        return {stem: read_npy(path, max_bytes=max_bytes, keep=keep, name=stem)}
+    return read_npz(path, max_bytes=max_bytes, keep=keep)
 
 
 def _read_file(path, max_bytes):

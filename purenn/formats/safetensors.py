@@ -45,7 +45,7 @@ from array import array
 from typing import NamedTuple
 
 from ..errors import ModelFileError
-from ..fileio import CHUNK, write_bytes
+from ..fileio import CHUNK, open_regular, write_bytes
 from .schema import load_json, short
 from .tensor import DTYPES as ITEMS
 from .tensor import FLOAT_DTYPES, Tensor, capped_prod
@@ -270,7 +270,7 @@ def read_header(path, *, max_header_bytes=MAX_HEADER_BYTES):
     dtypes and shapes a loader compares with what it expects before reading any data."""
     path = os.fspath(path)
     try:
-        with open(path, "rb") as f:
+        with open_regular(path, ModelFileError) as f:
             infos, metadata, _ = _open_header(f, path, max_header_bytes)
     except OSError as exc:
         raise ModelFileError(f"{path}: cannot open: {exc.strerror or exc}") from None
@@ -283,7 +283,7 @@ def read_tensors(path, *, names=None, max_header_bytes=MAX_HEADER_BYTES):
     and decoded a chunk at a time, so memory holds its numbers and one chunk of bytes."""
     path = os.fspath(path)
     try:
-        with open(path, "rb") as f:
+        with open_regular(path, ModelFileError) as f:
             infos, metadata, start = _open_header(f, path, max_header_bytes)
             tensors = {}
             for name, info in infos.items():

@@ -35,9 +35,34 @@ MISSING = _Missing()
 
 
 def short(value, limit=SHOW):
-    """``repr(value)``, cut to ``limit`` characters with '...' when longer."""
-    text = repr(value)
+    """``repr(value)``, cut to ``limit`` characters with '...' when longer; an integer too
+    long for ``repr`` (Python refuses past 4,300 digits: a hex literal in a file makes
+    one cheaply) is shown by its number of digits, also inside a tuple, list or dict."""
+    try:
+        text = repr(value)
+    except ValueError:
+        text = _safe_repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _safe_repr(value, depth=0):
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return repr(value)
+        except ValueError:
+            return f"<a whole number of about {int(value.bit_length() * 0.30103):,} digits>"
+    if depth > 20:
+        return "..."
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(_safe_repr(v, depth + 1) for v in value[:50])
+        return f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_safe_repr(k, depth + 1)}: {_safe_repr(v, depth + 1)}"
+                               for k, v in list(value.items())[:50]) + "}"
+    try:
+        return repr(value)
+    except ValueError:
+        return f"<{type(value).__name__}>"
 
 
 def _pairs_without_repeats(pairs):

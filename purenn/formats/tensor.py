@@ -41,6 +41,22 @@ class Tensor(NamedTuple):
     values: list
     dtype: str = "float64"
 
+    def __eq__(self, other):
+        """Equal shape, dtype and values, whatever holds the values: a list, or the
+        ``array`` of bytes the readers keep uint8, int8 and bool values in."""
+        if not isinstance(other, Tensor):
+            return NotImplemented
+        mine, theirs = self.values, other.values
+        return (tuple(self.shape) == tuple(other.shape) and self.dtype == other.dtype and
+                (mine == theirs if type(mine) is type(theirs) or mine is None or theirs is None
+                 else list(mine) == list(theirs)))
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = None
+
     def nested(self):
         """The values as nested lists of ``shape`` (a plain number for a 0-d tensor)."""
         if not self.shape:

@@ -128,7 +128,7 @@ def command_line(config, epochs):
         extra += f" --ratio {config['ratio']}"
     if config["features"] != list(planar.POINT):
         extra += f" --features {','.join(config['features'])}"
-    return (f"python -m purenn train --spec playground.net --dataset {config['dataset']} "
+    return (f"python3 -m purenn train --spec playground.net --dataset {config['dataset']} "
             f"--noise {config['noise']!r}{extra} --seed {config['seed']} "
             f"--batch-size {config['batch_size']} --epochs {max(epochs, 1)}")
 
@@ -279,6 +279,16 @@ class PlaneSession:
 
     def step(self, updates=1, timeout=60.0):
         """Do ``updates`` more updates, then pause; returns when they are done."""
+        self.check_step(updates)
+        with self.cond:
+            target = self.updates + updates
+            self._allow(updates)
+            self.cond.wait_for(lambda: self.finished or (self.paused and self.budget == 0
+                                                         and self.updates >= target),
+                               timeout=timeout)
+
+    def check_step(self, updates):
+        """BadRequest unless ``updates`` is a whole number of updates one request may do."""
         if isinstance(updates, bool) or not isinstance(updates, int) \
                 or not 1 <= updates <= MAX_STEP:
             raise BadRequest(f"updates must be a whole number from 1 to {MAX_STEP}, "
@@ -292,12 +302,6 @@ class PlaneSession:
             raise BadRequest(f"updates {updates:,} is more work than one request may do "
                              f"with this network and batch: at most {most:,} (press run "
                              f"to train on until paused)")
-        with self.cond:
-            target = self.updates + updates
-            self._allow(updates)
-            self.cond.wait_for(lambda: self.finished or (self.paused and self.budget == 0
-                                                         and self.updates >= target),
-                               timeout=timeout)
 
     def close(self):
         with self.cond:
@@ -362,11 +366,22 @@ class PlaneSession:
 
     # -- the training thread --------------------------------------------------------------
     def _train(self):
+        try:
+            self._fit()
+        finally:
+            with self.cond:
+                self.finished = self.paused = True
+                self.budget = 0
+                self.cond.notify_all()
+
+    def _fit(self):
+        """Train until the schedule ends, training fails (``error`` says why) or a stop is
+        requested; True for a stop (training can go on with another ``_fit``)."""
         stopped, failed = engine.interrupted_types()
         try:
             self.trainer.fit()
         except stopped:
-            pass
+            return True
         except failed as exc:
             with self.cond:
                 self.error = str(exc)
@@ -379,11 +394,7 @@ class PlaneSession:
         except Exception as exc:  # a bug: the page shows it, the server goes on
             with self.cond:
                 self.error = f"internal error: {type(exc).__name__}: {exc}"
-        finally:
-            with self.cond:
-                self.finished = self.paused = True
-                self.budget = 0
-                self.cond.notify_all()
+        return False
 
     def _on_update(self, trainer, loss):
         with self.cond:
@@ -419,20 +430,13 @@ class PlaneSession:
     def _safe_point(self):
         with self.cond:
             pausing = self.budget == 0 or self.closed
-        due = time.monotonic() - self.last_picture >= max(
-            REGIONS_EVERY, self.picture_seconds * (1 - REGIONS_SHARE) / REGIONS_SHARE)
-        if due and not pausing and self.regions_updates != self.updates:
-            started = time.monotonic()
-            self._draw(RUNNING_GRID)     # coarse while training
-            self.last_picture = time.monotonic()
-            self.picture_seconds = self.last_picture - started
+        self._picture_if_due(pausing)
         while True:
             with self.cond:
-                # the full grid when it stops: the check and the wait under one lock, so
-                # that a pause coming during a coarse picture still gets a full one
+                # a pause that came during a coarse picture still ends on a full one: the
+                # check and the wait under one lock
                 stopping = self.budget == 0 and not self.closed
-                if not (stopping and (self.regions_updates != self.updates
-                                      or self.picture["grid"] != GRID)):
+                if not (stopping and self._picture_stale()):
                     while self.budget == 0 and not self.closed:
                         self.paused = True
                         self.cond.notify_all()
@@ -443,6 +447,25 @@ class PlaneSession:
                     return
             self._draw(GRID)
 
+    def _picture_stale(self):
+        return self.regions_updates != self.updates or self.picture["grid"] != GRID
+
+    def _picture_if_due(self, pausing):
+        """A new picture when pausing (the full GRID, unless it is current) or, while
+        training, a coarse one (RUNNING_GRID) when due: every REGIONS_EVERY seconds at
+        least, and at most REGIONS_SHARE of the time."""
+        if pausing:
+            if self._picture_stale():
+                self._draw(GRID)
+            return
+        due = time.monotonic() - self.last_picture >= max(
+            REGIONS_EVERY, self.picture_seconds * (1 - REGIONS_SHARE) / REGIONS_SHARE)
+        if due and self.regions_updates != self.updates:
+            started = time.monotonic()
+            self._draw(RUNNING_GRID)
+            self.last_picture = time.monotonic()
+            self.picture_seconds = self.last_picture - started
+
     def _draw(self, grid):
         picture = self._picture(grid)
         with self.cond:
@@ -451,7 +474,7 @@ class PlaneSession:
 
     # -- pictures -------------------------------------------------------------------------
     def _extent(self):
-        values = [abs(v) for data in (self.train_set, self.test_set)
+        values = [abs(v) for data in (self.train_points, self.test_points)
                   for row in data.x(range(len(data))) for v in row]
         half = max(values) * 1.1 if values else 1.0
         return [-half, half, -half, half]

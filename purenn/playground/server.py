@@ -96,8 +96,9 @@ def static_files():
 class Playground:
     """What the server serves: the page, the 2-D session and the digit reader."""
 
-    def __init__(self, digits):
+    def __init__(self, digits, session_class=plane.PlaneSession):
         from .. import registry
+        self.session_class = session_class
         self.files = static_files()
         self.digits = digits
         self.optimizers = registry.names("purenn.optimizers")
@@ -129,7 +130,7 @@ class Playground:
             raise HTTPError(HTTPStatus.CONFLICT, "busy: a new 2-D run is being set up; "
                                                  "send the settings again in a moment")
         try:
-            session = plane.PlaneSession(config, self.optimizers, self.sessions + 1)
+            session = self.session_class(config, self.optimizers, self.sessions + 1)
             with self.lock:
                 old, self.session, self.sessions = self.session, session, session.number
         finally:
@@ -152,6 +153,81 @@ class Playground:
                             "no epoch has ended yet: the model file is the network after "
                             "the last whole epoch, the one the command line repeats")
         return epoch, data
+
+    # -- the API, whatever carries it (this HTTP server, or a Web Worker in Pyodide) --------
+    def answer(self, method, path, argument):
+        """(status, body, content type, headers) of the API's answer to ``method path``
+        with ``argument`` (a POST's JSON body, or a GET's query as a dict)."""
+        return getattr(self, API[method][path])(argument)
+
+    def api_info(self, _):
+        return HTTPStatus.OK, self.info()
+
+    def api_reset(self, settings):
+        return HTTPStatus.OK, self.reset(settings)
+
+    def api_run(self, _):
+        session = self.current()
+        session.run()
+        return HTTPStatus.OK, session.state()
+
+    def api_pause(self, _):
+        session = self.current()
+        session.pause()
+        return HTTPStatus.OK, session.state()
+
+    def api_step(self, body):
+        session = self.current()
+        session.step(body.get("updates", 1))
+        return HTTPStatus.OK, session.state()
+
+    def api_state(self, args):
+        return HTTPStatus.OK, self.current().state(int_arg(args, "since"),
+                                                   int_arg(args, "regions"))
+
+    def api_spec(self, _):
+        return (HTTPStatus.OK, self.current().spec.encode("utf-8"),
+                "text/plain; charset=utf-8",
+                {"Content-Disposition": 'attachment; filename="playground.net"'})
+
+    def api_model(self, _):
+        epoch, data = self.model_file()
+        return (HTTPStatus.OK, data, "application/octet-stream",
+                {"Content-Disposition": 'attachment; filename="playground.safetensors"',
+                 "X-Purenn-Epochs": str(epoch)})
+
+    def api_digits_state(self, _):
+        return HTTPStatus.OK, self.digits.state()
+
+    def api_digits_learn(self, body):
+        if set(body) != {"learn"} or not isinstance(body["learn"], bool):
+            raise BadDrawing(f'the body must be {{"learn": true or false}}, got '
+                             f'{json.dumps(body)[:80]}')
+        return HTTPStatus.OK, self.digits.learn(body["learn"])
+
+    def api_digits_read(self, body):
+        missing = [k for k in ("width", "height", "pixels") if k not in body]
+        if missing:
+            raise BadDrawing(f"the drawing needs {', '.join(missing)}")
+        if not isinstance(body["pixels"], str):
+            raise BadDrawing("pixels must be a base64 string of gray bytes")
+        try:
+            pixels = base64.b64decode(body["pixels"], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise BadDrawing(f"pixels is not base64: {exc}") from None
+        answer = self.digits.read(pixels, body["width"], body["height"])
+        answer["state"] = self.digits.state()
+        return HTTPStatus.OK, answer
+
+
+API = {
+    "GET": {"/api/info": "api_info", "/api/plane/state": "api_state",
+            "/api/plane/spec.net": "api_spec", "/api/plane/model.safetensors": "api_model",
+            "/api/digits/state": "api_digits_state"},
+    "POST": {"/api/plane/reset": "api_reset", "/api/plane/run": "api_run",
+             "/api/plane/pause": "api_pause", "/api/plane/step": "api_step",
+             "/api/digits/read": "api_digits_read", "/api/digits/learn": "api_digits_learn"},
+}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -255,6 +331,7 @@ class Handler(BaseHTTPRequestHandler):
                                     f"{url.path} takes {other}, not {method}")
                 raise HTTPError(HTTPStatus.NOT_FOUND, f"no such page or API: {url.path!r}")
             argument = self.body() if method == "POST" else query(url.query)
+            self.command_name = method
             routes[url.path](self, argument)
         except HTTPError as exc:
             self.fail(exc.status, str(exc))
@@ -280,82 +357,21 @@ class Handler(BaseHTTPRequestHandler):
 
     do_DELETE = do_PATCH = do_OPTIONS = do_PUT
 
-    # -- the routes -----------------------------------------------------------------------
+    # -- the page -------------------------------------------------------------------------
     def page(self, _):
         body, kind = self.server.app.files[urlsplit(self.path).path]
         self.send(HTTPStatus.OK, body, kind)
 
-    def info(self, _):
-        self.send(HTTPStatus.OK, self.server.app.info())
-
-    def plane_reset(self, settings):
-        self.send(HTTPStatus.OK, self.server.app.reset(settings))
-
-    def plane_run(self, _):
-        session = self.server.app.current()
-        session.run()
-        self.send(HTTPStatus.OK, session.state())
-
-    def plane_pause(self, _):
-        session = self.server.app.current()
-        session.pause()
-        self.send(HTTPStatus.OK, session.state())
-
-    def plane_step(self, body):
-        session = self.server.app.current()
-        session.step(body.get("updates", 1))
-        self.send(HTTPStatus.OK, session.state())
-
-    def plane_state(self, args):
-        session = self.server.app.current()
-        self.send(HTTPStatus.OK, session.state(int_arg(args, "since"),
-                                               int_arg(args, "regions")))
-
-    def plane_spec(self, _):
-        session = self.server.app.current()
-        self.send(HTTPStatus.OK, session.spec.encode("utf-8"), "text/plain; charset=utf-8",
-                  {"Content-Disposition": 'attachment; filename="playground.net"'})
-
-    def plane_model(self, _):
-        epoch, data = self.server.app.model_file()
-        self.send(HTTPStatus.OK, data, "application/octet-stream",
-                  {"Content-Disposition": 'attachment; filename="playground.safetensors"',
-                   "X-Purenn-Epochs": str(epoch)})
-
-    def digits_state(self, _):
-        self.send(HTTPStatus.OK, self.server.app.digits.state())
-
-    def digits_learn(self, body):
-        if set(body) != {"learn"} or not isinstance(body["learn"], bool):
-            raise BadDrawing(f'the body must be {{"learn": true or false}}, got '
-                             f'{json.dumps(body)[:80]}')
-        self.send(HTTPStatus.OK, self.server.app.digits.learn(body["learn"]))
-
-    def digits_read(self, body):
-        missing = [k for k in ("width", "height", "pixels") if k not in body]
-        if missing:
-            raise BadDrawing(f"the drawing needs {', '.join(missing)}")
-        if not isinstance(body["pixels"], str):
-            raise BadDrawing("pixels must be a base64 string of gray bytes")
-        try:
-            pixels = base64.b64decode(body["pixels"], validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise BadDrawing(f"pixels is not base64: {exc}") from None
-        digits = self.server.app.digits
-        answer = digits.read(pixels, body["width"], body["height"])
-        answer["state"] = digits.state()
-        self.send(HTTPStatus.OK, answer)
+    def api(self, argument):
+        self.send(*self.server.app.answer(self.command_name, urlsplit(self.path).path,
+                                          argument))
 
 
+PAGES = ("/", "/playground.css", "/playground.js")
 ROUTES = {
-    "GET": {"/": Handler.page, "/playground.css": Handler.page, "/playground.js": Handler.page,
-            "/api/info": Handler.info, "/api/plane/state": Handler.plane_state,
-            "/api/plane/spec.net": Handler.plane_spec,
-            "/api/plane/model.safetensors": Handler.plane_model,
-            "/api/digits/state": Handler.digits_state},
-    "POST": {"/api/plane/reset": Handler.plane_reset, "/api/plane/run": Handler.plane_run,
-             "/api/plane/pause": Handler.plane_pause, "/api/plane/step": Handler.plane_step,
-             "/api/digits/read": Handler.digits_read, "/api/digits/learn": Handler.digits_learn},
+    "GET": {**{path: Handler.page for path in PAGES},
+            **{path: Handler.api for path in API["GET"]}},
+    "POST": {path: Handler.api for path in API["POST"]},
 }
 
 

@@ -98,13 +98,7 @@ class Progress:
         return f"{label} |{self.fill(fraction, width)}| {tail}"
 
     def fill(self, fraction, width):
-        if self.unicode:
-            eighths = round(fraction * width * 8)
-            full, part = divmod(eighths, 8)
-            text = "█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")
-        else:
-            text = "#" * round(fraction * width)
-        return f"{text:<{width}}"
+        return bar_fill(fraction, width, self.unicode)
 
     def eta(self, trainer, per_update):
         """Seconds left: updates left times ``per_update``, plus the evaluations left
@@ -145,6 +139,24 @@ class Progress:
         self.stream.flush()
         self.shown = True
 
+    def on_evaluate(self, trainer, done, total):
+        """The bar while the accuracies are measured at the end of an epoch."""
+        if not self.interactive:
+            return
+        now = self.clock()
+        if now - self.last_draw < self.interval and done < total:
+            return
+        self.last_draw = now
+        label = trainer.progress()[0]
+        tail = f"evaluating {done:,}/{total:,} samples"
+        room = terminal_columns(self.stream) - 1
+        width = min(self.width, room - len(label) - len(tail) - 4)
+        text = (f"{label} |{self.fill(done / total if total else 1.0, width)}| {tail}"
+                if width >= 3 else f"{label} {tail}"[:room])
+        self.stream.write("\r" + text + "\x1b[K")
+        self.stream.flush()
+        self.shown = True
+
     def wipe(self):
         if self.shown:
             self.stream.write("\r\x1b[K")
@@ -164,6 +176,66 @@ class Progress:
 
     def close(self):
         self.wipe()
+
+
+def bar_fill(fraction, width, unicode=True):
+    """A bar ``width`` characters wide filled to ``fraction`` (eighths of a block in
+    Unicode, '#' otherwise)."""
+    if unicode:
+        eighths = round(fraction * width * 8)
+        full, part = divmod(eighths, 8)
+        text = "█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")
+    else:
+        text = "#" * round(fraction * width)
+    return f"{text:<{width}}"
+
+
+class CountBar:
+    """How far a long pass is (``evaluate`` over 60,000 images), on a terminal: one line
+    redrawn in place at most ten times a second, shown only once the pass has taken
+    ``delay`` seconds (a quick one leaves nothing), wiped by ``close``::
+
+        evaluating |██████▌     | 32,000/60,000 samples  ETA 0:31
+
+    Off a terminal (``interactive`` false) it draws nothing."""
+
+    def __init__(self, stream, label, unit, *, interactive, unicode=True, width=24,
+                 delay=0.5, interval=0.1, clock=time.perf_counter):
+        self.stream, self.label, self.unit = stream, label, unit
+        self.interactive, self.unicode, self.width = interactive, unicode, width
+        self.delay, self.interval, self.clock = delay, interval, clock
+        self.started = clock()
+        self.last_draw = -math.inf
+        self.shown = False
+
+    def text(self, done, total, columns):
+        elapsed = self.clock() - self.started
+        eta = format_duration(elapsed / done * (total - done)) if done else "?"
+        tail = f"{done:,}/{total:,} {self.unit}  ETA {eta}"
+        room = columns - 1
+        width = min(self.width, room - len(self.label) - len(tail) - 4)
+        if width < 3:
+            return f"{self.label} {tail}"[:room]
+        fraction = done / total if total else 1.0
+        return f"{self.label} |{bar_fill(fraction, width, self.unicode)}| {tail}"
+
+    def update(self, done, total):
+        if not self.interactive:
+            return
+        now = self.clock()
+        if now - self.started < self.delay or now - self.last_draw < self.interval:
+            return
+        self.last_draw = now
+        self.stream.write("\r" + self.text(done, total, terminal_columns(self.stream))
+                          + "\x1b[K")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self):
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
 
 
 def size(n):

@@ -48,7 +48,7 @@ import zipfile
 import zlib
 
 from purenn.data import idx, mnist
-from purenn.formats import npy, safetensors
+from purenn.formats import npy, pkl, safetensors
 from purenn.formats.tensor import DTYPES, Tensor
 from purenn.viz import images, png
 
@@ -56,6 +56,10 @@ from purenn.viz import images, png
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import MB  # noqa: E402
+
+# tests/pkl_files.py: pickles assembled opcode by opcode, as NumPy writes them
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import pkl_files  # noqa: E402
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 ALPHABET = "abcAB01_.-/ \\\"'{}[]:,\n\x00é€"
@@ -142,6 +146,16 @@ def seed_npy(rng):
 def seed_npz(rng):
     arrays = {f"a{i}": seed_tensor(rng) for i in range(rng.randrange(0, 4))}
     return npy.encode_npz(arrays, compress=rng.random() < 0.5)
+
+
+def seed_pkl(rng):
+    arrays = {f"W{i}": seed_tensor(rng) for i in range(rng.randrange(0, 4))}
+    options = {"order": rng.choice("<>"), "fortran": rng.random() < 0.3,
+               "core": rng.choice(("numpy._core", "numpy.core"))}
+    protocol = rng.randrange(6)
+    if rng.random() < 0.1:
+        return pkl_files.dumps_one(seed_tensor(rng), protocol, **options)
+    return pkl_files.dumps(arrays, protocol, **options)
 
 
 def seed_safetensors(rng):
@@ -304,6 +318,80 @@ def bomb_npy(rng):
     head = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(raw)) + raw
     zeros = 8 * count if count <= 1 << 14 else rng.choice((0, 64, 4096))
     return head + bytes(zeros)
+
+
+def pkl_text(rng, text):
+    raw = text.encode("utf-8", "surrogatepass")
+    return one_of(rng, lambda: b"X" + struct.pack("<I", len(raw)) + raw,
+                  lambda: b"\x8c" + bytes([len(raw) % 256]) + raw,
+                  lambda: b"V" + raw.replace(b"\n", b"") + b"\n")
+
+
+def pkl_token(rng):
+    """One opcode with its argument: valid ones, NumPy's globals, lies and foreign ones."""
+    big = lambda: rng.choice(INTERESTING) % 2 ** 64  # noqa: E731
+    return one_of(
+        rng, b"(", b"}", b")", b"N", b"\x88", b"\x89", b"t", b"\x85", b"\x86", b"\x87",
+        b"R", b"b", b"s", b"u", b"d", b"\x94", b".", b"I01\n", b"I00\n",
+        lambda: b"K" + bytes([rng.randrange(256)]),
+        lambda: b"M" + struct.pack("<H", rng.randrange(65536)),
+        lambda: b"J" + struct.pack("<i", rng.choice((-1, 0, 3, 2 ** 31 - 1))),
+        lambda: b"\x8a\x08" + struct.pack("<Q", big()), lambda: b"I%d\n" % some_int(rng),
+        lambda: b"q" + bytes([rng.randrange(8)]), lambda: b"h" + bytes([rng.randrange(8)]),
+        lambda: b"r" + struct.pack("<I", big() % 2 ** 32),
+        lambda: b"j" + struct.pack("<I", big() % 2 ** 32),
+        lambda: b"p%d\n" % rng.randrange(8), lambda: b"g%d\n" % rng.randrange(8),
+        lambda: pkl_text(rng, rng.choice(["W1", "b", "f8", "<", ">", "|", "C", "F", "latin1",
+                                          "O8", "c16", "U3", "f4", "numpy", "dtype"])),
+        lambda: pkl_text(rng, some_text(rng)),
+        lambda: b"C" + bytes([n := rng.choice((0, 1, 8, 16, 24))]) + bytes(n),
+        lambda: b"C\x01b",
+        lambda: b"B" + struct.pack("<I", big() % 2 ** 32) + bytes(rng.choice((0, 8, 64))),
+        lambda: b"\x8e" + struct.pack("<Q", big()) + bytes(rng.choice((0, 8))),
+        lambda: b"\x96" + struct.pack("<Q", rng.choice((0, 8, 16, big()))) + bytes(16),
+        lambda: b"\x95" + struct.pack("<Q", big()),
+        lambda: b"X" + struct.pack("<I", big() % 2 ** 32),
+        lambda: b"c" + rng.choice([b"numpy.core.multiarray\n_reconstruct\n",
+                                   b"numpy._core.multiarray\n_reconstruct\n",
+                                   b"numpy\nndarray\n", b"numpy\ndtype\n",
+                                   b"numpy.core.numeric\n_frombuffer\n",
+                                   b"numpy._core.multiarray\nscalar\n", b"_codecs\nencode\n",
+                                   b"__builtin__\nbytes\n", b"os\nsystem\n",
+                                   b"builtins\neval\n", b"numpy\nload\n", b"x" * 300]),
+        lambda: pkl_text(rng, "numpy") + pkl_text(rng, rng.choice(["dtype", "ndarray"]))
+        + b"\x93",
+        lambda: bytes([rng.randrange(256)]),
+        lambda: rng.choice([b"(", b"\x94", b"h\x00", b"\x85", b"N", b"K\x01"])
+        * rng.choice((20, 1000, 120_000)),
+    )
+
+
+def gen_pkl(rng):
+    """A pickle of NumPy's opcodes in random order and number, often around valid array
+    pickles, so that the reader meets every opcode in every state of its machine."""
+    protocol = rng.randrange(6)
+    parts = [b"\x80" + bytes([protocol])] if protocol >= 2 or rng.random() < 0.1 else []
+    if rng.random() < 0.5:
+        valid = pkl_files.dumps({"W": seed_tensor(rng)}, protocol)
+        cut = rng.randrange(len(valid))
+        parts += [valid[2 if protocol >= 2 else 0:cut]]
+        parts += [pkl_token(rng) for _ in range(rng.randrange(1, 6))]
+        parts += [valid[cut:]]
+    else:
+        parts += [pkl_token(rng) for _ in range(rng.randrange(1, 40))]
+        if rng.random() < 0.8:
+            parts.append(b".")
+    if rng.random() < 0.01:  # megabytes of small values dropped into tuples (slow cases)
+        group = rng.choice((b"N\x85", b"}", b"K\x01K\x02\x86", b"h\x00"))
+        parts.insert(1, (b"(" + group * (100_000 // len(group)) + b"t")
+                     * rng.choice((2, 20, 60)))
+    if rng.random() < 0.02:  # an array's state remembered, then filling more arrays
+        valid = pkl_files.dumps({"W": seed_tensor(rng)}, rng.randrange(1, 5))
+        at = valid.rindex(b"bu.")
+        again = (b"X\x02\x00\x00\x00W2cnumpy.core.multiarray\n_reconstruct\n"
+                 b"cnumpy\nndarray\nK\x00\x85C\x01b\x87Rh\xf0b")
+        return valid[:at] + b"q\xf0b" + again * rng.choice((1, 10, 1000)) + b"u."
+    return b"".join(parts)
 
 
 def gen_safetensors(rng):
@@ -498,6 +586,8 @@ READERS = {
             lambda blob, _: tensors_size(npy.parse_npy(blob, "f.npy"))),
     "npz": (seed_npz, gen_npz,
             lambda blob, _: tensors_size(npy.parse_npz(blob, "f.npz"))),
+    "pkl": (seed_pkl, gen_pkl,
+            lambda blob, _: tensors_size(pkl.parse_pickle(blob, "f.pkl"))),
     "safetensors": (seed_safetensors, gen_safetensors,
                     lambda blob, _: tensors_size(safetensors.decode(blob, "f")[0])),
     "idx": (seed_idx, gen_idx,

@@ -12,6 +12,7 @@ from purenn.errors import SpecError
 from purenn.layers import Layer
 from purenn.registry import load_entry
 
+from . import loops
 from .kernels import Grid, check_image_shape, col2im, im2col, im2col_getters, window_slices
 
 
@@ -32,6 +33,9 @@ class Conv2D(Layer):
         dWm = Σ_n dout_n · col_n              (F, C·k·k)
         db = Σ_n Σ_p dout_n[:, p]             (F,)
         dcolᵀ = Wmᵀ · dout_n                  (C·k·k, P), added back by col2im → dx
+
+    Under purenn's ``loops`` kernel set (PyPy) the same sums run as the indexed loops of
+    ``purenn_conv.loops``, over the padded samples instead of col.
 
     ``init`` draws W as for a dense layer, with fan-in C·k·k (``normal`` with ``std``,
     ``he``, ``xavier`` or any plugin initializer); b starts at zero.
@@ -55,6 +59,7 @@ class Conv2D(Layer):
         self.grid = Grid(channels, height, width, self.kernel, self.stride, self.pad)
         self.getters = im2col_getters(self.grid)
         self.slices = window_slices(self.grid)
+        self.starts, self.offsets = loops.window_offsets(self.grid)
         shape = (self.filters, channels, self.kernel, self.kernel)
         initializer = load_entry("purenn.initializers", self.init)
         self.params = {
@@ -70,6 +75,11 @@ class Conv2D(Layer):
     def forward(self, x, train=False):
         WmT = linalg.transpose(self.weight_matrix())
         b = self.params["b"]
+        if linalg.KERNEL == "loops":
+            xps = [self.grid.padded(row) for row in x]
+            self.cols, self.xps = None, xps if train else None
+            return [loops.conv_forward(xp, WmT, b, self.starts, self.offsets) for xp in xps]
+        self.xps = None
         cols, out = [], []
         for row in x:
             col = im2col(row, self.getters)
@@ -83,6 +93,8 @@ class Conv2D(Layer):
 
     def backward(self, dout):
         F, P = self.filters, self.grid.out_h * self.grid.out_w
+        if self.xps is not None:
+            return self._backward_loops(dout, F, P)
         douts = [[drow[f * P:(f + 1) * P] for f in range(F)] for drow in dout]
         dout_all = [list(chain.from_iterable(d[f] for d in douts)) for f in range(F)]
         col_all = list(chain.from_iterable(self.cols))
@@ -94,6 +106,17 @@ class Conv2D(Layer):
             return None
         Wm = self.weight_matrix()
         return [col2im(linalg.matmul_tn(Wm, d), self.grid, self.slices) for d in douts]
+
+    def _backward_loops(self, dout, F, P):
+        """backward as the loops of ``purenn_conv.loops``: the same sums, no col."""
+        dWm, db = loops.conv_dW(self.xps, dout, F, self.starts, self.offsets)
+        kernel_shape = tuple(linalg.shape_of(self.params["W"][0]))
+        self.grads = {"W": [linalg.reshape(row, kernel_shape) for row in dWm], "b": db}
+        if not self.input_grad:
+            return None
+        Wm = self.weight_matrix()
+        return [loops.conv_dx(drow, Wm, self.grid, self.starts, self.offsets)
+                for drow in dout]
 
 
 class Flatten(Layer):

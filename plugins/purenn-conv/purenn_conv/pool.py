@@ -4,8 +4,10 @@ Scratch", chapter 7). Each channel is pooled on its own, so C stays C."""
 from operator import add
 from typing import Optional
 
+from purenn import linalg
 from purenn.layers import Layer
 
+from . import loops
 from .kernels import Grid, check_image_shape, pool_windows
 
 
@@ -13,7 +15,8 @@ class Pool2D(Layer):
     """What both pooling layers share: the window ``size``, the ``stride`` (default: the
     size, so windows tile the input) and ``pad`` zeros on each side, as the book's im2col
     pads. Shapes: x (N, C·H·W), y (N, C·out_h·out_w), out_h = (H + 2·pad − size) // stride
-    + 1, out_w likewise."""
+    + 1, out_w likewise. Under purenn's ``loops`` kernel set (PyPy) both run as the indexed
+    loops of ``purenn_conv.loops``, with the same terms in the same order."""
 
     kind = None
 
@@ -28,6 +31,7 @@ class Pool2D(Layer):
             self.kind, input_shape, self.size, self.stride, self.pad)
         self.grid = Grid(channels, height, width, self.size, self.stride, self.pad)
         self.windows = pool_windows(self.grid)
+        self.rows, self.offsets, self.step = loops.pool_offsets(self.grid)
         return (channels, self.grid.out_h, self.grid.out_w)
 
 
@@ -42,6 +46,14 @@ class MaxPool2D(Pool2D):
     kind = "maxpool2d"
 
     def forward(self, x, train=False):
+        if linalg.KERNEL == "loops":     # backward needs only each window's winner
+            out_w = self.grid.out_w
+            pairs = [loops.maxpool_forward(self.grid.padded(row), self.rows, self.offsets,
+                                           self.step, out_w) for row in x]
+            self.x = self.y = None
+            self.winners = [winner for _, winner in pairs]
+            return [y for y, _ in pairs]
+        self.winners = None
         self.x = [self.grid.padded(row) for row in x]
         self.y = []
         for xp in self.x:
@@ -53,6 +65,10 @@ class MaxPool2D(Pool2D):
 
     def backward(self, dout):
         w = self.grid.out_w
+        if self.winners is not None:
+            return [self.grid.cropped(loops.maxpool_backward(
+                drow, winner, self.rows, self.offsets, self.step, w, self.grid.size))
+                for drow, winner in zip(dout, self.winners)]
         dx = []
         for xp, y, drow in zip(self.x, self.y, dout):
             dgrid = [0.0] * self.grid.size
@@ -77,6 +93,10 @@ class AvgPool2D(Pool2D):
     kind = "avgpool2d"
 
     def forward(self, x, train=False):
+        if linalg.KERNEL == "loops":
+            scale = 1.0 / (self.size * self.size)
+            return [loops.avgpool_forward(self.grid.padded(row), self.rows, self.offsets,
+                                          self.step, self.grid.out_w, scale) for row in x]
         scale = (1.0 / (self.size * self.size)).__mul__
         out = []
         for row in x:
@@ -91,8 +111,13 @@ class AvgPool2D(Pool2D):
         return out
 
     def backward(self, dout):
-        scale = (1.0 / (self.size * self.size)).__mul__
         w = self.grid.out_w
+        if linalg.KERNEL == "loops":
+            scale = 1.0 / (self.size * self.size)
+            return [self.grid.cropped(loops.avgpool_backward(
+                drow, self.rows, self.offsets, self.step, w, self.grid.size, scale))
+                for drow in dout]
+        scale = (1.0 / (self.size * self.size)).__mul__
         dx = []
         for drow in dout:
             dgrid = [0.0] * self.grid.size

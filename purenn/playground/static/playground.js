@@ -10,7 +10,8 @@ async function api(path, body) {
   const options = body === undefined ? {} : {
     method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
   };
-  const response = await fetch(path, options);
+  // a static site (purenn playground --export) answers in a Web Worker, not a server
+  const response = await (window.purennTransport || window).fetch(path, options);
   const data = await response.json();
   if (!response.ok) {
     const error = new Error(data.error || response.statusText);
