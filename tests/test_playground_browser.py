@@ -373,7 +373,7 @@ def test_the_url_holds_the_state_and_a_bad_one_falls_back(page, url, shots):
         extra.wait_for_function("document.getElementById('command').textContent"
                                 ".includes('--dataset xor')")
         assert command(extra).startswith(
-            "python -m purenn train --spec playground.net --dataset xor --noise 0.2 "
+            "python3 -m purenn train --spec playground.net --dataset xor --noise 0.2 "
             "--ratio 70 --features x1,x1x2 --seed 3 --batch-size 20 --epochs ")
         spec = extra.input_value("#spec")
         assert "dense 4 init=he\nrelu\ndense 3 init=xavier\ntanh" in spec

@@ -92,6 +92,11 @@ class DigitReader:
         """Watch a network learn (on: train one from scratch in the background and read
         with it) or go back to the model file's network (off)."""
         if on and not self.learning:
+            from ..capabilities import IN_PYODIDE
+            if IN_PYODIDE:
+                raise BadDrawing("watching a network learn trains it in a thread of its "
+                                 "own, which a static page cannot start: run 'python3 -m "
+                                 "purenn playground --learn'")
             with self.lock:
                 self.generation += 1
                 self.thread, self.trainer, self.stop_requested = None, None, False
