@@ -164,3 +164,24 @@ def test_a_spec_whose_input_is_not_the_features_is_refused(capsys):
                     out=lambda line: None)
     assert code == 1
     assert "3" in capsys.readouterr().err
+
+
+def test_added_points_go_at_the_end_of_the_training_set():
+    train, test = planar.generate("moons", random.Random(2), added=[(0.5, -1.0, 1)])
+    plain_train, plain_test = planar.generate("moons", random.Random(2))
+    assert len(train) == len(plain_train) + 1 and train.x([len(train) - 1]) == [[0.5, -1.0]]
+    assert train.labels[-1] == 1 and list(test.features) == list(plain_test.features)
+
+
+def test_train_takes_added_points_and_refuses_bad_ones(capsys):
+    lines = []
+    assert cli.main(["train", "--dataset", "xor", "--add-point=-0.5,0.5,1", "--epochs", "1"],
+                    out=lines.append) == 0
+    assert lines[0] == "data: xor, 2 classes, 1 added points: 301 training, 300 test samples"
+    assert cli.main(["train", "--dataset", "xor", "--add-point", "0,0,2", "--epochs", "1"],
+                    out=lambda line: None) == 1
+    assert "--add-point: added point 1: the class must be a whole number from 0 to 1" in \
+        capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--dataset", "xor", "--add-point", "0,nan,1"])
+    assert exit_info.value.code == 2

@@ -294,7 +294,34 @@ def test_features_and_ratio_shape_the_run(server):
     assert "--ratio 80 --features x1^2,x2^2 " in state["command"]
 
 
+def test_points_added_by_clicking_join_the_training_set_and_the_command(server, tmp_path):
+    settings = {"dataset": "xor", "points": [[0.5, -0.25, 1], [-0.3, 0.2, 0]]}
+    answer = request(server, "/api/plane/reset", settings)[2]
+    setup, state = answer["setup"], answer["state"]
+    assert len(setup["train"]) == 302 and setup["train"][-2:] == [[0.5, -0.25, 1],
+                                                                   [-0.3, 0.2, 0]]
+    assert "--add-point=0.5,-0.25,1 --add-point=-0.3,0.2,0 " in state["command"]
+    request(server, "/api/plane/step", {"updates": setup["batches_per_epoch"]})
+    model = tmp_path / "page.safetensors"
+    model.write_bytes(request(server, "/api/plane/model.safetensors")[2])
+    args = request(server, "/api/plane/state")[2]["command"].split()[3:]
+    args[args.index("--spec") + 1] = str(tmp_path / "playground.net")
+    (tmp_path / "playground.net").write_bytes(request(server, "/api/plane/spec.net")[2])
+    cli_model = tmp_path / "cli.safetensors"
+    assert cli.main([*args, "--quiet", "--out", str(cli_model)], out=lambda line: None) == 0
+    theirs, _ = safetensors.read_tensors(str(cli_model))
+    page, _ = safetensors.read_tensors(str(model))
+    for key in page:
+        assert list(page[key].values) == list(theirs[key].values), key
+
+
 @pytest.mark.parametrize("settings, message", [
+    ({"points": [[0, 0, 2]]}, "the class must be a whole number from 0 to 1, got 2"),
+    ({"points": [[0, 11, 0]]}, "x and y must be numbers from -10 to 10"),
+    ({"points": [[0, 0]]}, "must be x, y, class"),
+    ({"points": [[0, 0, True]]}, "the class must be a whole number"),
+    ({"points": [[0, 0, 0]] * 101}, "at most 100 added points"),
+    ({"points": "0,0,0"}, "points must be a list"),
     ({"ratio": 95}, "ratio must be between 10 and 90"),
     ({"ratio": 50.5}, "ratio must be a whole number"),
     ({"features": "x1"}, "features must be a list of names"),

@@ -99,19 +99,25 @@ def load_data(args, rng, check_features=None):
     read."""
     noise = getattr(args, "noise", None)
     ratio, features = getattr(args, "ratio", None), getattr(args, "features", None)
+    added = getattr(args, "add_point", None)
     if args.dataset in PLANAR:
         if args.data:
             raise PurennError(f"--data {args.data!r} is for MNIST-shaped files (mnist, "
                               f"fashion-mnist, kmnist); the {args.dataset} data set is "
                               f"generated")
         from ..data import planar
-        train, test = planar.generate(args.dataset, rng, noise, ratio or 50,
-                                      (features or "x1,x2").split(","))
+        try:
+            train, test = planar.generate(args.dataset, rng, noise, ratio or 50,
+                                          (features or "x1,x2").split(","), added or ())
+        except ValueError as exc:
+            raise PurennError(f"--add-point: {exc}") from None
         extra = "" if noise is None else f", noise {noise}"
         extra += "" if ratio is None else f", {ratio} % for training"
         extra += "" if features is None else f", features {features}"
+        extra += "" if not added else f", {len(added)} added points"
         return train, test, f"{args.dataset}, {train.num_classes} classes{extra}"
-    for name, value in (("--ratio", ratio), ("--features", features)):
+    for name, value in (("--ratio", ratio), ("--features", features),
+                        ("--add-point", added)):
         if value is not None:
             raise PurennError(f"{name} {value!r} is for the generated 2-D sets "
                               f"({', '.join(PLANAR)}), not {args.dataset}")
@@ -155,6 +161,9 @@ def load_split(args, training=None):
     if same_set and dataset in PLANAR:
         for key in ("noise", "ratio", "features"):
             setattr(options, key, training.get(key))
+        from .args import ADDED_POINT
+        options.add_point = [ADDED_POINT(point)
+                             for point in str(training.get("add_point") or "").split()]
     train_set, test_set, description = load_data(options, random.Random(seed))
     trained_on = training.get("data")
     if not why and folder is None and same_set and trained_on and trained_on != description:

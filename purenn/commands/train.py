@@ -11,6 +11,7 @@ import warnings
 from .. import linalg
 from ..errors import PurennError
 from .args import (
+    ADDED_POINT,
     BATCH,
     COUNT,
     FEATURES,
@@ -19,6 +20,7 @@ from .args import (
     PATH,
     RATIO,
     SEED,
+    Append,
     Real,
     Text,
     print_warning,
@@ -69,6 +71,10 @@ def add_parser(sub, common):
                    help="for the 2-D sets: the input columns computed from each point "
                         "(x1, x2), any of x1,x2,x1^2,x2^2,x1x2,sin_x1,sin_x2 (default: "
                         "x1,x2); the spec's input is their number")
+    p.add_argument("--add-point", type=ADDED_POINT, action=Append, max_items=100,
+                   metavar="X,Y,CLASS",
+                   help="for the 2-D sets: a point added to the training set (repeat it, "
+                        "up to 100; the playground's clicks)")
     p.add_argument("--data", type=PATH, metavar="DIR",
                    help="folder with the four IDX files of the data set (default: the "
                         "fetched copy in the cache, else for mnist the bundled subset of "

@@ -184,9 +184,41 @@ def _concat(data, other, indices):
     return both
 
 
-def generate(name, rng, noise=None, ratio=50, features=POINT):
+MAX_ADDED = 100          # points added by hand (the playground's clicks)
+ADDED_RANGE = 10.0       # ... each coordinate within ±ADDED_RANGE
+
+
+def check_added(points, classes):
+    """``points`` as a list of (x, y, label); ValueError naming the first bad one."""
+    points = list(points)
+    if len(points) > MAX_ADDED:
+        raise ValueError(f"at most {MAX_ADDED} added points, got {len(points)}")
+    checked = []
+    for i, point in enumerate(points, 1):
+        if not isinstance(point, (list, tuple)) or len(point) != 3:
+            raise ValueError(f"added point {i} must be x, y, class; got {point!r}")
+        x, y, label = point
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                   and math.isfinite(v) and abs(v) <= ADDED_RANGE for v in (x, y)):
+            raise ValueError(f"added point {i}: x and y must be numbers from "
+                             f"-{ADDED_RANGE:g} to {ADDED_RANGE:g}, got {point!r}")
+        if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < classes:
+            raise ValueError(f"added point {i}: the class must be a whole number from 0 to "
+                             f"{classes - 1}, got {label!r}")
+        checked.append((float(x), float(y), label))
+    return checked
+
+
+def generate(name, rng, noise=None, ratio=50, features=POINT, added=()):
     """(train, test): two draws of ``make(name, rng, noise)``, the training set first,
-    split at ``ratio`` percent for training and turned into ``features``."""
+    split at ``ratio`` percent for training, the ``added`` points (x, y, label) put at
+    the end of the training set, and turned into ``features``."""
     features = check_features(features)
     train, test = split(make(name, rng, noise), make(name, rng, noise), ratio, rng)
+    added = check_added(added, train.num_classes)
+    if added:
+        train = _subset(train, range(len(train)))
+        for x, y, _ in added:
+            train.features.extend((x, y))
+        train.labels += bytes(label for _, _, label in added)
     return with_features(train, features), with_features(test, features)

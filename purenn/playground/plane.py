@@ -49,7 +49,7 @@ MAX_HELD = 1 << 20        # layer outputs held at once: rows x the widest layer
 MAX_STEP_WORK = 2 * 10 ** 7   # numbers one step request may go through: updates x rows
                               # x numbers per row (about 20 s here, at worst)
 DEFAULTS = {"dataset": "circles", "noise": None, "seed": 0, "batch_size": 10,
-            "ratio": 50, "features": list(planar.POINT),
+            "ratio": 50, "features": list(planar.POINT), "points": [],
             "hidden": [{"units": 8, "activation": "tanh"}, {"units": 8, "activation": "tanh"}],
             "optimizer": "sgd", "lr": 0.1, "weight_decay": 0.0, "spec": None}
 
@@ -94,6 +94,14 @@ def check_config(raw, optimizers):
         config["features"] = list(planar.check_features(features[:len(planar.FEATURES) + 1]))
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
+    points = config["points"]
+    if not isinstance(points, list):
+        raise BadRequest(f"points must be a list of [x, y, class], got {points!r}")
+    try:
+        config["points"] = [list(p) for p in planar.check_added(
+            points[:planar.MAX_ADDED + 1], planar.CLASSES[config["dataset"]])]
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
     config["batch_size"] = _number(config, "batch_size", 1, 1000, int)
     config["lr"] = _number(config, "lr", 1e-6, 10.0)
     config["weight_decay"] = _number(config, "weight_decay", 0.0, 1.0)
@@ -128,6 +136,8 @@ def command_line(config, epochs):
         extra += f" --ratio {config['ratio']}"
     if config["features"] != list(planar.POINT):
         extra += f" --features {','.join(config['features'])}"
+    for x, y, label in config["points"]:
+        extra += f" --add-point={x!r},{y!r},{label}"   # "=": x may be negative
     return (f"python3 -m purenn train --spec playground.net --dataset {config['dataset']} "
             f"--noise {config['noise']!r}{extra} --seed {config['seed']} "
             f"--batch-size {config['batch_size']} --epochs {max(epochs, 1)}")
@@ -226,7 +236,8 @@ class PlaneSession:
         rng = random.Random(config["seed"])
         # the points, for drawing, and the network's input columns computed from them
         self.train_points, self.test_points = planar.generate(
-            config["dataset"], rng, config["noise"], config["ratio"])
+            config["dataset"], rng, config["noise"], config["ratio"],
+            added=config["points"])
         self.train_set, self.test_set = (planar.with_features(data, config["features"])
                                          for data in (self.train_points, self.test_points))
         classes = self.train_set.num_classes

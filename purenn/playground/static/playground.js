@@ -46,7 +46,7 @@ const plane = {
   info: null, setup: null, regions: null, regionsVersion: 0, number: 0,
   records: null, running: false, polling: false, custom: null,
   dataset: "circles", hidden: [], resetTimer: null, grid: 50, network: null,
-  features: ["x1", "x2"],
+  features: ["x1", "x2"], points: [], addClass: 0,
   // the page's settings are the truth: every change and every reset counts here, and a
   // reset's answer is taken only if nothing changed since it was sent (else a newer one
   // follows, and an older answer would put back the settings of before)
@@ -61,7 +61,7 @@ function readConfig() {
   const config = {
     dataset: plane.dataset, noise: Number($("noise").value), seed: Number($("seed").value),
     batch_size: Number($("batch").value), ratio: Number($("ratio").value),
-    features: [...plane.features],
+    features: [...plane.features], points: plane.points.map((p) => [...p]),
   };
   if (plane.custom !== null) return {...config, spec: plane.custom};
   return {...config, hidden: plane.hidden.map((l) => ({...l})), optimizer: $("optimizer").value,
@@ -119,6 +119,8 @@ function showSetup() {
     if (!$("weight-decay").value) addOption($("weight-decay"), setup.editor.weight_decay);
   }
   plane.features = [...setup.features];
+  plane.points = setup.config.points.map((p) => [...p]);
+  showAddClasses();
   $("input-units").textContent = `${setup.features.length} (${setup.features.map(featureLabel).join(", ")})`;
   buildNetwork();
   const editable = setup.editor !== null;
@@ -294,6 +296,7 @@ function stateToHash() {
     dataset: config.dataset, noise: config.noise, seed: config.seed, ratio: config.ratio,
     features: config.features.join(","), batch: config.batch_size,
   };
+  if (config.points.length) fields.points = config.points.map((p) => p.join(":")).join(";");
   if (plane.custom === null) {
     Object.assign(fields, {
       hidden: config.hidden.map((l) => `${l.units}${l.activation}`).join("-"),
@@ -320,7 +323,7 @@ function readHash(defaults) {
   let fields;
   try { fields = new URLSearchParams(text); } catch (error) { return {settings, wrong: ["the link's settings"]}; }
   const known = ["dataset", "noise", "seed", "ratio", "features", "batch", "hidden", "optimizer",
-                 "lr", "wd", "discretize", "test"];
+                 "lr", "wd", "discretize", "test", "points"];
   for (const key of fields.keys()) if (!known.includes(key)) wrong.push(String(key).slice(0, 30));
   const number = (key, low, high, whole) => {
     if (!fields.has(key)) return undefined;
@@ -353,6 +356,18 @@ function readHash(defaults) {
       settings.features = info.features.filter((n) => names.includes(n));
     } else wrong.push(`features=${fields.get("features").slice(0, 30)}`);
   }
+  if (fields.has("points")) {
+    const raw = fields.get("points");
+    const classes = info.classes[settings.dataset || info.defaults.dataset];
+    const points = raw.split(";").map((part) => {
+      const [x, y, k] = part.split(":").map(Number);
+      const ok = part.split(":").length === 3 && [x, y].every((v) => Number.isFinite(v) && Math.abs(v) <= 10) &&
+        Number.isInteger(k) && k >= 0 && k < classes;
+      return ok ? [x, y, k] : null;
+    });
+    if (points.length <= MAX_POINTS && points.every((p) => p !== null)) settings.points = points;
+    else wrong.push(`points=${raw.slice(0, 30)}`);
+  }
   if (fields.has("hidden")) {
     const raw = fields.get("hidden");
     const parts = raw === "" ? [] : raw.split("-");
@@ -384,6 +399,7 @@ function applyHash(defaults) {
   }
   if (settings.features) plane.features = settings.features;
   if (settings.hidden) plane.hidden = settings.hidden;
+  if (settings.points) plane.points = settings.points;
   $("discretize").checked = settings.discretize === 1;
   $("show-test").checked = settings.test === 1;
   const note = $("url-note");
@@ -700,6 +716,15 @@ function drawRegions() {
     }
   };
   dots(setup.train, false);
+  // the points added by clicking: the last ones of the training set, ringed
+  const added = setup.config.points.length;
+  for (const [x, y] of setup.train.slice(setup.train.length - added)) {
+    ctx.beginPath();
+    ctx.arc(px(x), py(y), 7, 0, 2 * Math.PI);
+    ctx.lineWidth = 2;
+    ctx.strokeStyle = "#263238";
+    ctx.stroke();
+  }
   if ($("show-test").checked) dots(setup.test, true);
 }
 
@@ -719,11 +744,49 @@ function drawPreview(canvas, points) {
 }
 
 function chooseDataset(name) {
+  if (name !== plane.dataset) plane.points = [];   // points of another data set's classes
   plane.dataset = name;
   for (const button of document.querySelectorAll(".dataset")) {
     button.classList.toggle("active", button.dataset.name === name);
   }
   setNoise(plane.info.noise[name]);
+}
+
+const MAX_POINTS = 100;
+
+// a click on the plane adds a point of the chosen class to the training set: a new run
+function addPoint(event) {
+  const setup = plane.setup;
+  if (!setup) return;
+  if (plane.points.length >= MAX_POINTS) {
+    $("plane-error").textContent = `at most ${MAX_POINTS} added points`;
+    return;
+  }
+  const box = $("regions").getBoundingClientRect();
+  const [x0, x1, y0, y1] = setup.extent;
+  const round = (v) => Math.round(v * 100) / 100;
+  const x = round(x0 + (event.clientX - box.left) / box.width * (x1 - x0));
+  const y = round(y1 - (event.clientY - box.top) / box.height * (y1 - y0));
+  plane.points.push([x, y, Math.min(plane.addClass, setup.classes - 1)]);
+  $("clear-points").disabled = false;
+  scheduleReset();
+}
+
+function showAddClasses() {
+  const box = $("add-classes"), classes = plane.setup ? plane.setup.classes : 2;
+  if (plane.addClass >= classes) plane.addClass = 0;
+  box.innerHTML = "";
+  for (let k = 0; k < classes; k++) {
+    const button = document.createElement("button");
+    button.className = "plain add-class";
+    button.dataset.class = k;
+    button.setAttribute("aria-pressed", String(k === plane.addClass));
+    button.innerHTML = `<span class="dot"></span>class ${k}`;
+    button.firstChild.style.background = rgb(COLORS[k]);
+    button.addEventListener("click", () => { plane.addClass = k; showAddClasses(); });
+    box.appendChild(button);
+  }
+  $("clear-points").disabled = plane.points.length === 0;
 }
 
 function setRatio(value) {
@@ -794,6 +857,8 @@ async function startPlane() {
   $("reset").addEventListener("click", () => reset(false));
   $("show-test").addEventListener("change", () => { drawRegions(); saveHash(); });
   $("discretize").addEventListener("change", () => { drawRegions(); saveHash(); });
+  $("regions").addEventListener("click", addPoint);
+  $("clear-points").addEventListener("click", () => { plane.points = []; scheduleReset(); });
   $("ratio").addEventListener("input", () => setRatio($("ratio").value));
   $("ratio").addEventListener("change", scheduleReset);
   window.addEventListener("resize", () => { buildNetwork(); drawNetwork(); });
