@@ -363,6 +363,30 @@ def test_features_ratio_and_the_network_view(page, shots):
     docs_picture(page, "docs-playground-2d.png", "#regions", shots)
 
 
+def test_clicking_the_plane_adds_points(page, shots):
+    page.click("#tab-plane")
+    page.click(".add-class[data-class='1']")
+    assert page.get_attribute(".add-class[data-class='1']", "aria-pressed") == "true"
+    extent = page.evaluate("plane.setup.extent")
+    box = page.locator("#regions").bounding_box()
+    train = len(page.evaluate("plane.setup.train"))
+    # the top right quarter's middle: (x1 / 2, y1 / 2) in the plane
+    page.mouse.click(box["x"] + 0.75 * box["width"], box["y"] + 0.25 * box["height"])
+    page.wait_for_function("document.getElementById('command').textContent"
+                           ".includes('--add-point=')")
+    x, y = extent[1] / 2, extent[3] / 2
+    point = page.evaluate("plane.setup.config.points[0]")
+    assert point[2] == 1 and abs(point[0] - x) < 0.02 and abs(point[1] - y) < 0.02
+    assert len(page.evaluate("plane.setup.train")) == train + 1
+    assert f"--add-point={point[0]!r},{point[1]!r},1 " in command(page)
+    assert "points=" in page.evaluate("location.hash")
+    page.screenshot(path=os.path.join(shots, "plane-added-point.png"))
+    page.click("#clear-points")
+    page.wait_for_function("!document.getElementById('command').textContent"
+                           ".includes('--add-point')")
+    assert page.is_disabled("#clear-points")
+
+
 def test_the_url_holds_the_state_and_a_bad_one_falls_back(page, url, shots):
     extra = another_page(page, 1280, 800)
     errors = []
