@@ -499,6 +499,7 @@ def test_a_usage_error_quoting_thousands_of_arguments_is_one_short_message(capsy
     with pytest.raises(SystemExit):
         cli.main(["show", *["-1e400"] * 10_001, "--dataset", "spiral"])
     lines = err().err.splitlines()
-    assert 2 <= len(lines) <= 4 and lines[0].startswith("purenn: error: unrecognized")
+    # one error line, its quoted values cut short, then where to look
+    assert len(lines) == 2 and lines[0].startswith("purenn: error: unrecognized")
     assert lines[-1] == "(see 'purenn --help')"
-    assert all(len(line) <= 80 for line in lines)
+    assert len(lines[0]) <= 200

@@ -42,7 +42,7 @@ def test_npy_both_ways_every_dtype_order_and_byte_order(dtype):
                     np.lib.format.write_array(buffer, laid, version=version)
                     mine = npy.parse_npy(buffer.getvalue())
                     assert mine.dtype == dtype and mine.shape == shape
-                    assert mine.values == a.ravel().tolist()
+                    assert list(mine.values) == a.ravel().tolist()
                     written = npy.encode_npy(mine, byteorder=byteorder,
                                              fortran_order=order == "F", version=version)
                     back = np.load(io.BytesIO(written))
@@ -63,7 +63,7 @@ def test_npz_both_ways(save, tmp_path):
     mine = npy.read_npz(str(path))
     assert list(mine) == list(arrays)
     for name, a in arrays.items():
-        assert mine[name].shape == a.shape and mine[name].values == a.ravel().tolist()
+        assert mine[name].shape == a.shape and list(mine[name].values) == a.ravel().tolist()
     out = tmp_path / "purenn.npz"
     npy.write_npz(str(out), mine, compress=save == "savez_compressed")
     with np.load(out, allow_pickle=False) as back:
@@ -144,7 +144,7 @@ def test_safetensors_written_by_numpy_load_in_purenn(tmp_path):
     tensors, _ = safetensors.read_tensors(path)
     for name, a in extra.items():
         assert tuple(tensors[name].shape) == a.shape
-        assert tensors[name].values == a.ravel().tolist()
+        assert list(tensors[name].values) == a.ravel().tolist()
 
 
 def test_safetensors_package_files_load_in_purenn(tmp_path):

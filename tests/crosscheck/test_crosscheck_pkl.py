@@ -38,7 +38,7 @@ def numpy_arrays(dtype, seed=0):
 def same(tensor, array):
     array = np.asarray(array)
     expected = array.astype(array.dtype.newbyteorder("=")).ravel(order="C").tolist()
-    return tensor.shape == array.shape and tensor.values == expected
+    return tensor.shape == array.shape and list(tensor.values) == expected
 
 
 @pytest.mark.parametrize("protocol, dtype", itertools.product(range(6), DTYPES))

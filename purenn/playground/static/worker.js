@@ -22,8 +22,8 @@ async function start() {
     py.FS.writeFile(model, new Uint8Array(await (await fetch(site.model)).arrayBuffer()));
   }
   py.globals.set("WHEEL", "/tmp/" + site.wheel);
-  py.globals.set("MODEL", model);
-  py.globals.set("MODEL_NAME", site.model);
+  py.globals.set("MODEL", model ?? undefined);   // undefined: Python's None
+  py.globals.set("MODEL_NAME", site.model ?? undefined);
   py.runPython(`
 import sysconfig, zipfile
 zipfile.ZipFile(WHEEL).extractall(sysconfig.get_paths()["purelib"])
