@@ -21,8 +21,8 @@ from .errors import PurennError
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 # command -> (module under purenn.commands, the line `purenn --help` shows for it). Only the
-# module of the command being run is imported: importing all of them to build the parser
-# took `--help` from about 20 to 50 ms on 3.13 (a bare interpreter starts in 10 ms).
+# module of the command being run is imported, which keeps the CLI's start short (its
+# figures: docs/speed.md).
 # The lines must equal the modules' own help= (tests/test_cli_train.py checks).
 COMMANDS = {
     "train": ("train", "train a network and report its accuracy"),

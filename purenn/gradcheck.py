@@ -4,7 +4,9 @@
     check_loss(loss, x, t)                    the same for a loss
     check_network(net, x, t)                  the same for every parameter of a network
                                               (a copy, weights redrawn at order one)
-    full_errors(net, x, t)                    per parameter: relative and absolute errors
+    errors(net, x, t, entries, rng)           per parameter: relative and absolute errors,
+                                              every entry or sampled (the policy below)
+    full_errors(net, x, t)                    the same over every entry
     sampled_errors(net, x, t, entries, rng)   the same over random entries of each
     redraw(net, rng)                          weights of order one for a meaningful check
 
@@ -21,10 +23,11 @@ import warnings
 
 from . import linalg
 from .gradient import central_difference, frozen, gradient_descent, numerical_gradient
+from .registry import kind_of
 from .spec import make_part
 
 __all__ = ["TOLERANCE", "central_difference", "check_layer", "check_loss", "check_network",
-           "frozen", "full_errors", "gradient_descent", "kinks", "max_abs_difference",
+           "errors", "frozen", "full_errors", "gradient_descent", "kinks", "max_abs_difference",
            "numerical_gradient", "redraw", "relative_error", "sampled_errors"]
 
 TOLERANCE = 1e-7
@@ -105,30 +108,41 @@ def check_network(net, x, t, *, h=1e-4, redraw_weights=True, entries=None, rng=N
     one (``redraw``): at a spec's small initial weights the gradients are tiny and many
     ReLU inputs lie within h of their kink, where central differences are wrong although
     backprop is right (relative errors near 1 for a correct network). The network itself
-    is never changed; ``redraw_weights=False`` checks it at its own weights. ``entries``
-    random entries of each parameter are checked (default: every entry when the network
-    has at most ``FULL_CHECK_LIMIT`` parameters, else ``SAMPLED_ENTRIES``; an int, or
-    ``"all"``). When a ReLU input lies within h of 0 (``kinks``), ``warn`` (default:
-    ``warnings.warn``, RuntimeWarning) says that large errors there are the kink's.
+    is never changed; ``redraw_weights=False`` checks it at its own weights. Which
+    entries are checked is ``errors``'s policy (``entries``: an int, or ``"all"``). When
+    a ReLU input lies within h of 0 (``kinks``), ``warn`` (default: ``warnings.warn``,
+    RuntimeWarning) says that large errors there are the kink's.
     """
     rng = rng or random.Random(0)
     net = copy.deepcopy(net)
     if redraw_weights:
         redraw(net, rng)
-    if entries is None:
-        entries = "all" if net.param_count <= FULL_CHECK_LIMIT else SAMPLED_ENTRIES
-    if entries == "all":
-        results = full_errors(net, x, t, h)
-    else:
-        results = sampled_errors(net, x, t, entries, rng, h)
-    near, total = kinks(net, x, h)
-    if near:
-        message = (f"{near} of {total} ReLU inputs lie within h = {h:g} of the kink at 0, "
-                   f"where central differences are wrong although backprop is right; "
-                   f"large errors may come from there"
-                   + ("" if redraw_weights else " (redraw_weights=True avoids most)"))
+    results = errors(net, x, t, entries, rng, h)
+    message = kink_warning(net, x, h, "" if redraw_weights
+                           else " (redraw_weights=True avoids most)")
+    if message:
         (warn or (lambda m: warnings.warn(m, RuntimeWarning, stacklevel=3)))(message)
     return {key: error for key, (error, _, _) in results.items()}
+
+
+def errors(net, x, t, entries=None, rng=None, h=1e-4):
+    """{param: (max relative error, max absolute difference, entries checked)}: every
+    entry when the network has at most ``FULL_CHECK_LIMIT`` parameters or ``entries`` is
+    ``"all"``, else ``entries`` (default ``SAMPLED_ENTRIES``) random entries of each
+    parameter, drawn from ``rng``."""
+    if entries == "all" or net.param_count <= FULL_CHECK_LIMIT:
+        return full_errors(net, x, t, h)
+    return sampled_errors(net, x, t, entries or SAMPLED_ENTRIES, rng or random.Random(0), h)
+
+
+def kink_warning(net, x, h=1e-4, remedy=""):
+    """What to say when ReLU inputs lie within h of their kink (``kinks``), or ''."""
+    near, total = kinks(net, x, h)
+    if not near:
+        return ""
+    return (f"{near} of {total} ReLU inputs lie within h = {h:g} of the kink at 0, where "
+            f"central differences are wrong although backprop is right; large errors may "
+            f"come from there{remedy}")
 
 
 def kinks(net, x, h=1e-4):
@@ -139,7 +153,7 @@ def kinks(net, x, h=1e-4):
     with frozen(layer for _, layer in net.layers):
         previous = value = x
         for _, layer in net.layers:
-            if getattr(layer, "kind", type(layer).__name__.lower()) in KINKED_LAYERS:
+            if kind_of(layer, "purenn.layers") in KINKED_LAYERS:
                 margin = h * max(1.0, max((abs(v) for row in previous for v in row),
                                           default=1.0))
                 near += sum(1 for row in value for v in row if abs(v) < margin)

@@ -29,9 +29,12 @@ class Layer:
       save (BatchNorm's running statistics), nested lists of floats or floats, updated in
       place; empty for most layers.
     - ``input_grad``: when False (the first layer) ``backward`` may skip computing dx.
+    - ``kind``: the name it is registered under, set by whoever made it from a name
+      (``purenn.spec``); ``registry.kind_of`` finds it for a layer made otherwise.
     """
 
     decay = ()
+    kind = None
 
     def __init__(self):
         self.config = {}

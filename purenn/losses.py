@@ -11,21 +11,17 @@ import math
 from . import linalg
 from .functions import is_one_hot, labels, log_softmax, one_hot, softmax
 
-
-def total(terms):
-    """math.fsum of ``terms`` (exactly rounded), or their plain sum (±inf or NaN) when
-    finite terms add up past the largest float, where fsum raises OverflowError: a loss
-    that overflows is infinite, and training stops on it with a clear message."""
-    terms = list(terms)
-    try:
-        return math.fsum(terms)
-    except (OverflowError, ValueError):  # ValueError: both infinities among the terms
-        return sum(terms)
+# the sum of a loss's terms: exactly rounded, ±inf or NaN past the largest float
+total = linalg.fsum_or_sum
 
 
 class Loss:
     """Base class and contract of every loss: ``forward(x, t) -> float`` averaged over the
-    batch, ``backward() -> dx`` for that same batch, ``output(x)`` for display."""
+    batch, ``backward() -> dx`` for that same batch, ``output(x)`` for display. ``kind``
+    is the name it is registered under, set by whoever made it from a name
+    (``purenn.spec``); ``registry.kind_of`` finds it for one made otherwise."""
+
+    kind = None
 
     def __init__(self):
         self.config = {}

@@ -23,6 +23,7 @@ import os
 
 from . import __version__, linalg, spec
 from .errors import ModelFileError, SpecError
+from .fileio import write_bytes
 from .formats import safetensors
 from .formats.schema import Bool, Float, Int, Null, Object, OneOf, Str, check, load_json
 from .formats.tensor import capped_prod, finite_floats
@@ -117,7 +118,12 @@ def model_metadata(net, training=None):
 def save(net, path, *, training=None):
     """Write ``net`` to ``path`` (safetensors, atomically); ``training`` is a small dict
     of JSON values describing how it was trained (epochs, accuracy, data, seed, ...)."""
-    safetensors.write_tensors(path, state_tensors(net), model_metadata(net, training))
+    write_bytes(path, encode(net, training=training))
+
+
+def encode(net, *, training=None):
+    """The bytes of the model file ``save`` writes."""
+    return safetensors.encode(state_tensors(net), model_metadata(net, training))
 
 
 def build_from_metadata(metadata, source, tensors, rng=None):

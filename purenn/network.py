@@ -7,6 +7,7 @@
     net.predict(x)                         # scores of the last layer, (N, 10)
     net.loss(x, t), net.accuracy(x, t)
     net.gradient(x, t)                     # backprop, same keys as params
+    net.update(grads)                      # one step of the optimizer
     net.numerical_gradient(x, t)           # central differences, h = 1e-4
     net.state_dict(), net.load_state_dict(state)
 
@@ -17,9 +18,9 @@ builds networks from spec text and writes them back, ``purenn.model`` saves and 
 import math
 import random
 
-from . import linalg, losses, registry
+from . import guard, linalg, losses
 from .booknames import Named, book_gradients, unknown_name_message
-from .errors import PluginError, PurennError
+from .errors import PurennError
 from .functions import labels
 from .gradient import frozen, numerical_gradient
 from .optimizers import SGD
@@ -115,61 +116,9 @@ class TooManyParameters(PurennError):
         self.count, self.limit = count, limit
 
 
-def _plugin_origin(part, group):
-    """' (plugin 'kind' of distribution 'name' version)' for a part a plugin
-    distribution provides, '' for a built-in or a part that is not registered."""
-    kind = getattr(part, "kind", None)
-    entry = registry.discover(group).get(kind) if kind else None
-    if entry is None or entry.builtin:
-        return ""
-    return f" (plugin {kind!r} of distribution {entry.distribution!r} {entry.version})"
-
-
-def _check_shape(shape, name, part):
-    """The shape a layer's build returned, as a tuple of positive ints, or PluginError."""
-    try:
-        shape = tuple(shape)
-    except TypeError:
-        shape = None
-    if not shape or not all(type(d) is int and d > 0 for d in shape):
-        raise PluginError(f"layer {name!r}{_plugin_origin(part, 'purenn.layers')}: build "
-                          f"returned {shape!r}, not a shape of positive sizes")
-    return shape
-
-
 def _count(layer):
     return sum(len(leaf) for part in (layer.params, layer.buffers) for value in part.values()
                for leaf in (linalg.leaves(value) if isinstance(value, list) else [[value]]))
-
-
-def _call(part, group, name, what, *args):
-    """part's method ``what`` called with args; what a plugin raises becomes one
-    PluginError naming the plugin and its distribution (a built-in's errors pass, and so
-    does a ValueError from build: the plugin contract's way to refuse its input shape or
-    arguments, reported at the spec's line like a built-in's)."""
-    try:
-        return getattr(part, what)(*args)
-    except (PurennError, KeyboardInterrupt):
-        raise
-    except Exception as exc:
-        if what == "build" and isinstance(exc, ValueError):
-            raise
-        origin = _plugin_origin(part, group)
-        if not origin:
-            raise
-        raise PluginError(f"{registry.KIND[group]} {name!r}{origin} failed in {what}: "
-                          f"{type(exc).__name__}: {exc}") from exc
-
-
-def _check_rows(y, n, width, name, part, what):
-    """y must be n rows of ``width`` numbers (what the layer's build declared)."""
-    if isinstance(y, list) and len(y) == n and all(
-            isinstance(row, list) and len(row) == width for row in y):
-        return y
-    got = (f"{len(y)} rows of {sorted({len(r) if isinstance(r, list) else -1 for r in y})}"
-           if isinstance(y, list) else type(y).__name__)
-    raise PluginError(f"layer {name!r}{_plugin_origin(part, 'purenn.layers')}: {what} "
-                      f"returned {got} numbers, expected {n} rows of {width}")
 
 
 class Network:
@@ -182,28 +131,44 @@ class Network:
     ``input_shape`` from ``rng`` (one ``random.Random`` for everything).
     ``weight_decay`` λ adds ½·λ·Σ W² over the weight matrices (each layer's ``decay``
     parameters, never biases) to the loss, and λ·W to their gradients (book, CS231n).
+
+    Where it came from, set by whoever read it (``purenn.spec.build``,
+    ``purenn.model.load``), for messages; a network made here has none of it:
+
+    - ``source``: what it was read from: a spec file's path, a shipped spec's file name,
+      ``"<spec>"`` for spec text, or the model file's path;
+    - ``spec_warnings``: the messages of what its spec probably did not mean;
+    - ``training``: a model file's training summary (epochs, accuracy, data set, ...).
     """
 
     def __init__(self, input_shape, layers, loss, optimizer=SGD, *, weight_decay=0.0,
-                 rng=None, max_params=None):
+                 rng=None, max_params=None, source=None, spec_warnings=()):
         self.input_shape = tuple(input_shape)
         self.layers = list(layers)
         self.loss_layer = loss
         self.weight_decay = weight_decay
         self.rng = rng if rng is not None else random.Random(0)
+        self.source = source
+        self.spec_warnings = list(spec_warnings)
+        self.training = {}
+        self.last_loss = None      # the loss of the last ``gradient`` call
         shape = self.input_shape
         self.shapes = [shape]
         held = 0
         for i, (name, layer) in enumerate(self.layers):
             try:
                 held = self._check_budget(layer, shape, held, max_params)
-                shape = _check_shape(_call(layer, "purenn.layers", name, "build", shape,
-                                           self.rng), name, layer)
+                shape = guard.build(layer, name, shape, self.rng)
                 held = self._check_budget(layer, shape, held, max_params, built=True)
             except (PurennError, ValueError) as exc:
                 raise LayerBuildError(i, name, exc) from None
             self.shapes.append(shape)
         self.output_shape = shape
+        # what forward and backward run: purenn's own parts as they are, a plugin's
+        # wrapped once so that its failures name it (see purenn.guard)
+        self._run = [guard.layer(name, layer, before, after) for (name, layer), before, after
+                     in zip(self.layers, self.shapes, self.shapes[1:])]
+        self._run_loss = guard.loss(loss)
         if self.layers:
             self.layers[0][1].input_grad = False
         self._params = Parameters(
@@ -262,6 +227,11 @@ class Network:
         self.optimizer = make(self.params)
         return self.optimizer
 
+    def update(self, grads):
+        """One step of the optimizer: every parameter updated in place from ``grads``
+        (a plugin optimizer's failure names it)."""
+        guard.step(self.optimizer, grads)
+
     # -- checks of what the book's methods are given ---------------------------------
     def check_batch(self, x):
         """PurennError unless x is a batch (N, features) this network takes."""
@@ -305,14 +275,11 @@ class Network:
                                   f"numbers")
 
     # -- the book's methods -------------------------------------------------------------
-    def forward(self, x, train=False):
-        """The last layer's output for a batch x (N, features). Each layer's output is
-        checked against the shape its build declared (a plugin's wrong shape is an
-        error naming it, not rows silently cut short)."""
-        n = len(x)
-        for (name, layer), shape in zip(self.layers, self.shapes[1:]):
-            x = _check_rows(_call(layer, "purenn.layers", name, "forward", x, train), n,
-                            math.prod(shape), name, layer, "forward")
+    def forward(self, x, train=False, start=0):
+        """The last layer's output for a batch x (N, features), from layer ``start`` on
+        (x then being the output of the layer before it)."""
+        for layer in self._run[start:]:
+            x = layer.forward(x, train)
         return x
 
     def predict(self, x):
@@ -331,9 +298,11 @@ class Network:
         return self._loss(x, t, train)
 
     def _loss(self, x, t, train):
-        scores = self.forward(x, train)
-        return (_call(self.loss_layer, "purenn.losses", getattr(self.loss_layer, "kind", "loss"),
-                      "forward", scores, t) + self.decay_loss())
+        return self.loss_of(self.forward(x, train), t)
+
+    def loss_of(self, scores, t):
+        """The loss of the last layer's scores for labels t, plus ½·λ·ΣW²."""
+        return self._run_loss.forward(scores, t) + self.decay_loss()
 
     def decay_loss(self):
         if not self.weight_decay:
@@ -360,18 +329,26 @@ class Network:
     def backward(self, dout=1.0):
         """∂L/∂p for every parameter p, back from the loss of the last training forward
         pass (weight decay's λ·W added); a dict with the keys of params."""
-        dout = _call(self.loss_layer, "purenn.losses", getattr(self.loss_layer, "kind", "loss"),
-                     "backward", dout)
-        n = len(dout) if isinstance(dout, list) else None
-        for (name, layer), shape in zip(reversed(self.layers), reversed(self.shapes[:-1])):
-            dout = _call(layer, "purenn.layers", name, "backward", dout)
-            if dout is not None and layer.input_grad and n is not None:
-                _check_rows(dout, n, math.prod(shape), name, layer, "backward")
+        self.backward_to(0, dout)
+        return self.grads()
+
+    def backward_to(self, stop, dout=1.0):
+        """Back from the loss through the layers down to layer ``stop``; returns ∂L/∂x of
+        that layer's input (each layer keeps its parameters' gradients)."""
+        dout = self._run_loss.backward(dout)
+        for layer in reversed(self._run[stop:]):
+            dout = layer.backward(dout)
+        return dout
+
+    def grads(self, start=0):
+        """The gradients the last backward pass left in the layers from ``start`` on, by
+        parameter name, weight decay's λ·W added."""
         grads = {f"{name}.{key}": value
-                 for name, layer in self.layers for key, value in layer.grads.items()}
+                 for name, layer in self.layers[start:] for key, value in layer.grads.items()}
         if self.weight_decay:
             for key in self.decay_keys:
-                linalg.axpy_(grads[key], self.weight_decay, self.params[key])
+                if key in grads:
+                    linalg.axpy_(grads[key], self.weight_decay, self.params[key])
         return grads
 
     def gradient(self, x, t):

@@ -50,12 +50,14 @@ class Optimizer:
       so a spec line can set them) are kept in ``self.config``, all of them, so that the
       same optimizer can be made again (``type(opt)(params, **opt.config)``); all state is
       created here. ``kind`` is the registered name, set by whoever made it from a name
-      (``purenn.spec``), as for layers.
+      (``purenn.spec``), as for layers; ``registry.kind_of`` finds it for one made
+      otherwise.
     - ``step(grads)``: update every parameter in place, leaf by leaf.
     - ``state_names``: the attributes that are state, either a step count (int) or a dict
       of per-parameter nested lists; ``state_dict`` / ``load_state_dict`` copy them.
     """
 
+    kind = None
     state_names = ()
     nonnegative_state = ()  # state whose square root is taken: a file's must be ≥ 0
 

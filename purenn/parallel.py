@@ -1,8 +1,8 @@
 """Training on several cores: the first dense layer split by its units across processes.
 
 ``python -m purenn train --workers N`` trains with ``ParallelTrainer``. The first layer of
-an MNIST network does most of the work (its forward product, weight gradient and update
-measured ~80% of a 784-50-10 step), and its output units are independent of one another:
+an MNIST network does most of a step's work (its forward product, weight gradient and
+update), and its output units are independent of one another:
 
     h[:, j] = x·W[:, j] + b[j]          dW[:, j] = xᵀ·dh[:, j]          db[j] = Σ_n dh[n, j]
 
@@ -12,11 +12,9 @@ set (only the sample indices travel), computes its slice of h and writes it to s
 memory; the main process (itself worker 0) joins the slices, runs the rest of the network,
 the loss and the backward pass down to dh, and writes each worker's columns of dh back;
 every worker then computes and applies its own slice of the update. Splitting the batch
-instead gave nothing at batch 100 in the measurements of issue 8 (each process must then
-hold all of W and the gradients must be summed); splitting the units gave 1.5-1.7x on 2
-free cores there, and here it took the main process's CPU time per step down 1.4-1.5x
-(``benchmarks/bench_mnist.py``). On cores busy with other work the waiting for each other
-costs more than that: two processes were then slower than one.
+instead would make each process hold all of W and sum the gradients. What it gains (and
+why two processes on busy cores are slower than one) is measured by
+``benchmarks/bench_mnist.py``; the figures are in docs/speed.md.
 
 Bit-identical to one process: every number a worker computes depends only on its own
 columns, and the kernels choose their path from the data alone (see ``purenn.linalg``),
@@ -149,6 +147,7 @@ class ParallelTrainer(Trainer):
             raise PurennError(f"--workers {workers}: {problem}")
         self.workers = min(workers, net.layers[0][1].units)
         self._procs = []
+        self._dh = None   # ∂L/∂h of the last batch, until its update
 
     def _unsupported(self, workers):
         net = self.net
@@ -305,9 +304,9 @@ class ParallelTrainer(Trainer):
 
     def compute_gradients(self, x, t):
         """``Trainer.compute_gradients`` with the first layer split: the workers' slices
-        of h joined, the rest of the network forward and back, each worker sent its
-        columns of dh, after which it (and this process, for part 0) updates its part.
-        The grads returned are those of the other layers."""
+        of h joined, then the rest of the network forward and back down to dh. The grads
+        returned are those of the other layers; the first layer's columns are updated by
+        their parts in ``update``."""
         net = self.net
         n = len(x)
         h = self._parts[0].forward(x)
@@ -317,19 +316,18 @@ class ParallelTrainer(Trainer):
             flat = views[0][:n * w].tolist()
             for i, row in enumerate(h):
                 row.extend(flat[i * w:(i + 1) * w])
-        for _, layer in net.layers[1:]:
-            h = layer.forward(h, True)
-        loss = net.loss_layer.forward(h, t) + net.decay_loss()
-        self.check_loss(loss)         # before any part updates itself
-        dout = net.loss_layer.backward(1.0)
-        for _, layer in reversed(net.layers[1:]):
-            dout = layer.backward(dout)
+        loss = net.loss_of(net.forward(h, True, start=1), t)
+        self._dh = net.backward_to(1)
+        return loss, net.grads(start=1)
+
+    def update(self, grads):
+        """Each worker sent its columns of dh, after which it (and this process, for part
+        0) updates its part; then the other layers' update."""
+        dh, n = self._dh, len(self._dh)
         for k, (part, views) in enumerate(zip(self._parts[1:], self._views)):
             views[1][:n * part.width] = array("d", chain.from_iterable(
-                row[part.j0:part.j1] for row in dout))
+                row[part.j0:part.j1] for row in dh))
             self._send(k, b"B%d" % n)
         part = self._parts[0]
-        part.backward([row[:part.j1] for row in dout])
-        grads = {f"{name}.{key}": value
-                 for name, layer in net.layers[1:] for key, value in layer.grads.items()}
-        return loss, grads
+        part.backward([row[:part.j1] for row in dh])
+        super().update(grads)

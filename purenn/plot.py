@@ -48,7 +48,7 @@ from .viz.figure import Figure as Drawing
 from .viz.ticks import envelope, nice_ticks, tick_label
 
 __all__ = ["Figure", "Panel", "Column", "lines", "histograms", "image_grid", "linspace", "smooth",
-           "history", "save"]
+           "history", "decision_regions", "scatter", "save"]
 
 LEFT, RIGHT, TOP, BOTTOM = 58, 14, 26, 42
 DASHES = {None: None, "-": None, "solid": None, "--": (6, 4), "dashed": (6, 4),
@@ -639,3 +639,59 @@ def epoch_range(at):
     """An epoch axis from 0 (where the book's figures start) to the last point."""
     last = max(at, default=1)
     return (0, last if last > 0 else 1)
+
+
+def _light(color, amount=0.65):
+    return tuple(round(c + (255 - c) * amount) for c in color)
+
+
+def _points(dataset):
+    x, labels = dataset.batch(range(len(dataset)))
+    labels = [label if isinstance(label, int) else
+              max(range(len(label)), key=label.__getitem__) for label in labels]
+    return x, labels
+
+
+def _box(x, margin):
+    xs, ys = [p[0] for p in x], [p[1] for p in x]
+    return (min(xs) - margin, max(xs) + margin), (min(ys) - margin, max(ys) + margin)
+
+
+def _check_2d(dataset, what):
+    if dataset.features_per_sample != 2:
+        raise ValueError(f"{what} need 2-D data, this data set has "
+                         f"{dataset.features_per_sample} features per sample")
+
+
+def decision_regions(net, dataset, size=360, margin=0.25, cells=120):
+    """A figure of the class ``net`` predicts over the plane around a 2-D ``dataset``,
+    with the data points on top (CS231n's "Putting it together" picture)."""
+    _check_2d(dataset, "decision regions")
+    x, labels = _points(dataset)
+    (xlo, xhi), (ylo, yhi) = _box(x, margin)
+    pixels = bytearray()
+    for row in range(cells):
+        yv = yhi - (row + 0.5) / cells * (yhi - ylo)
+        grid = [[xlo + (col + 0.5) / cells * (xhi - xlo), yv] for col in range(cells)]
+        for scores in net.predict(grid):
+            k = max(range(len(scores)), key=scores.__getitem__)
+            pixels += bytes(_light(PALETTE[k % len(PALETTE)]))
+    fig = Figure(panel_size=(size + 80, size + 80))
+    ax = fig.panel("decision regions", "x1", "x2", legend=None)
+    ax.raster(pixels, cells, cells, (xlo, xhi), (ylo, yhi))
+    ax.scatter([p[0] for p in x], [p[1] for p in x], classes=labels)
+    return fig
+
+
+def scatter(dataset, title="", margin=0.1):
+    """The points of a 2-D data set, each in its class's color, with a legend."""
+    _check_2d(dataset, "scatter plots")
+    x, labels = _points(dataset)
+    (xlo, xhi), (ylo, yhi) = _box(x, margin)
+    fig = Figure(panel_size=(432, 428))
+    ax = fig.panel(title, "x1", "x2", xlim=(xlo, xhi), ylim=(ylo, yhi))
+    for k in sorted(set(labels)):
+        ax.scatter([p[0] for p, t in zip(x, labels) if t == k],
+                   [p[1] for p, t in zip(x, labels) if t == k], label=f"class {k}",
+                   color=PALETTE[k % len(PALETTE)])
+    return fig

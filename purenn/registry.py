@@ -142,7 +142,7 @@ def _bad_name(group, name):
 def discover(group):
     """All usable entries of a group, name → Entry, built-ins first; found once, then
     cached. Claims that are never used are kept in ``ignored(group)``."""
-    from importlib import metadata  # not at import: it costs ~20 ms of CLI start
+    from importlib import metadata  # not at import: slow to import (docs/speed.md)
     if group in _found:
         return _found[group]
     entries, ignored = {}, []
@@ -236,6 +236,20 @@ def load_entry(group, name):
         raise PluginError(f"{where} is not a {KIND[group]}: {problem}")
     _loaded[key] = obj
     return obj
+
+
+def kind_of(part, group):
+    """The name a layer, loss or optimizer is registered under in ``group``: its ``kind``
+    (set when it was made from a name, as ``purenn.spec`` does), else the name of the
+    entry whose target is its class; None for a part that is not registered."""
+    kind = getattr(part, "kind", None)
+    if kind:
+        return kind
+    target = f"{type(part).__module__}:{type(part).__qualname__}"
+    for entry in discover(group).values():
+        if entry.value.replace(" ", "") == target:
+            return entry.name
+    return None
 
 
 def status(entry):

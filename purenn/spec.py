@@ -375,24 +375,8 @@ def optimizer_maker(cls, kind, args, line=None):
             message = _plugin_failure(OPTIMIZERS, kind, exc)
             raise (line.error(message) if line else PluginError(message)) from exc
         optimizer.kind = kind
-        entry = registry.discover(OPTIMIZERS).get(kind)
-        if entry is not None and not entry.builtin:
-            optimizer.step = _guarded_step(optimizer.step, kind, entry)
         return optimizer
     return make
-
-
-def _guarded_step(step, kind, entry):
-    """A plugin optimizer's ``step`` whose failures name the plugin (one PluginError)."""
-    def guarded(grads):
-        try:
-            return step(grads)
-        except PurennError:
-            raise
-        except Exception as exc:
-            raise PluginError(f"optimizer {kind!r} from distribution {entry.origin} failed "
-                              f"in step: {type(exc).__name__}: {exc}") from exc
-    return guarded
 
 
 def make_optimizer(kind, args):
@@ -431,15 +415,11 @@ def format_line(keyword, target, config, skip, extra=()):
 
 
 def part_kind(obj, group):
-    """The registered name of a layer's, loss's or optimizer's class: its ``kind`` when
-    set, else looked up among the entry points of ``group``."""
-    kind = getattr(obj, "kind", None)
+    """The registered name of a layer, loss or optimizer (``registry.kind_of``), or
+    SpecError when it has none."""
+    kind = registry.kind_of(obj, group)
     if kind:
         return kind
-    target = f"{type(obj).__module__}:{type(obj).__qualname__}"
-    for entry in registry.discover(group).values():
-        if entry.value.replace(" ", "") == target:
-            return entry.name
     raise SpecError(f"{type(obj).__name__} is not registered under {group!r}")
 
 
@@ -524,7 +504,8 @@ def build(spec_ref, *, seed=0, rng=None, max_params=None, limit_note=None):
         optimizer = _part(OPTIMIZERS, line, line.positional[0].lower(), line.positional[1:])
     try:
         net = Network(parsed.input_shape, layers, loss, optimizer,
-                      weight_decay=weight_decay, rng=rng, max_params=max_params)
+                      weight_decay=weight_decay, rng=rng, max_params=max_params,
+                      source=source, spec_warnings=check_warnings(parsed, loss.kind))
     except LayerBuildError as exc:
         line = parsed.layers[exc.index]
         if isinstance(exc.cause, TooManyParameters):
@@ -532,8 +513,6 @@ def build(spec_ref, *, seed=0, rng=None, max_params=None, limit_note=None):
             raise line.error(f"{_short(words)}: {exc.cause}"
                              + (f"; {limit_note}" if limit_note else "")) from None
         raise line.error(str(exc.cause)) from None
-    net.source = source
-    net.spec_warnings = check_warnings(parsed, loss.kind)
     for message in net.spec_warnings:
         warnings.warn(message, SpecWarning, stacklevel=2)
     return net

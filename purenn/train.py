@@ -16,8 +16,9 @@ accuracy on the whole training set and on the test set (as the book's figures do
 one batch per epoch (CS231n's full-batch spiral) it is the loss of that epoch's update.
 
 One update is ``step(indices)``: ``batch(indices)`` gives (x, t), ``compute_gradients(x,
-t)`` the loss and the gradients (the seam ``ParallelTrainer`` overrides), ``check_loss``
-stops on a loss that is not finite, and the optimizer steps.
+t)`` the loss and the gradients, ``check_loss`` stops on a loss that is not finite, and
+``update(grads)`` has the optimizer step (``ParallelTrainer`` overrides ``batch``,
+``compute_gradients`` and ``update``).
 
 Hooks, for progress display and checkpoints (each optional):
 
@@ -268,6 +269,10 @@ class Trainer:
             return loss, self.net.numerical_gradient(x, t, each=self._numerical_tick())
         return self.net.loss_and_gradient(x, t)
 
+    def update(self, grads):
+        """The optimizer's step on the network's parameters (``Network.update``)."""
+        self.net.update(grads)
+
     def _numerical_tick(self):
         """``each()`` for a numerical gradient: reports progress, honours a stop request
         between two numbers (the parameters are whole again at that point)."""
@@ -339,7 +344,7 @@ class Trainer:
         x, t = self.batch(indices)
         loss, grads = self.compute_gradients(x, t)
         self.check_loss(loss)
-        self.optimizer.step(grads)
+        self.update(grads)
         if self.loss_after_update:
             loss = self.net.loss(x, t)
             if not math.isfinite(loss):

@@ -1,15 +1,24 @@
-"""pytest's configuration of the suite: the `slow` marker. Helpers are in helpers.py."""
+"""Fixtures and hooks shared by the test modules. Helpers are in helpers.py; the ``slow``
+marker and the ``tests`` folder on sys.path are set in setup.cfg."""
 
-import os
 import sys
 
-# helpers.py, tiny_mnist.py and dlfs_book.py sit beside this file; tests in subfolders
-# (crosscheck/) import them too
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pytest
+from helpers import run_purenn
+from tiny_mnist import write_tiny_mnist
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: long-running; deselect with -m 'not slow'")
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """A tiny MNIST folder and a model trained on it (--data) for one epoch:
+    {"data": folder, "model": path, "folder": parent folder, "train": the run}."""
+    folder = tmp_path_factory.mktemp("tiny")
+    data = write_tiny_mnist(folder / "mnist")
+    model = folder / "model.safetensors"
+    result = run_purenn("train", "--data", data, "--epochs", "1", "--batch-size", "40",
+                        "--lr", "0.5", "--out", str(model))
+    assert result.returncode == 0, result.stderr
+    return {"data": data, "model": str(model), "folder": folder, "train": result}
 
 
 # Pyodide (tox -e pyodide) cannot start processes or threads, nor use POSIX shared memory:
@@ -23,8 +32,6 @@ _PYODIDE_LACKS = (
 )
 
 if sys.platform == "emscripten":
-    import pytest
-
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(item, call):
         outcome = yield

@@ -4,6 +4,8 @@ train (outputs, plots), evaluate, predict, show, gradcheck, and the exit codes."
 import os
 import re
 import struct
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -284,3 +286,25 @@ def test_help_of_every_new_command_has_examples():
         result = run_purenn(command, "--help")
         assert result.returncode == 0
         assert f"python -m purenn {command}" in result.stdout.split("examples:")[1]
+
+
+def run_into_closed_pipe(*args):
+    """``python -m purenn ARGS | head -0``: stdout is a pipe whose reader has gone."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        package_parent = os.path.dirname(os.path.dirname(os.path.abspath(purenn.__file__)))
+        env = dict(os.environ, PYTHONPATH=package_parent)
+        return subprocess.run([sys.executable, "-m", "purenn", *args], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, env=env, timeout=300,
+                              stdin=subprocess.DEVNULL)
+    finally:
+        os.close(write_end)
+
+
+def test_a_closed_pipe_is_not_an_error_and_files_are_still_written(tiny_model, tmp_path):
+    picture = tmp_path / "wrong.png"
+    result = run_into_closed_pipe("evaluate", tiny_model["model"], "--misclassified", str(picture))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert picture.read_bytes().startswith(b"\x89PNG")

@@ -2,10 +2,13 @@
 with Adam and BatchNorm), and its error paths."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 from helpers import REPO, run_purenn, words
 
+import purenn
 from purenn.data import idx
 
 
@@ -173,3 +176,86 @@ def test_eval_size_must_be_a_positive_count(tiny_mnist, value):
     done = run_purenn("train", "--data", tiny_mnist, "--eval-size", value)
     assert done.returncode == 2
     assert "--eval-size" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_log_every_works_with_iterations_and_the_grammar_is_right(tiny_model):
+    # 120 samples / batch 40: an evaluation every 3 updates, 12 updates -> 4 of them
+    result = run_purenn("train", "--data", tiny_model["data"], "--iterations", "12",
+                        "--batch-size", "40", "--log-every", "2")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    epochs = [line.split()[1] for line in lines if line.startswith("epoch")]
+    assert epochs == ["2/4", "4/4"]
+    assert " after 12 updates (4 epochs of the book's schedule) in " in lines[-1]
+    one = run_purenn("train", "--data", tiny_model["data"], "--epochs", "1", "--batch-size", "60",
+                     "--quiet")
+    assert " after 1 epoch in " in one.stdout
+
+
+def test_epochs_and_iterations_are_one_or_the_other(tiny_model):
+    result = run_purenn("train", "--data", tiny_model["data"], "--epochs", "2",
+                        "--iterations", "10")
+    assert result.returncode == 2
+    assert "argument --iterations: not allowed with argument --epochs" in result.stderr
+
+
+def test_an_exploding_loss_is_a_warning_and_with_the_option_an_error(tiny_model):
+    args = ("train", "--data", tiny_model["data"], "--epochs", "2", "--batch-size", "20",
+            "--lr", "1000", "--quiet")
+    result = run_purenn(*args)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("warning:") == 1
+    warning = " ".join(result.stderr.split())
+    assert warning.startswith("warning: the loss exploded to ")
+    assert "lr=1000.0" in warning and "(--stop-on-divergence stops here)" in warning
+    assert all(len(line) < 80 for line in result.stderr.splitlines())
+    assert result.stdout.splitlines()[-2] == "the loss diverged: see the warning above"
+    stopped = run_purenn(*args, "--stop-on-divergence")
+    assert stopped.returncode == 1
+    assert stopped.stderr.startswith("error: the loss exploded to ")
+
+
+def test_numerical_training_says_what_it_will_cost_before_it_starts(tiny_model, tmp_path):
+    spec = tmp_path / "narrow.net"
+    spec.write_text("input 784\ndense 2\nsigmoid\ndense 10\nloss softmax_cross_entropy\n"
+                    "optimizer sgd lr=0.1\n")
+    result = run_purenn("train", "--data", tiny_model["data"], "--spec", str(spec), "--gradient",
+                        "numerical", "--iterations", "2", "--batch-size", "10")
+    assert result.returncode == 0, result.stderr
+    estimate = [line for line in result.stdout.splitlines()
+                if line.startswith("numerical gradients: ")]
+    assert len(estimate) == 1
+    assert estimate[0].startswith("numerical gradients: 3,200 loss evaluations per update, ")
+    estimate += result.stdout.split(estimate[0] + "\n")[1].splitlines()[:2]
+    assert " per update, " in estimate[1] and estimate[1].endswith(
+        " for the whole run (2 updates and")
+    assert estimate[2] == "the evaluations); Ctrl-C stops within a second"
+    assert max(len(line) for line in estimate) <= 80
+
+
+def test_ctrl_c_is_honoured_within_a_numerical_update(tiny_model, tmp_path):
+    import signal
+    import time
+
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(purenn.__file__)))
+    env = dict(os.environ, PYTHONPATH=package_parent)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "purenn", "train", "--data", tiny_model["data"], "--spec",
+         "two_layer_sigmoid", "--gradient", "numerical", "--iterations", "2",
+         "--batch-size", "20", "--checkpoint-dir", str(tmp_path / "ck")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        for line in proc.stdout:
+            if line.startswith("numerical gradients: "):
+                break
+        time.sleep(1.0)               # well inside the first update (about a minute)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=300)
+    finally:
+        proc.kill()
+    stderr = proc.stderr.read()
+    assert proc.returncode == 130, stderr
+    # no update was finished: the stop came within the first one, however long the
+    # machine (shared, loaded) took to get there
+    assert "interrupted in epoch 1/1 after update 0/" in stderr
+    assert (tmp_path / "ck" / "checkpoint.safetensors").is_file()

@@ -1,5 +1,7 @@
 """The package's import graph: no module imports another that imports it back, whether
-at the top or inside a function (a lazy import still ties the two modules together)."""
+at the top or inside a function (a lazy import still ties the two modules together), and
+no subpackage imports a module or subpackage that imports it back (``purenn.viz`` is
+what ``purenn.plot`` draws with: nothing in viz may import plot)."""
 
 import ast
 import os
@@ -96,6 +98,36 @@ def test_the_graph_sees_the_modules_and_their_imports():
 
 def test_no_module_imports_another_that_imports_it_back():
     cycle = find_cycle(import_graph())
+    assert cycle is None, " -> ".join(cycle)
+
+
+def package_graph(graph):
+    """``graph`` with each subpackage's modules taken as one node (``purenn.viz``); the
+    top-level modules stay themselves."""
+    subpackages = {m for m, path in module_files().items()
+                   if path.endswith("__init__.py") and m != "purenn"}
+
+    def node(module):
+        top = ".".join(module.split(".")[:2])
+        return top if top in subpackages else module
+
+    collapsed = {}
+    for module, targets in graph.items():
+        edges = collapsed.setdefault(node(module), set())
+        edges.update(node(t) for t in targets if node(t) != node(module))
+    return collapsed
+
+
+def test_package_graph_collapses_subpackages():
+    graph = package_graph({"purenn.viz.charts": {"purenn.plot", "purenn.viz.figure"},
+                           "purenn.plot": {"purenn.viz.render"},
+                           "purenn.viz.render": set(), "purenn.viz.figure": set()})
+    assert graph == {"purenn.viz": {"purenn.plot"}, "purenn.plot": {"purenn.viz"}}
+    assert find_cycle(graph) == ["purenn.plot", "purenn.viz", "purenn.plot"]
+
+
+def test_no_package_imports_one_that_imports_it_back():
+    cycle = find_cycle(package_graph(import_graph()))
     assert cycle is None, " -> ".join(cycle)
 
 

@@ -88,6 +88,21 @@ def test_a_stop_request_syncs_the_weights_first(small_mnist):
     assert set(many[0].optimizer.params) == set(many[0].params)
 
 
+def test_the_loss_is_checked_once_per_update_before_any_part_updates(small_mnist):
+    checked = []
+
+    class Counting(ParallelTrainer):
+        def check_loss(self, loss):
+            checked.append(self.updates)
+            super().check_loss(loss)
+
+    net = purenn.build("two_layer", rng=random.Random(4))
+    trainer = Counting(net, *small_mnist, workers=2, epochs=1, batch_size=100,
+                       rng=random.Random(4), log=None)
+    trainer.fit()
+    assert checked == list(range(trainer.updates)) and trainer.updates == 3
+
+
 def test_more_workers_than_units_uses_one_per_unit():
     data = make_spiral(10, rng=random.Random(0))
     net = purenn.build("input 2\ndense 2\nrelu\ndense 3\nloss softmax_cross_entropy",

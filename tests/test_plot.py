@@ -10,7 +10,7 @@ from purenn import plot
 from purenn.data.spiral import make_spiral
 from purenn.spec import build
 from purenn.train import History
-from purenn.viz import charts, font
+from purenn.viz import font
 from purenn.viz.figure import PALETTE
 from purenn.viz.ticks import nice_ticks
 
@@ -22,7 +22,7 @@ def history():
 
 
 def test_curves_png_has_both_panels(tmp_path):
-    charts.curves(history()).save(tmp_path / "c.png")
+    plot.history(history()).save(tmp_path / "c.png")
     width, height, rows = decode_png((tmp_path / "c.png").read_bytes())
     assert (width, height) == (840, 330)
     blue, orange = bytes(PALETTE[0]), bytes(PALETTE[1])
@@ -33,7 +33,7 @@ def test_curves_png_has_both_panels(tmp_path):
 
 
 def test_curves_svg_has_three_series_two_titles_and_a_legend(tmp_path):
-    charts.curves(history()).save(tmp_path / "c.svg")
+    plot.history(history()).save(tmp_path / "c.svg")
     root = svg_root(tmp_path / "c.svg")
     texts = svg_texts(root)
     assert "training loss per iteration" in texts and "accuracy per epoch" in texts
@@ -47,7 +47,7 @@ def test_curves_svg_has_three_series_two_titles_and_a_legend(tmp_path):
 def test_epoch_axes_have_whole_number_ticks(tmp_path):
     h = History(epoch=[1, 2], train_loss=[1, 1], train_acc=[0.5, 0.6], test_acc=[0.5, 0.6],
                 seconds=[1, 1], iteration_loss=[1.0, 0.9])
-    root = svg_root(charts.curves(h).svg())
+    root = svg_root(plot.history(h).svg())
     # the accuracy panel's x ticks: 1 and 2 only, never 1.2 or 1.5
     texts = svg_texts(root)
     assert "1.5" not in texts and "1.2" not in texts
@@ -131,7 +131,7 @@ def test_legend_avoids_the_curves():
 
 def test_decision_regions_are_one_image_not_thousands_of_rectangles():
     net = build("spiral_net")
-    fig = charts.decision_regions(net, make_spiral(20))
+    fig = plot.decision_regions(net, make_spiral(20))
     root = svg_root(fig.svg())
     assert len(svg_all(root, "image")) == 1
     assert len(svg_all(root, "rect")) < 20
@@ -153,7 +153,7 @@ def test_smooth_is_the_books_smooth_curve():
 
 def test_a_picture_must_be_png_or_svg(tmp_path):
     with pytest.raises(ValueError, match=r"saved as .png or .svg, got '.*c.jpg'"):
-        charts.curves(history()).save(tmp_path / "c.jpg")
+        plot.history(history()).save(tmp_path / "c.jpg")
     assert not (tmp_path / "c.jpg").exists()
 
 

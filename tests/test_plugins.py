@@ -402,7 +402,7 @@ def test_a_plugin_optimizer_failing_in_step_is_named(faulty):
     net = faulty_net("none", optimizer="faulty_sgd")
     grads = net.gradient([[0.1, 0.2, 0.3, 0.4]], [0])
     with pytest.raises(PluginError) as info:
-        net.optimizer.step(grads)
+        net.update(grads)
     assert str(info.value) == ("optimizer 'faulty_sgd' from distribution 'purenn-faulty' "
                                "(purenn_faulty:Step) failed in step: KeyError: 'dense1.W'")
 

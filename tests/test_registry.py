@@ -90,3 +90,18 @@ def test_registered_in_builtins_and_setup_cfg():
                                  "purenn.losses:MulticlassSVM")]:
         assert registry.BUILTINS[group][name] == target
         assert f"{name} = {target}" in points[group].strip().splitlines()
+
+
+def test_kind_of_is_the_set_kind_else_the_registered_name_of_the_class():
+    from purenn.layers import Dense
+    from purenn.optimizers import Adam
+
+    assert registry.kind_of(Dense(3), "purenn.layers") == "dense"
+    assert registry.kind_of(Adam({}), "purenn.optimizers") == "adam"
+    named = Dense(3)
+    named.kind = "dense"
+    assert registry.kind_of(named, "purenn.layers") == "dense"
+
+    class Mine(Dense):
+        pass
+    assert registry.kind_of(Mine(3), "purenn.layers") is None

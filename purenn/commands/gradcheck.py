@@ -23,6 +23,7 @@ import warnings
 
 from .. import linalg
 from ..errors import PurennError
+from ..gradcheck import FULL_CHECK_LIMIT, errors, kink_warning, redraw
 from .args import SEED, Real, Text, Whole, WordOr, print_warning
 
 EXAMPLES = """\
@@ -31,7 +32,6 @@ examples:
   python -m purenn gradcheck my.net --batch 5 --entries 200
   python -m purenn gradcheck spiral_net --entries all --tolerance 1e-7
 """
-FULL_CHECK_LIMIT = 2000  # networks with at most this many parameters are checked in full
 ABSOLUTE_TOLERANCE = 1e-9
 
 
@@ -61,7 +61,6 @@ def add_parser(sub, common):
 
 
 def run(args, out):
-    from ..gradcheck import full_errors, kinks, redraw, sampled_errors
     from ..spec import SpecWarning, build
 
     rng = random.Random(args.seed)
@@ -80,16 +79,11 @@ def run(args, out):
     weights = "the spec's initial weights" if args.spec_init else "redrawn weights"
     out(f"{net.source}: {total:,} parameters, {weights}, {args.batch} random inputs, "
         f"seed {args.seed}")
-    if args.entries is None or total <= FULL_CHECK_LIMIT:
-        results = full_errors(net, x, t)
-    else:
-        results = sampled_errors(net, x, t, args.entries, rng)
-    near, total_inputs = kinks(net, x)
-    if near:
-        redo = "" if not args.spec_init else "; run without --spec-init to avoid most"
-        print_warning(f"{near} of {total_inputs} ReLU inputs lie within h = 1e-4 of the "
-                      f"kink at 0, where central differences are wrong although backprop "
-                      f"is right: large errors may come from there{redo}")
+    results = errors(net, x, t, args.entries, rng)
+    message = kink_warning(net, x, remedy=" (run without --spec-init to avoid most)"
+                           if args.spec_init else "")
+    if message:
+        print_warning(message)
     failed = []
     width = max(len(key) for key in results)
     for key, (error, difference, checked) in results.items():

@@ -189,11 +189,11 @@ def training_summary(trainer, settings, elapsed):
 
 
 def write_pictures(args, trainer, out):
-    from ..viz import charts
+    from .. import plot
 
     if args.plot:
-        charts.curves(trainer.history).save(args.plot)
+        plot.history(trainer.history).save(args.plot)
         out(f"curves written to {args.plot}")
     if args.plot_boundary:
-        charts.decision_regions(trainer.net, trainer.train_set).save(args.plot_boundary)
+        plot.decision_regions(trainer.net, trainer.train_set).save(args.plot_boundary)
         out(f"decision regions written to {args.plot_boundary}")

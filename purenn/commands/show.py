@@ -88,14 +88,15 @@ def run(args, out):
 def show_points(args, data, description, out):
     """A 2-D data set: a scatter plot to --out, or its points drawn in the terminal as
     their class digits (in the class's color on a color terminal)."""
-    from ..viz import charts, terminal
+    from .. import plot
+    from ..viz import terminal
 
     if args.indices:
         raise PurennError("INDEX picks images; a 2-D data set is shown whole")
     if args.out:
         if not args.out.lower().endswith((".png", ".svg")):
             raise PurennError(f"--out {args.out!r}: the picture must be a .png or .svg file")
-        charts.scatter(data, title=description).save(args.out)
+        plot.scatter(data, title=description).save(args.out)
         out(f"{len(data)} points of {description} drawn to {args.out}")
         return 0
     columns = min(shutil.get_terminal_size().columns, 100)

@@ -257,11 +257,12 @@ def run(args, out):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SpecWarning)
         net = checkpoint.build(rng) if checkpoint else build(spec_ref, rng=rng)
-    for message in getattr(net, "spec_warnings", ()):
+    for message in net.spec_warnings:
         print_warning(message)
+    origin = net.source
     if checkpoint:
         runs.check_resumed_data(checkpoint, description)
-        net.source = f"{checkpoint.path} (resumed)"
+        origin = f"{checkpoint.path} (resumed)"
         spec_ref = checkpoint.path
     check_fit(net, train_set, spec_ref)
     if args.plot_boundary and args.features not in (None, "x1,x2"):
@@ -275,7 +276,7 @@ def run(args, out):
                                          {**net.optimizer.config, "lr": args.lr}))
     out(f"data: {description}: {len(train_set)} training, {len(test_set)} test samples")
     settings = " ".join(f"{k}={v}" for k, v in net.optimizer.config.items())
-    out(f"network: {net.source}, {net.param_count:,} parameters; optimizer "
+    out(f"network: {origin}, {net.param_count:,} parameters; optimizer "
         f"{net.optimizer.kind} {settings}")
     out(f"batch {batch_size}, seed {args.seed}, gradients by {args.gradient}")
     if args.eval_size is not None:

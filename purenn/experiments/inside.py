@@ -9,6 +9,7 @@ Like ``runner``, this is one of the two modules that reach into a network: here 
 import math
 
 from ..losses import total
+from ..registry import kind_of
 
 # layers whose output is not "an activation" in the book's sense (figures 6-10 to 6-14)
 NOT_ACTIVATIONS = {"dense", "conv2d", "dropout", "batchnorm", "flatten", "maxpool2d",
@@ -16,7 +17,8 @@ NOT_ACTIVATIONS = {"dense", "conv2d", "dropout", "batchnorm", "flatten", "maxpoo
 
 
 def layer_kind(layer):
-    return getattr(layer, "kind", None) or type(layer).__name__.lower()
+    """The layer's registered name (``registry.kind_of``), else its class's name."""
+    return kind_of(layer, "purenn.layers") or type(layer).__name__.lower()
 
 
 def layer_outputs(net, x, every_layer=False):

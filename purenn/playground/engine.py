@@ -5,8 +5,6 @@ these few functions, so that a change of those modules' interfaces is met here a
 """
 
 import math
-import os
-import tempfile
 
 from ..errors import PurennError
 
@@ -103,30 +101,10 @@ def mean_loss(net, dataset, chunk=1000):
 def copy_weights(source, target):
     """Copy the parameters and buffers of ``source`` into ``target`` (same spec), in place,
     so that ``target`` can answer while ``source`` keeps training."""
-    for key, value in source.params.items():
-        _copy_into(target.params[key], value)
-    for (_, src_layer), (_, dst_layer) in zip(source.layers, target.layers):
-        buffers = src_layer.buffers
-        for key, value in buffers.items():
-            if isinstance(value, list):
-                _copy_into(dst_layer.buffers[key], value)
-            else:
-                dst_layer.buffers[key] = value
-
-
-def _copy_into(target, source):
-    if source and isinstance(source[0], list):
-        for t, s in zip(target, source):
-            _copy_into(t, s)
-    else:
-        target[:] = source
+    target.load_state_dict(source.state_dict())
 
 
 def model_bytes(net, training):
     """The model file of ``net`` (safetensors bytes, as ``purenn.save`` writes it)."""
-    from ..model import save
-    with tempfile.TemporaryDirectory(prefix="purenn-playground-") as folder:
-        path = os.path.join(folder, "model.safetensors")
-        save(net, path, training=training)
-        with open(path, "rb") as f:
-            return f.read()
+    from ..model import encode
+    return encode(net, training=training)

@@ -28,6 +28,7 @@ import threading
 import time
 
 from ..data import planar
+from ..registry import kind_of
 from . import engine
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
@@ -166,7 +167,7 @@ def editor_fields(net):
     """The editor's hidden layers, optimizer, lr and weight decay for a network, or None
     when the network is more than dense layers and activations the editor can show."""
     hidden, layers = [], [layer for _, layer in net.layers]
-    kinds = [getattr(layer, "kind", "") for layer in layers]
+    kinds = [kind_of(layer, "purenn.layers") for layer in layers]
     i = 0
     while i < len(layers) - 1:
         if kinds[i] != "dense":

@@ -19,16 +19,15 @@ import math
 import os
 import time
 
+from ..linalg import fsum_or_sum
+
 DEFAULT_COLUMNS = 80
 
 
 def _mean(values):
     """The exactly rounded mean, or inf/NaN where finite values sum past the largest
-    float (math.fsum raises OverflowError there)."""
-    try:
-        return math.fsum(values) / len(values)
-    except (OverflowError, ValueError):
-        return sum(values) / len(values)
+    float."""
+    return fsum_or_sum(values) / len(values)
 
 
 def format_duration(seconds):

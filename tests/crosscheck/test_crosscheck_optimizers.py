@@ -134,7 +134,10 @@ def book_race(name, lr):
 def test_the_race_equals_the_books_bit_for_bit(name):
     lr, x_end, y_end, path_end = RACE[name]
     x, y, path = book_race(name, lr)
-    assert (x, y, path) == (x_end, y_end, path_end)
+    # the end points bit for bit; the path's length to a few bits, since
+    # math.hypot is correctly rounded only from Python 3.10 on
+    assert (x, y) == (x_end, y_end)
+    assert path == pytest.approx(path_end, rel=1e-14)
 
     params = {"x": [-7.0], "y": [2.0]}
     opt = purenn_optimizer(name, params, lr)
@@ -143,4 +146,5 @@ def test_the_race_equals_the_books_bit_for_bit(name):
         x, y = params["x"][0], params["y"][0]
         opt.step({"x": [x / 10.0], "y": [2.0 * y]})
         path += math.hypot(params["x"][0] - x, params["y"][0] - y)
-    assert (params["x"][0], params["y"][0], path) == (x_end, y_end, path_end)
+    assert (params["x"][0], params["y"][0]) == (x_end, y_end)
+    assert path == pytest.approx(path_end, rel=1e-14)
