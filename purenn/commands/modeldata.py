@@ -109,9 +109,15 @@ def load_split(args, training=None):
         else:
             why = (f" (the model was trained on {trained_dir}, which is not there; pass "
                    f"--data DIR)")
-    noise = training.get("noise") if same_set and dataset in sets.PLANAR else None
+    options = {}
+    if same_set and dataset in sets.PLANAR:
+        options = {"noise": training.get("noise"), "ratio": training.get("ratio"),
+                   "features": training.get("features")}
+        from .args import ADDED_POINT
+        options["added"] = [ADDED_POINT(point)
+                            for point in str(training.get("add_point") or "").split()]
     train_set, test_set, description = sets.load(dataset, random.Random(seed), folder=folder,
-                                                 noise=noise)
+                                                 **options)
     trained_on = training.get("data")
     if not why and folder is None and same_set and trained_on and trained_on != description:
         hint = "" if dataset in sets.PLANAR else "; pass --data DIR for those files"

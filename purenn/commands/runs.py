@@ -17,7 +17,8 @@ from ..errors import PurennError
 from ..fileio import check_folder, check_writable
 
 # settings a resumed run must share with the run it continues
-FIXED_KEYS = ("dataset", "data", "noise", "seed", "batch_size", "train_size", "gradient")
+FIXED_KEYS = ("dataset", "data", "noise", "seed", "batch_size", "train_size", "gradient",
+              "ratio", "features", "add_point")
 # settings taken from the checkpoint unless given again
 RUN_KEYS = FIXED_KEYS + ("epochs", "iterations", "log_every", "eval_size")
 PARSER_DEFAULTS = {"dataset": "mnist", "gradient": "backprop"}
@@ -172,6 +173,10 @@ def training_summary(trainer, settings, elapsed):
         "data_dir": os.path.abspath(settings["data"]) if settings.get("data") else None,
         **({"noise": settings["noise"]} if settings.get("noise") is not None else {}),
         "seed": settings.get("seed"),
+        **{key: settings[key] for key in ("noise", "ratio", "features")
+           if settings.get(key) is not None},
+        **({"add_point": " ".join(",".join(map(repr, point)) for point in settings["add_point"])}
+           if settings.get("add_point") else {}),
         "batch_size": trainer.batch_size,
         "train_size": len(trainer.train_set),
         "epochs": h.epoch[-1] if h.epoch else 0,

@@ -42,12 +42,15 @@ def features_per_sample(name):
     return 2 if name in PLANAR else 784
 
 
-def load(name, rng, *, folder=None, noise=None, train_size=None, check_features=None):
+def load(name, rng, *, folder=None, noise=None, ratio=None, features=None, added=None,
+         train_size=None, check_features=None):
     """(train, test, description) of data set ``name`` (one of ``NAMES``).
 
     ``rng`` draws the generated sets (train, then test; not touched for the others);
-    ``folder`` holds the IDX files of an MNIST-shaped set; ``noise`` is the Gaussian
-    noise of a generated set (None: its default, ``planar.DEFAULT_NOISE``);
+    ``folder`` holds the IDX files of an MNIST-shaped set. For a generated set, ``noise``
+    is its Gaussian noise (None: its default, ``planar.DEFAULT_NOISE``), ``ratio`` the
+    percentage of the points for training (None: 50), ``features`` the input columns
+    ("x1,x2,x1^2,...", None: x1,x2) and ``added`` extra training points (x, y, class).
     ``train_size`` keeps the first N training samples; ``check_features(numbers per
     sample)``, when given, may refuse IDX files from their headers before their bodies
     are read. Errors name the command-line option at fault."""
@@ -57,13 +60,22 @@ def load(name, rng, *, folder=None, noise=None, train_size=None, check_features=
         if folder:
             raise PurennError(f"--data {folder!r} is for MNIST-shaped files "
                               f"({', '.join(IMAGES)}); the {name} data set is generated")
-        train, test = planar.generate(name, rng, noise)
+        try:
+            train, test = planar.generate(name, rng, noise, ratio or 50,
+                                          (features or "x1,x2").split(","), added or ())
+        except ValueError as exc:
+            raise PurennError(f"--add-point: {exc}") from None
         extra = "" if noise is None else f", noise {noise}"
+        extra += "" if ratio is None else f", {ratio} % for training"
+        extra += "" if features is None else f", features {features}"
+        extra += "" if not added else f", {len(added)} added points"
         description = f"{name}, {train.num_classes} classes{extra}"
     else:
-        if noise is not None:
-            raise PurennError(f"--noise {noise!r} is for the generated 2-D sets "
-                              f"({', '.join(PLANAR)}), not {name}")
+        for option, value in (("--noise", noise), ("--ratio", ratio),
+                              ("--features", features), ("--add-point", added or None)):
+            if value is not None:
+                raise PurennError(f"{option} {value!r} is for the generated 2-D sets "
+                                  f"({', '.join(PLANAR)}), not {name}")
         from . import resolve
 
         train, test, description = resolve.load(name, folder,
