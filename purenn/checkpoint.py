@@ -181,6 +181,7 @@ TRAINER = Object({
 RUN = Object({}, optional={
     "dataset": Str(max_length=100),
     "data": OneOf(Null(), Str(max_length=4096)),
+    "noise": OneOf(Null(), Float(0.0, 100.0)),
     "seed": Int(-(1 << 63), (1 << 63) - 1),
     "batch_size": Int(1, MAX_SIZE),
     "train_size": MAYBE_COUNT,

@@ -31,9 +31,10 @@ from .formats.tensor import capped_prod, finite_floats
 FORMAT = "purenn.model"
 FORMAT_VERSION = "1"
 SMALL_NETWORK = 1 << 16
-# the fields of 'training' that commands use (the data set and seed a model was trained
-# with: evaluate's and predict's defaults); others are shown, never acted on
+# the fields of 'training' that commands use (the data set, noise and seed a model was
+# trained with: evaluate's and predict's defaults); others are shown, never acted on
 TRAINING = Object({}, optional={"dataset": Str(max_length=100),
+                                "noise": OneOf(Null(), Float(0.0, 100.0)),
                                 "seed": Int(-(1 << 63), (1 << 63) - 1)},
                   extra=OneOf(Null(), Bool(), Int(), Float(), Str(max_length=4096)))
 

@@ -23,6 +23,9 @@ network trains with ``sgd`` at its defaults (lr = 0.01).
     write(net)         spec text that builds the same network again
     make_part(group, words)   one layer or loss from a spec line's words
     shipped_specs()    the names of the specs inside the package
+    set_argument(text, part, arg, value), replace_kind(text, kind, new),
+    set_optimizer(text, words)   spec text edited line by line (``--set``)
+    default_layer_names(kinds)   the names layers get without ``name=``: dense1, relu1, ...
 
 Arguments are checked against the ``__init__`` signature of the class a name is
 registered for (its parameters after ``self``, after ``params`` for an optimizer): unknown,
@@ -474,13 +477,13 @@ def build(spec_ref, *, seed=0, rng=None, max_params=None, limit_note=None):
     text, source = read(spec_ref)
     parsed = parse(text, source)
     rng = rng if rng is not None else random.Random(seed)
-    layers, seen, counts = [], set(), {}
-    for line in parsed.layers:
+    layers, seen = [], set()
+    defaults = default_layer_names(line.keyword for line in parsed.layers)
+    for line, default in zip(parsed.layers, defaults):
         kind = line.keyword
         cls = load(LAYERS, kind, line)
         args = bind(cls, line, line.positional, 0, kind, RESERVED_LAYER_ARGS)
-        counts[kind] = counts.get(kind, 0) + 1
-        name = layer_name(line, f"{kind}{counts[kind]}")
+        name = layer_name(line, default)
         if name in seen:
             raise line.error(f"layer name {name!r} is used twice")
         seen.add(name)
@@ -521,11 +524,9 @@ def build(spec_ref, *, seed=0, rng=None, max_params=None, limit_note=None):
 def write(net):
     """Spec text that builds the same network (same layers, loss and optimizer)."""
     lines = ["input " + "x".join(str(d) for d in net.input_shape)]
-    counts = {}
-    for name, layer in net.layers:
-        kind = part_kind(layer, LAYERS)
-        counts[kind] = counts.get(kind, 0) + 1
-        extra = [] if name == f"{kind}{counts[kind]}" else [("name", name)]
+    kinds = [part_kind(layer, LAYERS) for _, layer in net.layers]
+    for (name, layer), kind, default in zip(net.layers, kinds, default_layer_names(kinds)):
+        extra = [] if name == default else [("name", name)]
         target = registry.load_entry(LAYERS, kind)
         lines.append(format_line(kind, target, layer.config, 0, extra))
     loss_kind = part_kind(net.loss_layer, LOSSES)
@@ -537,3 +538,100 @@ def write(net):
     opt_cls = registry.load_entry(OPTIMIZERS, opt_kind)
     lines.append("optimizer " + format_line(opt_kind, opt_cls, optimizer.config, 1))
     return "\n".join(lines) + "\n"
+
+
+# -- editing spec text ----------------------------------------------------------------------
+def default_layer_names(kinds):
+    """The name each layer gets unless its line says ``name=``: its kind and its index
+    among the layers of that kind, from 1 (dense, relu, dense → dense1, relu1, dense2)."""
+    counts, names = {}, []
+    for kind in kinds:
+        counts[kind] = counts.get(kind, 0) + 1
+        names.append(f"{kind}{counts[kind]}")
+    return names
+
+
+def line_text(line):
+    """A tokenized line as spec words again (without its comment and spacing)."""
+    words = [line.keyword, *(format_value(v) for v in line.positional)]
+    words += [f"{k}={format_value(v)}" for k, v in line.named.items()]
+    return " ".join(words)
+
+
+def argument_index(line, arg):
+    """Where argument ``arg`` stands among the line's positional values (``dense 100``
+    has units first), or None: not given positionally, or the part's name is unknown
+    (building the spec says what is wrong with it)."""
+    if line.keyword in ("loss", "optimizer"):
+        group = LOSSES if line.keyword == "loss" else OPTIMIZERS
+        name, offset, skip = line.positional[0], 1, int(line.keyword == "optimizer")
+    else:
+        group, name, offset, skip = LAYERS, line.keyword, 0, 0
+    try:
+        cls = registry.load_entry(group, str(name))
+        params = list(inspect.signature(cls).parameters)[skip:]
+    except (PurennError, TypeError, ValueError):
+        return None
+    given = params[:len(line.positional) - offset]
+    return given.index(arg) + offset if arg in given else None
+
+
+def _joined(lines):
+    return "\n".join(lines) + "\n"
+
+
+def set_optimizer(text, words, source="<spec>"):
+    """``text`` with its optimizer line replaced by ``optimizer WORDS`` (added at the end
+    when there is none); the old line's arguments go with it."""
+    lines = text.splitlines()
+    replacement = "optimizer " + " ".join(words)
+    targets = [ln for ln in tokenize(text, source) if ln.keyword == "optimizer"]
+    if targets:
+        lines[targets[0].lineno - 1] = replacement
+    else:
+        lines.append(replacement)
+    return _joined(lines)
+
+
+def replace_kind(text, kind, new_kind, source="<spec>"):
+    """``text`` with every ``kind`` layer line replaced by the line ``new_kind`` (the old
+    line's arguments go: sigmoid → relu); SpecError when the spec has no such layer."""
+    lines = text.splitlines()
+    targets = [ln for ln in tokenize(text, source)
+               if ln.keyword == kind and kind not in ("input", "loss", "optimizer")]
+    if not targets:
+        raise SpecError(f"the spec {source} has no {kind!r} layer")
+    for ln in targets:
+        lines[ln.lineno - 1] = new_kind
+    return _joined(lines)
+
+
+def set_argument(text, part, arg, value, source="<spec>"):
+    """``text`` with argument ``arg`` set to ``value`` (spec words, read as a spec reads
+    them) on the lines ``part`` names: ``loss`` or ``optimizer``, a layer kind (every
+    such layer) or a layer's name (``dense2``, or its ``name=``). Without an optimizer
+    line, ``optimizer`` adds one of the default optimizer. SpecError when the spec has no
+    line ``part`` names."""
+    lines = text.splitlines()
+    parsed = tokenize(text, source)
+    layers = [ln for ln in parsed if ln.keyword not in ("input", "loss", "optimizer")]
+    names = {id(ln): ln.named.get("name", default)
+             for ln, default in zip(layers, default_layer_names(ln.keyword for ln in layers))}
+    targets = [ln for ln in parsed if ln.keyword == part
+               or (id(ln) in names and names[id(ln)] == part)]
+    if not targets:
+        if part == "optimizer":
+            lines.append(f"optimizer {DEFAULT_OPTIMIZER} {arg}="
+                         f"{format_value(parse_value(value))}")
+            return _joined(lines)
+        kinds = sorted({ln.keyword for ln in parsed if ln.keyword != "input"})
+        raise SpecError(f"the spec {source} has no {part!r} line (it has: "
+                        f"{', '.join(kinds)})")
+    for ln in targets:
+        index = argument_index(ln, arg)
+        if index is None:
+            ln.named[arg] = parse_value(value)
+        else:
+            ln.positional[index] = parse_value(value)
+        lines[ln.lineno - 1] = line_text(ln)
+    return _joined(lines)

@@ -13,6 +13,7 @@ from tiny_mnist import write_tiny_mnist
 
 from purenn import build, capabilities, cli, plot, spec
 from purenn.commands import experiment_args
+from purenn.data import sets
 from purenn.errors import PurennError
 from purenn.experiments import figures, runner, settings
 
@@ -117,7 +118,7 @@ def without_time(results):
 
 
 def test_jobs_2_equals_jobs_1_bit_for_bit(tiny):
-    train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
+    train, test, _ = sets.load("mnist", random.Random(0), folder=str(tiny / "data"))
     schedule = runner.Schedule(epochs=2, batch_size=20)
     one = runner.run_all(small_runs(tiny), train, test, schedule, jobs=1)
     two = runner.run_all(small_runs(tiny), train, test, schedule, jobs=2)
@@ -128,7 +129,7 @@ def test_jobs_2_equals_jobs_1_bit_for_bit(tiny):
 @pytest.mark.skipif(sys.platform == "emscripten",
                     reason="Pyodide has no signals to stand in for Ctrl-C")
 def test_ctrl_c_keeps_the_finished_runs(tiny):
-    train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
+    train, test, _ = sets.load("mnist", random.Random(0), folder=str(tiny / "data"))
     schedule = runner.Schedule(epochs=1, batch_size=20)
 
     def interrupt(i, result):
@@ -148,8 +149,8 @@ def test_ctrl_c_keeps_the_finished_runs(tiny):
 
 
 def test_the_validation_split_comes_from_the_training_set_only(tiny):
-    train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
-    part, validation, picked = runner.validation_split(train, 0.2, seed=3)
+    train, test, _ = sets.load("mnist", random.Random(0), folder=str(tiny / "data"))
+    part, validation, picked = sets.validation_split(train, 0.2, seed=3)
     assert (len(part), len(validation)) == (48, 12)
     rows = {tuple(train.row(i)) for i in range(len(train))}
     test_rows = {tuple(test.row(i)) for i in range(len(test))}
@@ -161,14 +162,14 @@ def test_the_validation_split_comes_from_the_training_set_only(tiny):
 
 
 def test_search_end_to_end_never_reads_the_test_set(tiny, tmp_path, monkeypatch):
-    real_load = runner.load_data
+    real_load = sets.load
 
-    def poisoned(*args):
-        train, test, description = real_load(*args)
+    def poisoned(*args, **kwargs):
+        train, test, description = real_load(*args, **kwargs)
         test.row = test.batch = None   # any use of the test set fails
         return train, test, description
 
-    monkeypatch.setattr(runner, "load_data", poisoned)
+    monkeypatch.setattr(sets, "load", poisoned)
     lines = []
     code = cli.main(["search", "--data", str(tiny / "data"), "--spec", str(tiny / "tiny.net"),
                      "--range", "lr=1e-3:1:log", "--range", "dense1.std=0.001:0.1",
@@ -236,7 +237,7 @@ def test_search_option_errors(tiny, capsys):
 
 @pytest.mark.skipif(not capabilities.can_fork(), reason="--jobs needs processes")
 def test_runs_in_workers_report_their_updates(tiny):
-    train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
+    train, test, _ = sets.load("mnist", random.Random(0), folder=str(tiny / "data"))
     seen = []
 
     class Watch:
@@ -250,7 +251,7 @@ def test_runs_in_workers_report_their_updates(tiny):
 
 
 def test_a_run_ending_between_evaluations_is_measured_at_its_end(tiny):
-    train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
+    train, test, _ = sets.load("mnist", random.Random(0), folder=str(tiny / "data"))
     # 60 samples, batch 20: an evaluation after updates 1 and 4; the run ends after 5
     schedule = runner.Schedule(iterations=5, batch_size=20)
     result = runner.train_one(small_runs(tiny)[0], train, test, schedule)
@@ -261,7 +262,7 @@ def test_a_run_ending_between_evaluations_is_measured_at_its_end(tiny):
 
 @pytest.mark.skipif(not capabilities.can_fork(), reason="--jobs needs processes")
 def test_a_failing_worker_run_is_one_error_naming_the_run(tiny):
-    train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
+    train, test, _ = sets.load("mnist", random.Random(0), folder=str(tiny / "data"))
     runs = small_runs(tiny)
     runs[1].spec = runs[1].spec.replace("dense 10", "dense 10 init=nope")
     with pytest.raises(PurennError, match=r"run 'lr=0.05' failed: SpecError: <spec>:2: "):
@@ -285,7 +286,7 @@ def drawn_lines(monkeypatch):
 def test_the_tables_end_loss_is_the_figures_last_point(tiny, monkeypatch, smooth):
     # issue 21 item 7: "final loss" was the mean since the last evaluation (SGD 1.9395
     # while its plotted loss ended at 1.35)
-    train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
+    train, test, _ = sets.load("mnist", random.Random(0), folder=str(tiny / "data"))
     results = runner.run_all(small_runs(tiny)[:2], train, test,
                              runner.Schedule(iterations=40, batch_size=10, eval_size=7))
     drawn = drawn_lines(monkeypatch)
@@ -335,7 +336,7 @@ def test_tables_and_result_lines_fit_80_columns(tiny, tmp_path, monkeypatch):
 def test_the_books_loss_after_the_update_is_recorded_when_asked(tiny, tmp_path):
     # issue 21 item 8: optimizer_compare_mnist.py records network.loss(x_batch, t_batch)
     # after optimizer.update; purenn recorded the loss that made the gradient
-    train, test, _ = runner.load_data("mnist", str(tiny / "data"), 0)
+    train, test, _ = sets.load("mnist", random.Random(0), folder=str(tiny / "data"))
     run = small_runs(tiny)[0]
     before = runner.train_one(run, train, test, runner.Schedule(iterations=6, batch_size=10))
     after = runner.train_one(run, train, test, runner.Schedule(

@@ -79,3 +79,109 @@ def test_negative_noise_is_a_usage_error(capsys):
     assert exit_info.value.code == 2
     assert "expected a finite number ≥ 0 and ≤ 100, got '-1'" in " ".join(
         capsys.readouterr().err.split())
+
+
+# -- feature inputs and the train:test ratio ---------------------------------------------------
+def test_features_are_the_columns_tensorflow_playground_offers():
+    rows = planar.featurize([[0.5, -2.0]], ("x1", "x2", "x1^2", "x2^2", "x1x2", "sin_x1",
+                                            "sin_x2"))
+    assert rows == [[0.5, -2.0, 0.25, 4.0, -1.0, math.sin(0.5), math.sin(-2.0)]]
+
+
+@pytest.mark.parametrize("names, message", [((), "at least one"), (("x3",), "'x3'"),
+                                            (("x1", "x1"), "given twice")])
+def test_bad_feature_lists_are_refused(names, message):
+    with pytest.raises(ValueError, match=message):
+        planar.check_features(names)
+
+
+def test_features_make_the_input_columns_of_each_point():
+    plain = planar.generate("xor", random.Random(3))
+    squared = planar.generate("xor", random.Random(3), features=("x1x2", "x1"))
+    for a, b in zip(plain, squared):
+        assert b.sample_shape == (2,) and bytes(a.labels) == bytes(b.labels)
+        for (x, y), (xy, x_again) in zip(a.x(range(len(a))), b.x(range(len(b)))):
+            assert (xy, x_again) == (x * y, x)
+
+
+def test_ratio_50_is_two_draws_of_the_same_size():
+    rng = random.Random(5)
+    first, second = planar.make("moons", rng), planar.make("moons", rng)
+    train, test = planar.generate("moons", random.Random(5), ratio=50)
+    assert list(train.features) == list(first.features)
+    assert list(test.features) == list(second.features)
+
+
+@pytest.mark.parametrize("ratio, sizes", [(10, (60, 540)), (30, (180, 420)),
+                                          (70, (420, 180)), (90, (540, 60))])
+def test_ratio_moves_points_between_the_sets_and_loses_none(ratio, sizes):
+    train, test = planar.generate("circles", random.Random(1), ratio=ratio)
+    assert (len(train), len(test)) == sizes
+    everything = planar.generate("circles", random.Random(1))
+    pooled = sorted(map(tuple, everything[0].x(range(300)) + everything[1].x(range(300))))
+    ours = sorted(map(tuple, train.x(range(len(train))) + test.x(range(len(test)))))
+    assert ours == pooled
+    assert 0 < sum(train.labels) < len(train)   # both classes in training
+
+
+@pytest.mark.parametrize("ratio", [9, 91, 50.0, True])
+def test_bad_ratios_are_refused(ratio):
+    with pytest.raises(ValueError, match="ratio must be a whole percentage"):
+        planar.generate("xor", random.Random(0), ratio=ratio)
+
+
+def test_train_takes_features_and_ratio(tmp_path):
+    spec = tmp_path / "three.net"
+    spec.write_text("input 3\ndense 4 init=xavier\ntanh\ndense 2 init=xavier\n"
+                    "loss softmax_cross_entropy\noptimizer sgd lr=0.1\n")
+    lines = []
+    code = cli.main(["train", "--dataset", "circles", "--features", "x1^2,x2^2,x1x2",
+                     "--ratio", "70", "--spec", str(spec), "--epochs", "2"], out=lines.append)
+    assert code == 0
+    assert lines[0] == ("data: circles, 2 classes, 70 % for training, features "
+                        "x1^2,x2^2,x1x2: 420 training, 180 test samples")
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--ratio", "95", "expected a whole number from 10 to 90, got '95'"),
+    ("--ratio", "half", "expected a whole number, got 'half'"),
+    ("--features", "x1,y", "unknown feature 'y'"),
+    ("--features", "x1,x1", "feature 'x1' is given twice")])
+def test_bad_ratio_and_features_are_usage_errors(capsys, option, value, message):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--dataset", "moons", option, value])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_ratio_and_features_are_for_the_2d_sets_only(capsys):
+    assert cli.main(["train", "--ratio", "60", "--epochs", "1"], out=lambda line: None) == 1
+    assert "--ratio 60 is for the generated 2-D sets" in capsys.readouterr().err
+
+
+def test_a_spec_whose_input_is_not_the_features_is_refused(capsys):
+    code = cli.main(["train", "--dataset", "xor", "--features", "x1,x2,x1x2", "--epochs", "1"],
+                    out=lambda line: None)
+    assert code == 1
+    assert "3" in capsys.readouterr().err
+
+
+def test_added_points_go_at_the_end_of_the_training_set():
+    train, test = planar.generate("moons", random.Random(2), added=[(0.5, -1.0, 1)])
+    plain_train, plain_test = planar.generate("moons", random.Random(2))
+    assert len(train) == len(plain_train) + 1 and train.x([len(train) - 1]) == [[0.5, -1.0]]
+    assert train.labels[-1] == 1 and list(test.features) == list(plain_test.features)
+
+
+def test_train_takes_added_points_and_refuses_bad_ones(capsys):
+    lines = []
+    assert cli.main(["train", "--dataset", "xor", "--add-point=-0.5,0.5,1", "--epochs", "1"],
+                    out=lines.append) == 0
+    assert lines[0] == "data: xor, 2 classes, 1 added points: 301 training, 300 test samples"
+    assert cli.main(["train", "--dataset", "xor", "--add-point", "0,0,2", "--epochs", "1"],
+                    out=lambda line: None) == 1
+    assert "--add-point: added point 1: the class must be a whole number from 0 to 1" in \
+        capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--dataset", "xor", "--add-point", "0,nan,1"])
+    assert exit_info.value.code == 2

@@ -3,6 +3,7 @@
 import base64
 import http.client
 import json
+import math
 import os
 import re
 import signal
@@ -193,7 +194,7 @@ def test_reset_sends_the_setup_and_the_first_picture(server):
     assert setup["classes"] == 3 and len(setup["train"]) == len(setup["test"]) == 300
     assert setup["config"]["noise"] == 0.2 and "dense 3 init=xavier" in setup["spec"]
     assert setup["editor"]["hidden"] == setup["config"]["hidden"]
-    assert len(state["regions"]) == setup["grid"] ** 2 * 3
+    assert state["grid"] == setup["grid"] and len(state["regions"]) == setup["grid"] ** 2 * 3
     assert state["updates"] == 0 and state["records"]["epoch"] == [0]
     assert not state["running"]
 
@@ -242,13 +243,15 @@ def test_the_regions_change_while_it_learns_and_are_sent_only_when_new(server):
     assert losses[-1] < losses[0]
 
 
-def test_the_same_numbers_as_purenn_train(server, tmp_path):
+@pytest.mark.parametrize("more", [{}, {"ratio": 30, "features": ["x1^2", "x2", "sin_x1"]}])
+def test_the_same_numbers_as_purenn_train(server, tmp_path, more):
     """Settings, seed and data of a playground run, then ``purenn train`` with its
-    downloaded spec: the same loss per epoch, accuracies and final weights, bit for bit."""
+    downloaded spec: the same loss per epoch, accuracies and final weights, bit for bit
+    (also with a ratio and feature inputs, which the command then repeats)."""
     settings = {"dataset": "moons", "noise": 0.15, "seed": 7, "batch_size": 20,
                 "hidden": [{"units": 6, "activation": "relu"},
                            {"units": 4, "activation": "tanh"}],
-                "optimizer": "adam", "lr": 0.02, "weight_decay": 0.001}
+                "optimizer": "adam", "lr": 0.02, "weight_decay": 0.001, **more}
     setup = request(server, "/api/plane/reset", settings)[2]["setup"]
     epochs = 3
     request(server, "/api/plane/step", {"updates": epochs * setup["batches_per_epoch"]})
@@ -279,6 +282,107 @@ def test_the_same_numbers_as_purenn_train(server, tmp_path):
     assert sorted(ours) == sorted(theirs)
     for key in ours:
         assert list(ours[key].values) == list(theirs[key].values), key
+
+
+def test_features_and_ratio_shape_the_run(server):
+    answer = request(server, "/api/plane/reset",
+                     {"dataset": "circles", "ratio": 80, "features": ["x1^2", "x2^2"]})[2]
+    setup, state = answer["setup"], answer["state"]
+    assert len(setup["train"]) == 480 and len(setup["test"]) == 120
+    assert setup["features"] == ["x1^2", "x2^2"] and "input 2" in setup["spec"]
+    assert all(len(point) == 3 for point in setup["train"])   # the points, x, y, label
+    assert "--ratio 80 --features x1^2,x2^2 " in state["command"]
+
+
+def test_points_added_by_clicking_join_the_training_set_and_the_command(server, tmp_path):
+    settings = {"dataset": "xor", "points": [[0.5, -0.25, 1], [-0.3, 0.2, 0]]}
+    answer = request(server, "/api/plane/reset", settings)[2]
+    setup, state = answer["setup"], answer["state"]
+    assert len(setup["train"]) == 302 and setup["train"][-2:] == [[0.5, -0.25, 1],
+                                                                   [-0.3, 0.2, 0]]
+    assert "--add-point=0.5,-0.25,1 --add-point=-0.3,0.2,0 " in state["command"]
+    request(server, "/api/plane/step", {"updates": setup["batches_per_epoch"]})
+    model = tmp_path / "page.safetensors"
+    model.write_bytes(request(server, "/api/plane/model.safetensors")[2])
+    args = request(server, "/api/plane/state")[2]["command"].split()[3:]
+    args[args.index("--spec") + 1] = str(tmp_path / "playground.net")
+    (tmp_path / "playground.net").write_bytes(request(server, "/api/plane/spec.net")[2])
+    cli_model = tmp_path / "cli.safetensors"
+    assert cli.main([*args, "--quiet", "--out", str(cli_model)], out=lambda line: None) == 0
+    theirs, _ = safetensors.read_tensors(str(cli_model))
+    page, _ = safetensors.read_tensors(str(model))
+    for key in page:
+        assert list(page[key].values) == list(theirs[key].values), key
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"points": [[0, 0, 2]]}, "the class must be a whole number from 0 to 1, got 2"),
+    ({"points": [[0, 11, 0]]}, "x and y must be numbers from -10 to 10"),
+    ({"points": [[0, 0]]}, "must be x, y, class"),
+    ({"points": [[0, 0, True]]}, "the class must be a whole number"),
+    ({"points": [[0, 0, 0]] * 101}, "at most 100 added points"),
+    ({"points": "0,0,0"}, "points must be a list"),
+    ({"ratio": 95}, "ratio must be between 10 and 90"),
+    ({"ratio": 50.5}, "ratio must be a whole number"),
+    ({"features": "x1"}, "features must be a list of names"),
+    ({"features": []}, "at least one"),
+    ({"features": ["x1", "x1"]}, "given twice"),
+    ({"features": ["x1", "cos"]}, "unknown feature 'cos'"),
+    ({"features": ["x1"] * 10 ** 5}, "given twice"),
+    ({"features": ["x1", "x2"], "spec": "input 3\ndense 2\nloss softmax_cross_entropy\n"},
+     "the spec's input must be 2 (the features x1, x2), got 3")])
+def test_bad_features_and_ratios_are_refused(server, settings, message):
+    status, _, body = request(server, "/api/plane/reset", settings)
+    assert status == 400 and message in body["error"], body
+
+
+def test_the_picture_draws_each_unit_over_the_plane_and_the_weights(server):
+    """Inputs x1, x1·x2: the input tiles are those functions of the cell (clipped to
+    [-1, 1], times 100); the weights are the network's, layer by layer."""
+    answer = request(server, "/api/plane/reset",
+                     {"dataset": "xor", "features": ["x1", "x1x2"],
+                      "hidden": [{"units": 3, "activation": "relu"}]})[2]
+    setup, network = answer["setup"], answer["state"]["network"]
+    assert setup["drawn"] and answer["state"]["grid"] == 50
+    tile = network["tile"]
+    assert tile == 25 and [len(layer) for layer in network["tiles"]] == [2, 3]
+    x0, x1, y0, y1 = setup["extent"]
+    step = (x1 - x0) / 50
+    for j in (0, 7, 24):
+        for i in (0, 11, 24):
+            x, y = x0 + (2 * i + 0.5) * step, y1 - (2 * j + 0.5) * step
+            for unit, value in ((0, x), (1, x * y)):
+                expected = math.floor(max(-1, min(1, value)) * 100 + 0.5)
+                assert network["tiles"][0][unit][j * tile + i] == expected
+    assert all(v >= 0 for unit in network["tiles"][1] for v in unit)   # relu
+    assert [len(w) for w in network["weights"]] == [2, 3]
+    assert [len(w[0]) for w in network["weights"]] == [3, 2]
+    assert [len(b) for b in network["biases"]] == [3, 2]
+
+
+def test_the_picture_is_coarse_while_training_and_full_when_paused(server):
+    request(server, "/api/plane/reset", {"dataset": "circles"})
+    request(server, "/api/plane/run", {})
+    deadline = time.monotonic() + 60
+    grids = set()
+    while time.monotonic() < deadline and plane.RUNNING_GRID not in grids:
+        state = request(server, "/api/plane/state")[2]
+        grids.add(state["grid"])
+        assert len(state["regions"]) == state["grid"] ** 2 * 2
+        time.sleep(0.05)
+    assert plane.RUNNING_GRID in grids
+    request(server, "/api/plane/pause", {})
+    state = request(server, "/api/plane/state")[2]
+    assert state["grid"] == plane.GRID and state["network"]["tile"] == plane.TILE_GRID
+
+
+def test_a_wide_or_custom_network_is_not_drawn(server):
+    wide = request(server, "/api/plane/reset",
+                   {"hidden": [{"units": plane.MAX_DRAWN_UNITS + 1, "activation": "tanh"}]})[2]
+    assert not wide["setup"]["drawn"] and "network" not in wide["state"]
+    spec = "input 2\ndense 4\ndropout 0.1\ndense 2\nloss softmax_cross_entropy\n"
+    custom = request(server, "/api/plane/reset", {"spec": spec})[2]
+    assert not custom["setup"]["drawn"] and "network" not in custom["state"]
 
 
 def test_a_downloaded_model_loads_and_the_run_goes_on(server, tmp_path):
@@ -566,6 +670,52 @@ def test_bad_drawings_get_400(server, body, message):
     assert status == 400 and message in answer["error"]
 
 
+def test_the_shipped_reader_reads_by_default_and_shows_the_units_that_pushed(tmp_path):
+    """The default reader is the shipped network (97.80 % on MNIST's test set); for the
+    digit read, unit j pushed by h_j · W2[j, d], and its picture is W1[:, j] scaled so that
+    the largest |weight| is 100."""
+    reader = DigitReader()
+    state = reader.state()
+    assert state["state"] == "ready" and state["test_acc"] == 0.978 and not state["learning"]
+    answer = reader.read(drawing(), 100, 100)
+    probs, units = answer["probabilities"], answer["units"]
+    digit = probs.index(max(probs))
+    assert digit == 1                               # a vertical stroke
+    net = reader.reader
+    x = [[v / 255 for v in answer["image"]]]
+    h = net.layers[1][1].forward(net.layers[0][1].forward(x))[0]
+    W1, W2 = net.params["dense1.W"], net.params["dense2.W"]
+    pushes = sorted((h[j] * W2[j][digit] for j in range(100)), reverse=True)
+    assert [u["push"] for u in units] == pytest.approx(pushes[:6], rel=1e-9)
+    for unit in units:
+        j = unit["unit"]
+        assert unit["push"] == pytest.approx(h[j] * W2[j][digit], rel=1e-9)
+        column = [row[j] for row in W1]
+        assert unit["scale"] == max(map(abs, column)) and len(unit["weights"]) == 784
+        assert max(map(abs, unit["weights"])) == 100
+        assert unit["weights"][300] == math.floor(column[300] / unit["scale"] * 100 + 0.5)
+
+
+def test_watch_one_learn_and_go_back(server):
+    state = request(server, "/api/digits/learn", {"learn": True})[2]
+    assert state["learning"] and state["state"] in ("starting", "loading", "training")
+    back = request(server, "/api/digits/learn", {"learn": False})[2]
+    assert not back["learning"] and back["state"] == "ready"
+    time.sleep(0.5)   # the stopped run says nothing any more
+    assert request(server, "/api/digits/state")[2]["state"] == "ready"
+    pixels = base64.b64encode(drawing()).decode()
+    answer = request(server, "/api/digits/read", {"width": 100, "height": 100,
+                                                  "pixels": pixels})[2]
+    assert len(answer["probabilities"]) == 10
+
+
+@pytest.mark.parametrize("body", [{}, {"learn": 1}, {"learn": "yes"},
+                                  {"learn": True, "more": 1}])
+def test_bad_learn_requests_get_400(server, body):
+    status, _, answer = request(server, "/api/digits/learn", body)
+    assert status == 400 and 'must be {"learn": true or false}' in answer["error"]
+
+
 def test_a_model_that_is_not_for_digits_is_refused(tmp_path):
     path = str(tmp_path / "spiral.safetensors")
     purenn.save(purenn.build("spiral_net"), path)
@@ -612,8 +762,8 @@ def test_a_bad_model_file_is_a_one_line_error(tmp_path):
     assert proc.returncode == 1 and err.startswith("error: ") and "missing.safetensors" in err
 
 
-def test_without_a_model_the_reader_trains_in_the_background():
-    reader = DigitReader(epochs=1, train_size=300)
+def test_watching_one_learn_trains_a_reader_in_the_background():
+    reader = DigitReader(epochs=1, train_size=300, learn=True)
     assert reader.read(drawing(), 100, 100)["probabilities"] is None  # nothing to read with
     reader.start()
     deadline = time.monotonic() + 300

@@ -156,27 +156,28 @@ def test_a_drawn_digit_is_read_in_the_page(page, shots):
     page.screenshot(path=os.path.join(shots, "site-digits.png"), full_page=True)
 
 
-def test_a_site_exported_without_a_model_says_so(tmp_path):
+def test_a_site_exported_without_a_model_reads_with_the_shipped_one(page, tmp_path):
+    """Without --model the site reads digits with the reader shipped with purenn (it is in
+    the wheel). The browser is the module's (a second Playwright cannot start beside it)."""
     folder = tmp_path / "bare"
     assert cli.main(["playground", "--export", str(folder), "--pyodide", PYODIDE]) == 0
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(StaticFiles, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    bare = page.context.browser.new_page(bypass_csp=True)
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page(bypass_csp=True)
-            errors = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(f"http://127.0.0.1:{server.server_port}/")
-            page.wait_for_function("window.purennTransport.status.ready || "
-                                   "window.purennTransport.status.error", timeout=300_000)
-            assert page.evaluate("window.purennTransport.status.error") is None
-            page.click("#tab-digits")
-            page.wait_for_function("document.getElementById('model-status').textContent"
-                                   ".includes('without a model')")
-            browser.close()
+        errors = []
+        bare.on("pageerror", lambda error: errors.append(str(error)))
+        bare.goto(f"http://127.0.0.1:{server.server_port}/")
+        bare.wait_for_function("window.purennTransport.status.ready || "
+                               "window.purennTransport.status.error", timeout=300_000)
+        assert bare.evaluate("window.purennTransport.status.error") is None
+        bare.click("#tab-digits")
+        bare.wait_for_function("document.getElementById('model-status').textContent"
+                               ".includes('test accuracy 97.8 %')", timeout=120_000)
+        assert "shipped with purenn" in bare.inner_text("#model-source")
         assert not errors, errors
     finally:
+        bare.context.close()
         server.shutdown()
         server.server_close()

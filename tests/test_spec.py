@@ -469,3 +469,59 @@ def test_the_progress_bar_and_activation_statistics_take_losses_past_the_largest
     assert _mean([1e308, 1e308]) == math.inf and _mean([1.0, 2.0]) == 1.5
     mean, std, _, _ = summary([1e308, 1e308, -1e308])
     assert mean == math.inf
+
+
+# -- editing spec text (the edits behind --set) ---------------------------------------------
+EDITED = """\
+input 784
+dense 50 init=he   # the first layer
+sigmoid
+dense 20 name=head
+sigmoid
+dense 10
+loss softmax_cross_entropy
+"""
+
+
+def test_default_layer_names_are_kind_and_index():
+    assert spec.default_layer_names(["dense", "relu", "dense", "relu", "dropout"]) == \
+        ["dense1", "relu1", "dense2", "relu2", "dropout1"]
+    net = build(EDITED)
+    assert [name for name, _ in net.layers] == ["dense1", "sigmoid1", "head", "sigmoid2",
+                                                "dense3"]
+    assert "name=head" in spec.write(net) and "name=dense" not in spec.write(net)
+
+
+def test_set_argument_on_a_kind_a_name_or_a_default_name():
+    every = spec.set_argument(EDITED, "dense", "init", "xavier")
+    assert every.splitlines()[1:6:2] == ["dense 50 init=xavier", "dense 20 name=head "
+                                         "init=xavier", "dense 10 init=xavier"]
+    named = spec.set_argument(EDITED, "head", "units", "30").splitlines()
+    assert named[3] == "dense 30 name=head" and named[1].endswith("# the first layer")
+    assert spec.set_argument(EDITED, "dense3", "units", "5").splitlines()[5] == "dense 5"
+    # dense2 is the layer named head: the default name does not name it
+    with pytest.raises(SpecError, match=r"has no 'dense2' line \(it has: dense, loss, "
+                                        r"sigmoid\)"):
+        spec.set_argument(EDITED, "dense2", "units", "5")
+    assert spec.set_argument(EDITED, "loss", "weight_decay", "0.1").splitlines()[6] == \
+        "loss softmax_cross_entropy weight_decay=0.1"
+
+
+def test_the_optimizer_line_is_set_replaced_or_added():
+    added = spec.set_argument(EDITED, "optimizer", "lr", "0.5")
+    assert added.endswith(f"\noptimizer {spec.DEFAULT_OPTIMIZER} lr=0.5\n")
+    assert spec.set_argument(added, "optimizer", "lr", "1e-3").endswith(
+        "optimizer sgd lr=0.001\n")
+    assert spec.set_optimizer(added, ["adam", "beta1=0.8"]).endswith(
+        "\nloss softmax_cross_entropy\noptimizer adam beta1=0.8\n")
+    assert spec.set_optimizer(EDITED, ["momentum"]).endswith("\noptimizer momentum\n")
+    assert type(build(spec.set_optimizer(EDITED, ["adam"])).optimizer).__name__ == "Adam"
+
+
+def test_replace_kind_replaces_every_such_layer_and_its_arguments():
+    relu = spec.replace_kind(EDITED, "sigmoid", "relu")
+    assert relu.splitlines()[2::2][:2] == ["relu", "relu"]
+    assert spec.replace_kind(EDITED, "dense", "dense").count("dense") == 3
+    for kind in ("dropout", "loss", "input"):
+        with pytest.raises(SpecError, match=f"the spec <spec> has no '{kind}' layer"):
+            spec.replace_kind(EDITED, kind, "relu")

@@ -5,8 +5,9 @@ import math
 import random
 import textwrap
 
+from ..data import sets
 from ..errors import PurennError
-from .args import PATH, SEED, Append, Text, Whole, check_budget
+from .args import NOISE, PATH, SEED, Append, Text, Whole, check_budget
 
 EXAMPLES = """\
 examples (the book's chapter 6 figures; 1000 inputs drawn from N(0, 1)):
@@ -46,10 +47,12 @@ def add_parser(sub, common):
                         "the data's shape, else gauss)")
     p.add_argument("--batch", type=Whole(1, 100_000), default=1000, metavar="N",
                    help="how many inputs (default: 1000, as the book)")
-    p.add_argument("--dataset", default="mnist",
-                   choices=("mnist", "fashion-mnist", "kmnist"),
+    p.add_argument("--dataset", default="mnist", choices=sets.NAMES,
                    help="the data set of --input data (default: mnist)")
     p.add_argument("--data", type=PATH, metavar="DIR", help="folder with the data set's IDX files")
+    p.add_argument("--noise", type=NOISE,
+                   help="for the 2-D sets (spiral, circles, moons, xor): the standard "
+                        "deviation of their Gaussian noise (default: as for train)")
     p.add_argument("--seed", type=SEED, default=0,
                    help="seed of the weights a spec draws and of the N(0, 1) inputs "
                         "(default: 0)")
@@ -134,19 +137,19 @@ def batch(args, net):
     features = math.prod(net.input_shape)
     kind = args.input
     if kind is None:
-        kind = "data" if features == 784 else "gauss"
+        kind = "data" if features == sets.features_per_sample(args.dataset) else "gauss"
     if kind == "gauss":
         rng = random.Random(args.seed)
         return ([[rng.gauss(0.0, 1.0) for _ in range(features)] for _ in range(args.batch)],
                 f"{args.batch} inputs drawn from N(0, 1)")
-    from ..data import resolve
-
-    _, test, description = resolve.load(args.dataset, args.data)
+    _, test, description = sets.load(args.dataset, random.Random(args.seed),
+                                     folder=args.data, noise=args.noise)
     if test.features_per_sample != features:
         raise PurennError(f"the network takes {features} numbers per sample but "
                           f"{description} has {test.features_per_sample}; use --input gauss")
     count = min(args.batch, len(test))
-    return test.x(range(count)), f"the first {count} test images of {description}"
+    what = "images" if args.dataset in sets.IMAGES else "samples"
+    return test.x(range(count)), f"the first {count} test {what} of {description}"
 
 
 def run(args, out):

@@ -174,6 +174,7 @@ COUNT = Whole(1, MAX_COUNT)
 JOBS = Whole(1, 64)
 BATCH = Whole(1, 100_000)  # 60,000 is a full batch of MNIST
 LEARNING_RATE = Real(0.0, 1e6, above=True)
+NOISE = Real(0.0, 100.0)   # the Gaussian noise of a generated 2-D set
 PATH = Text()
 
 
@@ -226,8 +227,54 @@ def _span(text):
     return value
 
 
+class Features:
+    """Comma-separated names of ``purenn.data.planar.FEATURES`` (x1,x2,x1^2), each once;
+    kept as the text, normalised."""
+
+    __name__ = "features"
+
+    def describe(self):
+        from ..data import planar
+        return f"comma-separated names of {', '.join(planar.FEATURES)}, each at most once"
+
+    def __call__(self, text):
+        from ..data import planar
+        if len(text) > MAX_TEXT:
+            raise argparse.ArgumentTypeError(f"expected {self.describe()}, got "
+                                             f"{len(text):,} characters {text[:20]!r}...")
+        try:
+            names = planar.check_features(name.strip() for name in text.split(","))
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return ",".join(names)
+
+
+class AddedPoint:
+    """'X,Y,CLASS': a point added to a 2-D training set (as the playground's clicks)."""
+
+    __name__ = "point"
+
+    def describe(self):
+        return "X,Y,CLASS: two numbers from -10 to 10 and a whole class number"
+
+    def __call__(self, text):
+        parts = text.split(",") if len(text) <= 3 * MAX_NUMBER_TEXT else []
+        try:
+            x, y, label = float(parts[0]), float(parts[1]), int(parts[2])
+            if len(parts) != 3 or not all(math.isfinite(v) and abs(v) <= 10 for v in (x, y)):
+                raise ValueError
+        except (ValueError, IndexError):
+            raise argparse.ArgumentTypeError(f"expected {self.describe()}, got "
+                                             f"{text[:40]!r}") from None
+        return (x, y, label)
+
+
 limits = Span()
-DECLARED = (Whole, Real, Text, WordOr, Span)  # every option takes one of these
+RATIO = Whole(10, 90)   # the 2-D sets' percentage of points for training
+FEATURES = Features()
+ADDED_POINT = AddedPoint()
+# every option takes one of these
+DECLARED = (Whole, Real, Text, WordOr, Span, Features, AddedPoint)
 
 
 def print_warning(message, stream=None):

@@ -38,7 +38,7 @@ def add_parser(sub, common):
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--spec", type=Text(), action=Append, max_items=100, default=[], metavar="SPEC",
                    help="a spec file or shipped spec; repeat to compare specs (default: "
-                        "two_layer, or spiral_net for spiral)")
+                        "two_layer, spiral_net for spiral, planar_net for circles, moons, xor)")
     p.add_argument("--set", type=Text(), action=Append, max_items=10, default=[],
                    metavar="KEY=V1,V2",
                    help="a setting swept over values: optimizer=sgd,adam, lr=0.1,0.01, "
@@ -109,7 +109,7 @@ def run(args, out):
     from ..experiments import figures, runner
 
     common_args.check_picture(args.plot)
-    specs = args.spec or [common_args.DEFAULT_SPEC.get(args.dataset, "two_layer")]
+    specs = args.spec or [common_args.default_spec(args.dataset)]
     runs, shared = make_runs(specs, args.set, args.label)
     if len(runs) < 2:
         raise PurennError("compare needs two runs or more: repeat --spec, or give --set "

@@ -7,15 +7,17 @@ import textwrap
 
 from ..errors import PurennError
 from ..fileio import check_writable
-from .args import BATCH, COUNT, JOBS, PATH, SEED
-
-DATASETS = ("mnist", "fashion-mnist", "kmnist", "spiral")
-DEFAULT_SPEC = {"spiral": "spiral_net"}
+from .args import BATCH, COUNT, JOBS, NOISE, PATH, SEED
 
 
 def add_data_options(p):
-    p.add_argument("--dataset", choices=DATASETS, default="mnist",
+    from ..data.sets import NAMES
+
+    p.add_argument("--dataset", choices=NAMES, default="mnist",
                    help="what to train on (default: mnist)")
+    p.add_argument("--noise", type=NOISE,
+                   help="for the 2-D sets (spiral, circles, moons, xor): the standard "
+                        "deviation of their Gaussian noise (default: as for train)")
     p.add_argument("--data", type=PATH, metavar="DIR",
                    help="folder with the four IDX files (default: as for train: the fetched "
                         "copy in the cache, else the bundled MNIST subset)")
@@ -50,16 +52,21 @@ def check_picture(path, option="--plot"):
 
 
 def load(args):
-    """(train, test, description) with --train-size applied."""
-    from ..experiments.runner import load_data
+    """(train, test, description) with --train-size applied (``purenn.data.sets``);
+    the generated sets are drawn from ``random.Random(--seed)``."""
+    import random
 
-    train_set, test_set, description = load_data(args.dataset, args.data, args.seed)
-    if args.train_size is not None:
-        if args.train_size > len(train_set):
-            raise PurennError(f"--train-size {args.train_size} is more than the "
-                              f"{len(train_set)} training samples of {description}")
-        train_set = train_set.head(args.train_size)
-    return train_set, test_set, description
+    from ..data import sets
+
+    return sets.load(args.dataset, random.Random(args.seed), folder=args.data,
+                     noise=args.noise, train_size=args.train_size)
+
+
+def default_spec(dataset):
+    """The spec a data set is trained with when --spec is not given (as for train)."""
+    from ..data.sets import DEFAULTS
+
+    return DEFAULTS[dataset]["spec"]
 
 
 def schedule(args, epochs_default):

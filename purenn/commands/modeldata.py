@@ -1,31 +1,17 @@
-"""What ``train``, ``evaluate``, ``predict`` and ``show`` share: the data sets and their
-defaults, the data options, the data set a model was trained on, and images of a data
-set's samples.
+"""What ``train``, ``evaluate``, ``predict`` and ``show`` share: the data options, the
+data set a model was trained on, and images of a data set's samples.
 
-The data comes through ``load_data`` (the resolution order: --data, the fetched cache,
-the bundled MNIST subset); a model file remembers the data set and seed it was trained
-with, so ``evaluate MODEL`` needs no options to look at the right data.
+The data comes through ``purenn.data.sets.load`` (for MNIST-shaped sets: --data, the
+fetched cache, the bundled MNIST subset); a model file remembers the data set and seed
+it was trained with, so ``evaluate MODEL`` needs no options to look at the right data.
 """
 
-import argparse
 import math
 import os
 import random
 
+from ..data import sets
 from ..errors import PurennError
-
-# what a data set is trained with unless told otherwise
-DEFAULTS = {
-    "mnist": {"spec": "two_layer", "epochs": 5, "batch_size": 100},
-    "fashion-mnist": {"spec": "two_layer", "epochs": 5, "batch_size": 100},
-    "kmnist": {"spec": "two_layer", "epochs": 5, "batch_size": 100},
-    "spiral": {"spec": "spiral_net", "epochs": 1500, "batch_size": 300},
-    "circles": {"spec": "planar_net", "epochs": 100, "batch_size": 10},
-    "moons": {"spec": "planar_net", "epochs": 100, "batch_size": 10},
-    "xor": {"spec": "planar_net", "epochs": 100, "batch_size": 10},
-}
-PLANAR = ("spiral", "circles", "moons", "xor")
-
 
 # what a file that is not a model file starts with, and what to do with it instead
 NOT_A_MODEL = (
@@ -93,29 +79,8 @@ def check_model_path(option, path):
                           f"{os.path.splitext(path)[0] + MODEL_SUFFIX!r}{hint}")
 
 
-def load_data(args, rng, check_features=None):
-    """(train, test, description) for the data the arguments ask for; IDX files are
-    refused by ``check_features(numbers per sample)`` (when given) before they are
-    read."""
-    noise = getattr(args, "noise", None)
-    if args.dataset in PLANAR:
-        if args.data:
-            raise PurennError(f"--data {args.data!r} is for MNIST-shaped files (mnist, "
-                              f"fashion-mnist, kmnist); the {args.dataset} data set is "
-                              f"generated")
-        from ..data import planar
-        train, test = planar.generate(args.dataset, rng, noise)
-        extra = "" if noise is None else f", noise {noise}"
-        return train, test, f"{args.dataset}, {train.num_classes} classes{extra}"
-    if noise is not None:
-        raise PurennError(f"--noise {noise!r} is for the generated 2-D sets "
-                          f"({', '.join(PLANAR)}), not {args.dataset}")
-    from ..data import resolve
-    return resolve.load(args.dataset, args.data, check_features=check_features)
-
-
 def add_data_options(p, *, split_default="test"):
-    p.add_argument("--dataset", choices=sorted(DEFAULTS),
+    p.add_argument("--dataset", choices=sets.NAMES,
                    help="the data set (default: the one the model was trained on, else "
                         "mnist)")
     from .args import PATH
@@ -128,7 +93,8 @@ def add_data_options(p, *, split_default="test"):
 
 def load_split(args, training=None):
     """(data set, description) of the split the arguments ask for; ``training`` is a
-    model's training summary, whose data set, data folder and seed are the defaults.
+    model's training summary, whose data set, data folder, noise and seed are the
+    defaults.
     When the model's folder is gone, or the model predates recorded folders and was
     trained on other files, the description says which data is used instead and why."""
     training = training or {}
@@ -143,11 +109,19 @@ def load_split(args, training=None):
         else:
             why = (f" (the model was trained on {trained_dir}, which is not there; pass "
                    f"--data DIR)")
-    options = argparse.Namespace(dataset=dataset, data=folder)
-    train_set, test_set, description = load_data(options, random.Random(seed))
+    options = {}
+    if same_set and dataset in sets.PLANAR:
+        options = {"noise": training.get("noise"), "ratio": training.get("ratio"),
+                   "features": training.get("features")}
+        from .args import ADDED_POINT
+        options["added"] = [ADDED_POINT(point)
+                            for point in str(training.get("add_point") or "").split()]
+    train_set, test_set, description = sets.load(dataset, random.Random(seed), folder=folder,
+                                                 **options)
     trained_on = training.get("data")
     if not why and folder is None and same_set and trained_on and trained_on != description:
-        why = f" (the model was trained on {trained_on}; pass --data DIR for those files)"
+        hint = "" if dataset in sets.PLANAR else "; pass --data DIR for those files"
+        why = f" (the model was trained on {trained_on}{hint})"
     data = test_set if args.split == "test" else train_set
     return data, f"{description}, {args.split} split{why}"
 

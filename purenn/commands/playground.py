@@ -12,6 +12,7 @@ examples:
   python -m purenn playground                      a free port, opened in the browser
   python -m purenn playground --port 8000 --no-browser
   python -m purenn playground --model model.safetensors   read digits with this model
+  python -m purenn playground --learn              watch a digit reader learn from scratch
   python -m purenn playground --export site --model model.safetensors   a static site
 """
 
@@ -32,8 +33,12 @@ def add_parser(sub, common):
                    help="the port to listen on (default: a free one, printed)")
     p.add_argument("--model", type=PATH, metavar="MODEL",
                    help="a model file (784 inputs, 10 classes) for the digits panel "
-                        "(default: train a 784-100-10 network with Adam on the bundled "
-                        "MNIST subset in the background)")
+                        "(default: the 784-100-10 network shipped with purenn, 97.8 %% "
+                        "on the MNIST test set)")
+    p.add_argument("--learn", action="store_true",
+                   help="start the digits panel watching a network learn: a 784-100-10 "
+                        "network trained with Adam on the bundled MNIST subset in the "
+                        "background (the page's 'watch one learn' button does the same)")
     p.add_argument("--no-browser", action="store_true",
                    help="do not open the page in a web browser")
     p.add_argument("--verbose", action="store_true",
@@ -61,7 +66,7 @@ def run(args, out):
     from ..playground.digits import DigitReader
     from ..playground.server import Playground, close_server, serve
 
-    reader = DigitReader(args.model)
+    reader = DigitReader(args.model, learn=args.learn)
     app = Playground(reader)
     try:
         server = serve(app, args.port, verbose=args.verbose)

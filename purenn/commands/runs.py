@@ -17,7 +17,8 @@ from ..errors import PurennError
 from ..fileio import check_folder, check_writable
 
 # settings a resumed run must share with the run it continues
-FIXED_KEYS = ("dataset", "data", "seed", "batch_size", "train_size", "gradient")
+FIXED_KEYS = ("dataset", "data", "noise", "seed", "batch_size", "train_size", "gradient",
+              "ratio", "features", "add_point")
 # settings taken from the checkpoint unless given again
 RUN_KEYS = FIXED_KEYS + ("epochs", "iterations", "log_every", "eval_size")
 PARSER_DEFAULTS = {"dataset": "mnist", "gradient": "backprop"}
@@ -38,13 +39,13 @@ def run_settings(args, description):
 def apply_resume(args):
     """Read the checkpoint ``args.resume`` names and fill ``args`` from its settings;
     returns the Checkpoint. PurennError when the command line contradicts it."""
-    from .modeldata import DEFAULTS
+    from ..data.sets import NAMES
 
     checkpoint = load_checkpoint(args.resume)
     run = checkpoint.run
-    if run.get("dataset") not in DEFAULTS:
+    if run.get("dataset") not in NAMES:
         raise PurennError(f"{checkpoint.path}: field 'run.dataset': expected one of "
-                          f"{', '.join(sorted(DEFAULTS))}, got {run.get('dataset')!r:.80}; "
+                          f"{', '.join(NAMES)}, got {run.get('dataset')!r:.80}; "
                           f"not a checkpoint 'purenn train' wrote")
     for key in FIXED_KEYS:
         given, saved = getattr(args, key, None), run.get(key)
@@ -170,7 +171,12 @@ def training_summary(trainer, settings, elapsed):
         "dataset": settings.get("dataset"),
         "data": settings.get("description"),
         "data_dir": os.path.abspath(settings["data"]) if settings.get("data") else None,
+        **({"noise": settings["noise"]} if settings.get("noise") is not None else {}),
         "seed": settings.get("seed"),
+        **{key: settings[key] for key in ("noise", "ratio", "features")
+           if settings.get(key) is not None},
+        **({"add_point": " ".join(",".join(map(repr, point)) for point in settings["add_point"])}
+           if settings.get("add_point") else {}),
         "batch_size": trainer.batch_size,
         "train_size": len(trainer.train_set),
         "epochs": h.epoch[-1] if h.epoch else 0,

@@ -36,8 +36,8 @@ def add_parser(sub, common):
             "trials' curves. Ctrl-C stops and keeps the finished trials.", 79),
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--spec", type=Text(), metavar="SPEC",
-                   help="the spec the settings are drawn for (default: two_layer, or "
-                        "spiral_net for spiral)")
+                   help="the spec the settings are drawn for (default: two_layer, "
+                        "spiral_net for spiral, planar_net for circles, moons, xor)")
     p.add_argument("--range", type=Text(), action=Append, max_items=20, default=[],
                    metavar="KEY=LOW:HIGH[:log]",
                    help="a setting drawn for each trial, uniformly or log-uniformly "
@@ -92,6 +92,7 @@ def best_spec(result, trials, spec_source):
 
 
 def run(args, out):
+    from ..data import sets
     from ..experiments import figures, runner, settings
     from ..fileio import atomic_write, check_writable
     from ..spec import read as read_spec
@@ -110,12 +111,11 @@ def run(args, out):
                           f"{args.trials} of the search")
     ranges = [settings.parse_range(text) for text in args.range]
     check_budget("trials", args.trials, f"--trials {args.trials}")
-    spec_ref = args.spec or common_args.DEFAULT_SPEC.get(args.dataset, "two_layer")
+    spec_ref = args.spec or common_args.default_spec(args.dataset)
     text, source = read_spec(spec_ref)
     schedule = common_args.schedule(args, 10)
     full_train, _, description = common_args.load(args)  # the test set is never used
-    train_set, validation, _ = runner.validation_split(full_train, args.validation,
-                                                       args.seed)
+    train_set, validation, _ = sets.validation_split(full_train, args.validation, args.seed)
     import random
 
     draws = settings.draw_trials(ranges, args.trials, random.Random(args.seed))

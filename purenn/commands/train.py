@@ -9,9 +9,24 @@ import time
 import warnings
 
 from .. import linalg
+from ..data import sets
 from ..errors import PurennError
-from .args import BATCH, COUNT, JOBS, LEARNING_RATE, PATH, SEED, Real, Text, print_warning
-from .modeldata import DEFAULTS, check_model_path, load_data
+from .args import (
+    ADDED_POINT,
+    BATCH,
+    COUNT,
+    FEATURES,
+    JOBS,
+    LEARNING_RATE,
+    NOISE,
+    PATH,
+    RATIO,
+    SEED,
+    Append,
+    Text,
+    print_warning,
+)
+from .modeldata import check_model_path
 from .textfit import fill
 
 EXAMPLES = """\
@@ -23,6 +38,7 @@ examples:
   python -m purenn train --dataset spiral             CS231n's spiral, 100-unit ReLU net
   python -m purenn train --dataset spiral --spec spiral_linear --gradient numerical
   python -m purenn train --dataset moons --noise 0.2   2-D sets as in 'purenn playground'
+  python -m purenn train --dataset circles --features x1^2,x2^2 --ratio 70 --spec SPEC
   python -m purenn train --out model.safetensors --plot curves.png
   python -m purenn train --dataset spiral --epochs 300 --plot-boundary boundary.png
   python -m purenn train --epochs 20 --checkpoint-dir ckpt    (Ctrl-C writes a checkpoint)
@@ -42,13 +58,24 @@ def add_parser(sub, common):
                    help="a spec file or the name of a shipped spec (default: "
                    "two_layer for MNIST, spiral_net for spiral; 'python -m purenn specs' "
                    "lists them)")
-    p.add_argument("--dataset", choices=sorted(DEFAULTS), default="mnist",
+    p.add_argument("--dataset", choices=sets.NAMES, default="mnist",
                    help="what to train on (default: mnist); fashion-mnist and kmnist "
                         "come from --data DIR or 'python -m purenn fetch NAME'")
-    p.add_argument("--noise", type=Real(0.0, 100.0),
+    p.add_argument("--noise", type=NOISE,
                    help="for the 2-D sets (spiral, circles, moons, xor): the standard "
                         "deviation of their Gaussian noise (default: 0.2 for spiral, 0.08 "
                         "circles, 0.1 moons, 0.08 xor)")
+    p.add_argument("--ratio", type=RATIO, metavar="PERCENT",
+                   help="for the 2-D sets: the percentage of all points used for "
+                        "training, 10 to 90 (default: 50, two draws of the same size)")
+    p.add_argument("--features", type=FEATURES, metavar="F,F,...",
+                   help="for the 2-D sets: the input columns computed from each point "
+                        "(x1, x2), any of x1,x2,x1^2,x2^2,x1x2,sin_x1,sin_x2 (default: "
+                        "x1,x2); the spec's input is their number")
+    p.add_argument("--add-point", type=ADDED_POINT, action=Append, max_items=100,
+                   metavar="X,Y,CLASS",
+                   help="for the 2-D sets: a point added to the training set (repeat it, "
+                        "up to 100; the playground's clicks)")
     p.add_argument("--data", type=PATH, metavar="DIR",
                    help="folder with the four IDX files of the data set (default: the "
                         "fetched copy in the cache, else for mnist the bundled subset of "
@@ -208,7 +235,7 @@ def run(args, out):
     if args.out:
         check_model_path("--out", args.out)
     args.seed = 0 if args.seed is None else args.seed
-    defaults = DEFAULTS[args.dataset]
+    defaults = sets.DEFAULTS[args.dataset]
     epochs = args.epochs or defaults["epochs"]
     batch_size = args.batch_size or defaults["batch_size"]
     rng = random.Random(args.seed)
@@ -222,12 +249,10 @@ def run(args, out):
                               f"({math.prod(input_shape)} numbers) but the data has {count} "
                               f"per sample")
 
-    train_set, test_set, description = load_data(args, rng, check_features)
-    if args.train_size is not None:
-        if args.train_size > len(train_set):
-            raise PurennError(f"--train-size {args.train_size} is more than the "
-                              f"{len(train_set)} training samples of {description}")
-        train_set = train_set.head(args.train_size)
+    train_set, test_set, description = sets.load(
+        args.dataset, rng, folder=args.data, noise=args.noise, ratio=args.ratio,
+        features=args.features, added=args.add_point, train_size=args.train_size,
+        check_features=check_features)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SpecWarning)
         net = checkpoint.build(rng) if checkpoint else build(spec_ref, rng=rng)
@@ -239,6 +264,9 @@ def run(args, out):
         origin = f"{checkpoint.path} (resumed)"
         spec_ref = checkpoint.path
     check_fit(net, train_set, spec_ref)
+    if args.plot_boundary and args.features not in (None, "x1,x2"):
+        raise PurennError(f"--plot-boundary draws the plane of the points (x1, x2); "
+                          f"--features {args.features} gives the network other inputs")
     if args.plot_boundary and train_set.features_per_sample != 2:
         raise PurennError(f"--plot-boundary draws 2-D data such as --dataset spiral; "
                           f"{description} has {train_set.features_per_sample} features")

@@ -61,6 +61,20 @@ class Dataset:
                        self.num_classes, table=self.table, one_hot=self.one_hot,
                        name=self.name)
 
+    def take(self, indices):
+        """The samples at ``indices`` (in that order) as a data set of their own."""
+        d = self.features_per_sample
+        if isinstance(self.features, array):
+            picked = array(self.features.typecode)
+            for i in indices:
+                picked.extend(self.features[i * d:(i + 1) * d])
+        else:
+            picked = b"".join(bytes(self.features[i * d:(i + 1) * d]) for i in indices)
+        chosen = [self.labels[i] for i in indices]
+        chosen = bytes(chosen) if isinstance(self.labels, (bytes, bytearray)) else chosen
+        return Dataset(picked, chosen, self.sample_shape, self.num_classes,
+                       table=self.table, one_hot=self.one_hot, name=self.name)
+
     def batches(self, size):
         """Consecutive batches of at most ``size`` samples, in order (for evaluation)."""
         for start in range(0, len(self), size):

@@ -13,7 +13,17 @@ and returns a Dataset of 2-D float points with labels 0..classes−1, class by c
   axes in [−1, 1]², then moved by ε; class 1 where x·y > 0 (first and third quadrant).
 
 ``generate(name, rng, noise)`` draws the training set and then the test set from the same
-generator, as ``purenn train --dataset NAME`` does.
+generator, as ``purenn train --dataset NAME`` does. Two options, as in TensorFlow Playground:
+
+- ``ratio``, the percentage of all points used for training (10..90, default 50): at 50
+  the training set is the first draw and the test set the second; at r ≠ 50 the training
+  set takes round(r·2N/100) points: the first draw plus points of the second chosen at
+  random (r > 50), or the first draw less points moved to the test set (r < 50), chosen by
+  ``rng.sample`` after both draws.
+- ``features``, the input columns computed from each point (x1, x2) =
+  (x, y): any of ``FEATURES`` (x1, x2, x1^2, x2^2, x1x2, sin_x1, sin_x2), in the order
+  given; the default is (x1, x2), the point itself. ``featurize`` applies them to rows,
+  such as a picture's grid.
 """
 
 import math
@@ -27,6 +37,18 @@ NAMES = ("spiral", "circles", "moons", "xor")
 # shows at its defaults for the others
 DEFAULT_NOISE = {"spiral": 0.2, "circles": 0.08, "moons": 0.1, "xor": 0.08}
 CLASSES = {"spiral": 3, "circles": 2, "moons": 2, "xor": 2}
+# the feature inputs of TensorFlow Playground, each a function of the point (x1, x2)
+FEATURES = {
+    "x1": lambda x1, x2: x1,
+    "x2": lambda x1, x2: x2,
+    "x1^2": lambda x1, x2: x1 * x1,
+    "x2^2": lambda x1, x2: x2 * x2,
+    "x1x2": lambda x1, x2: x1 * x2,
+    "sin_x1": lambda x1, x2: math.sin(x1),
+    "sin_x2": lambda x1, x2: math.sin(x2),
+}
+POINT = ("x1", "x2")
+RATIO_RANGE = (10, 90)
 
 
 def _dataset(points, labels, classes, name):
@@ -92,6 +114,111 @@ def make(name, rng, noise=None):
         noise=noise, rng=rng)
 
 
-def generate(name, rng, noise=None):
-    """(train, test): two draws of ``make(name, rng, noise)``, the training set first."""
-    return make(name, rng, noise), make(name, rng, noise)
+def check_features(names):
+    """The feature names as a tuple; ValueError naming the first unknown or repeated one."""
+    names = tuple(names)
+    if not names:
+        raise ValueError("features: give at least one of " + ", ".join(FEATURES))
+    for i, name in enumerate(names):
+        if name not in FEATURES:
+            raise ValueError(f"unknown feature {name!r} (known: {', '.join(FEATURES)})")
+        if name in names[:i]:
+            raise ValueError(f"feature {name!r} is given twice")
+    return names
+
+
+def featurize(rows, features=POINT):
+    """Each point (x1, x2) of ``rows`` as its feature columns, in the order of ``features``.
+
+    >>> featurize([[2.0, 3.0]], ("x1^2", "x1x2", "x2"))
+    [[4.0, 6.0, 3.0]]
+    """
+    functions = [FEATURES[name] for name in check_features(features)]
+    return [[f(x1, x2) for f in functions] for x1, x2 in rows]
+
+
+def with_features(data, features=POINT):
+    """``data`` with its points replaced by their feature columns (a new Dataset)."""
+    features = check_features(features)
+    if features == POINT:
+        return data
+    columns = array("d")
+    for row in featurize(data.x(range(len(data))), features):
+        columns.extend(row)
+    return Dataset(columns, data.labels, (len(features),), data.num_classes, name=data.name)
+
+
+def _subset(data, indices):
+    rows = data.x(indices)
+    points = array("d")
+    for row in rows:
+        points.extend(row)
+    return Dataset(points, bytes(data.labels[i] for i in indices), data.sample_shape,
+                   data.num_classes, name=data.name)
+
+
+def split(first, second, ratio, rng):
+    """(train, test) from two draws of the same size so that training holds ``ratio``
+    percent of all points (see the module's docstring)."""
+    low, high = RATIO_RANGE
+    if isinstance(ratio, bool) or not isinstance(ratio, int) or not low <= ratio <= high:
+        raise ValueError(f"ratio must be a whole percentage from {low} to {high}, "
+                         f"got {ratio!r}")
+    total = len(first) + len(second)
+    move = round(ratio * total / 100) - len(first)
+    if move == 0:
+        return first, second
+    source, target = (second, first) if move > 0 else (first, second)
+    chosen = set(rng.sample(range(len(source)), abs(move)))
+    kept = [i for i in range(len(source)) if i not in chosen]
+    grown = _concat(target, source, sorted(chosen))
+    shrunk = _subset(source, kept)
+    return (grown, shrunk) if move > 0 else (shrunk, grown)
+
+
+def _concat(data, other, indices):
+    both = _subset(data, range(len(data)))
+    for row in other.x(indices):
+        both.features.extend(row)
+    both.labels += bytes(other.labels[i] for i in indices)
+    return both
+
+
+MAX_ADDED = 100          # points added by hand (the playground's clicks)
+ADDED_RANGE = 10.0       # ... each coordinate within ±ADDED_RANGE
+
+
+def check_added(points, classes):
+    """``points`` as a list of (x, y, label); ValueError naming the first bad one."""
+    points = list(points)
+    if len(points) > MAX_ADDED:
+        raise ValueError(f"at most {MAX_ADDED} added points, got {len(points)}")
+    checked = []
+    for i, point in enumerate(points, 1):
+        if not isinstance(point, (list, tuple)) or len(point) != 3:
+            raise ValueError(f"added point {i} must be x, y, class; got {point!r}")
+        x, y, label = point
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                   and math.isfinite(v) and abs(v) <= ADDED_RANGE for v in (x, y)):
+            raise ValueError(f"added point {i}: x and y must be numbers from "
+                             f"-{ADDED_RANGE:g} to {ADDED_RANGE:g}, got {point!r}")
+        if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < classes:
+            raise ValueError(f"added point {i}: the class must be a whole number from 0 to "
+                             f"{classes - 1}, got {label!r}")
+        checked.append((float(x), float(y), label))
+    return checked
+
+
+def generate(name, rng, noise=None, ratio=50, features=POINT, added=()):
+    """(train, test): two draws of ``make(name, rng, noise)``, the training set first,
+    split at ``ratio`` percent for training, the ``added`` points (x, y, label) put at
+    the end of the training set, and turned into ``features``."""
+    features = check_features(features)
+    train, test = split(make(name, rng, noise), make(name, rng, noise), ratio, rng)
+    added = check_added(added, train.num_classes)
+    if added:
+        train = _subset(train, range(len(train)))
+        for x, y, _ in added:
+            train.features.extend((x, y))
+        train.labels += bytes(label for _, _, label in added)
+    return with_features(train, features), with_features(test, features)

@@ -10,18 +10,18 @@ A setting names a spec line and, after a dot, one of its arguments:
   layer named ``dense2`` only (layers are named kind + index unless they say ``name=``);
 - ``sigmoid=relu``: every ``sigmoid`` line becomes a ``relu`` line.
 
-Edits work on the text, line by line, so the edited spec reads like one a learner writes
-and is checked by the spec reader like any other. Values are written as given.
+The edits themselves are ``purenn.spec``'s (``set_argument``, ``replace_kind``,
+``set_optimizer``): they work on the text, line by line, so the edited spec reads like one
+a learner writes and is checked by the spec reader like any other. Values are written as
+given.
 """
 
-import inspect
 import itertools
 import math
 from dataclasses import dataclass
 
-from .. import registry
-from ..errors import PurennError
-from ..spec import format_value, parse_value, tokenize
+from ..errors import PurennError, SpecError
+from ..spec import replace_kind, set_argument, set_optimizer, tokenize
 
 ALIASES = {"lr": "optimizer.lr", "weight_decay": "loss.weight_decay"}
 
@@ -42,85 +42,32 @@ def parse_assignment(text, option="--set"):
     return ALIASES.get(key, key), items
 
 
-def _line_text(line):
-    words = [line.keyword, *(format_value(v) for v in line.positional)]
-    words += [f"{k}={format_value(v)}" for k, v in line.named.items()]
-    return " ".join(words)
-
-
-def _positional_index(line, arg):
-    """Where ``arg`` stands among the line's positional values, or None (then it is set
-    as key=value): ``dense 100`` has units first."""
-    if line.keyword in ("loss", "optimizer"):
-        group = "purenn.losses" if line.keyword == "loss" else "purenn.optimizers"
-        name, offset, skip = line.positional[0], 1, int(line.keyword == "optimizer")
-    else:
-        group, name, offset, skip = "purenn.layers", line.keyword, 0, 0
-    try:
-        cls = registry.load_entry(group, str(name))
-        params = list(inspect.signature(cls).parameters)[skip:]
-    except (PurennError, TypeError, ValueError):
-        return None  # building the spec will say what is wrong with the name
-    given = params[:len(line.positional) - offset]
-    return given.index(arg) + offset if arg in given else None
-
-
 def edit_spec(text, key, value, source="<spec>"):
-    """``text`` with one setting changed (see the module docstring); PurennError when the
-    spec has no line the key names."""
-    lines = text.splitlines()
-    parsed = tokenize(text, source)
+    """``text`` with one setting changed (see the module docstring; the edits themselves
+    are ``purenn.spec``'s); PurennError when the spec has no line the key names."""
+    tokenize(text, source)   # a spec that does not read fails as it is, with its line
     part, dot, arg = key.partition(".")
     if not part or (dot and not arg):
         raise PurennError(f"--set {key}={value}: name a spec line and an argument, such as "
                           f"optimizer.lr or dense.init")
-    value_word = format_value(parse_value(value))
     if part == "optimizer" and not dot:
         words = value.split()
         if not words:
             raise PurennError(f"--set optimizer={value!r}: name an optimizer")
-        replacement = "optimizer " + " ".join(words)
-        targets = [ln for ln in parsed if ln.keyword == "optimizer"]
-        if targets:
-            lines[targets[0].lineno - 1] = replacement
-        else:
-            lines.append(replacement)
-        return "\n".join(lines) + "\n"
-    if not dot:
-        kinds = [ln for ln in parsed if ln.keyword == part
-                 and ln.keyword not in ("input", "loss")]
-        if not kinds or " " in value.strip() or "=" in value:
-            raise PurennError(f"--set {key}={value}: name an argument after a dot, such as "
-                              f"{key}.lr, or a layer kind of the spec to replace, such as "
-                              f"sigmoid=relu")
-        for ln in kinds:   # a layer kind replaced by another: sigmoid=relu
-            lines[ln.lineno - 1] = value.strip()
-        return "\n".join(lines) + "\n"
-    counts, targets = {}, []
-    for ln in parsed:
-        if ln.keyword in ("input", "loss", "optimizer"):
-            if ln.keyword == part:
-                targets.append(ln)
-            continue
-        counts[ln.keyword] = counts.get(ln.keyword, 0) + 1
-        name = ln.named.get("name", f"{ln.keyword}{counts[ln.keyword]}")
-        if part in (ln.keyword, name):
-            targets.append(ln)
-    if not targets:
-        if part == "optimizer":
-            lines.append(f"optimizer sgd {arg}={value_word}")
-            return "\n".join(lines) + "\n"
-        kinds = sorted({ln.keyword for ln in parsed if ln.keyword != "input"})
-        raise PurennError(f"--set {key}={value}: the spec {source} has no {part!r} line "
-                          f"(it has: {', '.join(kinds)})")
-    for ln in targets:
-        index = _positional_index(ln, arg)
-        if index is None:
-            ln.named[arg] = parse_value(value)
-        else:
-            ln.positional[index] = parse_value(value)
-        lines[ln.lineno - 1] = _line_text(ln)
-    return "\n".join(lines) + "\n"
+        return set_optimizer(text, words, source)
+    if not dot:   # a layer kind replaced by another: sigmoid=relu
+        if " " not in value.strip() and "=" not in value:
+            try:
+                return replace_kind(text, part, value.strip(), source)
+            except SpecError:
+                pass
+        raise PurennError(f"--set {key}={value}: name an argument after a dot, such as "
+                          f"{key}.lr, or a layer kind of the spec to replace, such as "
+                          f"sigmoid=relu")
+    try:
+        return set_argument(text, part, arg, value, source)
+    except SpecError as exc:
+        raise PurennError(f"--set {key}={value}: {exc}") from None
 
 
 def apply_settings(text, settings, source="<spec>"):

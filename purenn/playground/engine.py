@@ -10,6 +10,7 @@ from ..errors import PurennError
 
 # the 2-D panel trains until paused: an epoch count no one reaches
 FOREVER = 10 ** 9
+ACTIVATION_KINDS = ("relu", "tanh", "sigmoid")
 
 
 def build(spec_text, rng, max_params=None, limit_note=None):
@@ -67,6 +68,24 @@ def probabilities(net, rows, chunk=1000):
     at a time."""
     return [p for start in range(0, len(rows), chunk)
             for p in net.probabilities(rows[start:start + chunk])]
+
+
+def unit_outputs(net, rows, chunk=1000):
+    """(class probabilities, [each hidden layer's outputs]) of ``net`` for input rows in
+    inference mode; a hidden layer's output is that of a layer not followed by an
+    activation (a dense layer's after its activation), the last layer excluded."""
+    layers = [layer for _, layer in net.layers]
+    shown = [i for i in range(len(layers) - 1)
+             if getattr(layers[i + 1], "kind", "") not in ACTIVATION_KINDS]
+    probs, outputs = [], [[] for _ in shown]
+    for start in range(0, len(rows), chunk):
+        x = rows[start:start + chunk]
+        for i, layer in enumerate(layers):
+            x = layer.forward(x, train=False)
+            if i in shown:
+                outputs[shown.index(i)].extend(x)
+        probs.extend(net.loss_layer.output(x))
+    return probs, outputs
 
 
 def mean_loss(net, dataset, chunk=1000):

@@ -32,7 +32,10 @@ from ..registry import kind_of
 from . import engine
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
-GRID = 50                 # decision regions: GRID x GRID points
+GRID = 50                 # decision regions when paused: GRID x GRID points
+RUNNING_GRID = 25         # ... and while training, four times fewer (see benchmarks/playground.py)
+TILE_GRID = 25            # each unit's output over the plane: at most TILE_GRID x TILE_GRID
+MAX_DRAWN_UNITS = 16      # the network view draws layers of at most this many units
 REGIONS_EVERY = 0.1       # seconds between pictures of the regions while training, or
 REGIONS_SHARE = 0.25      # ... longer, so that they take at most this share of the time
 MAX_HIDDEN_LAYERS = 6
@@ -47,6 +50,7 @@ MAX_HELD = 1 << 20        # layer outputs held at once: rows x the widest layer
 MAX_STEP_WORK = 2 * 10 ** 7   # numbers one step request may go through: updates x rows
                               # x numbers per row (about 20 s here, at worst)
 DEFAULTS = {"dataset": "circles", "noise": None, "seed": 0, "batch_size": 10,
+            "ratio": 50, "features": list(planar.POINT), "points": [],
             "hidden": [{"units": 8, "activation": "tanh"}, {"units": 8, "activation": "tanh"}],
             "optimizer": "sgd", "lr": 0.1, "weight_decay": 0.0, "spec": None}
 
@@ -83,6 +87,22 @@ def check_config(raw, optimizers):
         config["noise"] = planar.DEFAULT_NOISE[config["dataset"]]
     config["noise"] = _number(config, "noise", 0.0, 1.0)
     config["seed"] = _number(config, "seed", 0, 2 ** 31 - 1, int)
+    config["ratio"] = _number(config, "ratio", *planar.RATIO_RANGE, int)
+    features = config["features"]
+    if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
+        raise BadRequest(f"features must be a list of names, got {features!r}")
+    try:
+        config["features"] = list(planar.check_features(features[:len(planar.FEATURES) + 1]))
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    points = config["points"]
+    if not isinstance(points, list):
+        raise BadRequest(f"points must be a list of [x, y, class], got {points!r}")
+    try:
+        config["points"] = [list(p) for p in planar.check_added(
+            points[:planar.MAX_ADDED + 1], planar.CLASSES[config["dataset"]])]
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
     config["batch_size"] = _number(config, "batch_size", 1, 1000, int)
     config["lr"] = _number(config, "lr", 1e-6, 10.0)
     config["weight_decay"] = _number(config, "weight_decay", 0.0, 1.0)
@@ -112,8 +132,15 @@ def check_config(raw, optimizers):
 
 def command_line(config, epochs):
     """The ``purenn train`` command that repeats this run for ``epochs`` epochs."""
+    extra = ""
+    if config["ratio"] != 50:
+        extra += f" --ratio {config['ratio']}"
+    if config["features"] != list(planar.POINT):
+        extra += f" --features {','.join(config['features'])}"
+    for x, y, label in config["points"]:
+        extra += f" --add-point={x!r},{y!r},{label}"   # "=": x may be negative
     return (f"python3 -m purenn train --spec playground.net --dataset {config['dataset']} "
-            f"--noise {config['noise']!r} --seed {config['seed']} "
+            f"--noise {config['noise']!r}{extra} --seed {config['seed']} "
             f"--batch-size {config['batch_size']} --epochs {max(epochs, 1)}")
 
 
@@ -123,7 +150,7 @@ def spec_text(config, classes):
              f"seed {config['seed']}, batch size {config['batch_size']}",
              "# the same run on the command line (this file saved as playground.net):",
              "#   " + command_line(config, 100),
-             "input 2"]
+             f"input {len(config['features'])}"]
     for layer in config["hidden"]:
         init = "he" if layer["activation"] == "relu" else "xavier"
         lines.append(f"dense {layer['units']} init={init}")
@@ -180,9 +207,10 @@ def build_network(spec, rng, config, classes):
                            limit_note="the playground's limit (its work budget)")
     except engine.interrupted_types()[1] as exc:
         raise BadRequest(str(exc)) from None
-    if tuple(net.input_shape) != (2,):
-        raise BadRequest(f"the spec's input must be 2 (x and y), got "
-                         f"{'x'.join(map(str, net.input_shape))}")
+    features = config["features"]
+    if tuple(net.input_shape) != (len(features),):
+        raise BadRequest(f"the spec's input must be {len(features)} (the features "
+                         f"{', '.join(features)}), got {'x'.join(map(str, net.input_shape))}")
     if math.prod(net.output_shape) != classes:
         raise BadRequest(f"the spec's last layer must have {classes} units, one per "
                          f"class of {config['dataset']}, got {math.prod(net.output_shape)}")
@@ -207,8 +235,12 @@ class PlaneSession:
         self.config = config = check_config(config, optimizers)
         self.number = number
         rng = random.Random(config["seed"])
-        self.train_set, self.test_set = planar.generate(config["dataset"], rng,
-                                                        config["noise"])
+        # the points, for drawing, and the network's input columns computed from them
+        self.train_points, self.test_points = planar.generate(
+            config["dataset"], rng, config["noise"], config["ratio"],
+            added=config["points"])
+        self.train_set, self.test_set = (planar.with_features(data, config["features"])
+                                         for data in (self.train_points, self.test_points))
         classes = self.train_set.num_classes
         self.custom = config["spec"] is not None
         self.spec = config["spec"] if self.custom else spec_text(config, classes)
@@ -219,7 +251,10 @@ class PlaneSession:
                                       on_update=self._on_update, on_record=self._on_record,
                                       eval_batch_size=self.chunk, warn=self._on_warning)
         self.extent = self._extent()
-        self.cells = self._cells()
+        self.grids = {size: planar.featurize(self._cells(size), config["features"])
+                      for size in (GRID, RUNNING_GRID)}
+        self.drawn = self.editor is not None and all(
+            layer["units"] <= MAX_DRAWN_UNITS for layer in self.editor["hidden"])
         self.cond = threading.Condition()
         self.budget = 0            # updates left before pausing; None: run until paused
         self.paused = True
@@ -236,7 +271,7 @@ class PlaneSession:
                         "test_loss": [_finite(engine.mean_loss(self.net, self.test_set,
                                                                self.chunk))],
                         "train_acc": [train_acc], "test_acc": [test_acc]}
-        self.regions, self.regions_version, self.regions_updates = self._regions(), 1, 0
+        self.picture, self.regions_version, self.regions_updates = self._picture(GRID), 1, 0
         self.last_picture, self.picture_seconds = time.monotonic(), 0.0
         # the network after the last whole epoch: what the model file holds
         self.saved = engine.build(self.spec, random.Random(0))
@@ -306,8 +341,10 @@ class PlaneSession:
         return {"number": self.number, "config": self.config, "spec": self.spec,
                 "custom": self.custom, "editor": self.editor,
                 "classes": self.train_set.num_classes, "extent": self.extent, "grid": GRID,
+                "features": self.config["features"], "drawn": self.drawn,
+                "max_drawn_units": MAX_DRAWN_UNITS,
                 "batches_per_epoch": self.trainer.batches_per_epoch,
-                "train": points(self.train_set), "test": points(self.test_set),
+                "train": points(self.train_points), "test": points(self.test_points),
                 "summary": self.net.summary()}
 
     def state(self, since=0, regions_seen=0):
@@ -322,7 +359,7 @@ class PlaneSession:
                      "command": command_line(self.config, epoch),
                      "regions_version": self.regions_version}
             if self.regions_version > regions_seen:
-                state["regions"] = self.regions
+                state.update(self.picture)
         return state
 
     def model_file(self):
@@ -406,44 +443,89 @@ class PlaneSession:
         with self.cond:
             pausing = self.budget == 0 or self.closed
         self._picture_if_due(pausing)
-        with self.cond:
-            while self.budget == 0 and not self.closed:
-                self.paused = True
-                self.cond.notify_all()
-                self.cond.wait()
-            self.paused = False
-            if self.closed:
-                self.trainer.stop_requested = True
+        while True:
+            with self.cond:
+                # a pause that came during a coarse picture still ends on a full one: the
+                # check and the wait under one lock
+                stopping = self.budget == 0 and not self.closed
+                if not (stopping and self._picture_stale()):
+                    while self.budget == 0 and not self.closed:
+                        self.paused = True
+                        self.cond.notify_all()
+                        self.cond.wait()
+                    self.paused = False
+                    if self.closed:
+                        self.trainer.stop_requested = True
+                    return
+            self._draw(GRID)
+
+    def _picture_stale(self):
+        return self.regions_updates != self.updates or self.picture["grid"] != GRID
 
     def _picture_if_due(self, pausing):
-        """A new regions picture when pausing or when one is due: every REGIONS_EVERY
-        seconds at least, and at most REGIONS_SHARE of the time."""
+        """A new picture when pausing (the full GRID, unless it is current) or, while
+        training, a coarse one (RUNNING_GRID) when due: every REGIONS_EVERY seconds at
+        least, and at most REGIONS_SHARE of the time."""
+        if pausing:
+            if self._picture_stale():
+                self._draw(GRID)
+            return
         due = time.monotonic() - self.last_picture >= max(
             REGIONS_EVERY, self.picture_seconds * (1 - REGIONS_SHARE) / REGIONS_SHARE)
-        if (pausing or due) and self.regions_updates != self.updates:
+        if due and self.regions_updates != self.updates:
             started = time.monotonic()
-            regions = self._regions()
-            with self.cond:
-                self.regions, self.regions_updates = regions, self.updates
-                self.regions_version += 1
+            self._draw(RUNNING_GRID)
             self.last_picture = time.monotonic()
             self.picture_seconds = self.last_picture - started
 
+    def _draw(self, grid):
+        picture = self._picture(grid)
+        with self.cond:
+            self.picture, self.regions_updates = picture, self.updates
+            self.regions_version += 1
+
     # -- pictures -------------------------------------------------------------------------
     def _extent(self):
-        values = [abs(v) for data in (self.train_set, self.test_set)
+        values = [abs(v) for data in (self.train_points, self.test_points)
                   for row in data.x(range(len(data))) for v in row]
         half = max(values) * 1.1 if values else 1.0
         return [-half, half, -half, half]
 
-    def _cells(self):
+    def _cells(self, grid):
         x0, x1, y0, y1 = self.extent
-        step_x, step_y = (x1 - x0) / GRID, (y1 - y0) / GRID
+        step_x, step_y = (x1 - x0) / grid, (y1 - y0) / grid
         return [[x0 + (i + 0.5) * step_x, y1 - (j + 0.5) * step_y]
-                for j in range(GRID) for i in range(GRID)]
+                for j in range(grid) for i in range(grid)]
 
-    def _regions(self):
-        """Each grid cell's class probabilities as 0-255, row by row from the top."""
-        probs = engine.probabilities(self.net, self.cells, self.chunk)
-        return [min(255, max(0, int(p * 255 + 0.5))) if math.isfinite(p) else 0
-                for row in probs for p in row]
+    def _picture(self, grid):
+        """The regions over a grid x grid picture of the plane: each cell's class
+        probabilities as 0-255, row by row from the top; with ``network`` (when the
+        network is drawn) each input's and hidden unit's value over the plane, the
+        weights and the biases."""
+        rows = self.grids[grid]
+        if not self.drawn:
+            probs = engine.probabilities(self.net, rows, self.chunk)
+            return {"grid": grid, "regions": _bytes(probs)}
+        probs, outputs = engine.unit_outputs(self.net, rows, self.chunk)
+        every = max(1, -(-grid // TILE_GRID))
+        kept = [j * grid + i for j in range(0, grid, every) for i in range(0, grid, every)]
+        tiles = [[_tile(column) for column in zip(*[layer[k] for k in kept])]
+                 for layer in [rows] + outputs]
+        dense = [layer for _, layer in self.net.layers if getattr(layer, "kind", "") == "dense"]
+        network = {"tile": len(range(0, grid, every)), "tiles": tiles,
+                   "weights": [[[round(w, 4) for w in row] for row in layer.params["W"]]
+                               for layer in dense],
+                   "biases": [[round(b, 4) for b in layer.params["b"]] for layer in dense]}
+        return {"grid": grid, "regions": _bytes(probs), "network": network}
+
+
+def _bytes(probs):
+    # nan fails both comparisons: 0
+    return [int(p * 255 + 0.5) if 0.0 <= p <= 1.0 else (255 if p > 1.0 else 0)
+            for row in probs for p in row]
+
+
+def _tile(values):
+    """A unit's values clipped to [-1, 1], as whole numbers -100..100 (nan: 0)."""
+    return [int(v * 100 + 100.5) - 100 if -1.0 <= v <= 1.0 else (100 if v > 1.0 else
+            -100 if v < -1.0 else 0) for v in values]

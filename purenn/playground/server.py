@@ -34,8 +34,12 @@ API (all JSON unless said otherwise):
     GET  /api/plane/model.safetensors   the network after the last whole epoch, as a model
                                         file (409 before the first epoch has ended)
     GET  /api/digits/state              the digit reader's training progress
+    POST /api/digits/learn  {"learn": true|false}  watch a network learn from scratch, or
+                            go back to the model file's network -> the reader's state
     POST /api/digits/read   {"width", "height", "pixels": base64 of gray bytes}
-                            -> {"image": 784 values, "probabilities": 10 or null, "state"}
+                            -> {"image": 784 values, "probabilities": 10 or null,
+                                "units": the hidden units that pushed the answer most
+                                (their 28x28 weights) or null, "state"}
 """
 
 import base64
@@ -113,6 +117,7 @@ class Playground:
     def info(self):
         return {"version": __version__, "datasets": list(planar.NAMES),
                 "noise": planar.DEFAULT_NOISE, "classes": planar.CLASSES,
+                "features": list(planar.FEATURES), "ratio_range": planar.RATIO_RANGE,
                 "activations": list(plane.ACTIVATIONS), "optimizers": list(self.optimizers),
                 "defaults": plane.DEFAULTS, "max_units": plane.MAX_UNITS,
                 "max_layers": plane.MAX_HIDDEN_LAYERS, "previews": self.previews}
@@ -148,7 +153,6 @@ class Playground:
                             "no epoch has ended yet: the model file is the network after "
                             "the last whole epoch, the one the command line repeats")
         return epoch, data
-
 
     # -- the API, whatever carries it (this HTTP server, or a Web Worker in Pyodide) --------
     def answer(self, method, path, argument):
@@ -195,6 +199,12 @@ class Playground:
     def api_digits_state(self, _):
         return HTTPStatus.OK, self.digits.state()
 
+    def api_digits_learn(self, body):
+        if set(body) != {"learn"} or not isinstance(body["learn"], bool):
+            raise BadDrawing(f'the body must be {{"learn": true or false}}, got '
+                             f'{json.dumps(body)[:80]}')
+        return HTTPStatus.OK, self.digits.learn(body["learn"])
+
     def api_digits_read(self, body):
         missing = [k for k in ("width", "height", "pixels") if k not in body]
         if missing:
@@ -216,7 +226,7 @@ API = {
             "/api/digits/state": "api_digits_state"},
     "POST": {"/api/plane/reset": "api_reset", "/api/plane/run": "api_run",
              "/api/plane/pause": "api_pause", "/api/plane/step": "api_step",
-             "/api/digits/read": "api_digits_read"},
+             "/api/digits/read": "api_digits_read", "/api/digits/learn": "api_digits_learn"},
 }
 
 

@@ -12,6 +12,13 @@ From Python, ``load`` builds the network with the weights in it::
 
     net = purenn.pretrained.load("book:ch03")
 
+``DIGITS_READER`` is a purenn model file: the playground's digit reader, spec
+``digits_reader`` (784-100-10 ReLU, Adam), 97.80 % of the MNIST test images right, made on
+full MNIST by ``pypy3 -m purenn train --data ../shared/data/mnist --spec digits_reader.net
+--epochs 10 --batch-size 100 --seed 0 --out digits.safetensors``::
+
+    net = purenn.load(purenn.pretrained.DIGITS_READER)
+
 The book's files are MIT-licensed; the notice is LICENSE-deep-learning-from-scratch.md
 beside them.
 """
@@ -22,6 +29,8 @@ import os
 from ..errors import ModelFileError
 
 PREFIX = "book:"
+DIGITS_READER = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             "digits_reader.safetensors")
 
 # name -> (file in this folder, shipped spec that the arrays fit)
 SHIPPED = {

@@ -45,7 +45,8 @@ const fmt = (v, digits = 3) => (v === null || v === undefined) ? "–" : v.toFix
 const plane = {
   info: null, setup: null, regions: null, regionsVersion: 0, number: 0,
   records: null, running: false, polling: false, custom: null,
-  dataset: "circles", hidden: [], resetTimer: null,
+  dataset: "circles", hidden: [], resetTimer: null, grid: 50, network: null,
+  features: ["x1", "x2"], points: [], addClass: 0,
   // the page's settings are the truth: every change and every reset counts here, and a
   // reset's answer is taken only if nothing changed since it was sent (else a newer one
   // follows, and an older answer would put back the settings of before)
@@ -59,7 +60,8 @@ function emptyRecords() {
 function readConfig() {
   const config = {
     dataset: plane.dataset, noise: Number($("noise").value), seed: Number($("seed").value),
-    batch_size: Number($("batch").value),
+    batch_size: Number($("batch").value), ratio: Number($("ratio").value),
+    features: [...plane.features], points: plane.points.map((p) => [...p]),
   };
   if (plane.custom !== null) return {...config, spec: plane.custom};
   return {...config, hidden: plane.hidden.map((l) => ({...l})), optimizer: $("optimizer").value,
@@ -86,9 +88,11 @@ async function reset(keepRunning = true) {
   }
   if (wanted !== plane.wanted) return;   // changed meanwhile: the newer reset counts
   plane.setup = answer.setup;
+  saveHash();
   plane.number = answer.setup.number;
   plane.records = emptyRecords();
   plane.regions = null;
+  plane.network = null;
   plane.regionsVersion = 0;
   showSetup();
   applyState(answer.state);
@@ -114,6 +118,11 @@ function showSetup() {
     $("weight-decay").value = String(setup.editor.weight_decay);
     if (!$("weight-decay").value) addOption($("weight-decay"), setup.editor.weight_decay);
   }
+  plane.features = [...setup.features];
+  plane.points = setup.config.points.map((p) => [...p]);
+  showAddClasses();
+  $("input-units").textContent = `${setup.features.length} (${setup.features.map(featureLabel).join(", ")})`;
+  buildNetwork();
   const editable = setup.editor !== null;
   $("editor").hidden = !editable;
   $("custom-note").hidden = editable;
@@ -144,7 +153,10 @@ function applyState(state) {
   }
   if (state.regions) {
     plane.regions = state.regions;
+    plane.grid = state.grid;
+    plane.network = state.network || null;
     plane.regionsVersion = state.regions_version;
+    drawNetwork();
   }
   plane.running = state.running;
   $("play").classList.toggle("running", state.running);
@@ -190,7 +202,7 @@ async function poll() {
       if (number !== plane.number) continue;
       applyState(state);
       if (!state.running) break;
-      await sleep(100);
+      await sleep(50);    // then ask again: at most ten new pictures a second come
     }
   } catch (error) {
     $("plane-error").textContent = error.message;
@@ -275,6 +287,326 @@ function editorChanged() {
   scheduleReset();
 }
 
+// -- the whole state in the URL (after #: never sent to the server) -----------------------
+const MAX_HASH = 2000;
+
+function stateToHash() {
+  const config = readConfig();
+  const fields = {
+    dataset: config.dataset, noise: config.noise, seed: config.seed, ratio: config.ratio,
+    features: config.features.join(","), batch: config.batch_size,
+  };
+  if (config.points.length) fields.points = config.points.map((p) => p.join(":")).join(";");
+  if (plane.custom === null) {
+    Object.assign(fields, {
+      hidden: config.hidden.map((l) => `${l.units}${l.activation}`).join("-"),
+      optimizer: config.optimizer, lr: config.lr, wd: config.weight_decay,
+    });
+  }
+  if ($("discretize").checked) fields.discretize = 1;
+  if ($("show-test").checked) fields.test = 1;
+  return "#" + new URLSearchParams(fields).toString();
+}
+
+function saveHash() {
+  history.replaceState(null, "", stateToHash());
+}
+
+// The settings a link asks for, each checked as the server would; a field that is not
+// understood keeps its default and is named in the message.
+function readHash(defaults) {
+  const info = plane.info, wrong = [];
+  const text = location.hash.slice(1);
+  const settings = {};
+  if (!text) return {settings, wrong};
+  if (text.length > MAX_HASH) return {settings, wrong: [`the link's settings (${text.length} characters)`]};
+  let fields;
+  try { fields = new URLSearchParams(text); } catch (error) { return {settings, wrong: ["the link's settings"]}; }
+  const known = ["dataset", "noise", "seed", "ratio", "features", "batch", "hidden", "optimizer",
+                 "lr", "wd", "discretize", "test", "points"];
+  for (const key of fields.keys()) if (!known.includes(key)) wrong.push(String(key).slice(0, 30));
+  const number = (key, low, high, whole) => {
+    if (!fields.has(key)) return undefined;
+    const raw = fields.get(key), value = Number(raw);
+    if (raw.trim() === "" || !Number.isFinite(value) || value < low || value > high ||
+        (whole && !Number.isInteger(value))) { wrong.push(`${key}=${raw.slice(0, 30)}`); return undefined; }
+    return value;
+  };
+  const choice = (key, options) => {
+    if (!fields.has(key)) return undefined;
+    const raw = fields.get(key);
+    if (!options.includes(raw)) { wrong.push(`${key}=${raw.slice(0, 30)}`); return undefined; }
+    return raw;
+  };
+  settings.dataset = choice("dataset", info.datasets);
+  settings.noise = number("noise", 0, 0.5, false);
+  settings.seed = number("seed", 0, 2147483647, true);
+  settings.ratio = number("ratio", info.ratio_range[0], info.ratio_range[1], true);
+  if (settings.ratio !== undefined && settings.ratio % 10) { wrong.push(`ratio=${settings.ratio}`); settings.ratio = undefined; }
+  settings.batch = number("batch", 1, 300, true);
+  settings.optimizer = choice("optimizer", info.optimizers);
+  settings.lr = number("lr", 0.00001, 10, false);
+  settings.wd = number("wd", 0, 1, false);
+  settings.discretize = number("discretize", 0, 1, true);
+  settings.test = number("test", 0, 1, true);
+  if (fields.has("features")) {
+    const names = fields.get("features").split(",");
+    if (names.length && names.length <= info.features.length && new Set(names).size === names.length &&
+        names.every((n) => info.features.includes(n))) {
+      settings.features = info.features.filter((n) => names.includes(n));
+    } else wrong.push(`features=${fields.get("features").slice(0, 30)}`);
+  }
+  if (fields.has("points")) {
+    const raw = fields.get("points");
+    const classes = info.classes[settings.dataset || info.defaults.dataset];
+    const points = raw.split(";").map((part) => {
+      const [x, y, k] = part.split(":").map(Number);
+      const ok = part.split(":").length === 3 && [x, y].every((v) => Number.isFinite(v) && Math.abs(v) <= 10) &&
+        Number.isInteger(k) && k >= 0 && k < classes;
+      return ok ? [x, y, k] : null;
+    });
+    if (points.length <= MAX_POINTS && points.every((p) => p !== null)) settings.points = points;
+    else wrong.push(`points=${raw.slice(0, 30)}`);
+  }
+  if (fields.has("hidden")) {
+    const raw = fields.get("hidden");
+    const parts = raw === "" ? [] : raw.split("-");
+    const layers = parts.map((part) => {
+      const match = /^([0-9]{1,3})([a-z]{1,10})$/.exec(part);
+      if (!match) return null;
+      const units = Number(match[1]);
+      if (units < 1 || units > info.max_units || !info.activations.includes(match[2])) return null;
+      return {units, activation: match[2]};
+    });
+    if (parts.length <= info.max_layers && layers.every((l) => l !== null)) settings.hidden = layers;
+    else wrong.push(`hidden=${raw.slice(0, 30)}`);
+  }
+  return {settings, wrong};
+}
+
+function applyHash(defaults) {
+  const {settings, wrong} = readHash(defaults);
+  if (settings.dataset) chooseDataset(settings.dataset);
+  if (settings.noise !== undefined) setNoise(settings.noise);
+  if (settings.seed !== undefined) $("seed").value = settings.seed;
+  if (settings.ratio !== undefined) setRatio(settings.ratio);
+  if (settings.batch !== undefined) $("batch").value = settings.batch;
+  if (settings.optimizer) $("optimizer").value = settings.optimizer;
+  if (settings.lr !== undefined) $("lr").value = settings.lr;
+  if (settings.wd !== undefined) {
+    $("weight-decay").value = String(settings.wd);
+    if (!$("weight-decay").value) addOption($("weight-decay"), settings.wd);
+  }
+  if (settings.features) plane.features = settings.features;
+  if (settings.hidden) plane.hidden = settings.hidden;
+  if (settings.points) plane.points = settings.points;
+  $("discretize").checked = settings.discretize === 1;
+  $("show-test").checked = settings.test === 1;
+  const note = $("url-note");
+  note.hidden = wrong.length === 0;
+  note.textContent = wrong.length ? `The link asked for settings this page does not know or allow ` +
+    `(${wrong.slice(0, 5).join("; ")}${wrong.length > 5 ? "; ..." : ""}): the defaults are used for those.` : "";
+}
+
+async function copyLink() {
+  saveHash();
+  const link = location.href;
+  try {
+    await navigator.clipboard.writeText(link);
+    $("link-status").textContent = "copied";
+  } catch (error) {   // no clipboard (an insecure page, a browser that asks): show it
+    $("link-status").textContent = link;
+  }
+  $("copy-link").dataset.link = link;
+}
+
+// -- the network view: each unit's output over the plane, and the weights as links --------
+const FEATURE_LABELS = {x1: "x\u2081", x2: "x\u2082", "x1^2": "x\u2081\u00b2", "x2^2": "x\u2082\u00b2",
+                        x1x2: "x\u2081x\u2082", sin_x1: "sin x\u2081", sin_x2: "sin x\u2082"};
+const featureLabel = (name) => FEATURE_LABELS[name] || name;
+// the SVG namespace, taken from the page's own svg element (a name, never fetched)
+const svgElement = (name) => document.createElementNS($("net-links").namespaceURI, name);
+
+function toggleFeature(name) {
+  const on = plane.features.includes(name);
+  if (on && plane.features.length === 1) return;   // at least one input
+  plane.features = on ? plane.features.filter((f) => f !== name)
+    : plane.info.features.filter((f) => f === name || plane.features.includes(f));
+  if (plane.custom !== null) plane.custom = null;   // the editor writes the new input
+  buildNetwork();
+  scheduleReset();
+}
+
+// the places of the tiles: one column per layer, inputs first (all features), output last
+function networkLayout() {
+  const setup = plane.setup, view = $("net-view");
+  const hidden = setup.drawn ? setup.editor.hidden.map((l) => l.units) : [];
+  const columns = [plane.info.features.length, ...hidden, setup.classes];
+  const width = Math.max(200, view.clientWidth);
+  const most = Math.max(...columns);
+  const tile = Math.max(14, Math.min(30, Math.floor((width - 30) / (2 * columns.length)),
+                                     most > 8 ? 22 : 30));
+  const gap = tile > 20 ? 8 : 5, top = 4, label = 52;
+  const step = columns.length > 1 ? (width - label - tile - 4) / (columns.length - 1) : 0;
+  const place = (c, k) => {
+    const offset = (most - columns[c]) * (tile + gap) / 2;
+    return [label + c * step, top + offset + k * (tile + gap)];
+  };
+  return {columns, tile, gap, width, height: top * 2 + most * (tile + gap), place};
+}
+
+function buildNetwork() {
+  const setup = plane.setup, view = $("net-view");
+  if (!setup || !view.clientWidth) return;
+  for (const old of view.querySelectorAll(".unit, .feature, .out-unit, .net-note")) old.remove();
+  const layout = networkLayout();
+  plane.layout = layout;
+  view.style.height = `${layout.height}px`;
+  const links = $("net-links");
+  links.setAttribute("width", layout.width);
+  links.setAttribute("height", layout.height);
+  links.innerHTML = "";   // made again by drawNetwork, at the new places
+  const {tile} = layout;
+  plane.info.features.forEach((name, k) => {
+    const [x, y] = layout.place(0, k);
+    const button = document.createElement("button");
+    const on = plane.features.includes(name);
+    button.className = "feature" + (on ? " on" : "");
+    button.dataset.name = name;
+    button.setAttribute("aria-pressed", String(on));
+    button.title = on ? `${name}: used; click to leave it out` : `${name}: click to use it`;
+    button.style.left = "0px";
+    button.style.width = `${x + tile}px`;
+    button.style.top = `${y}px`;
+    button.innerHTML = `<span>${featureLabel(name)}</span><canvas class="tile"></canvas>`;
+    const canvas = button.querySelector("canvas");
+    canvas.style.width = canvas.style.height = `${tile}px`;
+    button.addEventListener("click", () => toggleFeature(name));
+    button.addEventListener("mouseenter", () => hover(on ? `input ${name}: its value over the plane` : `${name} is not used`));
+    view.appendChild(button);
+  });
+  if (!setup.drawn) {
+    const note = document.createElement("div");
+    note.className = "net-note hint";
+    note.textContent = setup.editor === null ? "The view draws the editor's networks (dense layers and activations)."
+      : `The view draws layers of at most ${setup.max_drawn_units} units.`;
+    note.style.left = `${layout.place(1, 0)[0] - 20}px`;
+    note.style.top = "20px";
+    view.appendChild(note);
+    return;
+  }
+  setup.editor.hidden.forEach((layer, l) => {
+    for (let k = 0; k < layer.units; k++) {
+      const [x, y] = layout.place(l + 1, k);
+      const canvas = document.createElement("canvas");
+      canvas.className = "unit tile";
+      canvas.dataset.layer = l + 1;
+      canvas.dataset.unit = k;
+      canvas.style.left = `${x}px`;
+      canvas.style.top = `${y}px`;
+      canvas.style.width = canvas.style.height = `${tile}px`;
+      canvas.addEventListener("mouseenter", () => {
+        const b = plane.network ? plane.network.biases[l][k] : null;
+        hover(`hidden ${l + 1}, unit ${k + 1} (${layer.activation}): bias ${b === null ? "–" : b.toFixed(4)}`);
+      });
+      view.appendChild(canvas);
+    }
+  });
+  for (let k = 0; k < setup.classes; k++) {
+    const [x, y] = layout.place(layout.columns.length - 1, k);
+    const dot = document.createElement("div");
+    dot.className = "out-unit";
+    dot.style.left = `${x}px`;
+    dot.style.top = `${y}px`;
+    dot.style.width = dot.style.height = `${tile}px`;
+    dot.style.background = rgb(COLORS[k]);
+    dot.title = `class ${k}`;
+    dot.addEventListener("mouseenter", () => {
+      const b = plane.network ? plane.network.biases[plane.network.biases.length - 1][k] : null;
+      hover(`output: class ${k} (${CLASS_NAMES[k]}) score, bias ${b === null ? "–" : b.toFixed(4)}`);
+    });
+    view.appendChild(dot);
+  }
+}
+
+function hover(text) { $("net-hover").textContent = text; }
+
+function tileImage(canvas, values, size) {
+  const ratio = window.devicePixelRatio || 1;
+  const px = Math.round(canvas.clientWidth * ratio) || size;
+  if (canvas.width !== px) { canvas.width = px; canvas.height = px; }
+  const small = document.createElement("canvas");
+  small.width = small.height = size;
+  const sctx = small.getContext("2d");
+  const image = sctx.createImageData(size, size);
+  for (let i = 0; i < size * size; i++) {
+    const v = values[i] / 100, c = v < 0 ? COLORS[0] : COLORS[1], a = Math.abs(v);
+    for (let ch = 0; ch < 3; ch++) image.data[i * 4 + ch] = 255 + (c[ch] - 255) * a;
+    image.data[i * 4 + 3] = 255;
+  }
+  sctx.putImageData(image, 0, 0);
+  const ctx = canvas.getContext("2d");
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
+}
+
+function drawNetwork() {
+  const setup = plane.setup, net = plane.network, layout = plane.layout;
+  if (!setup || !layout || !net || !setup.drawn) return;
+  const view = $("net-view");
+  setup.features.forEach((name, i) => {
+    const canvas = view.querySelector(`.feature[data-name="${name}"] canvas`);
+    if (canvas) tileImage(canvas, net.tiles[0][i], net.tile);
+  });
+  for (const canvas of view.querySelectorAll(".unit")) {
+    const values = net.tiles[Number(canvas.dataset.layer)][Number(canvas.dataset.unit)];
+    if (values) tileImage(canvas, values, net.tile);
+  }
+  // the links: from each used input or unit to each unit of the next layer; made once
+  // per network, then only their weights change
+  const links = $("net-links");
+  const count = net.weights.reduce((n, W) => n + W.length * W[0].length, 0);
+  if (links.childElementCount !== count) makeLinks(net);
+  let n = 0;
+  for (const W of net.weights) {
+    for (const row of W) {
+      for (const w of row) {
+        const path = links.children[n++];
+        path.setAttribute("stroke", rgb(w < 0 ? COLORS[0] : COLORS[1]));
+        path.setAttribute("stroke-width", Math.max(0.5, Math.min(6, Math.abs(w) * 3)).toFixed(2));
+        path.setAttribute("stroke-opacity", Math.min(1, 0.25 + Math.abs(w)).toFixed(2));
+        path.dataset.weight = w;
+        path.firstChild.textContent = `${path.dataset.name}: ${w.toFixed(4)}`;
+      }
+    }
+  }
+}
+
+function makeLinks(net) {
+  const setup = plane.setup, links = $("net-links");
+  const {tile, place} = plane.layout;
+  links.innerHTML = "";
+  const names = (l, i) => l === 0 ? `input ${setup.features[i]}`
+    : l === net.weights.length ? `class ${i}` : `hidden ${l} unit ${i + 1}`;
+  net.weights.forEach((W, l) => {
+    W.forEach((row, i) => {
+      const from = l === 0 ? plane.info.features.indexOf(setup.features[i]) : i;
+      const [x0, y0] = place(l, from);
+      row.forEach((w, j) => {
+        const [x1, y1] = place(l + 1, j);
+        const path = svgElement("path");
+        const ax = x0 + tile, ay = y0 + tile / 2, bx = x1, by = y1 + tile / 2, mx = (ax + bx) / 2;
+        path.setAttribute("d", `M${ax},${ay} C${mx},${ay} ${mx},${by} ${bx},${by}`);
+        path.setAttribute("class", "link");
+        path.dataset.name = `weight from ${names(l, i)} to ${names(l + 1, j)}`;
+        path.appendChild(svgElement("title"));
+        path.addEventListener("mouseenter", () => hover(path.firstChild.textContent));
+        links.appendChild(path);
+      });
+    });
+  });
+}
+
 // -- pictures ---------------------------------------------------------------------------
 function drawLossCurve() {
   if (!plane.records) return;   // before the first run's answer
@@ -317,7 +649,7 @@ function drawLossCurve() {
   line(r.test_loss, "#263238", 2);
 }
 
-function regionImage(regions, grid, classes) {
+function regionImage(regions, grid, classes, discrete) {
   const canvas = document.createElement("canvas");
   canvas.width = canvas.height = grid;
   const ctx = canvas.getContext("2d");
@@ -331,8 +663,13 @@ function regionImage(regions, grid, classes) {
       for (let c = 0; c < 3; c++) mixed[c] += p * COLORS[k][c];
     }
     mixed = mixed.map((v) => v / (total || 1));
+    if (discrete) {   // the class the network would answer, at one strength
+      let top = 0;
+      for (let k = 1; k < classes; k++) if (regions[cell * classes + k] > regions[cell * classes + top]) top = k;
+      mixed = COLORS[top];
+    }
     const confidence = Math.max(0, (best - 1 / classes) / (1 - 1 / classes));
-    const strength = 0.1 + 0.62 * confidence;
+    const strength = discrete ? 0.55 : 0.1 + 0.62 * confidence;
     for (let c = 0; c < 3; c++) image.data[cell * 4 + c] = 255 + (mixed[c] - 255) * strength;
     image.data[cell * 4 + 3] = 255;
   }
@@ -350,7 +687,8 @@ function drawRegions() {
   if (plane.regions) {
     ctx.imageSmoothingEnabled = true;
     ctx.imageSmoothingQuality = "high";
-    ctx.drawImage(regionImage(plane.regions, setup.grid, setup.classes), 0, 0, width, height);
+    ctx.drawImage(regionImage(plane.regions, plane.grid, setup.classes, $("discretize").checked),
+                  0, 0, width, height);
   }
   const [x0, x1, y0, y1] = setup.extent;
   const px = (x) => ((x - x0) / (x1 - x0)) * width;
@@ -378,6 +716,15 @@ function drawRegions() {
     }
   };
   dots(setup.train, false);
+  // the points added by clicking: the last ones of the training set, ringed
+  const added = setup.config.points.length;
+  for (const [x, y] of setup.train.slice(setup.train.length - added)) {
+    ctx.beginPath();
+    ctx.arc(px(x), py(y), 7, 0, 2 * Math.PI);
+    ctx.lineWidth = 2;
+    ctx.strokeStyle = "#263238";
+    ctx.stroke();
+  }
   if ($("show-test").checked) dots(setup.test, true);
 }
 
@@ -397,11 +744,54 @@ function drawPreview(canvas, points) {
 }
 
 function chooseDataset(name) {
+  if (name !== plane.dataset) plane.points = [];   // points of another data set's classes
   plane.dataset = name;
   for (const button of document.querySelectorAll(".dataset")) {
     button.classList.toggle("active", button.dataset.name === name);
   }
   setNoise(plane.info.noise[name]);
+}
+
+const MAX_POINTS = 100;
+
+// a click on the plane adds a point of the chosen class to the training set: a new run
+function addPoint(event) {
+  const setup = plane.setup;
+  if (!setup) return;
+  if (plane.points.length >= MAX_POINTS) {
+    $("plane-error").textContent = `at most ${MAX_POINTS} added points`;
+    return;
+  }
+  const box = $("regions").getBoundingClientRect();
+  const [x0, x1, y0, y1] = setup.extent;
+  const round = (v) => Math.round(v * 100) / 100;
+  const x = round(x0 + (event.clientX - box.left) / box.width * (x1 - x0));
+  const y = round(y1 - (event.clientY - box.top) / box.height * (y1 - y0));
+  plane.points.push([x, y, Math.min(plane.addClass, setup.classes - 1)]);
+  $("clear-points").disabled = false;
+  scheduleReset();
+}
+
+function showAddClasses() {
+  const box = $("add-classes"), classes = plane.setup ? plane.setup.classes : 2;
+  if (plane.addClass >= classes) plane.addClass = 0;
+  box.innerHTML = "";
+  for (let k = 0; k < classes; k++) {
+    const button = document.createElement("button");
+    button.className = "plain add-class";
+    button.dataset.class = k;
+    button.setAttribute("aria-pressed", String(k === plane.addClass));
+    button.innerHTML = `<span class="dot"></span>class ${k}`;
+    button.firstChild.style.background = rgb(COLORS[k]);
+    button.addEventListener("click", () => { plane.addClass = k; showAddClasses(); });
+    box.appendChild(button);
+  }
+  $("clear-points").disabled = plane.points.length === 0;
+}
+
+function setRatio(value) {
+  $("ratio").value = value;
+  $("ratio-value").textContent = `${value} %`;
 }
 
 function setNoise(value) {
@@ -430,6 +820,16 @@ async function startPlane() {
     drawPreview(button.querySelector("canvas"), info.previews[name]);
   }
   chooseDataset(defaults.dataset);
+  setRatio(defaults.ratio);
+  plane.features = [...defaults.features];
+  applyHash(defaults);
+  $("copy-link").addEventListener("click", copyLink);
+  window.addEventListener("hashchange", () => {
+    if (location.hash === stateToHash()) return;   // our own
+    applyHash(defaults);
+    plane.custom = null;
+    scheduleReset();
+  });
   $("noise").addEventListener("input", () => setNoise($("noise").value));
   $("noise").addEventListener("change", scheduleReset);
   for (const id of ["seed", "batch"]) $(id).addEventListener("change", scheduleReset);
@@ -455,7 +855,13 @@ async function startPlane() {
   $("play").addEventListener("click", () => (plane.running ? pause() : play()));
   $("step").addEventListener("click", step);
   $("reset").addEventListener("click", () => reset(false));
-  $("show-test").addEventListener("change", drawRegions);
+  $("show-test").addEventListener("change", () => { drawRegions(); saveHash(); });
+  $("discretize").addEventListener("change", () => { drawRegions(); saveHash(); });
+  $("regions").addEventListener("click", addPoint);
+  $("clear-points").addEventListener("click", () => { plane.points = []; scheduleReset(); });
+  $("ratio").addEventListener("input", () => setRatio($("ratio").value));
+  $("ratio").addEventListener("change", scheduleReset);
+  window.addEventListener("resize", () => { buildNetwork(); drawNetwork(); });
   await reset(false);
 }
 
@@ -562,6 +968,7 @@ function showAnswer(answer) {
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(small, 0, 0, width, height);
   }
+  showUnits(answer.units || []);
   const probs = answer.probabilities;
   const best = probs ? probs.indexOf(Math.max(...probs)) : -1;
   $("digit").textContent = best >= 0 ? String(best) : "?";
@@ -574,7 +981,44 @@ function showAnswer(answer) {
   }
 }
 
+// each unit's weights from the 784 pixels as a 28x28 picture (-100..100: orange..blue)
+function showUnits(units) {
+  const box = $("units");
+  while (box.children.length > units.length) box.lastChild.remove();
+  while (box.children.length < units.length) {
+    box.insertAdjacentHTML("beforeend",
+      `<figure class="unit-card"><canvas width="28" height="28"></canvas><figcaption></figcaption></figure>`);
+  }
+  units.forEach((unit, n) => {
+    const card = box.children[n];
+    const canvas = card.querySelector("canvas");
+    const ctx = canvas.getContext("2d");
+    const image = ctx.createImageData(28, 28);
+    unit.weights.forEach((w, i) => {
+      const v = w / 100, c = v < 0 ? COLORS[0] : COLORS[1], a = Math.abs(v);
+      image.data.set([255 + (c[0] - 255) * a, 255 + (c[1] - 255) * a, 255 + (c[2] - 255) * a, 255], i * 4);
+    });
+    ctx.putImageData(image, 0, 0);
+    card.querySelector("figcaption").textContent = `unit ${unit.unit + 1}: ${unit.push >= 0 ? "+" : ""}${unit.push.toFixed(2)}`;
+    card.title = `hidden unit ${unit.unit + 1} added ${unit.push.toFixed(3)} to the score of ${unit.digit}; ` +
+      `its largest weight is ${unit.scale.toFixed(3)}`;
+  });
+}
+
+async function toggleLearn() {
+  const on = $("learn").getAttribute("aria-pressed") !== "true";
+  try {
+    showModel(await api("/api/digits/learn", {learn: on}));
+    if (on) watchModel();
+    if (digits.hasInk) scheduleRead(true);
+  } catch (error) {
+    $("model-status").textContent = error.message;
+  }
+}
+
 function showModel(state) {
+  $("learn").setAttribute("aria-pressed", String(Boolean(state.learning)));
+  $("learn").textContent = state.learning ? "Back to the trained reader" : "Watch one learn";
   $("model-source").textContent = `Model: ${state.source}`;
   $("model-progress").style.width = `${(100 * state.fraction).toFixed(1)}%`;
   let text = "";
@@ -612,6 +1056,7 @@ function startDigits() {
       `<span class="value" id="value-${d}"></span>`);
   }
   setupPad();
+  $("learn").addEventListener("click", toggleLearn);
   showAnswer({image: null, probabilities: null});
   watchModel();
 }
