@@ -211,7 +211,8 @@ def test_the_convnet_lesson_says_why_the_books_weights_give_096_and_09797():
 def test_the_playground_shows_a_command_a_debian_shell_can_run():
     from purenn.playground import plane
 
-    config = {"dataset": "moons", "noise": 0.1, "seed": 3, "batch_size": 10}
+    config = {"dataset": "moons", "noise": 0.1, "seed": 3, "batch_size": 10, "ratio": 50,
+              "features": ["x1", "x2"], "points": []}
     line = plane.command_line(config, 100)
     assert line.startswith("python3 -m purenn train --spec playground.net ")  # no `python`
     args = cli.make_parser("train").parse_args(line.split()[3:])
