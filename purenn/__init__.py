@@ -12,7 +12,7 @@ import importlib
 __version__ = "0.1.0"
 
 # name -> module that defines it; imported on first use (PEP 562), so that
-# `python -m purenn --help` does not pay for modules it never touches
+# `python3 -m purenn --help` does not pay for modules it never touches
 _EXPORTS = {
     "PurennError": "errors", "SpecError": "errors", "DataError": "errors",
     "ModelFileError": "errors", "PluginError": "errors", "TrainingError": "errors",

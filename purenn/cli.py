@@ -1,4 +1,4 @@
-"""``python -m purenn``: the command line.
+"""``python3 -m purenn``: the command line.
 
 Each command lives in ``purenn/commands/<name>.py`` with two functions:
 ``add_parser(subparsers, common)`` declares its arguments and ``run(args, out)`` does the

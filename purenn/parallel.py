@@ -1,6 +1,6 @@
 """Training on several cores: the first dense layer split by its units across processes.
 
-``python -m purenn train --workers N`` trains with ``ParallelTrainer``. The first layer of
+``python3 -m purenn train --workers N`` trains with ``ParallelTrainer``. The first layer of
 an MNIST network does most of a step's work (its forward product, weight gradient and
 update), and its output units are independent of one another:
 

@@ -9,7 +9,7 @@ Entry points are found eagerly (names only, cheap) and imported lazily, on first
 A plugin that fails to import is reported by name and distribution when it is used and
 breaks neither the others nor the listing. Two distributions claiming one name make that
 name an error naming both. A plugin claiming a built-in's name is ignored and shown as
-such by ``python -m purenn plugins``: a plugin cannot replace a built-in.
+such by ``python3 -m purenn plugins``: a plugin cannot replace a built-in.
 """
 
 import re

@@ -23,7 +23,7 @@ def needs_mnist():
 
 
 def run_purenn(*args, cwd=None, env=None, timeout=300, python=sys.executable, flags=()):
-    """Run ``python -m purenn ARGS`` in a subprocess; returns the CompletedProcess.
+    """Run ``python3 -m purenn ARGS`` in a subprocess; returns the CompletedProcess.
 
     The purenn imported is the one the tests import (installed or on PYTHONPATH).
     """

@@ -5,7 +5,7 @@ A lesson is Markdown. Its fenced blocks are run in order, in one working folder 
 (empty at the start, as the root of a fresh clone holds nothing the lessons use) and one
 Python namespace per lesson:
 
-- ```console: lines starting ``$ `` are commands (``python -m purenn ...`` or ``python
+- ```console: lines starting ``$ `` are commands (``python3 -m purenn ...`` or ``python
   FILE``, a trailing `` \\`` continues a line; no shell: no pipes, no redirection), the lines
   after each are what it prints, stdout and stderr together as on a terminal. A command
   must exit 0 unless the block's directive says ``exit N``.
@@ -47,7 +47,7 @@ Directives are HTML comments on the line(s) just before a block, invisible on Gi
                                       for every picture)
 
 ``mnist`` blocks see the full MNIST files as purenn's cache (``PURENN_DATA``), where
-``python -m purenn fetch mnist`` would have put them; the others see an empty cache, so
+``python3 -m purenn fetch mnist`` would have put them; the others see an empty cache, so
 they use the subset bundled with purenn.
 """
 

@@ -208,7 +208,7 @@ def test_ctrl_c_writes_a_checkpoint_and_exits_130(tmp_path):
     assert code == 130, stderr
     path = tmp_path / "ck" / "checkpoint.safetensors"
     assert stderr.startswith("interrupted in epoch ")
-    assert stderr.endswith(f"checkpoint written to {path};\ncontinue with 'python -m purenn "
+    assert stderr.endswith(f"checkpoint written to {path};\ncontinue with 'python3 -m purenn "
                            f"train --resume {tmp_path / 'ck'}'\n")
     state = load_checkpoint(path).trainer
     assert state["updates"] >= 10

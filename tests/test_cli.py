@@ -1,4 +1,4 @@
-"""The commands a learner uses, end to end through ``python -m purenn`` on tiny data:
+"""The commands a learner uses, end to end through ``python3 -m purenn`` on tiny data:
 train (outputs, plots), evaluate, predict, show, gradcheck, and the exit codes."""
 
 import os
@@ -285,11 +285,11 @@ def test_help_of_every_new_command_has_examples():
     for command in ("train", "evaluate", "predict", "show", "gradcheck"):
         result = run_purenn(command, "--help")
         assert result.returncode == 0
-        assert f"python -m purenn {command}" in result.stdout.split("examples:")[1]
+        assert f"python3 -m purenn {command}" in result.stdout.split("examples:")[1]
 
 
 def run_into_closed_pipe(*args):
-    """``python -m purenn ARGS | head -0``: stdout is a pipe whose reader has gone."""
+    """``python3 -m purenn ARGS | head -0``: stdout is a pipe whose reader has gone."""
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:

@@ -16,14 +16,14 @@ def test_files_of_the_wrong_kind_are_named_with_what_to_do(tiny_model, tmp_path)
     result = run_purenn("evaluate", str(picture))
     assert result.returncode == 1
     assert result.stderr == (f"error: {picture}: not a purenn model file but a PNG image; "
-                             f"MODEL is a file written by 'python -m purenn train --out "
+                             f"MODEL is a file written by 'python3 -m purenn train --out "
                              f"model.safetensors'\n")
     archive = tmp_path / "sample.npz"
     archive.write_bytes(b"PK\x03\x04" + bytes(100))
     result = run_purenn("export", str(archive), "-o", str(tmp_path / "w.npz"))
     assert result.returncode == 1
     assert "not a purenn model file but a NumPy .npz archive; make a model of its arrays " \
-           f"with 'python -m purenn import {archive} --spec SPEC" in result.stderr
+           f"with 'python3 -m purenn import {archive} --spec SPEC" in result.stderr
     junk = tmp_path / "notes.txt"
     junk.write_bytes(b"\xff" * 64)
     result = run_purenn("predict", str(junk), "0")
@@ -39,7 +39,7 @@ def test_a_checkpoint_is_not_a_model_but_says_how_to_get_one(tiny_model, tmp_pat
     result = run_purenn("evaluate", str(checkpoint))
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: {checkpoint}: a training checkpoint, not a model "
-                                    f"file; write the model with 'python -m purenn train "
+                                    f"file; write the model with 'python3 -m purenn train "
                                     f"--resume {checkpoint} --out model.safetensors'")
     model = tmp_path / "from-checkpoint.safetensors"
     result = run_purenn("train", "--resume", str(checkpoint), "--out", str(model), "--quiet")

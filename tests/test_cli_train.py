@@ -1,4 +1,4 @@
-"""`python -m purenn train` end to end in a subprocess (also with the shipped MNIST spec
+"""`python3 -m purenn train` end to end in a subprocess (also with the shipped MNIST spec
 with Adam and BatchNorm), and its error paths."""
 
 import os

@@ -1,6 +1,6 @@
 """The book's pretrained networks through `purenn import`: exactly the book's answers.
 
-Each test imports the book's .npz into the shipped spec with `python -m purenn import`
+Each test imports the book's .npz into the shipped spec with `python3 -m purenn import`
 (in process), loads the model file it wrote with purenn.load and counts the correct
 answers on the MNIST test set; see dlfs_book.py for where the counts come from. Skipped
 without ../shared (weights or MNIST) and, for the convnets, without purenn-conv.

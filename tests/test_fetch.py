@@ -350,7 +350,7 @@ def test_offline_error_says_how_to_go_on(server, monkeypatch, tmp_path):
     assert "Connection refused" in message
     assert message.endswith(f"(127.0.0.1:{gone.split(':')[2].split('/')[0]}); offline? "
                             f"train on your own copy of the four files with --data DIR, or "
-                            f"on the bundled MNIST subset ('python -m purenn train' with no "
+                            f"on the bundled MNIST subset ('python3 -m purenn train' with no "
                             f"--data), or add a reachable mirror with --mirror URL")
     assert "\n" not in message
     assert listing(tmp_path / "m") is None
@@ -386,7 +386,7 @@ def test_fetch_command_in_process(server, monkeypatch, tmp_path):
     assert code == 0
     assert lines[0] == ("MNIST: http://yann.lecun.com/exdb/mnist/; credit Yann LeCun, "
                         "Corinna Cortes, Christopher J.C. Burges; license CC BY-SA 3.0")
-    assert lines[-1] == (f"MNIST is in {tmp_path}; train on it with 'python -m purenn "
+    assert lines[-1] == (f"MNIST is in {tmp_path}; train on it with 'python3 -m purenn "
                          f"train --dataset mnist --data {tmp_path}'")
     assert listing(tmp_path) == sorted(NAMES)
 
@@ -438,7 +438,7 @@ def test_cli_errors_are_one_line_with_exit_codes(tmp_path):
     assert done.returncode == 2
     done = run_purenn("fetch", "--help", env=env, timeout=60)
     assert done.returncode == 0
-    assert "python -m purenn fetch fashion-mnist" in done.stdout
+    assert "python3 -m purenn fetch fashion-mnist" in done.stdout
     assert "$PURENN_DATA/NAME" in done.stdout
 
 

@@ -206,7 +206,7 @@ def test_output_is_compared_line_by_line(expected, got, agree):
 
 def test_blocks_carry_their_directives_and_outputs():
     text = ("Intro\n\n<!-- lesson: slow -->\n<!-- lesson: requires command:compare -->\n"
-            "```console\n$ python -m purenn compare \\\n    a b\nsome output\n```\n\n"
+            "```console\n$ python3 -m purenn compare \\\n    a b\nsome output\n```\n\n"
             "```python\nprint(1 + 1)\n```\n```output\n2\n```\n"
             "<!-- lesson: file my.net -->\n```text\ninput 2\n```\n")
     blocks = parse_lesson(text)
@@ -216,5 +216,5 @@ def test_blocks_carry_their_directives_and_outputs():
     assert blocks[1].expected == "2\n" and blocks[1].directive("slow") is None
     assert blocks[2].directive("file") == ["my.net"] and blocks[2].runnable
     run = LessonRun.__new__(LessonRun)
-    assert run._commands(blocks[0]) == [("python -m purenn compare a b", "some output\n")]
+    assert run._commands(blocks[0]) == [("python3 -m purenn compare a b", "some output\n")]
     assert not Block("text", "", 1).runnable

@@ -295,7 +295,7 @@ def test_fashion_mnist_without_files_says_how_to_get_them(tmp_path):
         resolve.load("fashion-mnist", environ={"PURENN_DATA": str(tmp_path)})
     assert str(err.value) == (
         f"Fashion-MNIST is not in the cache {tmp_path}/fashion-mnist; get it with "
-        f"'python -m purenn fetch fashion-mnist', or pass --data DIR, a folder with its "
+        f"'python3 -m purenn fetch fashion-mnist', or pass --data DIR, a folder with its "
         f"four files ({', '.join(NAMES)})")
     with pytest.raises(DataError, match=r"^unknown data set 'fashion'; did you mean "
                                         r"'fashion-mnist'\? \(known: mnist, "
@@ -354,7 +354,7 @@ def test_train_errors_are_one_line(tmp_path):
                       env={"PURENN_DATA": str(tmp_path)}, timeout=60)
     assert done.returncode == 1
     assert done.stderr == (f"error: Kuzushiji-MNIST is not in the cache {tmp_path}/kmnist; "
-                           f"get it with 'python -m purenn fetch kmnist', or pass --data "
+                           f"get it with 'python3 -m purenn fetch kmnist', or pass --data "
                            f"DIR, a folder with its four files ({', '.join(NAMES)})\n")
     make_folder(tmp_path / "bad")
     bad = put(tmp_path / "bad", "train-images-idx3-ubyte.gz", 0x08, (2, 2), bytes(3))

@@ -1,1 +1,1 @@
-"""The commands of ``python -m purenn``, one module each (see ``purenn.cli``)."""
+"""The commands of ``python3 -m purenn``, one module each (see ``purenn.cli``)."""

@@ -11,13 +11,13 @@ from .args import NOISE, PATH, SEED, Append, Text, Whole, check_budget
 
 EXAMPLES = """\
 examples (the book's chapter 6 figures; 1000 inputs drawn from N(0, 1)):
-  python -m purenn activations ch6_activations --set dense.std=1,0.01 \\
+  python3 -m purenn activations ch6_activations --set dense.std=1,0.01 \\
       --out std.png
-  python -m purenn activations ch6_activations --set dense.init=xavier \\
+  python3 -m purenn activations ch6_activations --set dense.init=xavier \\
       --out xavier.png
-  python -m purenn activations ch6_activations --set sigmoid=relu \\
+  python3 -m purenn activations ch6_activations --set sigmoid=relu \\
       --set dense.init=normal,xavier,he --set dense.std=0.01 --out relu.png
-  python -m purenn activations model.safetensors --out trained.png
+  python3 -m purenn activations model.safetensors --out trained.png
                                           a model of MNIST: its test images
 """
 

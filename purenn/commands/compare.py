@@ -18,9 +18,9 @@ examples (the book's chapter 6; docs/experiments.md):
   python3 -m purenn compare --spec ch6_multilayer \\
       --set dense.init=normal,xavier,he --iterations 2000 --batch-size 128 \\
       --eval-size 1000 --loss after-update --data DIR --plot init.png
-  python -m purenn compare --spec ch6_overfit --set weight_decay=0,0.1 \\
+  python3 -m purenn compare --spec ch6_overfit --set weight_decay=0,0.1 \\
       --train-size 300 --iterations 601 --eval-size 1000 --data DIR --plot w.png
-  python -m purenn compare --spec a.net --spec b.net --epochs 3 --jobs 2
+  python3 -m purenn compare --spec a.net --spec b.net --epochs 3 --jobs 2
 """
 
 

@@ -11,10 +11,10 @@ from .modeldata import add_data_options, check_model_fits, image_shape, load_spl
 
 EXAMPLES = """\
 examples:
-  python -m purenn evaluate model.safetensors
-  python -m purenn evaluate model.safetensors --split train
-  python -m purenn evaluate model.safetensors --misclassified wrong.png
-  python -m purenn evaluate model.safetensors --data ../shared/data/mnist
+  python3 -m purenn evaluate model.safetensors
+  python3 -m purenn evaluate model.safetensors --split train
+  python3 -m purenn evaluate model.safetensors --misclassified wrong.png
+  python3 -m purenn evaluate model.safetensors --data ../shared/data/mnist
 """
 
 

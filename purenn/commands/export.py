@@ -7,8 +7,8 @@ from .args import PATH
 
 EXAMPLES = """\
 examples:
-  python -m purenn export model.safetensors -o weights.npz
-  python -m purenn export model.safetensors -o weights.npz --dtype float32 --compress
+  python3 -m purenn export model.safetensors -o weights.npz
+  python3 -m purenn export model.safetensors -o weights.npz --dtype float32 --compress
 
 then, in NumPy:  w = numpy.load("weights.npz"); w["dense1.W"].shape
 """

@@ -9,11 +9,11 @@ from .args import PATH, Append, Real, Text
 
 EXAMPLES = """\
 examples:
-  python -m purenn fetch mnist                 the full MNIST into the cache
-  python -m purenn fetch fashion-mnist         then: python -m purenn train --dataset fashion-mnist
-  python -m purenn fetch kmnist --to data/kmnist
-  python -m purenn fetch mnist --mirror https://example.org/mnist/
-  python -m purenn fetch mnist --mirror file:///media/usb/mnist/ --mirrors-only
+  python3 -m purenn fetch mnist                 the full MNIST into the cache
+  python3 -m purenn fetch fashion-mnist         then: train --dataset fashion-mnist
+  python3 -m purenn fetch kmnist --to data/kmnist
+  python3 -m purenn fetch mnist --mirror https://example.org/mnist/
+  python3 -m purenn fetch mnist --mirror file:///media/usb/mnist/ --mirrors-only
 
 Each file is checked against the MD5 its authors publish before it is kept. The cache is
 $PURENN_DATA/NAME when PURENN_DATA is set, else NAME in the platform cache folder
@@ -65,5 +65,5 @@ def run(args, out):
         bar.finish()  # an error message starts on a line of its own
     hint = f" --data {folder}" if args.to else ""
     out(f"{source.title} is in {folder}; train on it with "
-        f"'python -m purenn train --dataset {args.name}{hint}'")
+        f"'python3 -m purenn train --dataset {args.name}{hint}'")
     return 0

@@ -10,14 +10,14 @@ from .args import PATH, SEED, Text, Whole
 
 EXAMPLES = """\
 examples (convolution layers come from the purenn-conv plugin):
-  python -m purenn import ch07_simple_convnet.npz --spec simple_convnet \\
+  python3 -m purenn import ch07_simple_convnet.npz --spec simple_convnet \\
       -o ch07.safetensors
-  python -m purenn filters ch07.safetensors --out filters.png
+  python3 -m purenn filters ch07.safetensors --out filters.png
                                           the book's chapter 7 figure
-  python -m purenn train --spec simple_convnet --train-size 1000 --epochs 1 \\
+  python3 -m purenn train --spec simple_convnet --train-size 1000 --epochs 1 \\
       --out m.safetensors
-  python -m purenn filters m.safetensors --out mine.png
-  python -m purenn filters simple_convnet --out random.png   before training
+  python3 -m purenn filters m.safetensors --out mine.png
+  python3 -m purenn filters simple_convnet --out random.png   before training
 """
 
 

@@ -28,9 +28,9 @@ from .args import SEED, Real, Text, Whole, WordOr, print_warning
 
 EXAMPLES = """\
 examples:
-  python -m purenn gradcheck two_layer
-  python -m purenn gradcheck my.net --batch 5 --entries 200
-  python -m purenn gradcheck spiral_net --entries all --tolerance 1e-7
+  python3 -m purenn gradcheck two_layer
+  python3 -m purenn gradcheck my.net --batch 5 --entries 200
+  python3 -m purenn gradcheck spiral_net --entries all --tolerance 1e-7
 """
 ABSOLUTE_TOLERANCE = 1e-9
 

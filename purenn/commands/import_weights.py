@@ -11,9 +11,9 @@ from .args import PATH, Append, Text
 
 EXAMPLES = """\
 examples:
-  python -m purenn import book:ch03 --spec three_layer_sigmoid -o ch03.safetensors
-  python -m purenn import sample_weight.pkl --spec three_layer_sigmoid -o ch03.safetensors
-  python -m purenn import weights.npz --spec my.net -o model.safetensors \\
+  python3 -m purenn import book:ch03 --spec three_layer_sigmoid -o ch03.safetensors
+  python3 -m purenn import sample_weight.pkl --spec three_layer_sigmoid -o ch03.safetensors
+  python3 -m purenn import weights.npz --spec my.net -o model.safetensors \\
       --map W1=dense1.W,b1=dense1.b,W2=dense2.W,b2=dense2.b
 """
 

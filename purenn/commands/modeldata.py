@@ -16,20 +16,20 @@ from ..errors import PurennError
 # what a file that is not a model file starts with, and what to do with it instead
 NOT_A_MODEL = (
     (b"\x89PNG\r\n\x1a\n", "a PNG image", "MODEL is a file written by "
-     "'python -m purenn train --out model.safetensors'"),
-    (b"P5", "a PGM image", "MODEL is a file written by 'python -m purenn train --out "
+     "'python3 -m purenn train --out model.safetensors'"),
+    (b"P5", "a PGM image", "MODEL is a file written by 'python3 -m purenn train --out "
      "model.safetensors'"),
     (b"PK\x03\x04", "a NumPy .npz archive",
-     "make a model of its arrays with 'python -m purenn import {path} --spec SPEC -o "
+     "make a model of its arrays with 'python3 -m purenn import {path} --spec SPEC -o "
      "model.safetensors'"),
     (b"\x93NUMPY", "a NumPy .npy array",
-     "make a model of it with 'python -m purenn import {path} --spec SPEC -o "
+     "make a model of it with 'python3 -m purenn import {path} --spec SPEC -o "
      "model.safetensors'"),
 ) + tuple(
     # a pickle as NumPy's arrays pickle (the book's .pkl files); four bytes, which a
     # safetensors header length (bytes 3-7 zero) never starts with
     (magic, "a Python pickle", "if it holds NumPy arrays, as the book's .pkl files do, "
-     "make a model of them with 'python -m purenn import {path} --spec SPEC -o "
+     "make a model of them with 'python3 -m purenn import {path} --spec SPEC -o "
      "model.safetensors'")
     for magic in (b"\x80\x02}q", b"\x80\x03}q", b"\x80\x04\x95", b"\x80\x05\x95"))
 MODEL_SUFFIX = ".safetensors"
@@ -54,7 +54,7 @@ def open_model(path):
         if "'purenn.checkpoint'" in str(exc):
             raise PurennError(
                 f"{path}: a training checkpoint, not a model file; write the model with "
-                f"'python -m purenn train --resume {path} --out model.safetensors' (it "
+                f"'python3 -m purenn train --resume {path} --out model.safetensors' (it "
                 f"first finishes the run the checkpoint belongs to)") from None
         if "header" in str(exc) and not path.lower().endswith(MODEL_SUFFIX):
             raise PurennError(f"{path}: not a purenn model file ({exc}); model files are "
@@ -72,7 +72,7 @@ def check_model_path(option, path):
     model.npz`` would write safetensors under a NumPy name)."""
     suffix = os.path.splitext(path)[1].lower()
     if suffix in OTHER_KINDS:
-        hint = (f"; for NumPy arrays use 'python -m purenn export MODEL -o {path}'"
+        hint = (f"; for NumPy arrays use 'python3 -m purenn export MODEL -o {path}'"
                 if suffix in (".npz", ".npy") else "")
         raise PurennError(f"{option} {path!r}: a model file is safetensors, not a "
                           f"{OTHER_KINDS[suffix]} ({suffix}); name it "

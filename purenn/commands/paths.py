@@ -9,11 +9,11 @@ from .args import PATH, Append, Text, Whole, check_budget
 
 EXAMPLES = """\
 examples:
-  python -m purenn paths --out paths.png  the book's chapter 6 figure: SGD lr
+  python3 -m purenn paths --out paths.png  the book's chapter 6 figure: SGD lr
                             0.95, Momentum lr 0.1, AdaGrad lr 1.5, Adam lr 0.3
-  python -m purenn paths --optimizer "sgd lr=0.5" \\
+  python3 -m purenn paths --optimizer "sgd lr=0.5" \\
       --optimizer "rmsprop lr=0.3" --out p.svg
-  python -m purenn paths --start -7,2 --steps 50 --out longer.png
+  python3 -m purenn paths --start -7,2 --steps 50 --out longer.png
 """
 
 BOOK = ["sgd lr=0.95", "momentum lr=0.1", "adagrad lr=1.5", "adam lr=0.3"]

@@ -9,11 +9,11 @@ from .args import PATH, Whole
 
 EXAMPLES = """\
 examples:
-  python -m purenn playground                      a free port, opened in the browser
-  python -m purenn playground --port 8000 --no-browser
-  python -m purenn playground --model model.safetensors   read digits with this model
-  python -m purenn playground --learn              watch a digit reader learn from scratch
-  python -m purenn playground --export site --model model.safetensors   a static site
+  python3 -m purenn playground                      a free port, opened in the browser
+  python3 -m purenn playground --port 8000 --no-browser
+  python3 -m purenn playground --model model.safetensors   read digits with this model
+  python3 -m purenn playground --learn              watch a digit reader learn from scratch
+  python3 -m purenn playground --export site --model model.safetensors   a static site
 """
 
 

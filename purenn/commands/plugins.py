@@ -9,8 +9,8 @@ from .args import Text
 
 EXAMPLES = """\
 examples:
-  python -m purenn plugins                 everything, built-ins first
-  python -m purenn plugins layers          one group only
+  python3 -m purenn plugins                 everything, built-ins first
+  python3 -m purenn plugins layers          one group only
 
 Status is 'ok', 'broken' (fails to import, or is not what its group needs), 'clash'
 (two distributions claim the name: neither is used) or 'ignored' (the claim names a

@@ -18,11 +18,11 @@ from .textfit import fill
 
 EXAMPLES = """\
 examples:
-  python -m purenn predict model.safetensors 0          test image 0
-  python -m purenn predict model.safetensors 7 --split train
-  python -m purenn predict model.safetensors digit.png  a PNG (gray, RGB, RGBA) or PGM
-  python -m purenn predict model.safetensors photo.png --invert   always invert
-  python -m purenn predict model.safetensors            ask: index> 12, index> 40, ...
+  python3 -m purenn predict model.safetensors 0          test image 0
+  python3 -m purenn predict model.safetensors 7 --split train
+  python3 -m purenn predict model.safetensors digit.png  a PNG (gray, RGB, RGBA) or PGM
+  python3 -m purenn predict model.safetensors photo.png --invert   always invert
+  python3 -m purenn predict model.safetensors            ask: index> 12, index> 40, ...
 """
 
 

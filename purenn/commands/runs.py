@@ -160,7 +160,7 @@ def interrupted(trainer, folder, settings, fallback=True):
     # three short lines, so that none wraps in an 80-column terminal
     print(f"interrupted in {label} after update {done}/{total}:\n"
           f"checkpoint written to {path}{note};\n"
-          f"continue with 'python -m purenn train --resume {folder}'",
+          f"continue with 'python3 -m purenn train --resume {folder}'",
           file=sys.stderr, flush=True)
 
 

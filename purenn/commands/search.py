@@ -9,12 +9,12 @@ from .args import COUNT, PATH, Append, Real, Text, Whole, check_budget
 
 EXAMPLES = """\
 examples:
-  python -m purenn search --spec ch6_overfit --range lr=1e-6:1e-2:log \\
+  python3 -m purenn search --spec ch6_overfit --range lr=1e-6:1e-2:log \\
       --range weight_decay=1e-8:1e-4:log --train-size 500 --iterations 200 \\
       --trials 100 --data DIR --plot search.png --out-spec best.net
                                           the book's chapter 6 search
-  python -m purenn search --range lr=0.01:1 --range dense1.units=20:200
-  python -m purenn train --spec best.net  then train the winner
+  python3 -m purenn search --range lr=0.01:1 --range dense1.units=20:200
+  python3 -m purenn train --spec best.net  then train the winner
 
 The validation samples are carved from the training set (--validation, after
 a shuffle by --seed); the test set is never read. Trial n draws its own

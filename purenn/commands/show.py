@@ -12,13 +12,13 @@ from .modeldata import add_data_options, image_shape, index_of, load_split
 
 EXAMPLES = """\
 examples:
-  python -m purenn show                        the first test images, in the terminal
-  python -m purenn show 7 42 1999              these test images
-  python -m purenn show --split train --start 100 --count 20
-  python -m purenn show --count 100 --out digits.png   a 10-column grid, captioned index:label
-  python -m purenn show --dataset fashion-mnist
-  python -m purenn show --dataset spiral                the points, by class, in the terminal
-  python -m purenn show --dataset spiral --out spiral.png   ... as a scatter plot (or .svg)
+  python3 -m purenn show                        the first test images, in the terminal
+  python3 -m purenn show 7 42 1999              these test images
+  python3 -m purenn show --split train --start 100 --count 20
+  python3 -m purenn show --count 100 --out digits.png   a 10-column grid, captioned index:label
+  python3 -m purenn show --dataset fashion-mnist
+  python3 -m purenn show --dataset spiral                the points, by class, in the terminal
+  python3 -m purenn show --dataset spiral --out spiral.png   ... as a scatter plot (or .svg)
 """
 
 

@@ -9,8 +9,8 @@ def add_parser(sub, common):
     p = sub.add_parser("specs", parents=[common], help="list the shipped specs",
                        description="List the network specs shipped with purenn; pass a "
                                    "name to print that spec.",
-                       epilog="examples:\n  python -m purenn specs\n"
-                              "  python -m purenn specs two_layer > my.net",
+                       epilog="examples:\n  python3 -m purenn specs\n"
+                              "  python3 -m purenn specs two_layer > my.net",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("name", nargs="?", type=Text(), help="a spec to print")
 

@@ -31,19 +31,19 @@ from .textfit import fill
 
 EXAMPLES = """\
 examples:
-  python -m purenn train                              the book's 784-50-10 net, bundled MNIST
-  python -m purenn train --epochs 16 --data ../shared/data/mnist
-  python -m purenn train --spec my.net --lr 0.05 --batch-size 50 --seed 7
-  python -m purenn train --train-size 1000 --iterations 2000   the book's schedule
-  python -m purenn train --dataset spiral             CS231n's spiral, 100-unit ReLU net
-  python -m purenn train --dataset spiral --spec spiral_linear --gradient numerical
-  python -m purenn train --dataset moons --noise 0.2   2-D sets as in 'purenn playground'
-  python -m purenn train --dataset circles --features x1^2,x2^2 --ratio 70 --spec SPEC
-  python -m purenn train --out model.safetensors --plot curves.png
-  python -m purenn train --dataset spiral --epochs 300 --plot-boundary boundary.png
-  python -m purenn train --epochs 20 --checkpoint-dir ckpt    (Ctrl-C writes a checkpoint)
-  python -m purenn train --resume ckpt                         continue where it stopped
-  python -m purenn train --resume ckpt --epochs 30             ... and train longer
+  python3 -m purenn train                              the book's 784-50-10 net, bundled MNIST
+  python3 -m purenn train --epochs 16 --data ../shared/data/mnist
+  python3 -m purenn train --spec my.net --lr 0.05 --batch-size 50 --seed 7
+  python3 -m purenn train --train-size 1000 --iterations 2000   the book's schedule
+  python3 -m purenn train --dataset spiral             CS231n's spiral, 100-unit ReLU net
+  python3 -m purenn train --dataset spiral --spec spiral_linear --gradient numerical
+  python3 -m purenn train --dataset moons --noise 0.2   2-D sets as in 'purenn playground'
+  python3 -m purenn train --dataset circles --features x1^2,x2^2 --ratio 70 --spec SPEC
+  python3 -m purenn train --out model.safetensors --plot curves.png
+  python3 -m purenn train --dataset spiral --epochs 300 --plot-boundary boundary.png
+  python3 -m purenn train --epochs 20 --checkpoint-dir ckpt    (Ctrl-C writes a checkpoint)
+  python3 -m purenn train --resume ckpt                         continue where it stopped
+  python3 -m purenn train --resume ckpt --epochs 30             ... and train longer
 """
 
 def add_parser(sub, common):
@@ -56,11 +56,11 @@ def add_parser(sub, common):
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--spec", type=Text(),
                    help="a spec file or the name of a shipped spec (default: "
-                   "two_layer for MNIST, spiral_net for spiral; 'python -m purenn specs' "
+                   "two_layer for MNIST, spiral_net for spiral; 'python3 -m purenn specs' "
                    "lists them)")
     p.add_argument("--dataset", choices=sets.NAMES, default="mnist",
                    help="what to train on (default: mnist); fashion-mnist and kmnist "
-                        "come from --data DIR or 'python -m purenn fetch NAME'")
+                        "come from --data DIR or 'python3 -m purenn fetch NAME'")
     p.add_argument("--noise", type=NOISE,
                    help="for the 2-D sets (spiral, circles, moons, xor): the standard "
                         "deviation of their Gaussian noise (default: 0.2 for spiral, 0.08 "

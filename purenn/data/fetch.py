@@ -179,7 +179,7 @@ def _failure_message(source, file_name, failures):
                             for reason, hosts in hosts_by_reason.items())
         return (f"cannot download {source.name}: no mirror could be reached: {reasons}; "
                 f"offline? train on your own copy of the four files with --data DIR, or on "
-                f"the bundled MNIST subset ('python -m purenn train' with no --data), or "
+                f"the bundled MNIST subset ('python3 -m purenn train' with no --data), or "
                 f"add a reachable mirror with --mirror URL")
     tried = "; ".join(f"{url}: {'unreachable: ' if exc.unreachable else ''}{exc}"
                       for url, exc in failures)

@@ -31,7 +31,7 @@ def load(name="mnist", data_dir=None, *, normalize=True, one_hot=False, environ=
                 where += f" (the cache {cached} lacks {', '.join(lacking)})"
         else:
             raise DataError(f"{source.title} is not in the cache {cached}; get it with "
-                            f"'python -m purenn fetch {name}', or pass --data DIR, a folder "
+                            f"'python3 -m purenn fetch {name}', or pass --data DIR, a folder "
                             f"with its four files ({', '.join(mnist.FILES.values())})")
     train, test = mnist.load(folder, normalize=normalize, one_hot=one_hot, title=source.title,
                              check_features=check_features)

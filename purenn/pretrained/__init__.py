@@ -6,7 +6,7 @@
 
 From the command line a shipped name stands wherever a weights file does::
 
-    python -m purenn import book:ch03 --spec three_layer_sigmoid -o ch03.safetensors
+    python3 -m purenn import book:ch03 --spec three_layer_sigmoid -o ch03.safetensors
 
 From Python, ``load`` builds the network with the weights in it::
 
