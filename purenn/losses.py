@@ -94,7 +94,11 @@ class MeanSquaredError(Loss):
     >>> y = [0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0]
     >>> round(MeanSquaredError().forward([y], [2]), 10)
     0.0975
+
+    It also fits numbers (``regression``): a one-output network to targets rows [t].
     """
+
+    regression = True
 
     def forward(self, y, t):
         if not is_one_hot(t):

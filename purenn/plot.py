@@ -614,11 +614,13 @@ def image_grid(images, shape, *, cols=8, captions=None, cmap="gray", title="", c
     return fig
 
 
-def history(h, *, title="", smooth_loss=False):
+def history(h, *, title="", smooth_loss=False, regression=False):
     """The two panels of a training run, as the book draws them: the loss of every
     update (smoothed as the book's ``smooth_curve`` when asked) and the train (solid) and
     test (dashed) accuracy from 0 to 1, each point at the epoch it was measured at
-    (``History.epochs_at``: fractional in the book's schedule), the axis from epoch 0."""
+    (``History.epochs_at``: fractional in the book's schedule), the axis from epoch 0.
+    With ``regression`` the second panel is the train and test loss (what a regression
+    run records where the accuracy would be), from 0 to its largest value."""
     fig = Figure(cols=2, title=title)
     losses = list(h.iteration_loss)
     ax = fig.panel("training loss per iteration", "iterations",
@@ -627,11 +629,16 @@ def history(h, *, title="", smooth_loss=False):
                          * 1.05))
     ax.line(range(len(losses)), smooth(losses) if smooth_loss else losses, width=1)
     at = h.epochs_at()
-    acc = fig.panel("accuracy per epoch", "epochs", "accuracy", ylim=(0.0, 1.0),
-                    xlim=epoch_range(at))
-    acc.line(at, h.train_acc, label="train acc", marker="disc")
+    measure, short = ("loss", "loss") if regression else ("accuracy", "acc")
+    top = 1.0
+    if regression:
+        top = 1.05 * max([v for v in h.train_acc + h.test_acc if math.isfinite(v)],
+                         default=1.0) or 1.0
+    acc = fig.panel(f"{measure} per epoch", "epochs", f"{measure} on the whole set"
+                    if regression else measure, ylim=(0.0, top), xlim=epoch_range(at))
+    acc.line(at, h.train_acc, label=f"train {short}", marker="disc")
     if any(math.isfinite(v) for v in h.test_acc):
-        acc.line(at, h.test_acc, label="test acc", dash="--", marker="square")
+        acc.line(at, h.test_acc, label=f"test {short}", dash="--", marker="square")
     return fig
 
 

@@ -14,6 +14,9 @@ mean training loss over the updates of that epoch alone (in the book's schedule:
 updates since the previous evaluation was due), whatever ``eval_every`` is, and the
 accuracy on the whole training set and on the test set (as the book's figures do). With
 one batch per epoch (CS231n's full-batch spiral) it is the loss of that epoch's update.
+For a regression set (``num_classes`` None: float targets, no classes) there is no
+accuracy: ``train_acc`` and ``test_acc`` hold the mean loss of the loss layer over each
+whole set (weight decay left out), and the epoch lines say "train loss", "test loss".
 
 One update is ``step(indices)``: ``batch(indices)`` gives (x, t), ``compute_gradients(x,
 t)`` the loss and the gradients, ``check_loss`` stops on a loss that is not finite, and
@@ -113,13 +116,16 @@ class History:
 
 
 def evaluate(net, dataset, batch_size=1000, check=None, on_batch=None):
-    """Accuracy of ``net`` over a whole data set, a batch at a time (bounded memory).
+    """Accuracy of ``net`` over a whole data set, a batch at a time (bounded memory); for
+    a regression set (``num_classes`` None) the mean loss of its loss layer instead.
 
     ``check`` (optional) is called before each batch; it may raise to abandon the pass.
     ``on_batch(n)`` (optional) is called after each batch of ``n`` samples.
     """
     if dataset is None or len(dataset) == 0:
         return float("nan")
+    if dataset.num_classes is None:
+        return evaluate_loss(net, dataset, batch_size, check, on_batch)
     hits = 0
     for x, t in dataset.batches(batch_size):
         if check is not None:
@@ -128,6 +134,20 @@ def evaluate(net, dataset, batch_size=1000, check=None, on_batch=None):
         if on_batch is not None:
             on_batch(len(x))
     return hits / len(dataset)
+
+
+def evaluate_loss(net, dataset, batch_size=1000, check=None, on_batch=None):
+    """Mean loss of ``net``'s loss layer over a whole data set (weight decay left out),
+    L = (1/N) Σ_n L_n, a batch at a time; ``check`` and ``on_batch`` as ``evaluate``."""
+    losses = []
+    for x, t in dataset.batches(batch_size):
+        if check is not None:
+            check()
+        net.check_labels(x, t)
+        losses.append(net.loss_layer.forward(net.predict(x), t) * len(x))
+        if on_batch is not None:
+            on_batch(len(x))
+    return total(losses) / len(dataset)
 
 
 def confusion_matrix(net, dataset, batch_size=1000, on_batch=None):
@@ -395,9 +415,10 @@ class Trainer:
         h.seconds.append(time.perf_counter() - self._started)
         self.pending = []
         self._started = time.perf_counter()
-        test = f"  test acc {h.test_acc[-1]:.4f}" if self.has_test_set else ""
+        measure = "acc" if self.train_set.num_classes is not None else "loss"
+        test = f"  test {measure} {h.test_acc[-1]:.4f}" if self.has_test_set else ""
         self.log(f"epoch {epoch:>3}/{self.total_epochs}  loss {h.train_loss[-1]:.4f}  "
-                 f"train acc {h.train_acc[-1]:.4f}{test}  ({h.seconds[-1]:.1f} s)")
+                 f"train {measure} {h.train_acc[-1]:.4f}{test}  ({h.seconds[-1]:.1f} s)")
         if self.on_record is not None:
             self.on_record(self)
 

@@ -24,6 +24,10 @@ def test_one_seed_one_data_set(name):
     train = a[0]
     assert train.sample_shape == (2,) and train.num_classes == planar.CLASSES[name]
     _, labels = points(train)
+    if name in planar.REGRESSION:
+        assert train.task == "regression" and len(train) == planar.POINTS
+        assert all(-1.0 <= t <= 1.0 for t in labels) and len(set(labels)) == len(labels)
+        return
     assert [labels.count(k) for k in range(train.num_classes)] == \
         [len(train) // train.num_classes] * train.num_classes
 
@@ -185,3 +189,95 @@ def test_train_takes_added_points_and_refuses_bad_ones(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["train", "--dataset", "xor", "--add-point", "0,nan,1"])
     assert exit_info.value.code == 2
+
+
+def test_the_regression_sets_known_values_for_seed_0():
+    plane = planar.make("plane", random.Random(0), noise=0.0)
+    gauss = planar.make("gauss", random.Random(0), noise=0.0)
+    # both draw the same uniform points from the same seed; only the targets differ
+    assert plane.x(range(2)) == gauss.x(range(2)) == [
+        [0.6888437030500962, 0.515908805880605],
+        [0.02254944273721704, -0.19013172509917142]]
+    assert list(plane.labels[:2]) == [0.6023762544653506, -0.08379114118097719]
+    assert list(gauss.labels[:2]) == [0.837954604757189, 0.5555492264078088]
+    assert plane.t(range(1)) == [[0.6023762544653506]] and plane.num_classes is None
+
+
+def test_the_regression_targets_are_a_plane_and_signed_bumps():
+    xy, targets = points(planar.make("plane", random.Random(1), noise=0.0))
+    assert all(t == (x + y) / 2 for (x, y), t in zip(xy, targets))
+    assert planar.plane_target(1.0, 1.0) == 1.0 and planar.plane_target(-1.0, -1.0) == -1.0
+    # the top row of bumps +, −, + and the bottom row −, +, −; nothing between them
+    assert [round(planar.gauss_target(x, 0.4), 2) for x in (-2 / 3, 0.0, 2 / 3)] == \
+        [1.0, -0.99, 1.0]
+    assert [round(planar.gauss_target(x, -0.4), 2) for x in (-2 / 3, 0.0, 2 / 3)] == \
+        [-1.0, 0.99, -1.0]
+    assert planar.gauss_target(0.0, 0.0) == 0.0 and abs(planar.gauss_target(1, 1)) < 0.01
+
+
+def test_noise_moves_the_points_not_the_targets():
+    still = planar.make("gauss", random.Random(2), noise=0.0)
+    moved = planar.make("gauss", random.Random(2), noise=0.3)
+    assert list(still.labels[:1]) == list(moved.labels[:1])
+    assert still.x(range(1)) != moved.x(range(1))
+
+
+def test_a_regression_set_splits_adds_and_featurizes_its_targets():
+    train, test = planar.generate("plane", random.Random(0), ratio=70, features=("x1x2",),
+                                  added=[(0.5, -0.5, 0.25)])
+    assert (len(train), len(test)) == (421, 180)
+    assert train.labels[-1] == 0.25 and train.x([420]) == [[-0.25]]
+    assert train.num_classes is None and test.task == "regression"
+    assert len(set(train.labels) | set(test.labels)) == 601
+
+
+@pytest.mark.parametrize("point, message", [
+    ((0.0, 0.0, 1.5), "added point 1: the target must be a number from -1 to 1, got "
+                      "(0.0, 0.0, 1.5)"),
+    ((0.0, 0.0, math.nan), "the target must be a number from -1 to 1"),
+    ((0.0, 0.0, True), "the target must be a number from -1 to 1"),
+])
+def test_an_added_regression_point_needs_a_target_in_range(point, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        planar.check_added([point], None)
+
+
+def test_train_fits_plane_and_prints_losses_not_accuracies():
+    lines = []
+    code = cli.main(["train", "--dataset", "plane", "--epochs", "4", "--seed", "1"],
+                    out=lines.append)
+    assert code == 0, lines
+    assert lines[0] == "data: plane, regression: 300 training, 300 test samples"
+    assert "planar_regression.net" in lines[1] and lines[2].startswith("batch 10,")
+    epochs = [line for line in lines if line.startswith("epoch ")]
+    assert len(epochs) == 4 and all("acc" not in line for line in lines)
+    test_losses = [float(line.split("test loss ")[1].split()[0]) for line in epochs]
+    assert "train loss " in epochs[0] and test_losses[-1] < test_losses[0] < 0.1
+    assert lines[-1].startswith(f"test loss {test_losses[-1]:.4f} after 4 epochs in ")
+
+
+@pytest.mark.parametrize("spec, found", [("planar_net", "2 outputs and loss "
+                                                       "softmax_cross_entropy")])
+def test_a_regression_set_with_a_classification_spec_is_one_line(spec, found, capsys):
+    assert cli.main(["train", "--dataset", "gauss", "--spec", spec, "--epochs", "1"],
+                    out=lambda line: None) == 1
+    assert capsys.readouterr().err == (
+        f"error: spec {spec!r} ends in {found}, but gauss is a regression set: it needs "
+        f"1 output and loss mean_squared_error\n")
+
+
+def test_a_one_output_cross_entropy_spec_is_refused_too(tmp_path, capsys):
+    spec = tmp_path / "one.net"
+    spec.write_text("input 2\ndense 1\nloss softmax_cross_entropy\noptimizer sgd\n")
+    assert cli.main(["train", "--dataset", "plane", "--spec", str(spec)],
+                    out=lambda line: None) == 1
+    assert "ends in 1 outputs and loss softmax_cross_entropy, but plane is a regression " \
+        "set" in capsys.readouterr().err
+
+
+def test_plot_boundary_is_for_classes(tmp_path, capsys):
+    assert cli.main(["train", "--dataset", "plane", "--epochs", "1", "--plot-boundary",
+                     str(tmp_path / "b.png")], out=lambda line: None) == 1
+    assert capsys.readouterr().err.startswith("error: --plot-boundary draws the regions "
+                                              "of classes; plane, regression has none")
+    assert not (tmp_path / "b.png").exists()

@@ -25,13 +25,30 @@ def test_every_data_set_has_defaults_and_a_shape():
 
 @pytest.mark.parametrize("name", planar.NAMES)
 def test_a_generated_set_is_planar_generate_from_the_rng(name):
-    train, test, description = sets.load(name, random.Random(5))
+    train, test, description = sets.load(name, random.Random(5), regression=True)
     again_train, again_test = planar.generate(name, random.Random(5))
     assert list(train.features) == list(again_train.features)
     assert list(test.features) == list(again_test.features)
-    assert description == f"{name}, {planar.CLASSES[name]} classes"
-    assert sets.load(name, random.Random(5), noise=0.3)[2] == \
-        f"{name}, {planar.CLASSES[name]} classes, noise 0.3"
+    assert list(train.labels) == list(again_train.labels)
+    kind = ("regression" if name in planar.REGRESSION
+            else f"{planar.CLASSES[name]} classes")
+    assert description == f"{name}, {kind}"
+    assert sets.load(name, random.Random(5), noise=0.3, regression=True)[2] == \
+        f"{name}, {kind}, noise 0.3"
+
+
+@pytest.mark.parametrize("command", [
+    ["show", "--dataset", "plane"],
+    ["compare", "--dataset", "gauss", "--epochs", "1", "--set", "lr=0.1,0.01"],
+    ["search", "--dataset", "plane", "--epochs", "1", "--range", "lr=0.01:0.1"],
+    ["activations", "planar_regression", "--dataset", "plane"],
+])
+def test_commands_that_count_classes_refuse_a_regression_set(command, capsys):
+    assert cli.main(command, out=lambda line: None) == 1
+    name = command[command.index("--dataset") + 1]
+    assert capsys.readouterr().err == (
+        f"error: --dataset {name!r} is a regression set (targets are numbers, not "
+        f"classes): 'purenn train' and the playground take it\n")
 
 
 def test_train_size_keeps_the_first_samples(tiny):
@@ -44,12 +61,12 @@ def test_train_size_keeps_the_first_samples(tiny):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"name": "emnist"}, "--dataset 'emnist': expected one of circles, fashion-mnist, "
-                         "kmnist, mnist, moons, spiral, xor"),
+                         "gauss, kmnist, mnist, moons, plane, spiral, xor"),
     ({"name": "moons", "folder": "x"}, "--data 'x' is for MNIST-shaped files (mnist, "
                                       "fashion-mnist, kmnist); the moons data set is "
                                       "generated"),
     ({"name": "mnist", "noise": 0.1}, "--noise 0.1 is for the generated 2-D sets (spiral, "
-                                      "circles, moons, xor), not mnist"),
+                                      "circles, moons, xor, plane, gauss), not mnist"),
     ({"name": "xor", "train_size": 301}, "--train-size 301 is more than the 300 training "
                                          "samples of xor, 2 classes"),
 ])
@@ -81,7 +98,8 @@ def test_every_command_offers_every_data_set_in_one_wording(command, capsys):
     error = " ".join(capsys.readouterr().err.split())
     assert "argument --dataset: invalid choice: 'emnist' (choose from " in error
     choices = error.split("choose from ")[1].split(")")[0].replace("'", "")
-    assert choices == "circles, fashion-mnist, kmnist, mnist, moons, spiral, xor"
+    assert choices == ("circles, fashion-mnist, gauss, kmnist, mnist, moons, plane, spiral, "
+                       "xor")
 
 
 def test_compare_takes_moons_as_train_does():

@@ -52,7 +52,9 @@ def add_parser(sub, common):
         description="Train a network from a spec on MNIST (the bundled subset unless "
                     "--data is given) or on a generated 2-D set (CS231n's spiral, circles, "
                     "moons, xor), printing the loss "
-                    "and the train and test accuracy per epoch.",
+                    "and the train and test accuracy per epoch; on a 2-D regression set "
+                    "(plane, gauss: a number to fit, 'planar_regression' spec) the train "
+                    "and test loss instead.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--spec", type=Text(),
                    help="a spec file or the name of a shipped spec (default: "
@@ -62,9 +64,9 @@ def add_parser(sub, common):
                    help="what to train on (default: mnist); fashion-mnist and kmnist "
                         "come from --data DIR or 'python3 -m purenn fetch NAME'")
     p.add_argument("--noise", type=NOISE,
-                   help="for the 2-D sets (spiral, circles, moons, xor): the standard "
-                        "deviation of their Gaussian noise (default: 0.2 for spiral, 0.08 "
-                        "circles, 0.1 moons, 0.08 xor)")
+                   help="for the 2-D sets (spiral, circles, moons, xor, plane, gauss): "
+                        "the standard deviation of their Gaussian noise (default: 0.2 for "
+                        "spiral, 0.08 circles, 0.1 moons, 0.08 xor, 0.05 plane and gauss)")
     p.add_argument("--ratio", type=RATIO, metavar="PERCENT",
                    help="for the 2-D sets: the percentage of all points used for "
                         "training, 10 to 90 (default: 50, two draws of the same size)")
@@ -205,13 +207,23 @@ def spec_input(spec_ref):
 
 
 def check_fit(net, dataset, spec_ref):
-    """The spec's input and output sizes must match the data's."""
+    """The spec's input and output sizes must match the data's; a regression set needs
+    one output and a loss that fits numbers (``regression = True``: mean_squared_error)."""
+    from ..registry import kind_of
+
     features = math.prod(net.input_shape)
     if features != dataset.features_per_sample:
         raise PurennError(f"spec {spec_ref!r} takes input "
                           f"{'x'.join(map(str, net.input_shape))} ({features} numbers) but "
                           f"the data has {dataset.features_per_sample} per sample")
     outputs = math.prod(net.output_shape)
+    if dataset.num_classes is None:
+        if outputs != 1 or not getattr(net.loss_layer, "regression", False):
+            loss = kind_of(net.loss_layer, "purenn.losses")
+            raise PurennError(f"spec {spec_ref!r} ends in {outputs} outputs and loss "
+                              f"{loss}, but {dataset.name} is a regression set: it needs "
+                              f"1 output and loss mean_squared_error")
+        return
     if outputs != dataset.num_classes:
         raise PurennError(f"spec {spec_ref!r} ends in {outputs} outputs but the data has "
                           f"{dataset.num_classes} classes")
@@ -252,7 +264,7 @@ def run(args, out):
     train_set, test_set, description = sets.load(
         args.dataset, rng, folder=args.data, noise=args.noise, ratio=args.ratio,
         features=args.features, added=args.add_point, train_size=args.train_size,
-        check_features=check_features)
+        check_features=check_features, regression=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SpecWarning)
         net = checkpoint.build(rng) if checkpoint else build(spec_ref, rng=rng)
@@ -267,6 +279,9 @@ def run(args, out):
     if args.plot_boundary and args.features not in (None, "x1,x2"):
         raise PurennError(f"--plot-boundary draws the plane of the points (x1, x2); "
                           f"--features {args.features} gives the network other inputs")
+    if args.plot_boundary and train_set.num_classes is None:
+        raise PurennError(f"--plot-boundary draws the regions of classes; {description} "
+                          f"has none (the playground draws its fitted values)")
     if args.plot_boundary and train_set.features_per_sample != 2:
         raise PurennError(f"--plot-boundary draws 2-D data such as --dataset spiral; "
                           f"{description} has {train_set.features_per_sample} features")
@@ -355,6 +370,7 @@ def run(args, out):
     if trainer.diverged:
         final_out("the loss diverged: see the warning above")
     sample = "" if args.eval_size is None else f" (first {args.eval_size:,} samples)"
-    final_out(fill(f"test accuracy {history.test_acc[-1]:.4f}{sample} after {length} in "
+    measure = "accuracy" if train_set.num_classes is not None else "loss"
+    final_out(fill(f"test {measure} {history.test_acc[-1]:.4f}{sample} after {length} in "
                    f"{elapsed:.1f} s", "  "))
     return 0

@@ -1,5 +1,9 @@
 """A labelled data set kept compact, handed out as float rows one batch at a time.
 
+A classification set has integer labels in [0, num_classes); a regression set
+(``num_classes`` None, ``task`` "regression") has one float target per sample in
+``labels`` (an ``array('d')``), handed out as rows [target] for a one-output network.
+
 Features are stored as ``bytes`` of 0-255 values with a 256-entry lookup table (MNIST:
 47 MB for 60,000 images, where lists of floats would take gigabytes) or as an
 ``array('d')``. Only a batch is ever turned into lists of floats.
@@ -16,7 +20,8 @@ class Dataset:
     """``len(ds)`` samples of ``sample_shape`` with integer labels in [0, num_classes).
 
     ``batch(indices)`` returns (x, t): x an (len(indices), features) list of float rows,
-    t a list of class indices, or of one-hot rows when ``one_hot`` is set.
+    t a list of class indices, or of one-hot rows when ``one_hot`` is set; for a
+    regression set (``num_classes`` None) a list of rows [target].
     """
 
     def __init__(self, features, labels, sample_shape, num_classes, *, table=None,
@@ -29,6 +34,11 @@ class Dataset:
         self.table = table
         self.one_hot = one_hot
         self.name = name
+
+    @property
+    def task(self):
+        """"classification" (integer labels) or "regression" (float targets)."""
+        return "regression" if self.num_classes is None else "classification"
 
     def __len__(self):
         return len(self.labels)
@@ -49,6 +59,8 @@ class Dataset:
 
     def t(self, indices):
         labels = [self.labels[i] for i in indices]
+        if self.num_classes is None:
+            return [[target] for target in labels]
         return to_one_hot(labels, self.num_classes) if self.one_hot else labels
 
     def batch(self, indices):
@@ -71,7 +83,10 @@ class Dataset:
         else:
             picked = b"".join(bytes(self.features[i * d:(i + 1) * d]) for i in indices)
         chosen = [self.labels[i] for i in indices]
-        chosen = bytes(chosen) if isinstance(self.labels, (bytes, bytearray)) else chosen
+        if isinstance(self.labels, (bytes, bytearray)):
+            chosen = bytes(chosen)
+        elif isinstance(self.labels, array):
+            chosen = array(self.labels.typecode, chosen)
         return Dataset(picked, chosen, self.sample_shape, self.num_classes,
                        table=self.table, one_hot=self.one_hot, name=self.name)
 

@@ -1,5 +1,7 @@
 """Points in the plane for a network to separate, as in TensorFlow Playground and
-scikit-learn: CS231n's spiral (``purenn.data.spiral``), two circles, two moons and xor.
+scikit-learn: CS231n's spiral (``purenn.data.spiral``), two circles, two moons and xor;
+and two regression sets (``REGRESSION``: plane, gauss), whose samples carry a float
+target in [−1, 1] instead of a class (a Dataset with ``num_classes`` None).
 
 Each generator takes one ``random.Random`` and a ``noise``, the standard deviation of a
 Gaussian ε ~ N(0, noise²) (in the angle for the spiral, in each coordinate for the others),
@@ -11,6 +13,13 @@ and returns a Dataset of 2-D float points with labels 0..classes−1, class by c
   (1 − cos θ, ½ − sin θ), both moved by (−½, −¼) so that the pair is centred on 0.
 - xor (2 classes): N points per quadrant drawn uniformly at least ``margin`` away from the
   axes in [−1, 1]², then moved by ε; class 1 where x·y > 0 (first and third quadrant).
+
+- plane (regression): N points drawn uniformly in [−1, 1]², target (x + y) / 2, the
+  point then moved by ε (the target is that of the point before the noise).
+- gauss (regression): N points drawn uniformly in [−1, 1]², target the sum of six
+  signed Gaussian bumps s·exp(−d²/(2σ²)), σ = 0.2, centred on (−⅔, ±0.4), (0, ±0.4),
+  (⅔, ±0.4) with signs alternating like a checkerboard (+1 at (−⅔, 0.4)), clipped to
+  [−1, 1]; then the point moved by ε.
 
 ``generate(name, rng, noise)`` draws the training set and then the test set from the same
 generator, as ``purenn train --dataset NAME`` does. Two options, as in TensorFlow Playground:
@@ -32,11 +41,19 @@ from array import array
 from .dataset import Dataset
 from .spiral import make_spiral
 
-NAMES = ("spiral", "circles", "moons", "xor")
+CLASSIFICATION = ("spiral", "circles", "moons", "xor")
+REGRESSION = ("plane", "gauss")
+NAMES = CLASSIFICATION + REGRESSION
 # noise when none is given: CS231n's 0.2 for the spiral, about what TensorFlow Playground
 # shows at its defaults for the others
-DEFAULT_NOISE = {"spiral": 0.2, "circles": 0.08, "moons": 0.1, "xor": 0.08}
-CLASSES = {"spiral": 3, "circles": 2, "moons": 2, "xor": 2}
+DEFAULT_NOISE = {"spiral": 0.2, "circles": 0.08, "moons": 0.1, "xor": 0.08,
+                 "plane": 0.05, "gauss": 0.05}
+# classes of each set; None for a regression set (float targets)
+CLASSES = {"spiral": 3, "circles": 2, "moons": 2, "xor": 2, "plane": None, "gauss": None}
+POINTS = 300                    # points of one draw of a regression set
+GAUSS_SIGMA = 0.2
+GAUSS_BUMPS = tuple((x, y, sign * (1 if y > 0 else -1))
+                    for x, sign in ((-2 / 3, 1), (0.0, -1), (2 / 3, 1)) for y in (0.4, -0.4))
 # the feature inputs of TensorFlow Playground, each a function of the point (x1, x2)
 FEATURES = {
     "x1": lambda x1, x2: x1,
@@ -55,7 +72,40 @@ def _dataset(points, labels, classes, name):
     features = array("d")
     for x, y in points:
         features.extend((x, y))
-    return Dataset(features, bytes(labels), (2,), classes, name=name)
+    return Dataset(features, _labels(labels, classes), (2,), classes, name=name)
+
+
+def _labels(values, classes):
+    """Class labels as bytes, regression targets (``classes`` None) as an array('d')."""
+    return array("d", values) if classes is None else bytes(values)
+
+
+def plane_target(x, y):
+    """The plane set's target at (x, y): (x + y) / 2."""
+    return (x + y) / 2.0
+
+
+def gauss_target(x, y):
+    """The gauss set's target at (x, y): the signed bumps summed, clipped to [−1, 1]."""
+    value = math.fsum(sign * math.exp(-((x - cx) ** 2 + (y - cy) ** 2)
+                                      / (2.0 * GAUSS_SIGMA ** 2))
+                      for cx, cy, sign in GAUSS_BUMPS)
+    return max(-1.0, min(1.0, value))
+
+
+TARGETS = {"plane": plane_target, "gauss": gauss_target}
+
+
+def make_regression(name, points=POINTS, *, noise=0.05, rng):
+    """``points`` points uniform in [−1, 1]², each with the target of set ``name``
+    (plane, gauss) at that point, then moved by Gaussian noise."""
+    target = TARGETS[name]
+    moved, targets = [], []
+    for _ in range(points):
+        x, y = rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)
+        targets.append(target(x, y))
+        moved.append((x + rng.gauss(0.0, noise), y + rng.gauss(0.0, noise)))
+    return _dataset(moved, targets, None, name)
 
 
 def make_circles(points_per_class=150, *, noise=0.08, factor=0.5, rng):
@@ -110,6 +160,8 @@ def make(name, rng, noise=None):
         raise ValueError(f"noise must be a finite number ≥ 0, got {noise!r}")
     if name == "spiral":
         return make_spiral(rng=rng, noise=noise)
+    if name in REGRESSION:
+        return make_regression(name, noise=noise, rng=rng)
     return {"circles": make_circles, "moons": make_moons, "xor": make_xor}[name](
         noise=noise, rng=rng)
 
@@ -153,8 +205,8 @@ def _subset(data, indices):
     points = array("d")
     for row in rows:
         points.extend(row)
-    return Dataset(points, bytes(data.labels[i] for i in indices), data.sample_shape,
-                   data.num_classes, name=data.name)
+    return Dataset(points, _labels([data.labels[i] for i in indices], data.num_classes),
+                   data.sample_shape, data.num_classes, name=data.name)
 
 
 def split(first, second, ratio, rng):
@@ -180,7 +232,7 @@ def _concat(data, other, indices):
     both = _subset(data, range(len(data)))
     for row in other.x(indices):
         both.features.extend(row)
-    both.labels += bytes(other.labels[i] for i in indices)
+    both.labels += _labels([other.labels[i] for i in indices], data.num_classes)
     return both
 
 
@@ -189,7 +241,8 @@ ADDED_RANGE = 10.0       # ... each coordinate within ±ADDED_RANGE
 
 
 def check_added(points, classes):
-    """``points`` as a list of (x, y, label); ValueError naming the first bad one."""
+    """``points`` as a list of (x, y, label); ValueError naming the first bad one. For a
+    regression set (``classes`` None) the label is a target from −1 to 1."""
     points = list(points)
     if len(points) > MAX_ADDED:
         raise ValueError(f"at most {MAX_ADDED} added points, got {len(points)}")
@@ -202,6 +255,13 @@ def check_added(points, classes):
                    and math.isfinite(v) and abs(v) <= ADDED_RANGE for v in (x, y)):
             raise ValueError(f"added point {i}: x and y must be numbers from "
                              f"-{ADDED_RANGE:g} to {ADDED_RANGE:g}, got {point!r}")
+        if classes is None:
+            if (isinstance(label, bool) or not isinstance(label, (int, float))
+                    or not -1.0 <= label <= 1.0):
+                raise ValueError(f"added point {i}: the target must be a number from -1 "
+                                 f"to 1, got {point!r}")
+            checked.append((float(x), float(y), float(label)))
+            continue
         if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < classes:
             raise ValueError(f"added point {i}: the class must be a whole number from 0 to "
                              f"{classes - 1}, got {label!r}")
@@ -220,5 +280,5 @@ def generate(name, rng, noise=None, ratio=50, features=POINT, added=()):
         train = _subset(train, range(len(train)))
         for x, y, _ in added:
             train.features.extend((x, y))
-        train.labels += bytes(label for _, _, label in added)
+        train.labels += _labels([label for _, _, label in added], train.num_classes)
     return with_features(train, features), with_features(test, features)

@@ -5,7 +5,8 @@ Two families:
 - the MNIST-shaped sets (``IMAGES``: mnist, fashion-mnist, kmnist), read from IDX files:
   the folder given (``--data DIR``), else the fetched cache, else for MNIST the bundled
   subset (``purenn.data.resolve``);
-- the generated 2-D sets (``PLANAR``: spiral, circles, moons, xor), drawn from the one
+- the generated 2-D sets (``PLANAR``: spiral, circles, moons, xor, and the regression
+  sets plane and gauss, whose targets are numbers in [−1, 1]), drawn from the one
   ``random.Random`` passed in, the training set first (``purenn.data.planar``).
 
 ``load(name, rng, ...)`` gives (train, test, description) for either family, with the
@@ -33,6 +34,8 @@ DEFAULTS = {
     "circles": {"spec": "planar_net", "epochs": 100, "batch_size": 10},
     "moons": {"spec": "planar_net", "epochs": 100, "batch_size": 10},
     "xor": {"spec": "planar_net", "epochs": 100, "batch_size": 10},
+    "plane": {"spec": "planar_regression", "epochs": 100, "batch_size": 10},
+    "gauss": {"spec": "planar_regression", "epochs": 100, "batch_size": 10},
 }
 
 
@@ -43,7 +46,7 @@ def features_per_sample(name):
 
 
 def load(name, rng, *, folder=None, noise=None, ratio=None, features=None, added=None,
-         train_size=None, check_features=None):
+         train_size=None, check_features=None, regression=False):
     """(train, test, description) of data set ``name`` (one of ``NAMES``).
 
     ``rng`` draws the generated sets (train, then test; not touched for the others);
@@ -53,9 +56,14 @@ def load(name, rng, *, folder=None, noise=None, ratio=None, features=None, added
     ("x1,x2,x1^2,...", None: x1,x2) and ``added`` extra training points (x, y, class).
     ``train_size`` keeps the first N training samples; ``check_features(numbers per
     sample)``, when given, may refuse IDX files from their headers before their bodies
-    are read. Errors name the command-line option at fault."""
+    are read. A regression set (plane, gauss: float targets, no classes) is refused
+    unless ``regression`` says the caller can measure one (``train`` can; commands that
+    count classes cannot). Errors name the command-line option at fault."""
     if name not in NAMES:
         raise PurennError(f"--dataset {name!r}: expected one of {', '.join(NAMES)}")
+    if name in planar.REGRESSION and not regression:
+        raise PurennError(f"--dataset {name!r} is a regression set (targets are numbers, "
+                          f"not classes): 'purenn train' and the playground take it")
     if name in PLANAR:
         if folder:
             raise PurennError(f"--data {folder!r} is for MNIST-shaped files "
@@ -69,7 +77,9 @@ def load(name, rng, *, folder=None, noise=None, ratio=None, features=None, added
         extra += "" if ratio is None else f", {ratio} % for training"
         extra += "" if features is None else f", features {features}"
         extra += "" if not added else f", {len(added)} added points"
-        description = f"{name}, {train.num_classes} classes{extra}"
+        kind = ("regression" if train.num_classes is None
+                else f"{train.num_classes} classes")
+        description = f"{name}, {kind}{extra}"
     else:
         for option, value in (("--noise", noise), ("--ratio", ratio),
                               ("--features", features), ("--add-point", added or None)):
