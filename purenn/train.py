@@ -15,8 +15,9 @@ updates since the previous evaluation was due), whatever ``eval_every`` is, and 
 accuracy on the whole training set and on the test set (as the book's figures do). With
 one batch per epoch (CS231n's full-batch spiral) it is the loss of that epoch's update.
 For a regression set (``num_classes`` None: float targets, no classes) there is no
-accuracy: ``train_acc`` and ``test_acc`` hold the mean loss of the loss layer over each
-whole set (weight decay left out), and the epoch lines say "train loss", "test loss".
+accuracy: ``train_acc`` and ``test_acc`` hold the mean loss over each whole set in
+inference mode (weight decay included, as in the loss of an update), and the epoch lines
+say "train loss", "test loss".
 
 One update is ``step(indices)``: ``batch(indices)`` gives (x, t), ``compute_gradients(x,
 t)`` the loss and the gradients, ``check_loss`` stops on a loss that is not finite, and
@@ -137,14 +138,14 @@ def evaluate(net, dataset, batch_size=1000, check=None, on_batch=None):
 
 
 def evaluate_loss(net, dataset, batch_size=1000, check=None, on_batch=None):
-    """Mean loss of ``net``'s loss layer over a whole data set (weight decay left out),
-    L = (1/N) Σ_n L_n, a batch at a time; ``check`` and ``on_batch`` as ``evaluate``."""
+    """Mean loss of ``net`` over a whole data set in inference mode, weight decay included
+    (``Network.loss``), L = (1/N) Σ_batches N_b·L_b, a batch at a time; ``check`` and
+    ``on_batch`` as ``evaluate``."""
     losses = []
     for x, t in dataset.batches(batch_size):
         if check is not None:
             check()
-        net.check_labels(x, t)
-        losses.append(net.loss_layer.forward(net.predict(x), t) * len(x))
+        losses.append(net.loss(x, t) * len(x))
         if on_batch is not None:
             on_batch(len(x))
     return total(losses) / len(dataset)

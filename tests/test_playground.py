@@ -243,11 +243,14 @@ def test_the_regions_change_while_it_learns_and_are_sent_only_when_new(server):
     assert losses[-1] < losses[0]
 
 
-@pytest.mark.parametrize("more", [{}, {"ratio": 30, "features": ["x1^2", "x2", "sin_x1"]}])
+@pytest.mark.parametrize("more", [
+    {}, {"ratio": 30, "features": ["x1^2", "x2", "sin_x1"]},
+    {"dataset": "gauss", "ratio": 60, "points": [[0.5, -0.25, 0.75], [0.1, 0.2, -1]]}])
 def test_the_same_numbers_as_purenn_train(server, tmp_path, more):
     """Settings, seed and data of a playground run, then ``purenn train`` with its
     downloaded spec: the same loss per epoch, accuracies and final weights, bit for bit
-    (also with a ratio and feature inputs, which the command then repeats)."""
+    (also with a ratio and feature inputs, which the command then repeats; and on a
+    regression set, where both show the test loss and no accuracy)."""
     settings = {"dataset": "moons", "noise": 0.15, "seed": 7, "batch_size": 20,
                 "hidden": [{"units": 6, "activation": "relu"},
                            {"units": 4, "activation": "tanh"}],
@@ -273,15 +276,69 @@ def test_the_same_numbers_as_purenn_train(server, tmp_path, more):
     printed = [line for line in lines if line.startswith("epoch ")]
     records = state["records"]
     assert len(printed) == epochs
-    for line, loss, train_acc, test_acc in zip(printed, records["train_loss"][1:],
-                                               records["train_acc"][1:],
-                                               records["test_acc"][1:]):
-        assert f"loss {loss:.4f}  train acc {train_acc:.4f}  test acc {test_acc:.4f}" in line
+    if more.get("dataset") == "gauss":
+        assert "train_acc" not in records and "--add-point=0.5,-0.25,0.75 " in state["command"]
+        for line, loss, test_loss in zip(printed, records["train_loss"][1:],
+                                         records["test_loss"][1:]):
+            assert f"loss {loss:.4f}  train loss " in line
+            assert f"  test loss {test_loss:.4f}  (" in line
+        assert lines[-1].startswith(f"test loss {records['test_loss'][-1]:.4f} after 3 ")
+    else:
+        for line, loss, train_acc, test_acc in zip(printed, records["train_loss"][1:],
+                                                   records["train_acc"][1:],
+                                                   records["test_acc"][1:]):
+            assert f"loss {loss:.4f}  train acc {train_acc:.4f}  test acc {test_acc:.4f}" \
+                in line
     ours, _ = safetensors.read_tensors(str(model_path))
     theirs, _ = safetensors.read_tensors(str(cli_model))
     assert sorted(ours) == sorted(theirs)
     for key in ours:
         assert list(ours[key].values) == list(theirs[key].values), key
+
+
+@pytest.mark.parametrize("name", ["plane", "gauss"])
+def test_a_regression_set_fits_one_value_and_has_no_accuracy(server, name):
+    answer = request(server, "/api/plane/reset", {"dataset": name})[2]
+    setup, state = answer["setup"], answer["state"]
+    assert setup["task"] == "regression" and setup["classes"] is None
+    assert "dense 1 init=xavier\nloss mean_squared_error\n" in setup["spec"]
+    targets = [point[2] for point in setup["train"] + setup["test"]]
+    assert all(isinstance(t, float) and -1 <= t <= 1 for t in targets)
+    assert min(targets) < -0.5 and max(targets) > 0.5
+    assert sorted(state["records"]) == ["epoch", "test_loss", "train_loss"]
+    # the picture is the prediction per cell, -100..100, not class probabilities
+    assert "regions" not in state and len(state["values"]) == setup["grid"] ** 2
+    assert all(-100 <= v <= 100 for v in state["values"])
+    stepped = request(server, "/api/plane/step",
+                      {"updates": 3 * setup["batches_per_epoch"]})[2]
+    records = request(server, "/api/plane/state")[2]["records"]
+    assert len(records["test_loss"]) == 4 and records["test_loss"][-1] < records["test_loss"][0]
+    assert "test_acc" not in records and stepped["updates"] == 90
+    if name == "plane":   # a plane is easy: the fitted values are (x + y) / 2 nearly
+        values, grid = request(server, "/api/plane/state")[2]["values"], setup["grid"]
+        x0, x1, y0, y1 = setup["extent"]
+        for i, j in ((10, 10), (25, 25), (40, 5)):
+            x = x0 + (i + 0.5) * (x1 - x0) / grid
+            y = y1 - (j + 0.5) * (y1 - y0) / grid
+            expected = max(-1, min(1, (x + y) / 2))
+            assert abs(values[j * grid + i] / 100 - expected) < 0.15, (i, j)
+
+
+def test_a_regression_set_refuses_a_classification_spec_and_bad_targets(server):
+    spec = "input 2\ndense 2\nloss softmax_cross_entropy\n"
+    status, _, body = request(server, "/api/plane/reset", {"dataset": "plane", "spec": spec})
+    assert status == 400 and body["error"] == (
+        "plane is a regression set: the spec's last layer must have 1 unit and its loss be "
+        "mean_squared_error, got 2 units and loss softmax_cross_entropy")
+    status, _, body = request(server, "/api/plane/reset",
+                              {"dataset": "gauss", "points": [[0, 0, 2]]})
+    assert status == 400 and "the target must be a number from -1 to 1" in body["error"]
+
+
+def test_the_info_names_the_regression_sets_and_previews_them(server):
+    info = request(server, "/api/info")[2]
+    assert info["regression"] == ["plane", "gauss"] and info["classes"]["plane"] is None
+    assert all(isinstance(p[2], float) for p in info["previews"]["gauss"])
 
 
 def test_features_and_ratio_shape_the_run(server):

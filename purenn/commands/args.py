@@ -249,18 +249,30 @@ class Features:
         return ",".join(names)
 
 
+def _whole_or_real(text):
+    """A class number as an int, else a target as a float; ValueError for neither."""
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
 class AddedPoint:
-    """'X,Y,CLASS': a point added to a 2-D training set (as the playground's clicks)."""
+    """'X,Y,CLASS': a point added to a 2-D training set (as the playground's clicks); for
+    a regression set (plane, gauss) the third number is its target, −1 to 1 (the data
+    set checks it: ``planar.check_added``)."""
 
     __name__ = "point"
 
     def describe(self):
-        return "X,Y,CLASS: two numbers from -10 to 10 and a whole class number"
+        return ("X,Y,CLASS: two numbers from -10 to 10 and a whole class number (a "
+                "target from -1 to 1 for plane, gauss)")
 
     def __call__(self, text):
         parts = text.split(",") if len(text) <= 3 * MAX_NUMBER_TEXT else []
         try:
-            x, y, label = float(parts[0]), float(parts[1]), int(parts[2])
+            x, y = float(parts[0]), float(parts[1])
+            label = _whole_or_real(parts[2])
             if len(parts) != 3 or not all(math.isfinite(v) and abs(v) <= 10 for v in (x, y)):
                 raise ValueError
         except (ValueError, IndexError):

@@ -7,6 +7,11 @@ draws everything from one ``random.Random(seed)`` in the order ``purenn train`` 
 ``purenn train --dataset D --noise X --seed S --batch-size B --spec playground.net``
 produce the same numbers.
 
+A regression set (plane, gauss: a number in [−1, 1] to fit at each point) gets a
+one-output network with ``loss mean_squared_error``; its picture is the network's
+prediction over the plane (``values``: −100..100 for −1..1) instead of class
+probabilities, and its records hold the training and test loss, no accuracy.
+
 All work on the network happens in the training thread: after every update it stops at a
 safe point (``_safe_point``) where it refreshes the picture of the decision regions now and
 then, and waits while the session is paused. The HTTP threads only read snapshots.
@@ -145,7 +150,8 @@ def command_line(config, epochs):
 
 
 def spec_text(config, classes):
-    """The spec of the network the editor describes, with how to repeat the run."""
+    """The spec of the network the editor describes, with how to repeat the run; for a
+    regression set (``classes`` None) one output and loss mean_squared_error."""
     lines = [f"# purenn playground: {config['dataset']}, noise {config['noise']!r}, "
              f"seed {config['seed']}, batch size {config['batch_size']}",
              "# the same run on the command line (this file saved as playground.net):",
@@ -156,9 +162,10 @@ def spec_text(config, classes):
         lines.append(f"dense {layer['units']} init={init}")
         if layer["activation"] != "linear":
             lines.append(layer["activation"])
-    lines.append(f"dense {classes} init=xavier")
+    lines.append(f"dense {classes or 1} init=xavier")
     decay = config["weight_decay"]
-    lines.append("loss softmax_cross_entropy" + (f" weight_decay={decay!r}" if decay else ""))
+    loss = "softmax_cross_entropy" if classes else "mean_squared_error"
+    lines.append(f"loss {loss}" + (f" weight_decay={decay!r}" if decay else ""))
     lines.append(f"optimizer {config['optimizer']} lr={config['lr']!r}")
     return "\n".join(lines) + "\n"
 
@@ -190,9 +197,14 @@ def previews(points=120):
         data = planar.make(name, random.Random(0))
         every = max(1, len(data) // points) | 1  # odd: xor alternates quadrants
         indices = range(0, len(data), every)
-        shown[name] = [[round(a, 3), round(b, 3), data.labels[i]]
+        shown[name] = [[round(a, 3), round(b, 3), _label(data.labels[i])]
                        for i, (a, b) in zip(indices, data.x(indices))]
     return shown
+
+
+def _label(value):
+    """A class as it is, a regression target rounded for the page."""
+    return value if isinstance(value, int) else round(value, 4)
 
 
 def _finite(value):
@@ -211,7 +223,14 @@ def build_network(spec, rng, config, classes):
     if tuple(net.input_shape) != (len(features),):
         raise BadRequest(f"the spec's input must be {len(features)} (the features "
                          f"{', '.join(features)}), got {'x'.join(map(str, net.input_shape))}")
-    if math.prod(net.output_shape) != classes:
+    if classes is None:
+        if math.prod(net.output_shape) != 1 or not getattr(net.loss_layer, "regression",
+                                                            False):
+            raise BadRequest(f"{config['dataset']} is a regression set: the spec's last "
+                             f"layer must have 1 unit and its loss be mean_squared_error, "
+                             f"got {math.prod(net.output_shape)} units and loss "
+                             f"{kind_of(net.loss_layer, 'purenn.losses')}")
+    elif math.prod(net.output_shape) != classes:
         raise BadRequest(f"the spec's last layer must have {classes} units, one per "
                          f"class of {config['dataset']}, got {math.prod(net.output_shape)}")
     per_row, widest = engine.numbers_per_row(net)
@@ -264,13 +283,16 @@ class PlaneSession:
         self.warning = None
         self.thread = None
         self.updates = 0
-        train_acc, test_acc = self.trainer.measure()
+        self.regression = classes is None
+        train_acc, test_acc = (None, None) if self.regression else self.trainer.measure()
         self.records = {"epoch": [0],
                         "train_loss": [_finite(engine.mean_loss(self.net, self.train_set,
                                                                 self.chunk))],
                         "test_loss": [_finite(engine.mean_loss(self.net, self.test_set,
                                                                self.chunk))],
                         "train_acc": [train_acc], "test_acc": [test_acc]}
+        if self.regression:    # no accuracy: the losses say how well it fits
+            del self.records["train_acc"], self.records["test_acc"]
         self.picture, self.regions_version, self.regions_updates = self._picture(GRID), 1, 0
         self.last_picture, self.picture_seconds = time.monotonic(), 0.0
         # the network after the last whole epoch: what the model file holds
@@ -306,7 +328,7 @@ class PlaneSession:
             raise BadRequest(f"updates must be a whole number from 1 to {MAX_STEP}, "
                              f"got {updates!r}")
         # an update's rows, and its share of an epoch's measures (training set once,
-        # test set twice: accuracy and loss)
+        # test set twice: accuracy and loss; a regression set's are losses, the same work)
         rows = min(self.config["batch_size"], len(self.train_set)) + \
             (len(self.train_set) + 2 * len(self.test_set)) // self.trainer.batches_per_epoch
         if updates * rows * self.per_row > MAX_STEP_WORK:
@@ -337,10 +359,12 @@ class PlaneSession:
         """What does not change during the run: settings, spec, points, view."""
         def points(data):
             x = data.x(range(len(data)))
-            return [[round(a, 4), round(b, 4), data.labels[i]] for i, (a, b) in enumerate(x)]
+            return [[round(a, 4), round(b, 4), _label(data.labels[i])]
+                    for i, (a, b) in enumerate(x)]
         return {"number": self.number, "config": self.config, "spec": self.spec,
                 "custom": self.custom, "editor": self.editor,
                 "classes": self.train_set.num_classes, "extent": self.extent, "grid": GRID,
+                "task": self.train_set.task,
                 "features": self.config["features"], "drawn": self.drawn,
                 "max_drawn_units": MAX_DRAWN_UNITS,
                 "batches_per_epoch": self.trainer.batches_per_epoch,
@@ -425,8 +449,9 @@ class PlaneSession:
             r["epoch"].append(history.epoch[-1])
             r["train_loss"].append(_finite(history.train_loss[-1]))
             r["test_loss"].append(_finite(test_loss))
-            r["train_acc"].append(history.train_acc[-1])
-            r["test_acc"].append(history.test_acc[-1])
+            if not self.regression:
+                r["train_acc"].append(history.train_acc[-1])
+                r["test_acc"].append(history.test_acc[-1])
         with self.saved_lock:
             engine.copy_weights(self.net, self.saved)
             self.saved_epoch, self.saved_updates = history.epoch[-1], trainer.updates
@@ -499,13 +524,14 @@ class PlaneSession:
 
     def _picture(self, grid):
         """The regions over a grid x grid picture of the plane: each cell's class
-        probabilities as 0-255, row by row from the top; with ``network`` (when the
+        probabilities as 0-255, row by row from the top (for a regression set ``values``
+        instead: each cell's prediction clipped to [−1, 1] as −100..100); with ``network`` (when the
         network is drawn) each input's and hidden unit's value over the plane, the
         weights and the biases."""
         rows = self.grids[grid]
         if not self.drawn:
             probs = engine.probabilities(self.net, rows, self.chunk)
-            return {"grid": grid, "regions": _bytes(probs)}
+            return {"grid": grid, **self._regions(probs)}
         probs, outputs = engine.unit_outputs(self.net, rows, self.chunk)
         every = max(1, -(-grid // TILE_GRID))
         kept = [j * grid + i for j in range(0, grid, every) for i in range(0, grid, every)]
@@ -516,7 +542,12 @@ class PlaneSession:
                    "weights": [[[round(w, 4) for w in row] for row in layer.params["W"]]
                                for layer in dense],
                    "biases": [[round(b, 4) for b in layer.params["b"]] for layer in dense]}
-        return {"grid": grid, "regions": _bytes(probs), "network": network}
+        return {"grid": grid, **self._regions(probs), "network": network}
+
+    def _regions(self, probs):
+        if self.regression:
+            return {"values": _tile(row[0] for row in probs)}
+        return {"regions": _bytes(probs)}
 
 
 def _bytes(probs):

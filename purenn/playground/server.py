@@ -117,6 +117,7 @@ class Playground:
     def info(self):
         return {"version": __version__, "datasets": list(planar.NAMES),
                 "noise": planar.DEFAULT_NOISE, "classes": planar.CLASSES,
+                "regression": list(planar.REGRESSION),
                 "features": list(planar.FEATURES), "ratio_range": planar.RATIO_RANGE,
                 "activations": list(plane.ACTIVATIONS), "optimizers": list(self.optimizers),
                 "defaults": plane.DEFAULTS, "max_units": plane.MAX_UNITS,

@@ -35,6 +35,17 @@ function context2d(canvas) {
   return {ctx, width, height};
 }
 
+// a value from -1 to 1 as a colour: orange -1, white 0, blue +1 (as the neuron tiles)
+function valueColor(v) {
+  const c = v < 0 ? COLORS[0] : COLORS[1], a = Math.min(1, Math.abs(v)) || 0;
+  return c.map((ch) => Math.round(255 + (ch - 255) * a));
+}
+
+// a regression set (plane, gauss): one output fitted to a number, no classes
+const isRegression = (setup) => Boolean(setup) && setup.task === "regression";
+const pointColor = (setup, label) => isRegression(setup) ? valueColor(label) : COLORS[label];
+const ADD_TARGETS = [-1, 1];   // the targets a click adds on a regression set
+
 const rgb = (c, alpha) => alpha === undefined ? `rgb(${c[0]},${c[1]},${c[2]})`
   : `rgba(${c[0]},${c[1]},${c[2]},${alpha})`;
 const fmt = (v, digits = 3) => (v === null || v === undefined) ? "–" : v.toFixed(digits);
@@ -109,8 +120,11 @@ function showSetup() {
   const setup = plane.setup;
   $("spec").value = setup.spec;
   $("apply-spec").disabled = true;
-  const classes = setup.classes;
-  $("output-units").textContent = `${classes} classes (${CLASS_NAMES.slice(0, classes).join(", ")}), softmax`;
+  const classes = setup.classes, regression = isRegression(setup);
+  $("output-units").textContent = regression ? "1 value (-1 orange to +1 blue), mean squared error"
+    : `${classes} classes (${CLASS_NAMES.slice(0, classes).join(", ")}), softmax`;
+  $("test-acc").parentElement.hidden = regression;   // a regression set has no accuracy
+  $("regions").setAttribute("aria-label", regression ? "the network's prediction over the plane" : "decision regions");
   if (setup.editor) {
     plane.hidden = setup.editor.hidden.map((l) => ({...l}));
     $("optimizer").value = setup.editor.optimizer;
@@ -128,7 +142,19 @@ function showSetup() {
   $("custom-note").hidden = editable;
   drawEditor();
   $("legend").innerHTML = "";
-  for (let k = 0; k < classes; k++) {
+  if (regression) {
+    for (const v of [-1, -0.5, 0, 0.5, 1]) {
+      const item = document.createElement("span");
+      item.innerHTML = `<span class="dot"></span>${v > 0 ? "+" : ""}${v}`;
+      item.firstChild.style.background = rgb(valueColor(v));
+      item.firstChild.style.border = "1px solid #b0bec5";
+      $("legend").appendChild(item);
+    }
+    const note = document.createElement("span");
+    note.textContent = "prediction and target";
+    $("legend").appendChild(note);
+  }
+  for (let k = 0; k < (classes || 0); k++) {
     const item = document.createElement("span");
     item.innerHTML = `<span class="dot"></span>class ${k}`;
     item.firstChild.style.background = rgb(COLORS[k]);
@@ -148,11 +174,12 @@ function applyState(state) {
   // records continue ours only when they start where ours end (answers may cross)
   if (state.since === plane.records.epoch.length) {
     for (const key of Object.keys(plane.records)) {
-      plane.records[key].push(...state.records[key]);
+      plane.records[key].push(...(state.records[key] || []));   // regression: no accuracy
     }
   }
-  if (state.regions) {
-    plane.regions = state.regions;
+  const picture = state.regions || state.values;   // class probabilities or predictions
+  if (picture) {
+    plane.regions = picture;
     plane.grid = state.grid;
     plane.network = state.network || null;
     plane.regionsVersion = state.regions_version;
@@ -358,11 +385,12 @@ function readHash(defaults) {
   }
   if (fields.has("points")) {
     const raw = fields.get("points");
-    const classes = info.classes[settings.dataset || info.defaults.dataset];
+    const name = settings.dataset || info.defaults.dataset;
+    const classes = info.classes[name], regression = info.regression.includes(name);
     const points = raw.split(";").map((part) => {
       const [x, y, k] = part.split(":").map(Number);
       const ok = part.split(":").length === 3 && [x, y].every((v) => Number.isFinite(v) && Math.abs(v) <= 10) &&
-        Number.isInteger(k) && k >= 0 && k < classes;
+        (regression ? Number.isFinite(k) && Math.abs(k) <= 1 : Number.isInteger(k) && k >= 0 && k < classes);
       return ok ? [x, y, k] : null;
     });
     if (points.length <= MAX_POINTS && points.every((p) => p !== null)) settings.points = points;
@@ -441,7 +469,7 @@ function toggleFeature(name) {
 function networkLayout() {
   const setup = plane.setup, view = $("net-view");
   const hidden = setup.drawn ? setup.editor.hidden.map((l) => l.units) : [];
-  const columns = [plane.info.features.length, ...hidden, setup.classes];
+  const columns = [plane.info.features.length, ...hidden, setup.classes || 1];
   const width = Math.max(200, view.clientWidth);
   const most = Math.max(...columns);
   const tile = Math.max(14, Math.min(30, Math.floor((width - 30) / (2 * columns.length)),
@@ -512,18 +540,21 @@ function buildNetwork() {
       view.appendChild(canvas);
     }
   });
-  for (let k = 0; k < setup.classes; k++) {
+  const regression = isRegression(setup);
+  for (let k = 0; k < (setup.classes || 1); k++) {
     const [x, y] = layout.place(layout.columns.length - 1, k);
     const dot = document.createElement("div");
     dot.className = "out-unit";
     dot.style.left = `${x}px`;
     dot.style.top = `${y}px`;
     dot.style.width = dot.style.height = `${tile}px`;
-    dot.style.background = rgb(COLORS[k]);
-    dot.title = `class ${k}`;
+    dot.style.background = regression ? "linear-gradient(90deg, rgb(245,147,34), #fff, rgb(8,119,189))"
+      : rgb(COLORS[k]);
+    dot.title = regression ? "output: the predicted value" : `class ${k}`;
     dot.addEventListener("mouseenter", () => {
       const b = plane.network ? plane.network.biases[plane.network.biases.length - 1][k] : null;
-      hover(`output: class ${k} (${CLASS_NAMES[k]}) score, bias ${b === null ? "–" : b.toFixed(4)}`);
+      const what = regression ? "the predicted value" : `class ${k} (${CLASS_NAMES[k]}) score`;
+      hover(`output: ${what}, bias ${b === null ? "–" : b.toFixed(4)}`);
     });
     view.appendChild(dot);
   }
@@ -587,7 +618,8 @@ function makeLinks(net) {
   const {tile, place} = plane.layout;
   links.innerHTML = "";
   const names = (l, i) => l === 0 ? `input ${setup.features[i]}`
-    : l === net.weights.length ? `class ${i}` : `hidden ${l} unit ${i + 1}`;
+    : l === net.weights.length ? (isRegression(setup) ? "the output" : `class ${i}`)
+      : `hidden ${l} unit ${i + 1}`;
   net.weights.forEach((W, l) => {
     W.forEach((row, i) => {
       const from = l === 0 ? plane.info.features.indexOf(setup.features[i]) : i;
@@ -677,6 +709,23 @@ function regionImage(regions, grid, classes, discrete) {
   return canvas;
 }
 
+// a regression network's prediction over the plane: -100..100 per cell, as a colour map
+function valueImage(values, grid, discrete) {
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = grid;
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(grid, grid);
+  for (let cell = 0; cell < grid * grid; cell++) {
+    let v = values[cell] / 100;
+    if (discrete) v = Math.round(v * 4) / 4;   // in steps of 0.25
+    const color = valueColor(v);
+    for (let c = 0; c < 3; c++) image.data[cell * 4 + c] = color[c];
+    image.data[cell * 4 + 3] = 255;
+  }
+  ctx.putImageData(image, 0, 0);
+  return canvas;
+}
+
 function drawRegions() {
   const setup = plane.setup;
   if (!setup) return;
@@ -687,8 +736,9 @@ function drawRegions() {
   if (plane.regions) {
     ctx.imageSmoothingEnabled = true;
     ctx.imageSmoothingQuality = "high";
-    ctx.drawImage(regionImage(plane.regions, plane.grid, setup.classes, $("discretize").checked),
-                  0, 0, width, height);
+    const discrete = $("discretize").checked;
+    ctx.drawImage(isRegression(setup) ? valueImage(plane.regions, plane.grid, discrete)
+      : regionImage(plane.regions, plane.grid, setup.classes, discrete), 0, 0, width, height);
   }
   const [x0, x1, y0, y1] = setup.extent;
   const px = (x) => ((x - x0) / (x1 - x0)) * width;
@@ -708,10 +758,11 @@ function drawRegions() {
     for (const [x, y, label] of points) {
       ctx.beginPath();
       ctx.arc(px(x), py(y), 4, 0, 2 * Math.PI);
-      ctx.fillStyle = rgb(COLORS[label]);
+      ctx.fillStyle = rgb(pointColor(setup, label));
       ctx.fill();
       ctx.lineWidth = test ? 1.6 : 1;
-      ctx.strokeStyle = test ? "#111" : "#fff";
+      // a regression point's white (target 0) needs a dark ring on a white plane
+      ctx.strokeStyle = test ? "#111" : isRegression(setup) ? "#546e7a" : "#fff";
       ctx.stroke();
     }
   };
@@ -728,7 +779,7 @@ function drawRegions() {
   if ($("show-test").checked) dots(setup.test, true);
 }
 
-function drawPreview(canvas, points) {
+function drawPreview(canvas, points, regression) {
   const drawing = context2d(canvas);
   if (!drawing) return;
   const {ctx, width, height} = drawing;
@@ -736,7 +787,7 @@ function drawPreview(canvas, points) {
   ctx.fillRect(0, 0, width, height);
   const half = Math.max(...points.map(([x, y]) => Math.max(Math.abs(x), Math.abs(y)))) * 1.1;
   for (const [x, y, label] of points) {
-    ctx.fillStyle = rgb(COLORS[label]);
+    ctx.fillStyle = rgb(regression ? valueColor(label) : COLORS[label]);
     ctx.beginPath();
     ctx.arc((x / half + 1) * width / 2, (1 - y / half) * height / 2, 1.8, 0, 2 * Math.PI);
     ctx.fill();
@@ -767,13 +818,15 @@ function addPoint(event) {
   const round = (v) => Math.round(v * 100) / 100;
   const x = round(x0 + (event.clientX - box.left) / box.width * (x1 - x0));
   const y = round(y1 - (event.clientY - box.top) / box.height * (y1 - y0));
-  plane.points.push([x, y, Math.min(plane.addClass, setup.classes - 1)]);
+  plane.points.push([x, y, isRegression(setup) ? ADD_TARGETS[Math.min(plane.addClass, 1)]
+    : Math.min(plane.addClass, setup.classes - 1)]);
   $("clear-points").disabled = false;
   scheduleReset();
 }
 
 function showAddClasses() {
-  const box = $("add-classes"), classes = plane.setup ? plane.setup.classes : 2;
+  const box = $("add-classes"), regression = isRegression(plane.setup);
+  const classes = regression ? ADD_TARGETS.length : plane.setup ? plane.setup.classes : 2;
   if (plane.addClass >= classes) plane.addClass = 0;
   box.innerHTML = "";
   for (let k = 0; k < classes; k++) {
@@ -781,8 +834,9 @@ function showAddClasses() {
     button.className = "plain add-class";
     button.dataset.class = k;
     button.setAttribute("aria-pressed", String(k === plane.addClass));
-    button.innerHTML = `<span class="dot"></span>class ${k}`;
-    button.firstChild.style.background = rgb(COLORS[k]);
+    const target = ADD_TARGETS[k];
+    button.innerHTML = `<span class="dot"></span>` + (regression ? `target ${target > 0 ? "+" : ""}${target}` : `class ${k}`);
+    button.firstChild.style.background = rgb(regression ? valueColor(target) : COLORS[k]);
     button.addEventListener("click", () => { plane.addClass = k; showAddClasses(); });
     box.appendChild(button);
   }
@@ -817,7 +871,7 @@ async function startPlane() {
     button.innerHTML = `<canvas width="72" height="72"></canvas><span>${name}</span>`;
     button.addEventListener("click", () => { chooseDataset(name); scheduleReset(); });
     $("datasets").appendChild(button);
-    drawPreview(button.querySelector("canvas"), info.previews[name]);
+    drawPreview(button.querySelector("canvas"), info.previews[name], info.regression.includes(name));
   }
   chooseDataset(defaults.dataset);
   setRatio(defaults.ratio);
