@@ -455,3 +455,46 @@ def test_every_size_shows_controls_network_and_output_without_sideways_scrolling
                          full_page=True)
     finally:
         extra.context.close()
+
+
+def test_a_regression_set_fits_a_plane_and_shows_its_loss(page, shots):
+    page.click("#tab-plane")
+    page.click(".dataset[data-name=plane]")
+    page.wait_for_function("document.getElementById('spec').value"
+                           ".includes('loss mean_squared_error')")
+    page.wait_for_function("document.getElementById('epoch').textContent === '0'")
+    page.wait_for_timeout(300)
+    assert page.is_hidden("#test-acc")                  # no accuracy for a regression set
+    assert page.inner_text("#output-units").startswith("1 value")
+    assert "prediction and target" in page.inner_text("#legend")
+    first_loss = number(page, "#test-loss")
+    page.screenshot(path=os.path.join(shots, "plane-regression-start.png"), full_page=True)
+    page.click("#play")
+    page.wait_for_function("Number(document.getElementById('epoch').textContent"
+                           ".replace(/,/g, '')) >= 8", timeout=600_000)
+    page.click("#play")                                  # pause
+    page.wait_for_function("document.getElementById('play').getAttribute('aria-label')"
+                           " === 'start'")
+    page.wait_for_timeout(800)
+    assert number(page, "#test-loss") < 0.2 * first_loss
+    assert "--dataset plane" in page.inner_text("#command")
+    assert page.evaluate("plane.records.test_acc.length") == 0   # the server sent none
+    # the fitted (x + y) / 2: blue at the top right, orange at the bottom left, white
+    # along the diagonal from the top left to the bottom right
+    blue, orange, white = (pixel(page, "#regions", fx, fy)
+                           for fx, fy in ((0.98, 0.02), (0.02, 0.98), (0.02, 0.02)))
+    assert blue[2] > 150 and blue[0] < 80, blue
+    assert orange[0] > 200 and orange[2] < 100, orange
+    assert min(white) > 200, white
+    page.screenshot(path=os.path.join(shots, "plane-regression-trained.png"), full_page=True)
+    # a click adds a point with the chosen target
+    page.click(".add-class[data-class='0']")
+    box = page.locator("#regions").bounding_box()
+    page.mouse.click(box["x"] + 0.75 * box["width"], box["y"] + 0.25 * box["height"])
+    page.wait_for_function("document.getElementById('command').textContent"
+                           ".includes('--add-point=')")
+    assert page.evaluate("plane.setup.config.points[0][2]") == -1
+    assert ",-1.0 " in command(page)   # the target, a number
+    page.click("#clear-points")
+    page.click(".dataset[data-name=circles]")
+    page.wait_for_function("document.getElementById('spec').value.includes('circles')")

@@ -136,6 +136,33 @@ def test_the_downloads_come_from_the_worker(page):
     assert "dense1.W" in header and "spec" in header["__metadata__"]
 
 
+def test_a_regression_set_trains_in_the_page_as_in_cpython(page, shots):
+    page.click(".dataset[data-name=gauss]")
+    page.wait_for_function("document.getElementById('spec').value"
+                           ".includes('loss mean_squared_error')")
+    page.wait_for_function("document.getElementById('epoch').textContent === '0'")
+    page.wait_for_timeout(300)
+    assert page.is_hidden("#test-acc")
+    first_loss = number(page, "#test-loss")
+    page.click("#play")
+    page.wait_for_function("Number(document.getElementById('epoch').textContent"
+                           ".replace(/,/g, '')) >= 5", timeout=600_000)
+    page.click("#play")
+    page.wait_for_function("document.getElementById('play').getAttribute('aria-label')"
+                           " === 'start'")
+    page.wait_for_timeout(500)
+    assert number(page, "#test-loss") < first_loss
+    page.screenshot(path=os.path.join(shots, "site-gauss.png"), full_page=True)
+    records = page.evaluate("plane.records")
+    native = plane.PlaneSession(page.evaluate("plane.setup.config"),
+                                page.evaluate("plane.info.optimizers"))
+    native.step((len(records["epoch"]) - 1) * native.trainer.batches_per_epoch)
+    mine = native.state()["records"]
+    assert mine["epoch"] == records["epoch"] and "test_acc" not in mine
+    for key in ("train_loss", "test_loss"):
+        assert mine[key] == pytest.approx(records[key], rel=1e-9, abs=1e-12), key
+
+
 def draw(page, strokes):
     box = page.locator("#pad").bounding_box()
     for stroke in strokes:
