@@ -281,3 +281,17 @@ def test_plot_boundary_is_for_classes(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("error: --plot-boundary draws the regions "
                                               "of classes; plane, regression has none")
     assert not (tmp_path / "b.png").exists()
+
+
+def test_a_regression_run_resumes_and_measures_a_sample_as_a_classification_one(tmp_path):
+    lines = []
+    assert cli.main(["train", "--dataset", "gauss", "--epochs", "2", "--eval-size", "50",
+                     "--checkpoint-dir", str(tmp_path)], out=lines.append) == 0
+    assert "losses on the first 50 samples of each set" in lines
+    whole = []
+    assert cli.main(["train", "--dataset", "gauss", "--epochs", "3"], out=whole.append) == 0
+    resumed = []
+    assert cli.main(["train", "--resume", str(tmp_path), "--epochs", "3", "--eval-size",
+                     "50"], out=resumed.append) == 0
+    # the same updates: the loss of epoch 3 agrees with the run done in one go
+    assert resumed[-2].split("  train loss")[0] == whole[-2].split("  train loss")[0]

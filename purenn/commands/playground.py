@@ -25,9 +25,10 @@ def add_parser(sub, common):
         "playground", parents=[common],
         help="watch networks learn in the browser (2-D data, handwritten digits)",
         description="Serve a page on 127.0.0.1 where a network learns to separate 2-D\n"
-                    "points (spiral, circles, moons, xor) while you watch, and where a\n"
-                    "digit drawn with the mouse is read by an MNIST network. Everything\n"
-                    "is computed here, in Python; the page only draws. Ctrl-C stops it.",
+                    "points (spiral, circles, moons, xor) or to fit a number over the\n"
+                    "plane (plane, gauss) while you watch, and where a digit drawn with\n"
+                    "the mouse is read by an MNIST network. Everything is computed here,\n"
+                    "in Python; the page only draws. Ctrl-C stops it.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--port", type=port_number, default=0,
                    help="the port to listen on (default: a free one, printed)")

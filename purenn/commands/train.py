@@ -294,7 +294,8 @@ def run(args, out):
         f"{net.optimizer.kind} {settings}")
     out(f"batch {batch_size}, seed {args.seed}, gradients by {args.gradient}")
     if args.eval_size is not None:
-        out(f"accuracies on the first {args.eval_size:,} samples of each set")
+        measures = "accuracies" if train_set.num_classes is not None else "losses"
+        out(f"{measures} on the first {args.eval_size:,} samples of each set")
     out(f"{platform.python_implementation()} {platform.python_version()}, kernel {linalg.KERNEL}")
     if args.iterations is not None:
         per_epoch = max(len(train_set) // batch_size, 1)
