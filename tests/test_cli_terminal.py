@@ -64,7 +64,7 @@ def test_many_choices_show_a_short_metavar_and_are_listed_in_the_help(monkeypatc
     text = capsys.readouterr().out
     assert "[--dataset DATASET]" in text
     assert "{circles" not in text
-    assert "(one of: circles, fashion-mnist, kmnist, mnist," in text
+    assert "(one of: circles, fashion-mnist, gauss, kmnist," in text
 
 
 def test_a_table_wraps_its_long_column_at_a_dot_or_colon_to_fit():
