@@ -76,6 +76,8 @@ class Parser(argparse.ArgumentParser):
         # argparse quotes the bad values whole (10,000 arguments): those are cut
         if len(message) > 180:
             message = message[:170] + "..."
+        # a value with a newline or a carriage return would break the one line: escaped
+        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n"
                               f"(see '{self.prog} --help')\n")
 

@@ -503,3 +503,27 @@ def test_a_usage_error_quoting_thousands_of_arguments_is_one_short_message(capsy
     assert len(lines) == 2 and lines[0].startswith("purenn: error: unrecognized")
     assert lines[-1] == "(see 'purenn --help')"
     assert len(lines[0]) <= 200
+
+
+def test_a_usage_error_quoting_control_characters_stays_one_line(capsys):
+    # found by tests/fuzz/cli.py (seed 10, case 759738): argparse quoted a carriage
+    # return and a newline raw, which broke the error over several lines
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["specs", "o.safetensors", "\r", "\r", "m.safetensors\n"])
+    assert stop.value.code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["purenn: error: unrecognized arguments: \\r \\r m.safetensors\\n",
+                     "(see 'purenn --help')"]
+
+
+def test_the_campaign_takes_warnings_before_the_one_error_line():
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz", "cli.py")
+    spec = importlib.util.spec_from_file_location("fuzz_cli", path)
+    campaign = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(campaign)
+    err = ("warning: the loss exploded to 2.446e+08 at update 2 (first update: 1.094, more\n"
+           "  than 10x); training diverges\nerror: the loss became inf at update 52\n")
+    assert campaign.promise_kept(1, err)
+    assert not campaign.promise_kept(1, "warning: x\nerror: a\nb\nc\nd\ne\n")

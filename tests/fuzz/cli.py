@@ -228,8 +228,13 @@ def run_case(argv, parse_only, seconds):
 
 def promise_kept(code, err):
     """Exit 1 or 2 with one message: 'error: ...' (or argparse's 'purenn CMD: error:'),
-    wrapped on at most 4 lines with the --help hint, no traceback, no internal error."""
+    wrapped on at most 4 lines with the --help hint, no traceback, no internal error;
+    'warning:' lines (a diverging run's) may come before it."""
     lines = err.splitlines()
+    while lines and lines[0].startswith("warning: "):      # warnings before the error,
+        lines.pop(0)                                       # each wrapped, indented
+        while lines and lines[0].startswith("  "):
+            lines.pop(0)
     return (code in (1, 2) and bool(lines) and len(lines) <= 4
             and (lines[0].startswith("error: ") or ": error: " in lines[0])
             and "Traceback" not in err and "internal error" not in err
