@@ -9,26 +9,15 @@ the reference agree bit for bit. Every product is formed as axpy rows: a result 
 """
 
 from ..nested import leaves
-from .reference import fsum_or_sum
+
+# the plain loops are already what the JIT wants for these: the reference's own
+from .reference import dot, dots, fsum_or_sum, lookup
 
 __all__ = [
     "dot", "dots", "axpy_rows", "matmul", "matmul_tn", "matmul_nt", "transpose",
     "rowwise", "add_row", "sub_row", "mul_row", "div_row", "hadamard", "scaled",
     "col_sums", "axpy_", "lookup", "entries",
 ]
-
-
-def dot(a, b):
-    """Dot product Σ a_i·b_i, summed left to right."""
-    total = 0.0
-    for i in range(len(a)):
-        total += a[i] * b[i]
-    return total
-
-
-def dots(v, vectors):
-    """[v·w for w in vectors]."""
-    return [dot(v, w) for w in vectors]
 
 
 def _add_terms(acc, coeffs, rows):
@@ -177,7 +166,3 @@ def col_sums(m):
     rows = range(len(m))
     return [fsum_or_sum([m[n][j] for n in rows]) for j in range(len(m[0]))]
 
-
-def lookup(table, codes):
-    """[table[c] for c in codes]: bytes (or ints) to the floats they stand for."""
-    return [table[c] for c in codes]
