@@ -115,3 +115,34 @@ def peak_memory():
     finally:
         peak.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
+
+
+CHROMIUM = os.environ.get("PURENN_CHROMIUM", "/usr/bin/chromium")
+# as root, headless, and without the background connections this machine's closed
+# network refuses
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@contextlib.contextmanager
+def browser_page(url, also=()):
+    """A page of Debian's chromium (driven by Playwright) at ``url``, 1440x900; after
+    the block, asserts that the page raised no error and asked for nothing but ``url``,
+    data: and the prefixes in ``also``."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # Playwright's waiting evaluates strings, which the page's CSP forbids
+        page = browser.new_page(viewport={"width": 1440, "height": 900},
+                                device_scale_factor=1, bypass_csp=True)
+        errors, outside = [], []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("request", lambda request: None if request.url.startswith(
+            (url, "data:", *also)) else outside.append(request.url))
+        page.goto(url)
+        yield page
+        browser.close()
+    assert not errors, errors
+    assert not outside, f"the page asked for {outside}"

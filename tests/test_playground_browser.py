@@ -14,24 +14,19 @@ import sys
 import time
 
 import pytest
-from helpers import default_ctrl_c
+from helpers import CHROMIUM, browser_page, default_ctrl_c
 
 import purenn
 
-CHROMIUM = os.environ.get("PURENN_CHROMIUM", "/usr/bin/chromium")
 REQUIRED = os.environ.get("PURENN_BROWSER_TEST") == "1"
 # the purenn these tests import, for the command run in a child process
 PURENN_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(purenn.__file__)))
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage"]
 
 if not REQUIRED:
     pytest.skip("the browser test runs with PURENN_BROWSER_TEST=1 (tox -e playground)",
                 allow_module_level=True)
 if not os.path.exists(CHROMIUM):
     raise RuntimeError(f"no chromium at {CHROMIUM}: apt-get install chromium")
-from playwright.sync_api import sync_playwright  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -54,20 +49,8 @@ def url():
 
 @pytest.fixture(scope="module")
 def page(url):
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        # Playwright's waiting evaluates strings, which the page's CSP forbids
-        page = browser.new_page(viewport={"width": 1440, "height": 900},
-                                device_scale_factor=1, bypass_csp=True)
-        errors, outside = [], []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("request", lambda request: None if request.url.startswith(
-            (url, "data:")) else outside.append(request.url))
-        page.goto(url)
+    with browser_page(url) as page:
         yield page
-        browser.close()
-    assert not errors, errors
-    assert not outside, f"the page asked for {outside}"
 
 
 @pytest.fixture(scope="module")

@@ -14,22 +14,18 @@ import os
 import threading
 
 import pytest
+from helpers import browser_page
 
 from purenn import cli
 from purenn.playground import plane
 
-CHROMIUM = os.environ.get("PURENN_CHROMIUM", "/usr/bin/chromium")
 PYODIDE = os.environ.get("PURENN_PYODIDE")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage"]
 
 if os.environ.get("PURENN_BROWSER_TEST") != "1":
     pytest.skip("the browser test runs with PURENN_BROWSER_TEST=1 (tox -e playground)",
                 allow_module_level=True)
 if not PYODIDE:
     raise RuntimeError("PURENN_PYODIDE names no folder holding Pyodide (npm's pyodide)")
-from playwright.sync_api import sync_playwright  # noqa: E402
 
 SPIRAL = {"dataset": "spiral", "noise": 0.2, "seed": 0, "batch_size": 10}
 
@@ -74,19 +70,8 @@ def shots(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(site):
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 900},
-                                device_scale_factor=1, bypass_csp=True)
-        errors, outside = [], []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("request", lambda request: None if request.url.startswith(
-            (site, "data:", "blob:")) else outside.append(request.url))
-        page.goto(site)
+    with browser_page(site, also=("blob:",)) as page:
         yield page
-        browser.close()
-    assert not errors, errors
-    assert not outside, f"the page asked for {outside}"
 
 
 def number(page, selector):
