@@ -16,9 +16,12 @@ then the writing side shut, so a body shorter than its Content-Length ends at on
   Content-Type that is not JSON, a Content-Length that lies or is not plain digits
   (``1_0``, ``+5``, ``0x10``), a Transfer-Encoding;
 - bodies: settings whose values come from edge values (0, -1, 1e300, 2^63, NaN and
-  Infinity as JSON words, 1e400, strings, lists, objects, booleans), spec text (valid,
-  mutated, a file's name, a huge layer), drawings (sizes right and wrong, base64 or not),
-  step counts; or raw bytes: JSON nested 100,000 deep, repeated keys, a 5,000-digit
+  Infinity as JSON words, 1e400, strings, lists, objects, booleans), every data set (the
+  regression sets too), the train share, feature inputs (known, repeated, unknown, a
+  thousand), points added by hand (right, out of range, of the wrong class, too many),
+  spec text (valid, mutated, a file's name, a huge layer), drawings (sizes right and
+  wrong, base64 or not), step counts, watching a digit network learn on and off; or raw
+  bytes: JSON nested 100,000 deep, repeated keys, a 5,000-digit
   number, invalid UTF-8, a body over the 1 MiB limit.
 
 Figures, as a JSON line after every batch and at the end: cases, answers by status class,
@@ -56,22 +59,26 @@ ENDPOINTS = [("POST", "/api/plane/reset"), ("POST", "/api/plane/run"),
              ("POST", "/api/plane/pause"), ("POST", "/api/plane/step"),
              ("GET", "/api/plane/state"), ("GET", "/api/plane/spec.net"),
              ("GET", "/api/plane/model.safetensors"), ("GET", "/api/info"),
-             ("GET", "/api/digits/state"), ("POST", "/api/digits/read"), ("GET", "/"),
-             ("GET", "/playground.js"), ("GET", "/playground.css")]
-WEIGHTS = [8, 3, 4, 5, 8, 2, 2, 2, 2, 5, 1, 1, 1]
-OTHER_PATHS = ["/api/nothing", "/index.html", "/../setup.cfg", "//etc/passwd", "/%00",
-               "/api/plane/state/../reset", "/" + "a" * 3000, "/api/plane/reset?x=1"]
+             ("GET", "/api/digits/state"), ("POST", "/api/digits/read"),
+             ("POST", "/api/digits/learn"), ("GET", "/"), ("GET", "/playground.js"),
+             ("GET", "/playground.css")]
+WEIGHTS = [8, 3, 4, 5, 8, 2, 2, 2, 2, 5, 1, 1, 1, 1]
+OTHER_PATHS = ["/api/nothing", "/index.html", "/static.js", "/worker.js", "/../setup.cfg",
+               "//etc/passwd", "/%00", "/api/plane/state/../reset", "/" + "a" * 3000,
+               "/api/plane/reset?x=1"]
 METHODS = ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "FOO", "get"]
 EDGE = [0, -1, 1, 2, 3, 7, 64, 65, 1000, 1001, 0.5, -0.0, 1e-7, 1e300, -1e300, 2 ** 31,
         2 ** 63, 10 ** 30, True, False, None, "", "x", "1", "😀", "a\nb", [], {}, [1],
         {"a": 1}, 10 ** 6]
 RAW_NUMBERS = ["NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1" + "0" * 5000,
                "1e-400", "0.1e1"]
-SETTINGS = {"dataset": ["circles", "moons", "xor", "spiral", "spirals", ""],
+SETTINGS = {"dataset": ["circles", "moons", "xor", "spiral", "plane", "gauss", "spirals", ""],
             "noise": [0.0, 0.1, 0.3, 1.0, 1.5], "seed": [0, 1, 42, 2 ** 31 - 1, 2 ** 31],
             "batch_size": [1, 10, 30, 300, 1000], "optimizer": ["sgd", "adam", "momentum",
                                                                   "nesterov", "x"],
-            "lr": [0.001, 0.1, 1.0, 10.0, 11.0], "weight_decay": [0.0, 0.001, 1.0, 2.0]}
+            "lr": [0.001, 0.1, 1.0, 10.0, 11.0], "weight_decay": [0.0, 0.001, 1.0, 2.0],
+            "ratio": [10, 30, 50, 90, 9, 91, 50.5]}
+FEATURES = ["x1", "x2", "x1^2", "x2^2", "x1x2", "sin_x1", "sin_x2", "x3", "X1", ""]
 ACTIVATIONS = ["relu", "tanh", "sigmoid", "linear", "swish"]
 SPECS = [
     "input 2\ndense 4\nrelu\ndense {classes}\nloss softmax_cross_entropy\n",
@@ -111,6 +118,35 @@ def hidden(rng):
     return layers
 
 
+def features(rng):
+    """A list of feature names (known, repeated, unknown, too many) or an edge value."""
+    if rng.random() < 0.1:
+        return edge(rng)
+    count = rng.choice([0, 1, 2, 3, 7, 8, 1000])
+    return [rng.choice(FEATURES) if rng.random() < 0.97 else edge(rng)
+            for _ in range(count)]
+
+
+def point(rng):
+    """A point added by hand: [x, y, class or target], mostly right, sometimes not."""
+    if rng.random() < 0.05:
+        return edge(rng)
+    coordinate = [0.0, 0.5, -1.2, 9.99, 10.0, 10.01, -11.0]
+    label = [0, 1, 2, 3, -1, 0.5, -0.25, 1.5]
+    values = [rng.choice(coordinate) if rng.random() < 0.9 else edge(rng),
+              rng.choice(coordinate) if rng.random() < 0.9 else edge(rng),
+              rng.choice(label) if rng.random() < 0.9 else edge(rng)]
+    if rng.random() < 0.05:
+        values = values[:rng.randrange(3)] + [1] * rng.randrange(2)
+    return values
+
+
+def points(rng):
+    if rng.random() < 0.1:
+        return edge(rng)
+    return [point(rng) for _ in range(rng.choice([0, 1, 3, 20, 100, 101, 1000]))]
+
+
 def mutate_text(rng, text):
     chars = list(text)
     for _ in range(rng.randrange(1, 4)):
@@ -125,15 +161,52 @@ def mutate_text(rng, text):
     return "".join(chars)
 
 
+VALID = {"dataset": ["circles", "moons", "xor", "spiral", "plane", "gauss"],
+         "noise": [0.0, 0.1, 0.3, 1.0], "seed": [0, 1, 42], "batch_size": [1, 10, 30],
+         "optimizer": ["sgd", "adam", "momentum"], "lr": [0.001, 0.03, 0.1, 3.0],
+         "weight_decay": [0.0, 0.001], "ratio": [10, 50, 90]}
+
+
+def valid_reset(rng):
+    """Settings the page could send: every field right (so that runs with added points,
+    feature inputs and regression sets really start), for one field to be spoiled."""
+    body = {key: rng.choice(values) for key, values in VALID.items() if rng.random() < 0.5}
+    body["hidden"] = [{"units": rng.choice([1, 2, 4, 8]), "activation": rng.choice(
+        ACTIVATIONS[:4])} for _ in range(rng.choice([0, 1, 2]))]
+    if rng.random() < 0.6:
+        body["features"] = rng.sample(FEATURES[:7], rng.randrange(1, 8))
+    if rng.random() < 0.5:
+        regression = body.get("dataset") in ("plane", "gauss")
+        classes = 3 if body.get("dataset") == "spiral" else 2
+        body["points"] = [[round(rng.uniform(-6, 6), 2), round(rng.uniform(-6, 6), 2),
+                           round(rng.uniform(-1, 1), 2) if regression
+                           else rng.randrange(classes)]
+                          for _ in range(rng.choice([1, 5, 100]))]
+    return body
+
+
 def reset_body(rng):
+    if rng.random() < 0.5:
+        body = valid_reset(rng)
+        if rng.random() < 0.5:      # one field spoiled
+            key = rng.choice(list(SETTINGS) + ["hidden", "features", "points"])
+            body[key] = {"hidden": hidden, "features": features, "points": points}.get(
+                key, lambda rng: setting(rng, key))(rng)
+        return body
     body = {}
     for key in SETTINGS:
         if rng.random() < 0.35:
             body[key] = setting(rng, key)
     if rng.random() < 0.4:
         body["hidden"] = hidden(rng)
+    if rng.random() < 0.2:
+        body["features"] = features(rng)
+    if rng.random() < 0.15:
+        body["points"] = points(rng)
     if rng.random() < 0.25:
-        classes = 3 if body.get("dataset") == "spiral" else 2
+        dataset = body.get("dataset")
+        classes = {"spiral": 3, "plane": 1, "gauss": 1}.get(dataset, 2) \
+            if isinstance(dataset, str) else 2
         spec = rng.choice(SPECS).replace("{classes}", str(classes))
         body["spec"] = mutate_text(rng, spec) if rng.random() < 0.4 else spec
     if rng.random() < 0.05:
@@ -167,6 +240,11 @@ def body_for(rng, path):
         return {"updates": rng.choice([1, 2, 3, 5]) if rng.random() < 0.6 else edge(rng)}
     if path == "/api/digits/read":
         return drawing_body(rng)
+    if path == "/api/digits/learn":
+        # mostly off (watching a network learn trains in the server's background)
+        if rng.random() < 0.9:
+            return {"learn": rng.random() < 0.2}
+        return rng.choice([{}, {"learn": edge(rng)}, {"learn": False, "x": 1}])
     return {} if rng.random() < 0.8 else {"x": edge(rng)}
 
 
