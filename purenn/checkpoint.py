@@ -131,7 +131,6 @@ class MaybeNaN(Float):
 
 COUNT = Int(0, MAX_SIZE)
 LOSS = Float()
-FRACTION = Float(0.0, 1.0)
 class Tuple(Schema):
     """A list of exactly len(items) values, the i-th checked by items[i]."""
 
@@ -158,11 +157,14 @@ MAYBE_COUNT = OneOf(Null(), Int(1, MAX_SIZE))
 HISTORY = Object({
     "epoch": List(Int(1, MAX_SIZE)),
     "train_loss": List(LOSS),
-    "train_acc": List(FRACTION),
-    "test_acc": List(MaybeNaN(0.0, 1.0)),
+    # accuracies, or a regression run's losses (History.metric): from_dict checks which
+    "train_acc": List(Float(0.0)),
+    "test_acc": List(MaybeNaN(0.0)),
     "seconds": List(Float(0.0)),
     "iteration_loss": List(LOSS),
-}, optional={"update": List(Int(1, MAX_SIZE)), "updates_per_epoch": MAYBE_COUNT})
+}, optional={"update": List(Int(1, MAX_SIZE)), "updates_per_epoch": MAYBE_COUNT,
+             "metric": Str(choices=("accuracy", "loss")),
+             "loss_at": Str(choices=("before-update", "after-update"))})
 TRAINER = Object({
     "version": Int(1, 1),
     "schedule": Str(choices=("epochs", "iterations")),
@@ -227,6 +229,12 @@ def check_consistent(state, source):
         if len(history[key]) != records:
             fail(f"trainer.history.{key}", history[key],
                  f"expected {records} values, one per record of history.epoch")
+    if history.get("metric", "accuracy") == "accuracy":   # else a regression run's losses
+        for key in ("train_acc", "test_acc"):
+            for i, value in enumerate(history[key]):
+                if not 0.0 <= value <= 1.0 and value == value:
+                    fail(f"trainer.history.{key}[{i}]", value,
+                         "expected an accuracy in [0.0, 1.0] (history.metric 'accuracy')")
     epochs = history["epoch"]
     if any(b <= a for a, b in zip(epochs, epochs[1:])):
         fail("trainer.history.epoch", epochs, "expected increasing epoch numbers")

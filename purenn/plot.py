@@ -614,17 +614,21 @@ def image_grid(images, shape, *, cols=8, captions=None, cmap="gray", title="", c
     return fig
 
 
-def history(h, *, title="", smooth_loss=False, regression=False):
+def history(h, *, title="", smooth_loss=False, regression=None):
     """The two panels of a training run, as the book draws them: the loss of every
-    update (smoothed as the book's ``smooth_curve`` when asked) and the train (solid) and
+    update (smoothed as the book's ``smooth_curve`` when asked; the axis says whether it
+    is the loss before or after the update, ``h.loss_at``) and the train (solid) and
     test (dashed) accuracy from 0 to 1, each point at the epoch it was measured at
     (``History.epochs_at``: fractional in the book's schedule), the axis from epoch 0.
-    With ``regression`` the second panel is the train and test loss (what a regression
-    run records where the accuracy would be), from 0 to its largest value."""
+    For a regression run (``h.metric`` "loss", or ``regression`` True) the second panel
+    is the train and test loss, what it records where the accuracy would be, from 0 to
+    its largest value."""
+    if regression is None:
+        regression = getattr(h, "metric", "accuracy") == "loss"
+    when = getattr(h, "loss_at", "before-update").replace("-", " the ")
     fig = Figure(cols=2, title=title)
     losses = list(h.iteration_loss)
-    ax = fig.panel("training loss per iteration", "iterations",
-                   "batch loss before the update",
+    ax = fig.panel("training loss per iteration", "iterations", f"batch loss {when}",
                    ylim=(0.0, max([v for v in losses if math.isfinite(v)], default=1.0)
                          * 1.05))
     ax.line(range(len(losses)), smooth(losses) if smooth_loss else losses, width=1)

@@ -55,6 +55,8 @@ from .spec import LIMIT_ENV, parameter_limit
 
 STATE_VERSION = 1
 DIVERGENCE_FACTOR = 10.0
+METRICS = ("accuracy", "loss")            # what History.train_acc/test_acc hold
+LOSS_AT = ("before-update", "after-update")  # which loss History.iteration_loss holds
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -69,7 +71,12 @@ class History:
     ``updates_per_epoch`` what the schedule calls an epoch, so that a record can be drawn
     at the epoch it was measured at, ``update / updates_per_epoch``: the book's schedule
     measures after update 1, 469, 937... of 468 an epoch, at epochs 0.002, 1.002, 2.002
-    (the book's figures put them at 0, 1, 2)."""
+    (the book's figures put them at 0, 1, 2).
+
+    ``metric`` says what ``train_acc`` and ``test_acc`` hold: "accuracy", or "loss" for a
+    regression set (float targets: no classes to count); ``loss_at`` which loss
+    ``iteration_loss`` holds: the batch's loss in the forward pass that made the gradient
+    ("before-update") or computed again after the optimizer's step ("after-update")."""
 
     epoch: list = field(default_factory=list)
     train_loss: list = field(default_factory=list)
@@ -79,6 +86,8 @@ class History:
     iteration_loss: list = field(default_factory=list)
     update: list = field(default_factory=list)
     updates_per_epoch: int = None
+    metric: str = "accuracy"
+    loss_at: str = "before-update"
 
     def as_dict(self):
         return asdict(self)
@@ -102,9 +111,12 @@ class History:
     @classmethod
     def from_dict(cls, data):
         """The History of ``as_dict()``'s output; ValueError on missing or extra fields
-        (``update`` and ``updates_per_epoch`` may be missing: older checkpoints)."""
-        lists = [f.name for f in fields(cls) if f.name != "updates_per_epoch"]
-        optional = {"update", "updates_per_epoch"}
+        (``update``, ``updates_per_epoch``, ``metric`` and ``loss_at`` may be missing:
+        older checkpoints)."""
+        words = {"metric": METRICS, "loss_at": LOSS_AT}
+        scalars = {"updates_per_epoch", *words}
+        lists = [f.name for f in fields(cls) if f.name not in scalars]
+        optional = {"update"} | scalars
         keys = set(data) if isinstance(data, dict) else set()
         per = data.get("updates_per_epoch") if keys else None
         if (not set(lists) - optional <= keys or not keys <= set(lists) | optional
@@ -113,7 +125,12 @@ class History:
             raise ValueError(f"history must have the list fields {lists!r} and "
                              f"updates_per_epoch, got "
                              f"{sorted(data) if isinstance(data, dict) else data!r}")
-        return cls(**{n: list(data[n]) for n in lists if n in keys}, updates_per_epoch=per)
+        for name, allowed in words.items():
+            if name in keys and data[name] not in allowed:
+                raise ValueError(f"history {name} must be one of {', '.join(allowed)}, got "
+                                 f"{data[name]!r}")
+        return cls(**{n: list(data[n]) for n in lists if n in keys}, updates_per_epoch=per,
+                   **{n: data[n] for n in words if n in keys})
 
 
 def evaluate(net, dataset, batch_size=1000, check=None, on_batch=None):
@@ -262,7 +279,10 @@ class Trainer:
         self.on_gradient = on_gradient
         self.on_evaluate = on_evaluate
         self.gradient_interval = 0.1   # seconds between two on_gradient calls
-        self.history = History(updates_per_epoch=self.updates_per_epoch)
+        self.history = History(
+            updates_per_epoch=self.updates_per_epoch,
+            metric="loss" if train_set.num_classes is None else "accuracy",
+            loss_at="after-update" if loss_after_update else "before-update")
         self.stop_requested = False
         self.rng_before = None
         # where training stands (see state_dict)
@@ -416,7 +436,7 @@ class Trainer:
         h.seconds.append(time.perf_counter() - self._started)
         self.pending = []
         self._started = time.perf_counter()
-        measure = "acc" if self.train_set.num_classes is not None else "loss"
+        measure = "acc" if h.metric == "accuracy" else "loss"
         test = f"  test {measure} {h.test_acc[-1]:.4f}" if self.has_test_set else ""
         self.log(f"epoch {epoch:>3}/{self.total_epochs}  loss {h.train_loss[-1]:.4f}  "
                  f"train {measure} {h.train_acc[-1]:.4f}{test}  ({h.seconds[-1]:.1f} s)")
@@ -500,6 +520,8 @@ class Trainer:
             raise ValueError("the saved order is not a permutation of the training set")
         history = History.from_dict(state["history"])
         history.updates_per_epoch = self.updates_per_epoch
+        history.metric = self.history.metric       # older states do not say: this
+        history.loss_at = self.history.loss_at     # trainer knows its data and losses
         if len(history.update) != len(history.epoch):  # saved before updates were kept
             history.update = [self.schedule.update_of(self, e) for e in history.epoch]
         self.optimizer.load_state_dict(state["optimizer"])

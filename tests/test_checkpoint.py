@@ -179,6 +179,24 @@ def test_cli_resume_matches_an_uninterrupted_run_bit_for_bit(tmp_path):
     assert len(a["history"]["iteration_loss"]) == 6
 
 
+def test_a_regression_run_whose_loss_passes_1_resumes(tmp_path):
+    """A regression run records losses where the accuracies go (history.metric "loss"):
+    its checkpoint is read back whatever their size (it was refused past 1.0)."""
+    spec = tmp_path / "big.net"
+    spec.write_text("input 2\ndense 1 init=normal std=30\nloss mean_squared_error\n"
+                    "optimizer sgd lr=0.00001\n")
+    first = run_purenn("train", "--dataset", "gauss", "--spec", str(spec), "--epochs", "1",
+                       "--checkpoint-dir", str(tmp_path / "ck"))
+    assert first.returncode == 0, first.stderr
+    assert trainer_state(tmp_path / "ck" / "checkpoint.safetensors")["history"][
+        "metric"] == "loss"
+    assert trainer_state(tmp_path / "ck" / "checkpoint.safetensors")["history"][
+        "train_acc"][0] > 100
+    again = run_purenn("train", "--resume", str(tmp_path / "ck"), "--epochs", "2")
+    assert again.returncode == 0, again.stderr
+    assert "epoch   2/2" in again.stdout and "train loss" in again.stdout
+
+
 def test_cli_resume_refuses_other_settings(tmp_path):
     data = write_tiny_mnist(tmp_path / "mnist")
     first = run_purenn("train", "--data", data, "--epochs", "1", "--quiet",
@@ -319,8 +337,14 @@ HOSTILE_STATES = [
     ("history.epoch", [1, 1], "field 'trainer.history.epoch': expected increasing"),
     ("history.epoch", [1, 5], "field 'trainer.history.epoch': expected records up to "
                               "epoch 2"),
-    ("history.train_acc", [0.5, 1.5], "field 'trainer.history.train_acc[1]': expected a "
-                                      "finite number in [0.0, 1.0], got 1.5"),
+    ("history.train_acc", [0.5, 1.5], "field 'trainer.history.train_acc[1]': expected an "
+                                      "accuracy in [0.0, 1.0] (history.metric 'accuracy'), "
+                                      "got 1.5"),
+    ("history.test_acc", [-0.5, 0.5], "field 'trainer.history.test_acc[0]': expected a "
+                                      "finite number ≥ 0.0 or NaN, got -0.5"),
+    ("history.metric", "acc", "field 'trainer.history.metric': expected one of "
+                              "'accuracy', 'loss', got 'acc'"),
+    ("history.loss_at", 3, "field 'trainer.history.loss_at': expected one of "),
     ("history.test_acc", [0.5], "field 'trainer.history.test_acc': expected 2 values"),
     ("history.train_loss", [1.0, float("inf")], "field 'trainer.history.train_loss[1]'"),
     ("history.update", [3], "field 'trainer.history.update': expected 2 values"),

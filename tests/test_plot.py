@@ -314,3 +314,31 @@ def test_the_legend_avoids_bars_and_the_other_panels_curves_do_not_count():
     right_frame = [s for s in drawing.shapes if type(s).__name__ == "Rect"
                    and s.stroke == (0, 0, 0)][1]
     assert box.x < right_frame.x + 10 and box.y < right_frame.y + 10
+
+
+def test_a_regression_history_says_loss_where_the_accuracy_would_be():
+    """A Trainer on a regression set records losses in train_acc/test_acc; its History
+    says so (metric "loss"), and its own picture (Jupyter's) draws them as losses."""
+    import random
+
+    from purenn.data import planar
+    from purenn.train import Trainer
+    rng = random.Random(0)
+    data = planar.make("plane", rng)
+    net = build("input 2\ndense 1\nloss mean_squared_error\noptimizer sgd lr=0.1\n",
+                rng=random.Random(1))
+    trainer = Trainer(net, data, data, epochs=2, batch_size=10, rng=rng, log=None)
+    trainer.fit()
+    assert trainer.history.metric == "loss"
+    texts = svg_texts(svg_root(trainer.history._repr_svg_()))
+    assert "loss per epoch" in texts and "train loss" in texts and "test loss" in texts
+    assert not any("acc" in t for t in texts)
+    assert "batch loss before the update" in texts
+
+
+def test_a_history_of_losses_after_the_update_labels_its_axis_so():
+    h = history()
+    h.loss_at = "after-update"
+    texts = svg_texts(svg_root(plot.history(h).svg()))
+    assert "batch loss after the update" in texts
+    assert "batch loss before the update" not in texts

@@ -288,3 +288,36 @@ def test_the_numerical_gradient_eta_is_for_the_whole_run():
     m, s = divmod(round(left), 60)
     assert text.startswith(f"update 1/2: gradient 10/{numbers} numbers (")
     assert f"ETA of the run {m}:{s:02d}" in text
+
+
+def test_history_metric_and_loss_at_round_trip_and_are_checked():
+    from purenn.train import History
+    h = History(epoch=[1], train_loss=[0.5], train_acc=[0.1], test_acc=[0.2], seconds=[1.0],
+                iteration_loss=[0.5], update=[3], updates_per_epoch=3, metric="loss",
+                loss_at="after-update")
+    assert History.from_dict(h.as_dict()) == h
+    old = h.as_dict()
+    del old["metric"], old["loss_at"]          # a checkpoint from before the fields
+    assert (History.from_dict(old).metric, History.from_dict(old).loss_at) == \
+        ("accuracy", "before-update")
+    for key, bad in [("metric", "acc"), ("loss_at", None), ("metric", ["loss"])]:
+        with pytest.raises(ValueError, match=f"history {key} must be one of"):
+            History.from_dict({**h.as_dict(), key: bad})
+
+
+def test_a_resumed_trainer_knows_what_its_history_holds(tmp_path):
+    """A state saved before History said what it holds: the trainer that loads it sets
+    metric and loss_at from its own data and settings."""
+    from purenn.data import planar
+    rng = random.Random(0)
+    data = planar.make("gauss", rng)
+    spec = "input 2\ndense 1\nloss mean_squared_error\noptimizer sgd lr=0.1\n"
+    first = Trainer(purenn.build(spec, rng=random.Random(1)), data, data, epochs=2, batch_size=10,
+                    rng=random.Random(2), log=None, loss_after_update=True)
+    first.fit()
+    state = first.state_dict()
+    del state["history"]["metric"], state["history"]["loss_at"]
+    second = Trainer(purenn.build(spec, rng=random.Random(1)), data, data, epochs=3, batch_size=10,
+                     rng=random.Random(2), log=None, loss_after_update=True)
+    second.load_state_dict(state)
+    assert (second.history.metric, second.history.loss_at) == ("loss", "after-update")

@@ -193,8 +193,7 @@ def write_pictures(args, trainer, out):
     from .. import plot
 
     if args.plot:
-        plot.history(trainer.history,
-                     regression=trainer.train_set.num_classes is None).save(args.plot)
+        plot.history(trainer.history).save(args.plot)
         out(f"curves written to {args.plot}")
     if args.plot_boundary:
         plot.decision_regions(trainer.net, trainer.train_set).save(args.plot_boundary)
