@@ -95,7 +95,9 @@ def make_parser(command=None):
     """The parser, with full arguments for ``command`` (all commands when None) and
     only a name and a help line for the others."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true",
+    # SUPPRESS: a command's parser leaves debug alone unless given, so that
+    # ``purenn --debug train`` keeps the --debug given before the command
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show the full traceback of an error")
     parser = Parser(prog="purenn", parents=[common],
                     description="Neural networks in pure Python: train, inspect, explain.")
@@ -147,6 +149,7 @@ def main(argv=None, out=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = make_parser(chosen_command(argv) or "")
     args = parser.parse_args(argv)
+    args.debug = getattr(args, "debug", False)
     if out is None:
         out = stdout_lines()
         if args.command not in LAYS_OUT_ITS_OWN_LINES:

@@ -83,10 +83,15 @@ def test_bad_spec_file_names_file_and_line(tmp_path):
                                   f"'relu'?")
 
 
-def test_debug_shows_the_traceback():
-    done = run_purenn("train", "--spec", "nope", "--debug")
+@pytest.mark.parametrize("args", [("train", "--spec", "nope", "--debug"),
+                                  ("--debug", "train", "--spec", "nope")])
+def test_debug_shows_the_traceback(args):
+    """--debug after the command or before it (the command's parser used to reset it)."""
+    done = run_purenn(*args)
     assert done.returncode == 1
     assert "Traceback" in done.stderr and "SpecError" in done.stderr
+    quiet = run_purenn("train", "--spec", "nope")
+    assert quiet.returncode == 1 and "Traceback" not in quiet.stderr
 
 
 @pytest.mark.parametrize("args", [("train", "--epochs", "0"), ("train", "--lr", "-1"),
