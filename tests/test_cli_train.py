@@ -191,7 +191,13 @@ def test_log_every_works_with_iterations_and_the_grammar_is_right(tiny_model):
     lines = result.stdout.splitlines()
     epochs = [line.split()[1] for line in lines if line.startswith("epoch")]
     assert epochs == ["2/4", "4/4"]
-    assert " after 12 updates (4 epochs of the book's schedule) in " in lines[-1]
+    # the last measure is after update 10 (1, 4, 7, 10: the book's), and the line says so
+    end = " ".join(line.strip() for line in lines[-2:])
+    assert (" after 12 updates (4 epochs of the book's schedule; measured after update 10)"
+            " in ") in end
+    whole = run_purenn("train", "--data", tiny_model["data"], "--iterations", "10",
+                       "--batch-size", "40", "--quiet")
+    assert " after 10 updates (4 epochs of the book's schedule) in " in whole.stdout
     one = run_purenn("train", "--data", tiny_model["data"], "--epochs", "1", "--batch-size", "60",
                      "--quiet")
     assert " after 1 epoch in " in one.stdout

@@ -367,7 +367,12 @@ def run(args, out):
         return 0
     length = plural(history.epoch[-1], "epoch")
     if args.iterations is not None:
-        length = f"{plural(trainer.updates, 'update')} ({length} of the book's schedule)"
+        # the book's schedule measures every iter_per_epoch updates, so the last measure
+        # may come before the last update (500 updates of 469 an epoch: after update 470)
+        measured = history.update[-1] if history.update else trainer.updates
+        when = "" if measured == trainer.updates else f"; measured after update {measured:,}"
+        length = (f"{plural(trainer.updates, 'update')} ({length} of the book's "
+                  f"schedule{when})")
     if trainer.diverged:
         final_out("the loss diverged: see the warning above")
     sample = "" if args.eval_size is None else f" (first {args.eval_size:,} samples)"
