@@ -27,8 +27,14 @@ then the writing side shut, so a body shorter than its Content-Length ends at on
 Figures, as a JSON line after every batch and at the end: cases, answers by status class,
 5xx answers, hangs (no answer within ``--case-seconds``), dropped connections (closed
 without an answer), errors not on one line, deaths (the server stopped answering
-/api/info), cases per second, the resident memory after the first batch, its peak and
-at the end, and the first findings (index, request, answer).
+/api/info), cases per second, the resident memory (read after a garbage collection, so
+that it is what is still held, not what a collector has yet to free) once the first
+``--warmup`` cases are done, its peak and at the end, and the first findings (index,
+request, answer). The memory promise is growth of at most 100 MB after the warm-up:
+PyPy's JIT compiles machine code for what the cases reach during the first few tens of
+thousands of cases (a server under PyPy grew from 290 to about 380 MB in the first
+40,000, then stayed there), CPython needs none (``--warmup 0`` measures from the first
+batch).
 
     PYTHONPATH=. python tests/fuzz/playground_api.py --cases 1000000
     PYTHONPATH=. python tests/fuzz/playground_api.py --start 4711 --cases 1 --show
@@ -38,6 +44,7 @@ Linux only (the memory figures read /proc).
 
 import argparse
 import base64
+import gc
 import json
 import os
 import random
@@ -375,13 +382,15 @@ def alive(port, seconds=30):
     return status == 200
 
 
-def run(seed, start, count, case_seconds, batch=1000, log=print, show=False):
-    """Figures of cases ``start`` .. ``start + count - 1`` against one server."""
+def run(seed, start, count, case_seconds, batch=1000, log=print, show=False, warmup=0):
+    """Figures of cases ``start`` .. ``start + count - 1`` against one server; the memory
+    baseline is read at the first batch's end past ``warmup`` cases."""
     folder = tempfile.mkdtemp(prefix="purenn-fuzz-playground-")
     server = start_server(folder)
     figures = {"surface": "playground API", "cases": 0, "2xx": 0, "3xx": 0, "4xx": 0,
                "5xx": 0, "hangs": 0, "dropped": 0, "not_one_line": 0, "deaths": 0,
-               "slowest_case_s": 0.0, "rss_first_batch_mb": None, "rss_peak_mb": 0.0,
+               "slowest_case_s": 0.0, "rss_base_mb": None, "rss_base_at": None,
+               "rss_peak_mb": 0.0,
                "rss_end_mb": 0.0, "cases_per_s": 0.0, "findings": []}
     began = time.perf_counter()
     try:
@@ -419,10 +428,12 @@ def run(seed, start, count, case_seconds, batch=1000, log=print, show=False):
                     figures["findings"].append({"index": index, "kind": "dead"})
                     close_server(server)
                     server = start_server(folder)
+                gc.collect()
                 rss = harness.status("VmRSS:") / MB
-                if figures["rss_first_batch_mb"] is None:
-                    figures["rss_first_batch_mb"] = round(rss, 1)
-                figures["rss_peak_mb"] = round(max(figures["rss_peak_mb"], rss), 1)
+                if figures["rss_base_mb"] is None and (done >= warmup or done == count):
+                    figures["rss_base_mb"], figures["rss_base_at"] = round(rss, 1), done
+                if figures["rss_base_mb"] is not None:
+                    figures["rss_peak_mb"] = round(max(figures["rss_peak_mb"], rss), 1)
                 figures["rss_end_mb"] = round(rss, 1)
                 seconds = time.perf_counter() - began
                 figures["seconds"] = round(seconds, 1)
@@ -440,8 +451,8 @@ def broken(figures, rss_growth_mb=100):
     """The promises a run broke (an empty list: none)."""
     broken = [key for key in ("5xx", "hangs", "dropped", "not_one_line", "deaths")
               if figures[key]]
-    if figures["rss_first_batch_mb"] is not None and \
-            figures["rss_peak_mb"] - figures["rss_first_batch_mb"] > rss_growth_mb:
+    if figures["rss_base_mb"] is not None and \
+            figures["rss_peak_mb"] - figures["rss_base_mb"] > rss_growth_mb:
         broken.append("memory grew")
     return broken
 
@@ -457,10 +468,14 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=1000,
                         help="cases between a check that the server is up and a JSON line")
     parser.add_argument("--show", action="store_true", help="print every request and answer")
+    parser.add_argument("--warmup", type=int, default=None,
+                        help="cases before the memory baseline is read (default: a tenth "
+                             "of --cases, at most 50,000)")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
+    warmup = min(50_000, args.cases // 10) if args.warmup is None else args.warmup
     figures = run(args.seed, args.start, args.cases, args.case_seconds, args.batch,
-                  show=args.show)
+                  show=args.show, warmup=warmup)
     print("final:", json.dumps(figures), flush=True)
     problems = broken(figures)
     print("broken promises:", ", ".join(problems) or "none", flush=True)
