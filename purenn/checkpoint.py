@@ -229,7 +229,9 @@ def check_consistent(state, source):
         if len(history[key]) != records:
             fail(f"trainer.history.{key}", history[key],
                  f"expected {records} values, one per record of history.epoch")
-    if history.get("metric", "accuracy") == "accuracy":   # else a regression run's losses
+    # accuracies, or a regression run's losses: an older file does not say, and the
+    # trainer that restores it checks against its data (Trainer.load_state_dict)
+    if history.get("metric") == "accuracy":
         for key in ("train_acc", "test_acc"):
             for i, value in enumerate(history[key]):
                 if not 0.0 <= value <= 1.0 and value == value:

@@ -520,8 +520,18 @@ class Trainer:
             raise ValueError("the saved order is not a permutation of the training set")
         history = History.from_dict(state["history"])
         history.updates_per_epoch = self.updates_per_epoch
-        history.metric = self.history.metric       # older states do not say: this
-        history.loss_at = self.history.loss_at     # trainer knows its data and losses
+        metric = self.history.metric               # what this trainer's data measures
+        if "metric" in state["history"] and history.metric != metric:
+            raise ValueError(f"the state's history holds {history.metric} values, this "
+                             f"trainer's data measures {metric}")
+        if metric == "accuracy":
+            for name in ("train_acc", "test_acc"):
+                bad = [v for v in getattr(history, name) if not 0.0 <= v <= 1.0 and v == v]
+                if bad:
+                    raise ValueError(f"the state's history.{name} holds {bad[0]!r}, not an "
+                                     f"accuracy from 0 to 1")
+        history.metric = metric                    # older states do not say
+        history.loss_at = self.history.loss_at     # this run's, from here on
         if len(history.update) != len(history.epoch):  # saved before updates were kept
             history.update = [self.schedule.update_of(self, e) for e in history.epoch]
         self.optimizer.load_state_dict(state["optimizer"])

@@ -195,6 +195,42 @@ def test_a_regression_run_whose_loss_passes_1_resumes(tmp_path):
     again = run_purenn("train", "--resume", str(tmp_path / "ck"), "--epochs", "2")
     assert again.returncode == 0, again.stderr
     assert "epoch   2/2" in again.stdout and "train loss" in again.stdout
+    # a checkpoint from before History said what it holds resumes too
+    edit_history(tmp_path / "ck" / "checkpoint.safetensors",
+                 lambda h: (h.pop("metric"), h.pop("loss_at")))
+    older = run_purenn("train", "--resume", str(tmp_path / "ck"), "--epochs", "3")
+    assert older.returncode == 0, older.stderr
+    assert "epoch   3/3" in older.stdout
+
+
+def edit_history(path, edit):
+    """Change a checkpoint's trainer.history with ``edit(history)`` and sign it again."""
+    import json
+
+    tensors, metadata = safetensors.read_tensors(path)
+    state = json.loads(metadata["trainer"])
+    edit(state["history"])
+    metadata["trainer"] = json.dumps(state)
+    write_signed(path, tensors, metadata)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda h: h.update(metric="loss", train_acc=[493.0]),
+     "the state's history holds loss values, this trainer's data measures accuracy"),
+    (lambda h: (h.pop("metric"), h.update(train_acc=[1.5])),
+     "the state's history.train_acc holds 1.5, not an accuracy from 0 to 1"),
+])
+def test_a_classification_checkpoint_with_losses_for_accuracies_is_refused(tmp_path, edit,
+                                                                          message):
+    first = run_purenn("train", "--dataset", "xor", "--epochs", "1", "--quiet",
+                       "--checkpoint-dir", str(tmp_path / "ck"))
+    assert first.returncode == 0, first.stderr
+    path = tmp_path / "ck" / "checkpoint.safetensors"
+    edit_history(path, edit)
+    again = run_purenn("train", "--resume", str(tmp_path / "ck"), "--epochs", "2")
+    assert again.returncode == 1
+    assert again.stderr == (f"error: {path}: cannot continue from this checkpoint: "
+                            f"{message}\n")
 
 
 def test_cli_resume_refuses_other_settings(tmp_path):
