@@ -3,7 +3,10 @@ several values of ``AXPY_MAX`` (rows with at most that many nonzero inputs are
 summed row by row instead of through dot products) and the weight gradient for several
 values of ``DENSE_ABOVE`` (the fraction of nonzero inputs above which a column
 skips nothing), with every kernel set this Python has that makes these choices (the
-classes of ``purenn/kernels/cpython.py``; ``loops`` and ``reference`` have one path).
+classes of ``purenn/kernels/cpython.py``; ``reference`` has one path), and for the
+``loops`` set (PyPy's) the two ways of its xᵀ·dout, row by row of x or through the
+transpose, on the shapes and nonzero shares its thresholds ``ROWWISE_TN_MAX_OUT`` and
+``ROWWISE_TN_MAX_SHARE`` choose between (run it under PyPy: on CPython ``loops`` is slow).
 
     python3 benchmarks/bench_kernels.py [--data DIR] [--repeats 7]
 
@@ -101,6 +104,37 @@ def main(argv=None):
                 f"{c:12.2f}{'*' if c == top else ' '}" for c in cells))
     finally:
         linalg.use_kernel(saved)
+    loops_tn(x, dh, rng, args.repeats)
+
+
+def loops_tn(x, dh, rng, repeats):
+    """The loops set's xᵀ·dout both ways: which is faster where, against what it picks."""
+    from purenn.kernels import pypy as loops
+
+    def random_rows(rows, cols, share):
+        return [[rng.random() if rng.random() < share else 0.0 for _ in range(cols)]
+                for _ in range(rows)]
+
+    x = [list(row) for row in x]
+    shapes = [("mnist xᵀ·dh (dW1), 784x50", x, dh)]
+    for k, m in ((784, 50), (4320, 100)):
+        for share in (0.2, 0.3, 0.4, 0.5):
+            shapes.append((f"{share:.0%} nonzero, {k}x{m}", random_rows(100, k, share),
+                           random_rows(100, m, 1.0)))
+    print(f"\nkernel loops, xᵀ·dout (ROWWISE_TN_MAX_OUT {loops.ROWWISE_TN_MAX_OUT}, "
+          f"ROWWISE_TN_MAX_SHARE {loops.ROWWISE_TN_MAX_SHARE})")
+    print(f"{'product':34s}{'row by row':>13s}{'transpose':>13s}   picks")
+    for name, a, b in shapes:
+        k, m = len(a[0]), len(b[0])
+        ways = [lambda a=a, b=b, k=k, m=m: loops._matmul_tn_rowwise(a, b, k, m),
+                lambda a=a, b=b: loops.matmul(loops.transpose(a), b),
+                lambda a=a, b=b: loops.matmul_tn(a, b)]
+        for way in ways * 10:      # PyPy's JIT compiles each way before it is timed
+            way()
+        rowwise, transposed, picked = (best(way, repeats) * 1e3 for way in ways)
+        top = min(rowwise, transposed)
+        print(f"{name:34s}{rowwise:12.2f}{'*' if rowwise == top else ' '}"
+              f"{transposed:12.2f}{'*' if transposed == top else ' '}   {picked:.2f}")
 
 
 if __name__ == "__main__":
