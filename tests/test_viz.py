@@ -148,3 +148,24 @@ def test_downloads_get_a_bar_only_on_a_capable_terminal():
     assert isinstance(download_progress(Tty(), print, {"TERM": "xterm"}), DownloadBar)
     assert isinstance(download_progress(Tty(), print, {"TERM": "dumb"}), DownloadLines)
     assert isinstance(download_progress(io.StringIO(), print, {}), DownloadLines)
+
+
+def test_the_speed_is_that_of_the_later_half_of_the_updates():
+    """A JIT's warm-up: the first 100 updates take 10 ms each, the next 100 take 2 ms;
+    the speed shown (and the ETA from it) is the later half's, 2 ms, not the mean 6."""
+    stream, now = Tty(), [0.0]
+    bar = Progress(stream, lambda line: None, interactive=True, width=10, unicode=False,
+                   clock=lambda: now[0], interval=0.0)
+    trainer = FakeTrainer()
+    trainer.total_updates = 1000
+    for step in range(0, 201):
+        now[0] = step * 0.010 if step <= 100 else 1.0 + (step - 100) * 0.002
+        trainer.updates = step
+        trainer.pending = [1.0]
+        bar.on_update(trainer, 1.0)
+    assert "2.0 ms/update" in stream.getvalue().split("\r")[-1]
+    assert bar.per_update(now[0], 200) == pytest.approx(0.002)
+    many = Progress(Tty(), lambda line: None, interactive=True, clock=lambda: 0.0)
+    for step in range(1, 5001):            # marks stay few, the rate stays right
+        assert many.per_update(step * 0.001, step) == pytest.approx(0.001)
+    assert len(many.marks) <= 513

@@ -7,8 +7,11 @@ On a terminal (``interactive``) the training bar is redrawn in place on one line
     epoch 2/5 |██████████▌         |  52/100  loss 0.3412  2.1 ms/update  ETA 0:41
 
 (loss: the mean over this epoch's updates so far; ETA: the updates left in the whole
-run times the mean time per update so far, plus the evaluations left times the mean
-time of one, estimated from the data's size until one has been timed). The line never
+run times the time per update, plus the evaluations left times the mean time of one,
+estimated from the data's size until one has been timed). The time per update is the
+mean over the later half of the updates so far, so that the slow first updates of a
+JIT's warm-up (PyPy compiles the loops during the first few hundred) drop out of the
+estimate as the run goes on. The line never
 wraps: it is fitted to the terminal's width at every redraw (the bar shrinks, then the
 speed and the loss are left out). Epoch lines go through ``out`` after the bar is
 wiped, so they scroll above it. Not on a terminal (or with ``TERM=dumb``), there is no
@@ -75,6 +78,7 @@ class Progress:
         self.last_draw = -math.inf
         self.last_update = None
         self.eval_seconds, self.evaluations = 0.0, 0   # time between updates and records
+        self.marks = []          # (seconds of updates, updates) at each drawing, in order
         self.shown = False
 
     def bar_text(self, label, done, total, loss, per_update, remaining, columns=None):
@@ -131,12 +135,25 @@ class Progress:
         pending = trainer.pending
         mean_loss = _mean(pending) if pending else loss
         made = trainer.updates - self.start_updates
-        per_update = (now - self.started - self.eval_seconds) / made if made > 0 else 0.0
+        per_update = self.per_update(now - self.started - self.eval_seconds, made)
         text = self.bar_text(label, done, total, mean_loss, per_update,
                              self.eta(trainer, per_update), terminal_columns(self.stream))
         self.stream.write("\r" + text + "\x1b[K")
         self.stream.flush()
         self.shown = True
+
+    def per_update(self, seconds, made):
+        """Seconds per update over the later half of the ``made`` updates so far (all of
+        them while there are too few marks), from the marks kept at each drawing."""
+        self.marks.append((seconds, made))
+        if len(self.marks) > 512:               # keep the first and every other one
+            self.marks = self.marks[:1] + self.marks[1:-1:2] + self.marks[-1:]
+        for at_seconds, at_made in self.marks:
+            if at_made >= made / 2:
+                if made - at_made > 0:
+                    return (seconds - at_seconds) / (made - at_made)
+                break
+        return seconds / made if made > 0 else 0.0
 
     def on_evaluate(self, trainer, done, total):
         """The bar while the accuracies are measured at the end of an epoch."""
