@@ -435,6 +435,11 @@ def run(seed, start, count, case_seconds, batch=1000, log=print, show=False, war
                 if figures["rss_base_mb"] is not None:
                     figures["rss_peak_mb"] = round(max(figures["rss_peak_mb"], rss), 1)
                 figures["rss_end_mb"] = round(rss, 1)
+                held = gc_held()
+                if held is not None:    # PyPy: what its collector holds, apart from RSS
+                    figures["gc_held_mb"] = round(held / MB, 1)
+                    figures["gc_held_peak_mb"] = max(figures.get("gc_held_peak_mb", 0.0),
+                                                     figures["gc_held_mb"])
                 seconds = time.perf_counter() - began
                 figures["seconds"] = round(seconds, 1)
                 figures["cases_per_s"] = round(figures["cases"] / seconds, 1)
@@ -445,6 +450,18 @@ def run(seed, start, count, case_seconds, batch=1000, log=print, show=False, war
             os.unlink(os.path.join(folder, name))
         os.rmdir(folder)
     return figures
+
+
+def gc_held():
+    """Bytes PyPy's collector holds (its heap and the JIT's machine code), or None where
+    the interpreter does not say (CPython). A PyPy server's RSS swings by a hundred MB
+    and more beside it: glibc's per-thread malloc arenas (MALLOC_ARENA_MAX=1 takes the
+    swings away), which no object of purenn's holds."""
+    stats = getattr(gc, "get_stats", None)
+    raw = getattr(stats(), "_s", None) if stats else None
+    if raw is None:
+        return None
+    return raw.total_allocated_memory + raw.jit_backend_allocated
 
 
 def broken(figures, rss_growth_mb=100):
