@@ -69,6 +69,17 @@ def regions_picture(page):
     return page.evaluate("document.getElementById('regions').toDataURL()")
 
 
+def train_until(page, epoch, timeout):
+    """Press play, wait until the page shows ``epoch`` epochs, pause, and let the paused
+    state's pictures arrive."""
+    page.click("#play")
+    page.wait_for_function("Number(document.getElementById('epoch').textContent"
+                           f".replace(/,/g, '')) >= {epoch}", timeout=timeout)
+    page.click("#play")                                  # pause
+    page.wait_for_function("document.getElementById('play').getAttribute('aria-label')"
+                           " === 'start'")
+
+
 def test_2d_training_lowers_the_loss_and_moves_the_regions(page, shots):
     page.wait_for_function("document.getElementById('test-loss').textContent !== '–'")
     page.click(".dataset[data-name=spiral]")
@@ -84,12 +95,7 @@ def test_2d_training_lowers_the_loss_and_moves_the_regions(page, shots):
     before = regions_picture(page)
     page.screenshot(path=os.path.join(shots, "plane-start.png"), full_page=True)
 
-    page.click("#play")
-    page.wait_for_function("Number(document.getElementById('epoch').textContent"
-                           ".replace(/,/g, '')) >= 40", timeout=900_000)
-    page.click("#play")                                  # pause
-    page.wait_for_function("document.getElementById('play').getAttribute('aria-label')"
-                           " === 'start'")
+    train_until(page, 40, timeout=900_000)
     page.wait_for_timeout(500)
     assert number(page, "#test-loss") < 0.8 * first_loss
     assert regions_picture(page) != before
@@ -327,12 +333,7 @@ def test_features_ratio_and_the_network_view(page, shots):
     assert page.inner_text("#net-hover").startswith("hidden 1, unit 1 (tanh): bias ")
     # the tiles change as it learns
     before = page.evaluate("document.querySelector('.unit').toDataURL()")
-    page.click("#play")
-    page.wait_for_function("Number(document.getElementById('epoch').textContent) >= 5",
-                           timeout=300_000)
-    page.click("#play")
-    page.wait_for_function("document.getElementById('play').getAttribute('aria-label')"
-                           " === 'start'")
+    train_until(page, 5, timeout=300_000)
     page.wait_for_timeout(500)
     assert page.evaluate("document.querySelector('.unit').toDataURL()") != before
     # discretize: one colour per cell, the class the network answers
@@ -452,12 +453,7 @@ def test_a_regression_set_fits_a_plane_and_shows_its_loss(page, shots):
     assert "prediction and target" in page.inner_text("#legend")
     first_loss = number(page, "#test-loss")
     page.screenshot(path=os.path.join(shots, "plane-regression-start.png"), full_page=True)
-    page.click("#play")
-    page.wait_for_function("Number(document.getElementById('epoch').textContent"
-                           ".replace(/,/g, '')) >= 8", timeout=600_000)
-    page.click("#play")                                  # pause
-    page.wait_for_function("document.getElementById('play').getAttribute('aria-label')"
-                           " === 'start'")
+    train_until(page, 8, timeout=600_000)
     page.wait_for_timeout(800)
     assert number(page, "#test-loss") < 0.2 * first_loss
     assert "--dataset plane" in page.inner_text("#command")
