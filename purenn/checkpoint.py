@@ -59,6 +59,7 @@ from .formats.schema import (
 )
 from .formats.tensor import finite_floats
 from .model import build_from_metadata, check_format, load_state_tensors, state_tensors
+from .train import LOSS_AT, METRICS
 
 FORMAT = "purenn.checkpoint"
 FILENAME = "checkpoint.safetensors"
@@ -163,8 +164,7 @@ HISTORY = Object({
     "seconds": List(Float(0.0)),
     "iteration_loss": List(LOSS),
 }, optional={"update": List(Int(1, MAX_SIZE)), "updates_per_epoch": MAYBE_COUNT,
-             "metric": Str(choices=("accuracy", "loss")),
-             "loss_at": Str(choices=("before-update", "after-update"))})
+             "metric": Str(choices=METRICS), "loss_at": Str(choices=LOSS_AT)})
 TRAINER = Object({
     "version": Int(1, 1),
     "schedule": Str(choices=("epochs", "iterations")),
