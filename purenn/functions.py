@@ -53,8 +53,24 @@ def log_softmax(row):
     [-4.005714, -1.405714, -0.305714]
     """
     top = max(row)
-    lse = top + math.log(math.fsum(math.exp(v - top) for v in row))
+    # fsum of a list, not of a generator: PyPy's JIT does not compile the generator in
+    lse = top + math.log(math.fsum([math.exp(v - top) for v in row]))
     return [v - lse for v in row]
+
+
+def softmax_and_log(row):
+    """(softmax(a), log_softmax(a)) from one set of exponentials, each list equal to what
+    the two functions give (the loss needs log y for L and y for ∂L/∂x).
+
+    >>> y, log_y = softmax_and_log([0.3, 2.9, 4.0])
+    >>> y == softmax([0.3, 2.9, 4.0]), log_y == log_softmax([0.3, 2.9, 4.0])
+    (True, True)
+    """
+    top = max(row)
+    e = [math.exp(v - top) for v in row]
+    total = math.fsum(e)
+    lse = top + math.log(total)
+    return [v / total for v in e], [v - lse for v in row]
 
 
 def is_one_hot(t):

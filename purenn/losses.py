@@ -9,7 +9,7 @@ loss averaged over the batch; ``backward()`` returns ∂L/∂x, shape (N, K).
 import math
 
 from . import linalg
-from .functions import is_one_hot, labels, log_softmax, one_hot, softmax
+from .functions import is_one_hot, labels, one_hot, softmax, softmax_and_log
 
 # the sum of a loss's terms: exactly rounded, ±inf or NaN past the largest float
 total = linalg.fsum_or_sum
@@ -51,13 +51,13 @@ class SoftmaxCrossEntropy(Loss):
     def forward(self, x, t):
         self.x = x
         self.t = t
+        self.y = []         # softmax(x), kept for backward as the book's SoftmaxWithLoss
         total = 0.0
-        if is_one_hot(t):
-            for row, target in zip(x, t):
-                total -= linalg.dot(target, log_softmax(row))
-        else:
-            for row, label in zip(x, t):
-                total -= log_softmax(row)[label]
+        one_hot_rows = is_one_hot(t)
+        for row, target in zip(x, t):
+            y, log_y = softmax_and_log(row)
+            self.y.append(y)
+            total -= linalg.dot(target, log_y) if one_hot_rows else log_y[target]
         return total / len(x)
 
     def backward(self, dout=1.0):
@@ -65,12 +65,12 @@ class SoftmaxCrossEntropy(Loss):
         scale = dout / n
         dx = []
         if is_one_hot(self.t):
-            for row, target in zip(self.x, self.t):
+            for y_row, target in zip(self.y, self.t):
                 mass = math.fsum(target)
-                dx.append([(y * mass - tk) * scale for y, tk in zip(softmax(row), target)])
+                dx.append([(y * mass - tk) * scale for y, tk in zip(y_row, target)])
         else:
-            for row, label in zip(self.x, self.t):
-                grad = softmax(row)
+            for y_row, label in zip(self.y, self.t):
+                grad = list(y_row)
                 grad[label] -= 1.0
                 dx.append([g * scale for g in grad])
         return dx
