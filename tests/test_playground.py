@@ -182,6 +182,9 @@ def test_wrong_methods_and_unknown_apis(server):
     request(server, "/api/plane/reset", {})
     status, _, body = request(server, "/api/plane/state?since=x")
     assert status == 400 and "since must be a whole number" in body["error"]
+    for text in ("%D9%A1", "%EF%BC%91", "1" * 13, "-1", "%2B1"):   # "١", fullwidth "１"
+        status, _, body = request(server, f"/api/plane/state?since={text}")
+        assert status == 400 and "since must be a whole number" in body["error"], text
     status, _, body = request(server, "/api/plane/step", {"updates": 0})
     assert status == 400 and "updates must be a whole number" in body["error"]
 

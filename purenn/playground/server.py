@@ -64,6 +64,7 @@ MAX_BODY = 1 << 20
 QUEUE = 1024               # connections waiting to be accepted (http.server's default: 5)
 SINGLE_HEADERS = ("Host", "Origin", "Content-Type", "Content-Length", "Transfer-Encoding")
 DIGITS = re.compile(r"[0-9]{1,20}")
+QUERY_DIGITS = re.compile(r"[0-9]{1,12}")
 STATIC = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/playground.css": ("playground.css", "text/css; charset=utf-8"),
@@ -385,7 +386,7 @@ def query(text):
 
 def int_arg(args, name):
     text = args.get(name, "0")
-    if not text.isdigit() or len(text) > 12:
+    if not QUERY_DIGITS.fullmatch(text):          # ASCII digits: str.isdigit takes "١" too
         raise HTTPError(HTTPStatus.BAD_REQUEST,
                         f"{name} must be a whole number ≥ 0, got {text!r}")
     return int(text)
