@@ -265,12 +265,15 @@ def exact_sum(values):
     Anything else (a NaN or inf, sums near underflow or overflow, a near tie) goes to
     fsum."""
     s = c = magnitude = 0.0
-    for v in values:
-        t = s + v
-        z = t - s
-        c += (s - (t - z)) + (v - z)
-        magnitude += abs(v)
-        s = t
+    try:
+        for v in values:
+            t = s + v
+            z = t - s
+            c += (s - (t - z)) + (v - z)
+            magnitude += abs(v)
+            s = t
+    except OverflowError:           # an int past the largest float
+        return fsum_or_sum(values)
     r = s + c
     n = len(values)
     if SAFE_LOW <= abs(r) and magnitude < SAFE_HIGH and n < 1 << 30:
