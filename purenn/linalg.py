@@ -39,7 +39,7 @@ from .nested import (
 
 __all__ = [
     "dot", "matmul", "transpose", "rowwise", "add_row", "sub_row", "mul_row", "div_row",
-    "col_sums", "hadamard", "scaled", "lookup", "axpy_", "entries", "fsum_or_sum",
+    "col_sums", "hadamard", "scaled", "lookup", "axpy_", "fsum_or_sum",
     "KERNEL", "KERNELS", "use_kernel", "default_kernel", "active",
     "zeros", "zeros_like", "shape_of", "leaves", "argmax", "flatten", "reshape",
     "copy_nested", "nested_from_flat",
@@ -152,8 +152,3 @@ def axpy_(y, a, x):
     """y ← y + a·x in place, leaf by leaf, for nested lists y and x of one shape; a leaf
     of x that is all zeros leaves y's leaf exactly as it was."""
     _kernels.axpy_(y, a, x)
-
-
-def entries(*rows):
-    """(a[j], b[j], ...) for each j of equally long rows a, b, ...: ``zip(a, b, ...)``."""
-    return _kernels.entries(*rows)

@@ -12,7 +12,6 @@ g = ∂L/∂W its gradient; products, squares, roots and quotients are elementwi
 """
 
 import math
-import operator
 
 from . import linalg
 from .errors import ModelFileError
@@ -162,8 +161,9 @@ class Momentum(Optimizer):
         mu, lr = self.momentum, self.lr
         for key, param in self.params.items():
             for W, v, g in each_leaf(param, self.v[key], grads[key]):
-                v[:] = [mu * vi - lr * gi for vi, gi in zip(v, g)]
-                W[:] = map(operator.add, W, v)
+                for i in range(len(W)):
+                    v[i] = mu * v[i] - lr * g[i]
+                    W[i] += v[i]
 
 
 class Nesterov(Momentum):
@@ -195,8 +195,10 @@ class Nesterov(Momentum):
         mu2, lr_g = mu * mu, (1 + mu) * lr
         for key, param in self.params.items():
             for W, v, g in each_leaf(param, self.v[key], grads[key]):
-                W[:] = [w + mu2 * vi - lr_g * gi for w, vi, gi in linalg.entries(W, v, g)]
-                v[:] = [vi * mu - lr * gi for vi, gi in zip(v, g)]
+                for i in range(len(W)):
+                    g_i, v_i = g[i], v[i]
+                    W[i] = W[i] + mu2 * v_i - lr_g * g_i
+                    v[i] = v_i * mu - lr * g_i
 
 
 class AdaGrad(Optimizer):
@@ -229,8 +231,10 @@ class AdaGrad(Optimizer):
         lr, eps, sqrt = self.lr, self.eps, math.sqrt
         for key, param in self.params.items():
             for W, h, g in each_leaf(param, self.h[key], grads[key]):
-                h[:] = [hi + gi * gi for hi, gi in zip(h, g)]
-                W[:] = [w - lr * gi / (sqrt(hi) + eps) for w, gi, hi in linalg.entries(W, g, h)]
+                for i in range(len(W)):
+                    g_i = g[i]
+                    h[i] += g_i * g_i
+                    W[i] -= lr * g_i / (sqrt(h[i]) + eps)
 
 
 class RMSprop(Optimizer):
@@ -262,8 +266,10 @@ class RMSprop(Optimizer):
         one_minus_rho = 1 - rho
         for key, param in self.params.items():
             for W, h, g in each_leaf(param, self.h[key], grads[key]):
-                h[:] = [rho * hi + one_minus_rho * gi * gi for hi, gi in zip(h, g)]
-                W[:] = [w - lr * gi / (sqrt(hi) + eps) for w, gi, hi in linalg.entries(W, g, h)]
+                for i in range(len(W)):
+                    g_i = g[i]
+                    h[i] = rho * h[i] + one_minus_rho * g_i * g_i
+                    W[i] -= lr * g_i / (sqrt(h[i]) + eps)
 
 
 class Adam(Optimizer):
@@ -299,11 +305,14 @@ class Adam(Optimizer):
         self.t += 1
         b1, b2, eps, sqrt = self.beta1, self.beta2, self.eps, math.sqrt
         lr_t = self.lr * sqrt(1.0 - b2 ** self.t) / (1.0 - b1 ** self.t)
+        one_minus_b1, one_minus_b2 = 1 - b1, 1 - b2
         for key, param in self.params.items():
             for W, m, v, g in each_leaf(param, self.m[key], self.v[key], grads[key]):
-                m[:] = [mi + (1 - b1) * (gi - mi) for mi, gi in zip(m, g)]
-                v[:] = [vi + (1 - b2) * (gi * gi - vi) for vi, gi in zip(v, g)]
-                W[:] = [w - lr_t * mi / (sqrt(vi) + eps) for w, mi, vi in linalg.entries(W, m, v)]
+                for i in range(len(W)):
+                    g_i = g[i]
+                    m[i] += one_minus_b1 * (g_i - m[i])
+                    v[i] += one_minus_b2 * (g_i * g_i - v[i])
+                    W[i] -= lr_t * m[i] / (sqrt(v[i]) + eps)
 
 
 class AdamW(Optimizer):
@@ -346,9 +355,12 @@ class AdamW(Optimizer):
         shrink = 1 - self.lr * self.weight_decay
         step_size = self.lr / (1 - b1 ** self.t)
         sqrt_correction2 = sqrt(1 - b2 ** self.t)
+        one_minus_b1, one_minus_b2 = 1 - b1, 1 - b2
         for key, param in self.params.items():
             for W, m, v, g in each_leaf(param, self.m[key], self.v[key], grads[key]):
-                m[:] = [mi + (1 - b1) * (gi - mi) for mi, gi in zip(m, g)]
-                v[:] = [b2 * vi + (1 - b2) * gi * gi for vi, gi in zip(v, g)]
-                W[:] = [w * shrink - step_size * mi / (sqrt(vi) / sqrt_correction2 + eps)
-                        for w, mi, vi in linalg.entries(W, m, v)]
+                for i in range(len(W)):
+                    g_i = g[i]
+                    m[i] += one_minus_b1 * (g_i - m[i])
+                    v[i] = b2 * v[i] + one_minus_b2 * g_i * g_i
+                    W[i] = W[i] * shrink - step_size * m[i] / (sqrt(v[i]) / sqrt_correction2
+                                                              + eps)

@@ -309,11 +309,7 @@ def test_other_helpers(kernel):
     assert operator.eq(linalg.zeros((2, 1)), [[0.0], [0.0]])
 
 
-def test_entries_and_lookup(kernel):
-    a, b, c = [1.0, 2.0], [3.0, 4.0], [5.0, 6.0]
-    assert list(linalg.entries(a, b, c)) == [(1.0, 3.0, 5.0), (2.0, 4.0, 6.0)]
-    assert list(linalg.entries(a, b)) == [(1.0, 3.0), (2.0, 4.0)]
-    assert list(linalg.entries(a, b, c, a)) == list(zip(a, b, c, a))
+def test_lookup(kernel):
     table = [i / 255.0 for i in range(256)]
     assert linalg.lookup(table, bytes([0, 255, 3])) == [0.0, 1.0, 3 / 255.0]
     assert linalg.transpose([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]) == [[1.0, 3.0, 5.0],
@@ -422,7 +418,6 @@ def kernel_calls(rng, n, k, m, density):
         ("col_sums", (d,)), ("axpy_", (y, 0.5, matrix(m, k, density, rng, zero_rows={0}))),
         ("lookup", ([i / 255.0 for i in range(256)], bytes(rng.randrange(256)
                                                            for _ in range(k)))),
-        ("entries", (v, v[::-1], v)),
     ]
 
 
@@ -433,7 +428,7 @@ def run(chosen, name, args):
         getattr(chosen, name)(y, *args[1:])
         return y
     result = getattr(chosen, name)(*args)
-    return list(result) if name == "entries" else result
+    return result
 
 
 SHAPES = CASES + [(0, 3, 2, 0.5), (1, 5, 1, 1.0), (4, 9, 5, 0.05)]

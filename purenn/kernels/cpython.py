@@ -187,8 +187,6 @@ class SumMap:
         """[table[c] for c in codes]: bytes (or ints) to the floats they stand for, in C."""
         return list(map(table.__getitem__, codes))
 
-    entries = staticmethod(zip)
-
 
 class Sumprod(SumMap):
     """The kernel set of CPython 3.12+: dot products as ``math.sumprod`` (one C call,

@@ -18,7 +18,7 @@ from .reference import dot, dots, fsum_or_sum, lookup
 __all__ = [
     "dot", "dots", "axpy_rows", "matmul", "matmul_tn", "matmul_nt", "transpose",
     "rowwise", "add_row", "sub_row", "mul_row", "div_row", "hadamard", "scaled",
-    "col_sums", "axpy_", "lookup", "entries",
+    "col_sums", "axpy_", "lookup",
 ]
 
 
@@ -226,16 +226,6 @@ def axpy_(y, a, x):
             continue
         for j in range(len(ly)):
             ly[j] += a * lx[j]
-
-
-def entries(*rows):
-    """zip(*rows) for equally long rows: for three rows, indexed reads in a generator,
-    which PyPy's JIT compiles into the loop that consumes it (PyPy's zip of three or
-    more iterables is slow; its zip of two is fast: docs/speed.md)."""
-    if len(rows) != 3:
-        return zip(*rows)
-    a, b, c = rows
-    return ((a[j], b[j], c[j]) for j in range(len(a)))
 
 
 def col_sums(m):

@@ -20,7 +20,7 @@ from ..nested import leaves
 __all__ = [
     "dot", "dots", "axpy_rows", "matmul", "matmul_tn", "matmul_nt", "transpose",
     "rowwise", "add_row", "sub_row", "mul_row", "div_row", "hadamard", "scaled",
-    "col_sums", "axpy_", "lookup", "entries", "fsum_or_sum",
+    "col_sums", "axpy_", "lookup", "fsum_or_sum",
 ]
 
 
@@ -169,12 +169,6 @@ def axpy_(y, a, x):
 def lookup(table, codes):
     """[table[c] for c in codes]: bytes (or ints) to the floats they stand for."""
     return [table[c] for c in codes]
-
-
-def entries(*rows):
-    """The entries of equally long rows side by side: (a[j], b[j], ...) for each j, as
-    ``zip(a, b, ...)``. The optimizers walk a parameter with its slots this way."""
-    return zip(*rows)
 
 
 def fsum_or_sum(values):
