@@ -24,7 +24,6 @@ import math
 import sys
 
 from .kernels import cpython, pypy, reference
-from .kernels.reference import fsum_or_sum
 from .nested import (
     argmax,
     copy_nested,
@@ -146,6 +145,12 @@ def scaled(m, c):
 def lookup(table, codes):
     """[table[c] for c in codes]: bytes (or ints) to the floats they stand for."""
     return _kernels.lookup(table, codes)
+
+
+def fsum_or_sum(values):
+    """math.fsum(values), exactly rounded, or a plain sum where fsum raises (±inf or NaN
+    past the largest float): the reference's ``fsum_or_sum``, by the active kernel set."""
+    return _kernels.fsum_or_sum(values)
 
 
 def axpy_(y, a, x):

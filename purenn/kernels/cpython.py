@@ -187,6 +187,8 @@ class SumMap:
         """[table[c] for c in codes]: bytes (or ints) to the floats they stand for, in C."""
         return list(map(table.__getitem__, codes))
 
+    fsum_or_sum = staticmethod(fsum_or_sum)
+
 
 class Sumprod(SumMap):
     """The kernel set of CPython 3.12+: dot products as ``math.sumprod`` (one C call,

@@ -13,12 +13,13 @@ import math
 from ..nested import leaves
 
 # the plain loops are already what the JIT wants for these: the reference's own
-from .reference import dot, dots, fsum_or_sum, lookup
+from .reference import dot, dots, lookup
+from .reference import fsum_or_sum as _fsum_or_sum
 
 __all__ = [
     "dot", "dots", "axpy_rows", "matmul", "matmul_tn", "matmul_nt", "transpose",
     "rowwise", "add_row", "sub_row", "mul_row", "div_row", "hadamard", "scaled",
-    "col_sums", "axpy_", "lookup",
+    "col_sums", "axpy_", "lookup", "fsum_or_sum",
 ]
 
 
@@ -233,7 +234,7 @@ def col_sums(m):
     if not m:
         return []
     rows = range(len(m))
-    return [exact_sum([m[n][j] for n in rows]) for j in range(len(m[0]))]
+    return [fsum_or_sum([m[n][j] for n in rows]) for j in range(len(m[0]))]
 
 
 EPS = 2.0 ** -52
@@ -241,10 +242,10 @@ SAFE_LOW = 2.0 ** -900      # |sum| from here on: no bound below underflows
 SAFE_HIGH = 2.0 ** 1000     # Σ|v| below this: no partial sum can overflow
 
 
-def exact_sum(values):
-    """fsum_or_sum(values) for a list of floats: math.fsum's exactly rounded sum, taken
-    from a plain running sum and its rounding errors where that is provably the same
-    float (loops the JIT compiles; PyPy's fsum is several times slower), else from fsum.
+def fsum_or_sum(values):
+    """The reference's fsum_or_sum(values): math.fsum's exactly rounded sum, taken from a
+    plain running sum and its rounding errors where that is provably the same float
+    (loops the JIT compiles; PyPy's fsum is several times slower), else from fsum.
 
     Why the fast result is fsum's. TwoSum gives the rounding error e_i of each step
     s + v exactly, so Σv = s + Σe_i. The errors are added in floats to c, off by at most
@@ -254,6 +255,8 @@ def exact_sum(values):
     Σv is nearer to r than to either neighbour: r is the correctly rounded sum, fsum's.
     Anything else (a NaN or inf, sums near underflow or overflow, a near tie) goes to
     fsum."""
+    if not isinstance(values, list):
+        values = list(values)
     s = c = magnitude = 0.0
     try:
         for v in values:
@@ -263,7 +266,7 @@ def exact_sum(values):
             magnitude += abs(v)
             s = t
     except OverflowError:           # an int past the largest float
-        return fsum_or_sum(values)
+        return _fsum_or_sum(values)
     r = s + c
     n = len(values)
     if SAFE_LOW <= abs(r) and magnitude < SAFE_HIGH and n < 1 << 30:
@@ -272,5 +275,5 @@ def exact_sum(values):
         bound = magnitude * ((n + 2) * EPS) ** 2
         if abs(math.frexp(r)[0]) != 0.5 and abs(t) + bound < 0.499 * math.ulp(r):
             return r
-    return fsum_or_sum(values)
+    return _fsum_or_sum(values)
 

@@ -101,7 +101,7 @@ class Conv2D(Layer):
         dWm = linalg.matmul(dout_all, col_all)
         kernel_shape = tuple(linalg.shape_of(self.params["W"][0]))
         self.grads = {"W": [linalg.reshape(list(row), kernel_shape) for row in dWm],
-                      "b": [math.fsum(row) for row in dout_all]}
+                      "b": [linalg.fsum_or_sum(row) for row in dout_all]}
         if not self.input_grad:
             return None
         Wm = self.weight_matrix()

@@ -18,7 +18,7 @@ and its input i = (c, ky, kx) is at ``starts[p] + offsets[i]``, offsets[i] = (c�
 + kx.
 """
 
-import math
+from purenn import linalg
 
 
 def window_offsets(grid):
@@ -53,9 +53,9 @@ def conv_forward(xp, WmT, b, starts, offsets):
 
 def conv_dW(xps, dout, F, starts, offsets):
     """(dWm, db): dWm (F, K) the Σ over samples n and windows p of
-    dout[n][f·P + p]·xp_n[window p, i]; db[f] the math.fsum of filter f's dout, taken
-    over its nonzero values only (gathered in the same pass: PyPy's fsum costs ~18 ns a
-    value, and ReLU and max pooling make most of a conv layer's dout zero)."""
+    dout[n][f·P + p]·xp_n[window p, i]; db[f] the exact sum (``linalg.fsum_or_sum``) of
+    filter f's dout, taken over its nonzero values only (gathered in the same pass: ReLU
+    and max pooling make most of a conv layer's dout zero)."""
     P, K = len(starts), len(offsets)
     dWm, db = [], []
     for f in range(F):
@@ -73,7 +73,7 @@ def conv_dW(xps, dout, F, starts, offsets):
         dWm.append(acc)
         if not nonzero:          # all zeros: their sum's sign of zero is fsum's
             nonzero = [drow[j] for drow in dout for j in range(f * P, (f + 1) * P)]
-        db.append(math.fsum(nonzero))
+        db.append(linalg.fsum_or_sum(nonzero))
     return dWm, db
 
 
