@@ -23,14 +23,13 @@ __all__ = [
 ]
 
 
-def _add_terms(acc, coeffs, rows):
-    """acc[j] += Σ_p coeffs[p]·rows[p][j] in place, the terms added one after another (in
+def _add_terms(acc, coeffs, rows, count):
+    """acc[j] += Σ_p coeffs[p]·rows[p][j] for p < count in place, one term after another (in
     the order of p, so the floats are those of one term at a time), four terms per pass
     over acc (a quarter of the loads and stores of acc) and two entries per turn of the
     loop (fewer index checks: 0.60 -> 0.50 ns a multiply-add on PyPy)."""
     width = len(acc)
     even = width - width % 2
-    count = len(coeffs)
     p = 0
     while p + 4 <= count:
         c0, c1, c2, c3 = coeffs[p], coeffs[p + 1], coeffs[p + 2], coeffs[p + 3]
@@ -59,7 +58,7 @@ def axpy_rows(coeffs, rows, width):
         if c != 0.0:
             nonzero.append(c)
             selected.append(row)
-    return _add_terms([0.0] * width, nonzero, selected)
+    return _add_terms([0.0] * width, nonzero, selected, len(nonzero))
 
 
 def matmul(x, w):
@@ -78,7 +77,7 @@ def matmul(x, w):
                 coeffs[count] = c
                 rows[count] = w[i]
                 count += 1
-        out.append(_add_terms([0.0] * m, coeffs[:count], rows[:count]))
+        out.append(_add_terms([0.0] * m, coeffs, rows, count))
     return out
 
 
