@@ -19,6 +19,7 @@ and its input i = (c, ky, kx) is at ``starts[p] + offsets[i]``, offsets[i] = (c�
 """
 
 from purenn import linalg
+from purenn.kernels.pypy import add_terms
 
 
 def window_offsets(grid):
@@ -31,19 +32,27 @@ def window_offsets(grid):
 
 
 def conv_forward(xp, WmT, b, starts, offsets):
-    """One sample's convolution, (F·P,) channel-major: xp the padded sample, WmT (K, F)."""
-    F, P = len(b), len(starts)
+    """One sample's convolution, (F·P,) channel-major: xp the padded sample, WmT (K, F).
+    Window p's outputs are Σ_i xp[window p, i]·WmT[i] over its nonzero inputs, added as
+    rows four at a time into one row of F (``add_terms``), then put in place."""
+    F, P, K = len(b), len(starts), len(offsets)
     y = [0.0] * (F * P)
+    coeffs, rows = [0.0] * K, [None] * K
     for p in range(P):
         start = starts[p]
-        for i in range(len(offsets)):
+        count = 0
+        for i in range(K):
             v = xp[start + offsets[i]]
             if v != 0.0:
-                w = WmT[i]
-                j = p
-                for f in range(F):
-                    y[j] += v * w[f]
-                    j += P
+                coeffs[count] = v
+                rows[count] = WmT[i]
+                count += 1
+        if count:
+            acc = add_terms([0.0] * F, coeffs, rows, count)
+            j = p
+            for f in range(F):
+                y[j] = acc[f]
+                j += P
     for f in range(F):
         bf = b[f]
         for j in range(f * P, (f + 1) * P):
@@ -55,25 +64,38 @@ def conv_dW(xps, dout, F, starts, offsets):
     """(dWm, db): dWm (F, K) the Σ over samples n and windows p of
     dout[n][f·P + p]·xp_n[window p, i]; db[f] the exact sum (``linalg.fsum_or_sum``) of
     filter f's dout, taken over its nonzero values only (gathered in the same pass: ReLU
-    and max pooling make most of a conv layer's dout zero)."""
+    and max pooling make most of a conv layer's dout zero). Each sample's windows are
+    read once into rows of K, which every filter then adds four at a time into its row
+    of dWm (``add_terms``), in the order (n, p) either way."""
     P, K = len(starts), len(offsets)
-    dWm, db = [], []
-    for f in range(F):
-        acc = [0.0] * K
-        nonzero = []
-        for n in range(len(dout)):
-            drow, xp = dout[n], xps[n]
+    dWm = [[0.0] * K for _ in range(F)]
+    nonzero = [[] for _ in range(F)]
+    windows = [[0.0] * K for _ in range(P)]
+    coeffs, rows = [0.0] * P, [None] * P
+    for n in range(len(dout)):
+        drow, xp = dout[n], xps[n]
+        for p in range(P):
+            window, start = windows[p], starts[p]
+            for i in range(K):
+                window[i] = xp[start + offsets[i]]
+        for f in range(F):
+            kept = nonzero[f]
+            base = f * P
+            count = 0
             for p in range(P):
-                d = drow[f * P + p]
+                d = drow[base + p]
                 if d != 0.0:
-                    nonzero.append(d)
-                    start = starts[p]
-                    for i in range(K):
-                        acc[i] += d * xp[start + offsets[i]]
-        dWm.append(acc)
-        if not nonzero:          # all zeros: their sum's sign of zero is fsum's
-            nonzero = [drow[j] for drow in dout for j in range(f * P, (f + 1) * P)]
-        db.append(linalg.fsum_or_sum(nonzero))
+                    coeffs[count] = d
+                    rows[count] = windows[p]
+                    count += 1
+                    kept.append(d)
+            add_terms(dWm[f], coeffs, rows, count)
+    db = []
+    for f in range(F):
+        kept = nonzero[f]
+        if not kept:             # all zeros: their sum's sign of zero is fsum's
+            kept = [drow[j] for drow in dout for j in range(f * P, (f + 1) * P)]
+        db.append(linalg.fsum_or_sum(kept))
     return dWm, db
 
 
