@@ -415,7 +415,8 @@ def kernel_calls(rng, n, k, m, density):
         ("transpose", (x,)), ("rowwise", (operator.sub, d, v)),
         ("add_row", (d, v)), ("sub_row", (d, v)), ("mul_row", (d, v)),
         ("div_row", (d, [c or 1.0 for c in v])), ("hadamard", (d, d)), ("scaled", (d, -3)),
-        ("col_sums", (d,)), ("fsum_or_sum", ([row[0] for row in d] + v,)), ("axpy_", (y, 0.5, matrix(m, k, density, rng, zero_rows={0}))),
+        ("col_sums", (d,)), ("fsum_or_sum", ([row[0] for row in d] + v,)),
+        ("axpy_", (y, 0.5, matrix(m, k, density, rng, zero_rows={0}))),
         ("lookup", ([i / 255.0 for i in range(256)], bytes(rng.randrange(256)
                                                            for _ in range(k)))),
     ]
