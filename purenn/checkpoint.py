@@ -59,7 +59,7 @@ from .formats.schema import (
 )
 from .formats.tensor import finite_floats
 from .model import build_from_metadata, check_format, load_state_tensors, state_tensors
-from .train import LOSS_AT, METRICS
+from .train import LOSS_AT, METRICS, first_non_accuracy
 
 FORMAT = "purenn.checkpoint"
 FILENAME = "checkpoint.safetensors"
@@ -233,10 +233,10 @@ def check_consistent(state, source):
     # trainer that restores it checks against its data (Trainer.load_state_dict)
     if history.get("metric") == "accuracy":
         for key in ("train_acc", "test_acc"):
-            for i, value in enumerate(history[key]):
-                if not 0.0 <= value <= 1.0 and value == value:
-                    fail(f"trainer.history.{key}[{i}]", value,
-                         "expected an accuracy in [0.0, 1.0] (history.metric 'accuracy')")
+            bad = first_non_accuracy(history[key])
+            if bad is not None:
+                fail(f"trainer.history.{key}[{bad[0]}]", bad[1],
+                     "expected an accuracy in [0.0, 1.0] (history.metric 'accuracy')")
     epochs = history["epoch"]
     if any(b <= a for a, b in zip(epochs, epochs[1:])):
         fail("trainer.history.epoch", epochs, "expected increasing epoch numbers")

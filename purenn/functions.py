@@ -40,10 +40,7 @@ def softmax(row):
     >>> [f"{v:.3g}" for v in softmax([1010.0, 1000.0, 990.0])]
     ['1', '4.54e-05', '2.06e-09']
     """
-    top = max(row)
-    e = [math.exp(v - top) for v in row]
-    total = math.fsum(e)
-    return [v / total for v in e]
+    return softmax_and_log(row)[0]
 
 
 def log_softmax(row):
@@ -52,19 +49,21 @@ def log_softmax(row):
     >>> [round(v, 6) for v in log_softmax([0.3, 2.9, 4.0])]
     [-4.005714, -1.405714, -0.305714]
     """
-    top = max(row)
-    # fsum of a list, not of a generator: PyPy's JIT does not compile the generator in
-    lse = top + math.log(math.fsum([math.exp(v - top) for v in row]))
-    return [v - lse for v in row]
+    return softmax_and_log(row)[1]
 
 
 def softmax_and_log(row):
-    """(softmax(a), log_softmax(a)) from one set of exponentials, each list equal to what
-    the two functions give (the loss needs log y for L and y for ∂L/∂x).
+    """(softmax(a), log softmax(a)) from one set of exponentials e_k = e^(a_k − max a):
+
+        softmax(a)_k     = e_k / Σ_j e_j
+        log softmax(a)_k = a_k − (max a + log Σ_j e_j)
+
+    the one place both are computed (``softmax`` and ``log_softmax`` are its halves); the
+    loss needs log y for L and y for ∂L/∂x.
 
     >>> y, log_y = softmax_and_log([0.3, 2.9, 4.0])
-    >>> y == softmax([0.3, 2.9, 4.0]), log_y == log_softmax([0.3, 2.9, 4.0])
-    (True, True)
+    >>> [round(v, 8) for v in y], [round(v, 6) for v in log_y]
+    ([0.01821127, 0.24519181, 0.73659691], [-4.005714, -1.405714, -0.305714])
     """
     top = max(row)
     e = [math.exp(v - top) for v in row]

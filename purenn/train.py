@@ -59,6 +59,15 @@ METRICS = ("accuracy", "loss")            # what History.train_acc/test_acc hold
 LOSS_AT = ("before-update", "after-update")  # which loss History.iteration_loss holds
 
 
+def first_non_accuracy(values):
+    """(index, value) of the first value that is no accuracy, outside [0, 1], or None
+    (NaN passes: the accuracy of a run without a test set)."""
+    for i, value in enumerate(values):
+        if not 0.0 <= value <= 1.0 and value == value:
+            return i, value
+    return None
+
+
 class TrainingInterrupted(KeyboardInterrupt):
     """Training stopped at a safe point because ``stop_requested`` was set."""
 
@@ -526,9 +535,9 @@ class Trainer:
                              f"trainer's data measures {metric}")
         if metric == "accuracy":
             for name in ("train_acc", "test_acc"):
-                bad = [v for v in getattr(history, name) if not 0.0 <= v <= 1.0 and v == v]
-                if bad:
-                    raise ValueError(f"the state's history.{name} holds {bad[0]!r}, not an "
+                bad = first_non_accuracy(getattr(history, name))
+                if bad is not None:
+                    raise ValueError(f"the state's history.{name} holds {bad[1]!r}, not an "
                                      f"accuracy from 0 to 1")
         history.metric = metric                    # older states do not say
         history.loss_at = self.history.loss_at     # this run's, from here on

@@ -125,7 +125,9 @@ def matmul_tn(a, b):
 
 
 def _matmul_tn_rowwise(a, b, k, m):
-    # two samples a pass, and two entries a turn of each loop over a row (as add_terms)
+    # two samples a pass, and two entries a turn of each loop over a row (as add_terms);
+    # the two one-term loops are written out: picking (c, row) first and sharing one
+    # loop measured 3 % slower on an MNIST batch under PyPy
     out = [[0.0] * m for _ in range(k)]
     even = m - m % 2
     count = len(a)

@@ -143,8 +143,9 @@ class Progress:
         self.shown = True
 
     def per_update(self, seconds, made):
-        """Seconds per update over the later half of the ``made`` updates so far (all of
-        them while there are too few marks), from the marks kept at each drawing."""
+        """Keeps (seconds, made) as this drawing's mark, then returns the seconds per
+        update over the later half of the ``made`` updates so far (over all of them while
+        no earlier mark falls in the later half)."""
         self.marks.append((seconds, made))
         if len(self.marks) > 512:               # keep the first and every other one
             self.marks = self.marks[:1] + self.marks[1:-1:2] + self.marks[-1:]
