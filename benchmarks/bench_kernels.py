@@ -117,25 +117,29 @@ def loops_tn(x, dh, rng, repeats):
 
     x = [list(row) for row in x]
     shapes = [("mnist xᵀ·dh (dW1), 784x50", x, dh)]
-    for k, m in ((784, 50), (4320, 100)):
-        for share in (0.2, 0.3, 0.4, 0.5):
+    for k, m in ((784, 50), (4320, 100), (50, 10)):
+        for share in (0.2, 0.3, 0.5, 1.0):
             shapes.append((f"{share:.0%} nonzero, {k}x{m}", random_rows(100, k, share),
                            random_rows(100, m, 1.0)))
     print(f"\nkernel loops, xᵀ·dout (ROWWISE_TN_MAX_OUT {loops.ROWWISE_TN_MAX_OUT}, "
-          f"ROWWISE_TN_MAX_SHARE {loops.ROWWISE_TN_MAX_SHARE})")
-    print(f"{'product':34s}{'row by row':>13s}{'transpose':>13s}   picks")
+          f"ROWWISE_TN_MAX_SHARE {loops.ROWWISE_TN_MAX_SHARE}); 'pattern' is from the "
+          f"nonzero columns a dense layer keeps from x·W, 'layer' what the layer does")
+    print(f"{'product':34s}{'row by row':>13s}{'transpose':>13s}{'pattern':>13s}   layer")
     for name, a, b in shapes:
         k, m = len(a[0]), len(b[0])
+        pattern = [[i for i in range(k) if row[i] != 0.0] for row in a]
+        kept = loops.matmul_nonzero(a, [[0.0] * m for _ in range(k)])[1]
         ways = [lambda a=a, b=b, k=k, m=m: loops._matmul_tn_rowwise(a, b, k, m),
                 lambda a=a, b=b: loops.matmul(loops.transpose(a), b),
-                lambda a=a, b=b: loops.matmul_tn(a, b)]
+                lambda a=a, b=b, pattern=pattern: loops.matmul_tn_nonzero(a, pattern, b),
+                lambda a=a, b=b, kept=kept: (loops.matmul_tn(a, b) if kept is None else
+                                             loops.matmul_tn_nonzero(a, kept, b))]
         for way in ways * 10:      # PyPy's JIT compiles each way before it is timed
             way()
-        rowwise, transposed, picked = (best(way, repeats) * 1e3 for way in ways)
-        top = min(rowwise, transposed)
-        print(f"{name:34s}{rowwise:12.2f}{'*' if rowwise == top else ' '}"
-              f"{transposed:12.2f}{'*' if transposed == top else ' '}   {picked:.2f}")
-
+        times = [best(way, repeats) * 1e3 for way in ways]
+        top = min(times[:3])
+        print(f"{name:34s}" + "".join(f"{t:12.2f}{'*' if t == top else ' '}"
+                                      for t in times[:3]) + f"  {times[3]:.2f}")
 
 if __name__ == "__main__":
     main()

@@ -67,7 +67,7 @@ def softmax_and_log(row):
     """
     top = max(row)
     e = [math.exp(v - top) for v in row]
-    total = math.fsum(e)
+    total = linalg.fsum_or_sum(e)
     lse = top + math.log(total)
     return [v / total for v in e], [v - lse for v in row]
 

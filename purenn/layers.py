@@ -105,11 +105,14 @@ class Dense(Layer):
 
     def forward(self, x, train=False):
         self.x = x
-        return linalg.add_row(linalg.matmul(x, self.params["W"]), self.params["b"])
+        # x·W, and where x is nonzero (when the kernel set keeps it): the terms of xᵀ·dout
+        y, self.x_nonzero = linalg.matmul_nonzero(x, self.params["W"])
+        return linalg.add_row(y, self.params["b"])
 
     def backward(self, dout):
         W = self.params["W"]
-        dW = linalg.matmul(self.x, dout, transpose_a=True)      # xᵀ·dout
+        dW = linalg.matmul(self.x, dout, transpose_a=True,      # xᵀ·dout
+                           nonzero_a=self.x_nonzero)
         self.grads = {"W": dW, "b": linalg.col_sums(dout)}
         if not self.input_grad:
             return None

@@ -37,8 +37,8 @@ from .nested import (
 )
 
 __all__ = [
-    "dot", "matmul", "transpose", "rowwise", "add_row", "sub_row", "mul_row", "div_row",
-    "col_sums", "hadamard", "scaled", "lookup", "axpy_", "fsum_or_sum",
+    "dot", "matmul", "matmul_nonzero", "transpose", "rowwise", "add_row", "sub_row",
+    "mul_row", "div_row", "col_sums", "hadamard", "scaled", "lookup", "axpy_", "fsum_or_sum",
     "KERNEL", "KERNELS", "use_kernel", "default_kernel", "active",
     "zeros", "zeros_like", "shape_of", "leaves", "argmax", "flatten", "reshape",
     "copy_nested", "nested_from_flat",
@@ -81,20 +81,32 @@ def dot(a, b):
     return _kernels.dot(a, b)
 
 
-def matmul(a, b, transpose_a=False, transpose_b=False):
+def matmul(a, b, transpose_a=False, transpose_b=False, nonzero_a=None):
     """a·b for a of shape (N, k) and b of shape (k, m): shape (N, m), with
     out[n][j] = Σ_i a[n][i]·b[i][j].
 
     ``transpose_a=True`` gives aᵀ·b (a of shape (k, N)), ``transpose_b=True`` a·bᵀ
     (b of shape (m, k)), each without forming the transpose where the set need not.
+    ``nonzero_a`` (with ``transpose_a``) is a's pattern as ``matmul_nonzero`` returned
+    it, so that the set need not search a's zeros again; None searches.
     """
     if transpose_a:
         if transpose_b:
             b = _kernels.transpose(b)
+        if nonzero_a is not None:
+            return _kernels.matmul_tn_nonzero(a, nonzero_a, b)
         return _kernels.matmul_tn(a, b)
     if transpose_b:
         return _kernels.matmul_nt(a, b)
     return _kernels.matmul(a, b)
+
+
+def matmul_nonzero(a, b):
+    """(a·b, nonzero): the product, and where each row of a is nonzero (for row n, the
+    columns i with a[n][i] ≠ 0, in order), or None when the active set keeps no pattern
+    (it has no use for it, or a is too dense to pay). A dense layer keeps it from x·W
+    to xᵀ·dout: ``matmul(x, dout, transpose_a=True, nonzero_a=nonzero)``."""
+    return _kernels.matmul_nonzero(a, b)
 
 
 def transpose(m):

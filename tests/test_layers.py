@@ -37,6 +37,34 @@ def test_dense_gradients_with_sparse_input():
     assert max(errors.values()) <= TOLERANCE, errors
 
 
+def test_dense_keeps_the_pattern_of_a_sparse_input_for_dw():
+    """On the loops set a sparse batch through a wide enough layer keeps where x is
+    nonzero from forward to backward; y, dW, db and dx are the reference set's floats."""
+    from purenn import linalg
+    rng = random.Random(4)
+    x = [[rng.uniform(0, 1) if rng.random() < 0.2 else 0.0 for _ in range(120)]
+         for _ in range(6)]
+    x[3] = [0.0] * 120
+    dout = [[rng.uniform(-1, 1) if rng.random() < 0.5 else 0.0 for _ in range(40)]
+            for _ in range(6)]
+    results = {}
+    saved = linalg.KERNEL
+    try:
+        for name in ("reference", "loops"):
+            linalg.use_kernel(name)
+            layer = Dense(40)
+            layer.build((120,), random.Random(0))
+            layer.input_grad = True
+            y = layer.forward(x)
+            kept = layer.x_nonzero
+            dx = layer.backward(dout)
+            results[name] = (y, layer.grads["W"], layer.grads["b"], dx, kept)
+    finally:
+        linalg.use_kernel(saved)
+    assert results["loops"][4] == [[i for i, v in enumerate(row) if v] for row in x]
+    assert results["loops"][:4] == results["reference"][:4]
+
+
 def test_dense_computes_x_w_plus_b():
     layer = Dense(2)
     layer.build((3,), random.Random(0))

@@ -230,6 +230,58 @@ def test_matmul_tn_is_matmul_of_the_transpose(axpy_max, n, k, m, density):
     assert linalg.matmul(a, b, transpose_a=True) == linalg.matmul(linalg.transpose(a), b)
 
 
+@pytest.mark.parametrize("n,k,m,density", CASES)
+def test_the_nonzero_pattern_gives_the_floats_of_the_search(kernel, n, k, m, density):
+    """x·W with its pattern, then xᵀ·d from the pattern: the floats of matmul and of
+    matmul_tn, on every set (a set that keeps no pattern searches again)."""
+    rng = random.Random(11 * n + k)
+    x = matrix(n, k, density, rng, zero_rows={1})
+    w = matrix(k, m, 1.0, rng)
+    d = matrix(n, m, 0.6, rng)
+    product, nonzero = linalg.matmul_nonzero(x, w)
+    assert product == linalg.matmul(x, w)
+    assert nonzero is None or nonzero == pattern(x)
+    assert (linalg.matmul(x, d, transpose_a=True, nonzero_a=nonzero)
+            == linalg.matmul(x, d, transpose_a=True))
+    assert (linalg.matmul(x, d, transpose_a=True, nonzero_a=pattern(x))
+            == linalg.matmul(x, d, transpose_a=True))
+
+
+def test_the_loops_set_keeps_the_pattern_of_a_sparse_batch_only():
+    """An MNIST-like first layer (784x50, a fifth nonzero) keeps it; a dense batch or a
+    small W (a result too small to pay) does not."""
+    from purenn.kernels import pypy as loops
+    rng = random.Random(5)
+    sparse, dense = matrix(4, 784, 0.2, rng), matrix(4, 784, 1.0, rng)
+    w, small = matrix(784, 50, 1.0, rng), matrix(784, 2, 1.0, rng)
+    assert loops.matmul_nonzero(sparse, w)[1] == pattern(sparse)
+    assert loops.matmul_nonzero(dense, w)[1] is None
+    assert loops.matmul_nonzero(sparse, small)[1] is None
+    assert loops.matmul_nonzero([], w) == ([], None)
+
+
+special_floats = st.one_of(
+    st.sampled_from([0.0, -0.0, 1.0, -1.0, 5e-324, -5e-324, 1e308, -1e308,
+                     math.inf, -math.inf, math.nan]),
+    st.floats(allow_nan=True, allow_infinity=True, width=64))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 9), st.integers(1, 5), st.data())
+def test_the_loops_set_from_the_pattern_is_the_reference_bit_for_bit(n, k, m, data):
+    """Any floats (zeros of both signs, subnormals, inf, NaN, huge): the loops set's
+    aᵀ·b from a's pattern is the reference's matmul_tn, bit for bit (NaN for NaN)."""
+    from purenn.kernels import pypy as loops
+    entry = st.one_of(st.just(0.0), special_floats)
+    a = data.draw(st.lists(st.lists(entry, min_size=k, max_size=k), min_size=n, max_size=n))
+    b = data.draw(st.lists(st.lists(special_floats, min_size=m, max_size=m), min_size=n,
+                           max_size=n))
+    got = loops.matmul_tn_nonzero(a, pattern(a), b)
+    want = reference.matmul_tn(a, b)
+    assert [[struct.pack("<d", v) for v in row] for row in got] == \
+        [[struct.pack("<d", v) for v in row] for row in want]
+
+
 @pytest.mark.skipif(sys.version_info >= (3, 12) and sys.implementation.name != "pypy",
                     reason="sum() of floats compensates its rounding since CPython 3.12 "
                     "and math.sumprod rounds once, so the C-level sets differ from loops "
@@ -412,6 +464,7 @@ def kernel_calls(rng, n, k, m, density):
         ("dots", (coeffs, matrix(3, k, 1.0, rng))),
         ("axpy_rows", (coeffs, w, m)),
         ("matmul", (x, w)), ("matmul_tn", (x, d)), ("matmul_nt", (x, dn)),
+        ("matmul_nonzero", (x, w)), ("matmul_tn_nonzero", (x, pattern(x), d)),
         ("transpose", (x,)), ("rowwise", (operator.sub, d, v)),
         ("add_row", (d, v)), ("sub_row", (d, v)), ("mul_row", (d, v)),
         ("div_row", (d, [c or 1.0 for c in v])), ("hadamard", (d, d)), ("scaled", (d, -3)),
@@ -422,13 +475,23 @@ def kernel_calls(rng, n, k, m, density):
     ]
 
 
+def pattern(a):
+    """The nonzero columns of each row of a, by their definition."""
+    return [[i for i in range(len(row)) if row[i] != 0.0] for row in a]
+
+
 def run(chosen, name, args):
-    """The kernel's result, copying the in-place ones' target first."""
+    """The kernel's result, copying the in-place ones' target first; matmul_nonzero's
+    pattern is either the reference's or None (a set may keep none)."""
     if name == "axpy_":
         y = [row[:] for row in args[0]]
         getattr(chosen, name)(y, *args[1:])
         return y
     result = getattr(chosen, name)(*args)
+    if name == "matmul_nonzero":
+        product, nonzero = result
+        assert nonzero is None or nonzero == pattern(args[0]), name
+        return product
     return result
 
 
@@ -445,7 +508,8 @@ def test_every_kernel_of_every_set_against_the_reference(name, n, k, m, density)
         got = run(chosen, kernel_name, args)
         if same_as_reference(name) or kernel_name not in ("dot", "dots", "axpy_rows",
                                                           "matmul", "matmul_tn",
-                                                          "matmul_nt"):
+                                                          "matmul_nt", "matmul_nonzero",
+                                                          "matmul_tn_nonzero"):
             assert got == want, (name, kernel_name)
         else:
             assert close(got, want), (name, kernel_name)

@@ -10,7 +10,7 @@ Every set defines the same names (``NAMES``). ``purenn.linalg`` picks one set at
 """
 
 NAMES = (
-    "dot", "dots", "axpy_rows", "matmul", "matmul_tn", "matmul_nt", "transpose",
-    "rowwise", "add_row", "sub_row", "mul_row", "div_row", "hadamard", "scaled",
-    "col_sums", "axpy_", "lookup", "fsum_or_sum",
+    "dot", "dots", "axpy_rows", "matmul", "matmul_tn", "matmul_nt", "matmul_nonzero",
+    "matmul_tn_nonzero", "transpose", "rowwise", "add_row", "sub_row", "mul_row",
+    "div_row", "hadamard", "scaled", "col_sums", "axpy_", "lookup", "fsum_or_sum",
 )

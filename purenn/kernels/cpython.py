@@ -124,6 +124,15 @@ class SumMap:
         columns of a (row i of the result is Σ_n a[n][i]·b[n]), never formed as lists."""
         return self.matmul(zip(*a), b)
 
+    def matmul_nonzero(self, x, w):
+        """(x·W, None): these sets search a's zeros in C wherever they need them, so
+        they keep no pattern (see ``reference.matmul_nonzero``)."""
+        return self.matmul(x, w), None
+
+    def matmul_tn_nonzero(self, a, nonzero, b):
+        """aᵀ·b, the pattern unused: matmul_tn(a, b)."""
+        return self.matmul_tn(a, b)
+
     @staticmethod
     def transpose(m):
         """Mᵀ as a new list of lists."""

@@ -17,22 +17,22 @@ from .reference import dot, dots, lookup
 from .reference import fsum_or_sum as _fsum_or_sum
 
 __all__ = [
-    "dot", "dots", "axpy_rows", "matmul", "matmul_tn", "matmul_nt", "transpose",
-    "rowwise", "add_row", "sub_row", "mul_row", "div_row", "hadamard", "scaled",
-    "col_sums", "axpy_", "lookup", "fsum_or_sum",
+    "dot", "dots", "axpy_rows", "matmul", "matmul_tn", "matmul_nt", "matmul_nonzero",
+    "matmul_tn_nonzero", "transpose", "rowwise", "add_row", "sub_row", "mul_row",
+    "div_row", "hadamard", "scaled", "col_sums", "axpy_", "lookup", "fsum_or_sum",
 ]
 
 
-def add_terms(acc, coeffs, rows, count):
-    """acc[j] += Σ_p coeffs[p]·rows[p][j] for p < count in place, one term after another (in
-    the order of p, so the floats are those of one term at a time), four terms per pass
-    over acc (a quarter of the loads and stores of acc) and two entries per turn of the
-    loop (fewer index checks: 0.60 -> 0.50 ns a multiply-add on PyPy). The products here
-    are made of it, and so are purenn-conv's loops."""
+def add_terms(acc, coeffs, rows, stop, start=0):
+    """acc[j] += Σ_p coeffs[p]·rows[p][j] for start ≤ p < stop in place, one term after
+    another (in the order of p, so the floats are those of one term at a time), four
+    terms per pass over acc (a quarter of the loads and stores of acc) and two entries
+    per turn of the loop (fewer index checks: 0.60 -> 0.50 ns a multiply-add on PyPy).
+    The products here are made of it, and so are purenn-conv's loops."""
     width = len(acc)
     even = width - width % 2
-    p = 0
-    while p + 4 <= count:
+    p = start
+    while p + 4 <= stop:
         c0, c1, c2, c3 = coeffs[p], coeffs[p + 1], coeffs[p + 2], coeffs[p + 3]
         r0, r1, r2, r3 = rows[p], rows[p + 1], rows[p + 2], rows[p + 3]
         j = 0
@@ -44,7 +44,7 @@ def add_terms(acc, coeffs, rows, count):
         if j < width:
             acc[j] = (((acc[j] + c0 * r0[j]) + c1 * r1[j]) + c2 * r2[j]) + c3 * r3[j]
         p += 4
-    while p < count:
+    while p < stop:
         c, r = coeffs[p], rows[p]
         for j in range(width):
             acc[j] += c * r[j]
@@ -64,12 +64,27 @@ def axpy_rows(coeffs, rows, width):
 
 def matmul(x, w):
     """x·W for x of shape (N, k) and W of shape (k, m): row n is Σ_i x[n][i]·W[i] over
-    the nonzero x[n][i], added into one preallocated row (the nonzero terms gathered into
-    two lists made once, not appended to for every row)."""
+    the nonzero x[n][i], added into one preallocated row (``add_terms``)."""
+    return _products(x, w, False)[0]
+
+
+def matmul_nonzero(x, w):
+    """(x·W, nonzero) as the reference defines it while x is sparser than
+    ``PATTERN_MAX_SHARE`` (its first row judged) and W has ``PATTERN_MIN_OUT`` numbers or
+    more, else (x·W, None). The pattern costs little: matmul finds the nonzero x[n][i]
+    anyway."""
+    keep = (bool(x) and len(w) * len(w[0]) >= PATTERN_MIN_OUT
+            and _nonzero_share(x[0]) < PATTERN_MAX_SHARE)
+    return _products(x, w, keep)
+
+
+def _products(x, w, keep):
+    # each row's nonzero terms gathered into lists made once, not appended to for
+    # every row, with their columns when the pattern is kept
     k = len(w)
     m = len(w[0]) if w else 0
-    coeffs, rows = [0.0] * k, [None] * k
-    out = []
+    coeffs, rows, columns = [0.0] * k, [None] * k, [0] * k
+    out, nonzero = [], []
     for row in x:
         count = 0
         for i in range(len(row)):
@@ -77,9 +92,12 @@ def matmul(x, w):
             if c != 0.0:
                 coeffs[count] = c
                 rows[count] = w[i]
+                columns[count] = i
                 count += 1
         out.append(add_terms([0.0] * m, coeffs, rows, count))
-    return out
+        if keep:
+            nonzero.append(columns[:count])
+    return out, (nonzero if keep else None)
 
 
 def matmul_nt(a, b):
@@ -102,6 +120,21 @@ def transpose(m):
 # nonzero), slower for the convnet's first dense layer (a 4320x100 result)
 ROWWISE_TN_MAX_OUT = 1 << 16     # numbers in the result
 ROWWISE_TN_MAX_SHARE = 0.3       # nonzero share of a's first row
+# from a's pattern (no search for a's zeros) while a is sparser than this and the
+# result no smaller: measured by benchmarks/bench_kernels.py, faster than either search
+# up to half nonzero, for 784x50 and 4320x100 results alike, about even when a is dense
+# or the result small (50x10, where the two-layer step measured slower with it)
+PATTERN_MAX_SHARE = 0.75
+PATTERN_MIN_OUT = 4096           # numbers in the result
+
+
+def _nonzero_share(row):
+    """The fraction of row's entries that are nonzero."""
+    nonzero = 0
+    for i in range(len(row)):
+        if row[i] != 0.0:
+            nonzero += 1
+    return nonzero / len(row) if row else 0.0
 
 
 def matmul_tn(a, b):
@@ -114,14 +147,44 @@ def matmul_tn(a, b):
     if not a:
         return []
     k, m = len(a[0]), len(b[0]) if b else 0
-    first = a[0]
-    nonzero = 0
-    for i in range(k):
-        if first[i] != 0.0:
-            nonzero += 1
-    if k * m <= ROWWISE_TN_MAX_OUT and nonzero < ROWWISE_TN_MAX_SHARE * k:
+    if k * m <= ROWWISE_TN_MAX_OUT and _nonzero_share(a[0]) < ROWWISE_TN_MAX_SHARE:
         return _matmul_tn_rowwise(a, b, k, m)
     return matmul(transpose(a), b)
+
+
+def matmul_tn_nonzero(a, nonzero, b):
+    """aᵀ·b from a's pattern (nonzero[n]: the columns where a[n] is nonzero, in order).
+    The terms of each result row i are gathered by column, counted and then placed in
+    the order of n (a sparse matrix by columns), and added four a pass as matmul adds
+    them: the same terms in the same order as matmul_tn, with no search for a's zeros
+    and no pass over a result row for fewer than four terms."""
+    k = len(a[0]) if a else 0
+    m = len(b[0]) if b else 0
+    starts = [0] * (k + 1)          # terms of result row i: starts[i] to starts[i + 1]
+    for columns in nonzero:
+        for p in range(len(columns)):
+            starts[columns[p] + 1] += 1
+    total = 0
+    for i in range(k + 1):
+        total += starts[i]
+        starts[i] = total
+    coeffs, rows = [0.0] * total, [None] * total
+    place = starts[:]
+    for n in range(len(nonzero)):
+        an, bn, columns = a[n], b[n], nonzero[n]
+        for p in range(len(columns)):
+            i = columns[p]
+            q = place[i]
+            coeffs[q] = an[i]
+            rows[q] = bn
+            place[i] = q + 1
+    out = []
+    for i in range(k):
+        acc = [0.0] * m
+        if starts[i + 1] > starts[i]:
+            add_terms(acc, coeffs, rows, starts[i + 1], starts[i])
+        out.append(acc)
+    return out
 
 
 def _matmul_tn_rowwise(a, b, k, m):

@@ -18,9 +18,9 @@ import math
 from ..nested import leaves
 
 __all__ = [
-    "dot", "dots", "axpy_rows", "matmul", "matmul_tn", "matmul_nt", "transpose",
-    "rowwise", "add_row", "sub_row", "mul_row", "div_row", "hadamard", "scaled",
-    "col_sums", "axpy_", "lookup", "fsum_or_sum",
+    "dot", "dots", "axpy_rows", "matmul", "matmul_tn", "matmul_nt", "matmul_nonzero",
+    "matmul_tn_nonzero", "transpose", "rowwise", "add_row", "sub_row", "mul_row",
+    "div_row", "hadamard", "scaled", "col_sums", "axpy_", "lookup", "fsum_or_sum",
 ]
 
 
@@ -93,6 +93,41 @@ def matmul_nt(a, b):
     out[n][j] = Σ_i a[n][i]·b[j][i] over the nonzero a[n][i]: matmul(a, transpose(b)).
     """
     return matmul(a, transpose(b))
+
+
+def matmul_nonzero(a, b):
+    """(a·b, nonzero): the product, and for each row n of a the columns where a[n] is
+    nonzero (a NaN is not zero), in increasing order: the terms a's zeros leave out.
+
+    A dense layer keeps the pattern from forward (x·W) to backward, where xᵀ·dout sums
+    over the same nonzero x[n][i] (``matmul_tn_nonzero``). A set that has no use for
+    the pattern may return None for it.
+
+    >>> matmul_nonzero([[0.0, 2.0], [3.0, 0.0]], [[1.0], [10.0]])
+    ([[20.0], [3.0]], [[1], [0]])
+    """
+    nonzero = [[i for i in range(len(row)) if row[i] != 0.0] for row in a]
+    return matmul(a, b), nonzero
+
+
+def matmul_tn_nonzero(a, nonzero, b):
+    """aᵀ·b, given nonzero[n]: the columns where row n of a is nonzero, in increasing
+    order, as ``matmul_nonzero`` found them. The same floats as matmul_tn(a, b): entry
+    (i, j) sums a[n][i]·b[n][j] from 0.0 in the order of n, over the n where a[n][i] is
+    nonzero.
+
+    >>> a = [[1.0, 0.0], [2.0, 3.0]]
+    >>> matmul_tn_nonzero(a, [[0], [0, 1]], [[1.0, 1.0, 1.0], [0.5, 0.0, -1.0]])
+    [[2.0, 1.0, -1.0], [1.5, 0.0, -3.0]]
+    """
+    k = len(a[0]) if a else 0
+    m = len(b[0]) if b else 0
+    out = [[0.0] * m for _ in range(k)]
+    for n, columns in enumerate(nonzero):
+        for i in columns:
+            for j in range(m):
+                out[i][j] += a[n][i] * b[n][j]
+    return out
 
 
 def transpose(m):
