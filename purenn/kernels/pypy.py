@@ -73,7 +73,7 @@ def matmul_nonzero(x, w):
     ``PATTERN_MAX_SHARE`` (its first row judged) and W has ``PATTERN_MIN_OUT`` numbers or
     more, else (x·W, None). The pattern costs little: matmul finds the nonzero x[n][i]
     anyway."""
-    keep = (bool(x) and len(w) * len(w[0]) >= PATTERN_MIN_OUT
+    keep = (bool(x) and bool(w) and len(w) * len(w[0]) >= PATTERN_MIN_OUT
             and _nonzero_share(x[0]) < PATTERN_MAX_SHARE)
     return _products(x, w, keep)
 
@@ -157,7 +157,7 @@ def matmul_tn_nonzero(a, nonzero, b):
     The terms of each result row i are gathered by column, counted and then placed in
     the order of n (a sparse matrix by columns), and added four a pass as matmul adds
     them: the same terms in the same order as matmul_tn, with no search for a's zeros
-    and no pass over a result row for fewer than four terms."""
+    and a pass over a result row for every four terms (row by row takes one or two)."""
     k = len(a[0]) if a else 0
     m = len(b[0]) if b else 0
     starts = [0] * (k + 1)          # terms of result row i: starts[i] to starts[i + 1]
