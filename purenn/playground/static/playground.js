@@ -1059,10 +1059,23 @@ function showUnits(units) {
   });
 }
 
+// The model's state, from a poll or a switch: answers can arrive out of order (a poll
+// sent before "Back to the trained reader" may answer after it), so an answer to an older
+// request than one already shown is dropped (null), never drawn over a newer one.
+let modelAsked = 0, modelShown = 0;
+async function modelState(path, body) {
+  const asked = ++modelAsked;
+  const state = await api(path, body);
+  if (asked < modelShown) return null;
+  modelShown = asked;
+  return state;
+}
+
 async function toggleLearn() {
   const on = $("learn").getAttribute("aria-pressed") !== "true";
   try {
-    showModel(await api("/api/digits/learn", {learn: on}));
+    const state = await modelState("/api/digits/learn", {learn: on});
+    if (state) showModel(state);
     if (on) watchModel();
     if (digits.hasInk) scheduleRead(true);
   } catch (error) {
@@ -1094,7 +1107,8 @@ function showModel(state) {
 async function watchModel() {
   for (;;) {
     try {
-      if (showModel(await api("/api/digits/state"))) return;
+      const state = await modelState("/api/digits/state");
+      if (state && showModel(state)) return;
     } catch (error) {
       $("model-status").textContent = error.message;
     }
