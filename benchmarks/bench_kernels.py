@@ -141,5 +141,6 @@ def loops_tn(x, dh, rng, repeats):
         print(f"{name:34s}" + "".join(f"{t:12.2f}{'*' if t == top else ' '}"
                                       for t in times[:3]) + f"  {times[3]:.2f}")
 
+
 if __name__ == "__main__":
     main()

@@ -362,5 +362,5 @@ class AdamW(Optimizer):
                     g_i = g[i]
                     m[i] += one_minus_b1 * (g_i - m[i])
                     v[i] = b2 * v[i] + one_minus_b2 * g_i * g_i
-                    W[i] = W[i] * shrink - step_size * m[i] / (sqrt(v[i]) / sqrt_correction2
-                                                              + eps)
+                    root_v_hat = sqrt(v[i]) / sqrt_correction2          # √v̂
+                    W[i] = W[i] * shrink - step_size * m[i] / (root_v_hat + eps)

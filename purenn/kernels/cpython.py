@@ -125,7 +125,7 @@ class SumMap:
         return self.matmul(zip(*a), b)
 
     def matmul_nonzero(self, x, w):
-        """(x·W, None): these sets search a's zeros in C wherever they need them, so
+        """(x·W, None): these sets search x's zeros in C wherever they need them, so
         they keep no pattern (see ``reference.matmul_nonzero``)."""
         return self.matmul(x, w), None
 
