@@ -38,7 +38,8 @@ from .nested import (
 
 __all__ = [
     "dot", "matmul", "matmul_nonzero", "transpose", "rowwise", "add_row", "sub_row",
-    "mul_row", "div_row", "col_sums", "hadamard", "scaled", "lookup", "axpy_", "fsum_or_sum",
+    "mul_row", "div_row", "col_sums", "hadamard", "scaled", "lookup", "lookup_into", "axpy_",
+    "fsum_or_sum", "refills",
     "KERNEL", "KERNELS", "use_kernel", "default_kernel", "active",
     "zeros", "zeros_like", "shape_of", "leaves", "argmax", "flatten", "reshape",
     "copy_nested", "nested_from_flat",
@@ -81,7 +82,7 @@ def dot(a, b):
     return _kernels.dot(a, b)
 
 
-def matmul(a, b, transpose_a=False, transpose_b=False, nonzero_a=None):
+def matmul(a, b, transpose_a=False, transpose_b=False, nonzero_a=None, out=None):
     """a·b for a of shape (N, k) and b of shape (k, m): shape (N, m), with
     out[n][j] = Σ_i a[n][i]·b[i][j].
 
@@ -89,16 +90,45 @@ def matmul(a, b, transpose_a=False, transpose_b=False, nonzero_a=None):
     (b of shape (m, k)), each without forming the transpose where the set need not.
     ``nonzero_a`` (with ``transpose_a``) is a's pattern as ``matmul_nonzero`` returned
     it, so that the set need not search a's zeros again; None searches.
+
+    ``out`` (with ``transpose_a``) is a list of rows of the result's shape to write the
+    result into, and is then what is returned: a dense layer refills its dW this way
+    instead of making a new one every step. Where the active set makes new rows faster
+    (``refills()`` False), or out has another shape, out is left alone and new rows are
+    returned.
     """
     if transpose_a:
         if transpose_b:
             b = _kernels.transpose(b)
+        a = a if isinstance(a, list) else list(a)
+        if out is not None and not (_kernels.REFILLS and _fits(
+                out, len(a[0]) if a else 0, len(b[0]) if b else 0)):
+            out = None
         if nonzero_a is not None:
-            return _kernels.matmul_tn_nonzero(a, nonzero_a, b)
-        return _kernels.matmul_tn(a, b)
+            return _kernels.matmul_tn_nonzero(a, nonzero_a, b, out)
+        return _kernels.matmul_tn(a, b, out)
+    if out is not None:
+        raise ValueError("matmul writes into out only for aᵀ·b (transpose_a=True)")
     if transpose_b:
         return _kernels.matmul_nt(a, b)
     return _kernels.matmul(a, b)
+
+
+def refills():
+    """Whether the active set fills given rows faster than it makes new ones (``loops``:
+    yes, the C-level sets: no); where it does, a trainer's batch and a dense layer's dW
+    are refilled step after step."""
+    return _kernels.REFILLS
+
+
+def _fits(out, k, m):
+    """Whether out is a list of k lists of m numbers each."""
+    if not isinstance(out, list) or len(out) != k:
+        return False
+    for row in out:
+        if not isinstance(row, list) or len(row) != m:
+            return False
+    return True
 
 
 def matmul_nonzero(a, b):
@@ -157,6 +187,11 @@ def scaled(m, c):
 def lookup(table, codes):
     """[table[c] for c in codes]: bytes (or ints) to the floats they stand for."""
     return _kernels.lookup(table, codes)
+
+
+def lookup_into(table, codes, start, out):
+    """out[j] = table[codes[start + j]] for every j of out, in place; returns out."""
+    return _kernels.lookup_into(table, codes, start, out)
 
 
 def fsum_or_sum(values):

@@ -247,6 +247,38 @@ def test_the_nonzero_pattern_gives_the_floats_of_the_search(kernel, n, k, m, den
             == linalg.matmul(x, d, transpose_a=True))
 
 
+def test_matmul_writes_a_transposed_product_into_out_rows_of_its_shape(kernel):
+    """aᵀ·b into out where the set refills rows: the same floats, in out's own rows,
+    whatever they held (inf and NaN included), with or without a's pattern; else, or for
+    rows of another shape, out is left alone and new rows made; out is refused for a
+    product that is not aᵀ·b."""
+    rng = random.Random(12)
+    x = matrix(6, 30, 0.2, rng, zero_rows={1})
+    d = matrix(6, 4, 0.6, rng)
+    want = linalg.matmul(x, d, transpose_a=True)
+    assert linalg.refills() is (kernel in ("reference", "loops"))
+    for nonzero in (None, pattern(x)):
+        out = [[math.nan, math.inf, -0.0, 7.0] for _ in range(30)]
+        rows = out[:]
+        got = linalg.matmul(x, d, transpose_a=True, nonzero_a=nonzero, out=out)
+        assert got == want and (got is out) is linalg.refills()
+        assert all(row is same for row, same in zip(out, rows))
+        wrong = [[1.0] * 4 for _ in range(29)]
+        got = linalg.matmul(x, d, transpose_a=True, nonzero_a=nonzero, out=wrong)
+        assert got is not wrong and got == want and wrong == [[1.0] * 4] * 29
+        narrow = [[1.0] * 3 for _ in range(30)]
+        assert linalg.matmul(x, d, transpose_a=True, out=narrow) is not narrow
+    with pytest.raises(ValueError, match="only for aᵀ·b"):
+        linalg.matmul(x, matrix(30, 4, 1.0, rng), out=[[0.0] * 4 for _ in range(6)])
+
+
+def test_lookup_into_refills_a_row_from_an_offset(kernel):
+    table = [i / 255.0 for i in range(256)]
+    row = [9.0, 9.0, 9.0]
+    assert linalg.lookup_into(table, bytes([7, 0, 255, 3, 1]), 1, row) is row
+    assert row == [0.0, 1.0, 3 / 255.0]
+
+
 def test_the_loops_set_keeps_the_pattern_of_a_sparse_batch_only():
     """An MNIST-like first layer (784x50, a fifth nonzero) keeps it; a dense batch or a
     small W (a result too small to pay) does not."""
@@ -276,10 +308,13 @@ def test_the_loops_set_from_the_pattern_is_the_reference_bit_for_bit(n, k, m, da
     a = data.draw(st.lists(st.lists(entry, min_size=k, max_size=k), min_size=n, max_size=n))
     b = data.draw(st.lists(st.lists(special_floats, min_size=m, max_size=m), min_size=n,
                            max_size=n))
+    want = [[struct.pack("<d", v) for v in row] for row in reference.matmul_tn(a, b)]
     got = loops.matmul_tn_nonzero(a, pattern(a), b)
-    want = reference.matmul_tn(a, b)
-    assert [[struct.pack("<d", v) for v in row] for row in got] == \
-        [[struct.pack("<d", v) for v in row] for row in want]
+    assert [[struct.pack("<d", v) for v in row] for row in got] == want
+    out = data.draw(st.lists(st.lists(special_floats, min_size=m, max_size=m), min_size=k,
+                             max_size=k))          # whatever last step's dW held
+    got = loops.matmul_tn_nonzero(a, pattern(a), b, out)
+    assert got is out and [[struct.pack("<d", v) for v in row] for row in got] == want
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 12) and sys.implementation.name != "pypy",
@@ -472,7 +507,15 @@ def kernel_calls(rng, n, k, m, density):
         ("axpy_", (y, 0.5, matrix(m, k, density, rng, zero_rows={0}))),
         ("lookup", ([i / 255.0 for i in range(256)], bytes(rng.randrange(256)
                                                            for _ in range(k)))),
+        ("lookup_into", ([i / 255.0 for i in range(256)], bytes(rng.randrange(256)
+                                                                for _ in range(k + 3)),
+                         2, [-1.0] * k)),
+        ("matmul_tn", (x, d, matrix(k if n else 0, m, 1.0, rng))),     # into out
+        ("matmul_tn_nonzero", (x, pattern(x), d, matrix(k if n else 0, m, 1.0, rng))),
     ]
+
+
+OUT_AT = {"matmul_tn": 2, "matmul_tn_nonzero": 3}    # where the kernel takes out
 
 
 def pattern(a):
@@ -487,6 +530,16 @@ def run(chosen, name, args):
         y = [row[:] for row in args[0]]
         getattr(chosen, name)(y, *args[1:])
         return y
+    if name == "lookup_into":
+        out = args[3][:]
+        assert getattr(chosen, name)(*args[:3], out) is out, name
+        return out
+    if name in ("matmul_tn", "matmul_tn_nonzero") and len(args) == OUT_AT[name] + 1:
+        out = [row[:] for row in args[-1]]
+        rows = out[:]
+        assert getattr(chosen, name)(*args[:-1], out) is out, name
+        assert all(row is same for row, same in zip(out, rows)), name   # refilled
+        return out
     result = getattr(chosen, name)(*args)
     if name == "matmul_nonzero":
         product, nonzero = result
@@ -520,6 +573,7 @@ def test_every_set_defines_every_kernel():
         missing = [kernel for kernel in kernels.NAMES if not callable(getattr(chosen, kernel,
                                                                              None))]
         assert not missing, (name, missing)
+        assert chosen.REFILLS in (True, False), name
 
 
 def test_an_unknown_kernel_set_is_refused_by_name():

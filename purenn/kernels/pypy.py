@@ -13,21 +13,27 @@ import math
 from ..nested import leaves
 
 # the plain loops are already what the JIT wants for these: the reference's own
-from .reference import dot, dots, lookup
+from .reference import dot, dots, into_rows, lookup, lookup_into
 from .reference import fsum_or_sum as _fsum_or_sum
+
+# refilling a step's batch and dW rows in place keeps them out of the young generation
+# (fewer copies to the old one, fewer major collections): see docs/speed.md
+REFILLS = True
 
 __all__ = [
     "dot", "dots", "axpy_rows", "matmul", "matmul_tn", "matmul_nt", "matmul_nonzero",
     "matmul_tn_nonzero", "transpose", "rowwise", "add_row", "sub_row", "mul_row",
-    "div_row", "hadamard", "scaled", "col_sums", "axpy_", "lookup", "fsum_or_sum",
+    "div_row", "hadamard", "scaled", "col_sums", "axpy_", "lookup", "lookup_into",
+    "fsum_or_sum",
 ]
 
 
 def add_terms(acc, coeffs, rows, stop, start=0):
     """acc[j] += Σ_p coeffs[p]·rows[p][j] for start ≤ p < stop in place, one term after
     another (in the order of p, so the floats are those of one term at a time), four
-    terms per pass over acc (a quarter of the loads and stores of acc) and two entries
-    per turn of the loop (fewer index checks: 0.60 -> 0.50 ns a multiply-add on PyPy).
+    terms per pass over acc (a quarter of the loads and stores of acc), the last one to
+    three in one pass, and two entries per turn of the loop (fewer index checks: 0.60 ->
+    0.50 ns a multiply-add on PyPy).
     The products here are made of it, and so are purenn-conv's loops."""
     width = len(acc)
     even = width - width % 2
@@ -44,11 +50,22 @@ def add_terms(acc, coeffs, rows, stop, start=0):
         if j < width:
             acc[j] = (((acc[j] + c0 * r0[j]) + c1 * r1[j]) + c2 * r2[j]) + c3 * r3[j]
         p += 4
-    while p < stop:
+    # the last one to three terms in one pass (a dense layer's dW rows have ~30 terms)
+    left = stop - p
+    if left == 3:
+        c0, c1, c2 = coeffs[p], coeffs[p + 1], coeffs[p + 2]
+        r0, r1, r2 = rows[p], rows[p + 1], rows[p + 2]
+        for j in range(width):
+            acc[j] = ((acc[j] + c0 * r0[j]) + c1 * r1[j]) + c2 * r2[j]
+    elif left == 2:
+        c0, c1 = coeffs[p], coeffs[p + 1]
+        r0, r1 = rows[p], rows[p + 1]
+        for j in range(width):
+            acc[j] = (acc[j] + c0 * r0[j]) + c1 * r1[j]
+    elif left == 1:
         c, r = coeffs[p], rows[p]
         for j in range(width):
             acc[j] += c * r[j]
-        p += 1
     return acc
 
 
@@ -137,27 +154,39 @@ def _nonzero_share(row):
     return nonzero / len(row) if row else 0.0
 
 
-def matmul_tn(a, b):
+def matmul_tn(a, b, out=None):
     """aᵀ·b: row i of the result is Σ_n a[n][i]·b[n] over the nonzero a[n][i], in the
     order of n. A sparse a with a small result is added row by row of a, each nonzero
     a[n][i] adding a[n][i]·b[n] into result row i (two samples per pass); otherwise it is
     matmul of aᵀ (formed once, then every row sums four terms per pass). Either way each
-    entry sums the same terms in the same order."""
+    entry sums the same terms in the same order. ``out``: rows to fill, as the
+    reference's."""
     a = a if isinstance(a, list) else list(a)
     if not a:
-        return []
+        return into_rows(out, [])
     k, m = len(a[0]), len(b[0]) if b else 0
     if k * m <= ROWWISE_TN_MAX_OUT and _nonzero_share(a[0]) < ROWWISE_TN_MAX_SHARE:
-        return _matmul_tn_rowwise(a, b, k, m)
-    return matmul(transpose(a), b)
+        return _matmul_tn_rowwise(a, b, k, m, out)
+    return into_rows(out, matmul(transpose(a), b))
 
 
-def matmul_tn_nonzero(a, nonzero, b):
+def _zeroed(out, k, m):
+    """out's rows set to 0.0, or k new rows of m zeros when out is None."""
+    if out is None:
+        return [[0.0] * m for _ in range(k)]
+    for row in out:
+        for j in range(m):
+            row[j] = 0.0
+    return out
+
+
+def matmul_tn_nonzero(a, nonzero, b, out=None):
     """aᵀ·b from a's pattern (nonzero[n]: the columns where a[n] is nonzero, in order).
     The terms of each result row i are gathered by column, counted and then placed in
     the order of n (a sparse matrix by columns), and added four a pass as matmul adds
     them: the same terms in the same order as matmul_tn, with no search for a's zeros
-    and a pass over a result row for every four terms (row by row takes one or two)."""
+    and a pass over a result row for every four terms (row by row takes one or two).
+    ``out``: rows to fill, as the reference's."""
     k = len(a[0]) if a else 0
     m = len(b[0]) if b else 0
     starts = [0] * (k + 1)          # terms of result row i: starts[i] to starts[i + 1]
@@ -178,20 +207,18 @@ def matmul_tn_nonzero(a, nonzero, b):
             coeffs[q] = an[i]
             rows[q] = bn
             place[i] = q + 1
-    out = []
+    out = _zeroed(out, k, m)
     for i in range(k):
-        acc = [0.0] * m
         if starts[i + 1] > starts[i]:
-            add_terms(acc, coeffs, rows, starts[i + 1], starts[i])
-        out.append(acc)
+            add_terms(out[i], coeffs, rows, starts[i + 1], starts[i])
     return out
 
 
-def _matmul_tn_rowwise(a, b, k, m):
+def _matmul_tn_rowwise(a, b, k, m, out):
     # two samples a pass, and two entries a turn of each loop over a row (as add_terms);
     # the two one-term loops are written out: picking (c, row) first and sharing one
     # loop measured 3 % slower on an MNIST batch under PyPy
-    out = [[0.0] * m for _ in range(k)]
+    out = _zeroed(out, k, m)
     even = m - m % 2
     count = len(a)
     n = 0

@@ -17,10 +17,16 @@ import math
 
 from ..nested import leaves
 
+# whether the set's kernels fill given rows (``out=``, ``lookup_into``) faster than new
+# ones: callers that could reuse rows (a trainer's batch, a dense layer's dW) do so only
+# where this is True (here, so that the tests see the filling defined)
+REFILLS = True
+
 __all__ = [
     "dot", "dots", "axpy_rows", "matmul", "matmul_tn", "matmul_nt", "matmul_nonzero",
     "matmul_tn_nonzero", "transpose", "rowwise", "add_row", "sub_row", "mul_row",
-    "div_row", "hadamard", "scaled", "col_sums", "axpy_", "lookup", "fsum_or_sum",
+    "div_row", "hadamard", "scaled", "col_sums", "axpy_", "lookup", "lookup_into",
+    "fsum_or_sum",
 ]
 
 
@@ -74,17 +80,29 @@ def matmul(a, b):
     return out
 
 
-def matmul_tn(a, b):
+def matmul_tn(a, b, out=None):
     """aᵀ·b for a of shape (N, k) and b of shape (N, m): shape (k, m).
 
     out[i][j] = Σ_n a[n][i]·b[n][j] over the nonzero a[n][i]: matmul(transpose(a), b).
+    ``out``, a (k, m) list of rows, is filled with the result and returned (a dense
+    layer's dW refilled step after step); None makes new rows.
 
     A dense layer's dW = xᵀ·dout, for a batch of two samples of two inputs:
 
     >>> matmul_tn([[1.0, 0.0], [2.0, 3.0]], [[1.0, 1.0, 1.0], [0.5, 0.0, -1.0]])
     [[2.0, 1.0, -1.0], [1.5, 0.0, -3.0]]
     """
-    return matmul(transpose(a), b)
+    return into_rows(out, matmul(transpose(a), b))
+
+
+def into_rows(out, rows):
+    """rows written into out (out[i][:] = rows[i]) and out returned; rows when out is
+    None. out has the shape of rows."""
+    if out is None:
+        return rows
+    for target, row in zip(out, rows):
+        target[:] = row
+    return out
 
 
 def matmul_nt(a, b):
@@ -110,11 +128,11 @@ def matmul_nonzero(a, b):
     return matmul(a, b), nonzero
 
 
-def matmul_tn_nonzero(a, nonzero, b):
+def matmul_tn_nonzero(a, nonzero, b, out=None):
     """aᵀ·b, given nonzero[n]: the columns where row n of a is nonzero, in increasing
     order, as ``matmul_nonzero`` found them. The same floats as matmul_tn(a, b): entry
     (i, j) sums a[n][i]·b[n][j] from 0.0 in the order of n, over the n where a[n][i] is
-    nonzero.
+    nonzero. ``out`` as for matmul_tn.
 
     >>> a = [[1.0, 0.0], [2.0, 3.0]]
     >>> matmul_tn_nonzero(a, [[0], [0, 1]], [[1.0, 1.0, 1.0], [0.5, 0.0, -1.0]])
@@ -122,7 +140,10 @@ def matmul_tn_nonzero(a, nonzero, b):
     """
     k = len(a[0]) if a else 0
     m = len(b[0]) if b else 0
-    out = [[0.0] * m for _ in range(k)]
+    if out is None:
+        out = [[0.0] * m for _ in range(k)]
+    for row in out:
+        row[:] = [0.0] * m
     for n, columns in enumerate(nonzero):
         for i in columns:
             for j in range(m):
@@ -204,6 +225,14 @@ def axpy_(y, a, x):
 def lookup(table, codes):
     """[table[c] for c in codes]: bytes (or ints) to the floats they stand for."""
     return [table[c] for c in codes]
+
+
+def lookup_into(table, codes, start, out):
+    """out[j] = table[codes[start + j]] for every j of out, in place; returns out. A
+    batch's rows are refilled from the data set's bytes this way, step after step."""
+    for j in range(len(out)):
+        out[j] = table[codes[start + j]]
+    return out
 
 
 def fsum_or_sum(values):
