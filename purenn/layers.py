@@ -29,6 +29,9 @@ class Layer:
       save (BatchNorm's running statistics), nested lists of floats or floats, updated in
       place; empty for most layers.
     - ``input_grad``: when False (the first layer) ``backward`` may skip computing dx.
+    - ``spare_grads``: gradients of an earlier backward pass, by key, handed back after
+      the optimizer applied them (``Network.recycle``); a layer may refill these lists
+      in its next backward pass instead of making new ones (Dense refills dW).
     - ``kind``: the name it is registered under, set by whoever made it from a name
       (``purenn.spec``); ``registry.kind_of`` finds it for a layer made otherwise.
     """
@@ -42,6 +45,7 @@ class Layer:
         self.grads = {}
         self.buffers = {}
         self.input_grad = True
+        self.spare_grads = {}
 
     def build(self, input_shape, rng):
         return input_shape
@@ -112,7 +116,7 @@ class Dense(Layer):
     def backward(self, dout):
         W = self.params["W"]
         dW = linalg.matmul(self.x, dout, transpose_a=True,      # xᵀ·dout
-                           nonzero_a=self.x_nonzero)
+                           nonzero_a=self.x_nonzero, out=self.spare_grads.pop("W", None))
         self.grads = {"W": dW, "b": linalg.col_sums(dout)}
         if not self.input_grad:
             return None

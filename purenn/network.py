@@ -340,6 +340,16 @@ class Network:
             dout = layer.backward(dout)
         return dout
 
+    def recycle(self, grads):
+        """Hand back gradients as ``backward`` returned them, once they are applied and
+        nobody keeps them: each layer may refill its own in the next backward pass
+        instead of making new lists (``Layer.spare_grads``). A trainer does this after
+        each update when its optimizer keeps no gradient (``Optimizer.keeps_grads``)."""
+        for name, layer in self.layers:
+            prefix = name + "."
+            layer.spare_grads = {key[len(prefix):]: value for key, value in grads.items()
+                                 if key.startswith(prefix)}
+
     def grads(self, start=0):
         """The gradients the last backward pass left in the layers from ``start`` on, by
         parameter name, weight decay's λ·W added."""

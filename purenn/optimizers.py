@@ -54,9 +54,15 @@ class Optimizer:
     - ``step(grads)``: update every parameter in place, leaf by leaf.
     - ``state_names``: the attributes that are state, either a step count (int) or a dict
       of per-parameter nested lists; ``state_dict`` / ``load_state_dict`` copy them.
+    - ``keeps_grads``: False when ``step`` keeps no reference to ``grads`` or its lists
+      once it returns. A trainer then hands them back to the layers, which refill them in
+      the next backward pass (``Network.recycle``). True, the default, is always safe:
+      an optimizer that remembers a gradient as it was given (the sign of the last one,
+      say) must say True or copy it.
     """
 
     kind = None
+    keeps_grads = True
     state_names = ()
     nonnegative_state = ()  # state whose square root is taken: a file's must be ≥ 0
 
@@ -123,6 +129,8 @@ class SGD(Optimizer):
     [0.95, 2.1]
     """
 
+    keeps_grads = False
+
     def __init__(self, params, lr: float = 0.01):
         super().__init__(params, lr)
 
@@ -148,6 +156,7 @@ class Momentum(Optimizer):
     ([0.71], [-0.19])
     """
 
+    keeps_grads = False
     state_names = ("v",)
 
     def __init__(self, params, lr: float = 0.01, momentum: float = 0.9):
@@ -217,6 +226,7 @@ class AdaGrad(Optimizer):
     [0.9, 0.900001]
     """
 
+    keeps_grads = False
     state_names = ("h",)
     nonnegative_state = ("h",)
 
@@ -247,6 +257,7 @@ class RMSprop(Optimizer):
     h starts at zero. Defaults as the book: lr = 0.01, ρ = decay_rate = 0.99, ε = 1e-7.
     """
 
+    keeps_grads = False
     state_names = ("h",)
     nonnegative_state = ("h",)
 
@@ -286,6 +297,7 @@ class Adam(Optimizer):
     Defaults as the book: lr = 0.001, β1 = 0.9, β2 = 0.999, ε = 1e-7.
     """
 
+    keeps_grads = False
     state_names = ("t", "m", "v")
     nonnegative_state = ("v",)
 
@@ -331,6 +343,7 @@ class AdamW(Optimizer):
     Defaults as PyTorch: lr = 0.001, β1 = 0.9, β2 = 0.999, ε = 1e-8, λ = weight_decay = 0.01.
     """
 
+    keeps_grads = False
     state_names = ("t", "m", "v")
     nonnegative_state = ("v",)
 

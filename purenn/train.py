@@ -48,6 +48,7 @@ import warnings
 from dataclasses import asdict, dataclass, field, fields
 
 from . import linalg
+from .data.dataset import Dataset
 from .errors import TrainingError
 from .functions import labels
 from .losses import total
@@ -294,6 +295,7 @@ class Trainer:
             loss_at="after-update" if loss_after_update else "before-update")
         self.stop_requested = False
         self.rng_before = None
+        self._rows = None           # the last batch's x, refilled by the next one
         # where training stands (see state_dict)
         self.epoch = 0              # epochs done (epochs schedule) or recorded (book's)
         self.position = 0           # samples of this epoch's order already used
@@ -309,8 +311,14 @@ class Trainer:
 
     # -- one update, one record -----------------------------------------------------------
     def batch(self, indices):
-        """(x, t) of the samples at ``indices``."""
-        return self.train_set.batch(indices)
+        """(x, t) of the samples at ``indices``. x's rows are the trainer's own: where the
+        kernel set refills rows (``linalg.refills()``), the next batch refills them (an
+        update is done with its x when the next one is drawn)."""
+        if not isinstance(self.train_set, Dataset):
+            return self.train_set.batch(indices)
+        x, t = self.train_set.batch(indices, into=self._rows)
+        self._rows = x
+        return x, t
 
     def compute_gradients(self, x, t):
         """(loss, grads) of the batch: by backprop, or numerically when asked."""
@@ -395,6 +403,8 @@ class Trainer:
         loss, grads = self.compute_gradients(x, t)
         self.check_loss(loss)
         self.update(grads)
+        if not getattr(self.optimizer, "keeps_grads", True):
+            self.net.recycle(grads)     # applied: the next backward pass refills them
         if self.loss_after_update:
             loss = self.net.loss(x, t)
             if not math.isfinite(loss):

@@ -7,7 +7,7 @@ import pytest
 from helpers import random_batch
 
 import purenn
-from purenn import build, spec
+from purenn import build, linalg, spec
 from purenn.gradcheck import TOLERANCE, check_network, relative_error
 from purenn.optimizers import SGD
 
@@ -407,3 +407,22 @@ def test_repr_shows_layers_shapes_and_parameter_counts():
         "  (loss): SoftmaxCrossEntropy()\n"
         "  (optimizer): SGD(lr=0.1)\n"
         ")")
+
+
+def test_recycled_gradients_are_refilled_by_the_next_backward_pass():
+    """Handed back after an update, each layer's gradients come back as the same lists
+    with the next batch's values: dW refilled, the floats of fresh lists."""
+    rng = random.Random(4)
+    net = build(SMALL, rng=rng)
+    fresh = build(SMALL, rng=random.Random(4))
+    first, second = _batch(rng), _batch(rng)
+    _, grads = net.loss_and_gradient(*first)
+    dW = grads["dense1.W"]
+    net.recycle(grads)
+    assert net.layers[0][1].spare_grads == {"W": dW, "b": grads["dense1.b"]}
+    _, again = net.loss_and_gradient(*second)
+    refilled = linalg.refills()         # PyPy's loops; the C-level sets make new rows
+    assert (again["dense1.W"] is dW) is refilled
+    assert (again["dense2.W"] is grads["dense2.W"]) is refilled
+    assert again == fresh.gradient(*second)
+    assert "W" not in net.layers[0][1].spare_grads     # taken: used once

@@ -222,3 +222,12 @@ def test_registered_in_builtins_and_setup_cfg():
         assert registry.BUILTINS["purenn.optimizers"][name] == target
         assert declared[name] == target
         assert registry.load_entry("purenn.optimizers", name) is getattr(optimizers, cls)
+
+
+def test_every_builtin_optimizer_says_it_keeps_no_gradient():
+    """So a trainer may hand its gradients back to the layers; the base class says the
+    safe thing for an optimizer that does not say."""
+    assert optimizers.Optimizer.keeps_grads is True
+    for name in ALL:
+        kind = registry.load_entry("purenn.optimizers", name)
+        assert kind.keeps_grads is False, name

@@ -7,6 +7,7 @@ from array import array
 import pytest
 
 import purenn
+from purenn import linalg
 from purenn.data import Dataset
 from purenn.data.spiral import make_spiral
 from purenn.errors import TrainingError
@@ -50,8 +51,9 @@ def test_the_books_schedule_draws_with_replacement_and_evaluates_every_epoch():
     net, train, test, rng = _setup(points=100)  # 300 samples, batch 100: 3 updates/epoch
     drawn = []
     batch = train.batch
-    train.batch = lambda indices: (isinstance(indices, list) and drawn.append(indices)) \
-        or batch(indices)  # the trainer's draws are lists; evaluation passes ranges
+    train.batch = lambda indices, **into: (isinstance(indices, list)
+                                          and drawn.append(indices)) or batch(indices, **into)
+    # the trainer's draws are lists (with the rows to refill); evaluation passes ranges
     history = Trainer(net, train, test, batch_size=100, iterations=7, rng=rng,
                       log=None).fit()
     assert len(history.iteration_loss) == 7
@@ -321,3 +323,91 @@ def test_a_resumed_trainer_knows_what_its_history_holds(tmp_path):
                      rng=random.Random(2), log=None, loss_after_update=True)
     second.load_state_dict(state)
     assert (second.history.metric, second.history.loss_at) == ("loss", "after-update")
+
+
+def _mnist_like(count=50, seed=3):
+    """A data set in MNIST's form: bytes, about a fifth nonzero, read through /255."""
+    rng = random.Random(seed)
+    pixels = bytes(rng.randrange(1, 256) if rng.random() < 0.2 else 0
+                   for _ in range(count * 784))
+    labels = bytes(rng.randrange(10) for _ in range(count))
+    return Dataset(pixels, labels, (784,), 10, table=[v / 255.0 for v in range(256)])
+
+
+MLP = "input 784\ndense 50\nrelu\ndense 10\nloss softmax_cross_entropy\noptimizer {}\n"
+
+
+@pytest.mark.parametrize("kernel", sorted(linalg.KERNELS))
+@pytest.mark.parametrize("optimizer", ["sgd lr=0.1", "adam lr=0.001"])
+def test_refilled_batches_and_gradients_train_to_the_floats_of_fresh_lists(kernel,
+                                                                          optimizer):
+    """The trainer refills one batch's rows, and hands each update's gradients back to
+    the layers, whose next backward pass refills them: the losses and weights are
+    those of new lists every step, on every kernel set."""
+    data = _mnist_like()
+    saved = linalg.KERNEL
+    linalg.use_kernel(kernel)
+    try:
+        runs = []
+        for recycle in (True, False):
+            net = purenn.build(MLP.format(optimizer), rng=random.Random(1))
+            trainer = Trainer(net, data, None, batch_size=20, rng=random.Random(2), log=None)
+            if not recycle:
+                net.optimizer.keeps_grads = True            # no gradient handed back
+                trainer.batch = data.batch                  # new rows every batch
+            rng, kept = random.Random(5), []
+            for _ in range(4):
+                x, _ = trainer.batch([rng.randrange(len(data)) for _ in range(20)])
+                kept.append((x, net.layers[0][1].grads.get("W")))
+                trainer.step([rng.randrange(len(data)) for _ in range(20)])
+            rows = {id(x) for x, _ in kept}
+            dWs = {id(dW) for _, dW in kept[1:]}
+            assert (len(rows), len(dWs)) == ((1, 1) if recycle and linalg.refills()
+                                             else (4, 3))
+            runs.append((trainer.history.iteration_loss, net.params))
+        assert runs[0] == runs[1]
+    finally:
+        linalg.use_kernel(saved)
+
+
+def test_an_optimizer_that_keeps_gradients_gets_new_ones_every_step():
+    """keeps_grads True (the default of a plugin's optimizer): nothing handed back, so
+    what it kept of one step is as it was after the next."""
+    from purenn.optimizers import SGD
+
+    class Remembering(SGD):
+        keeps_grads = True
+
+        def step(self, grads):
+            self.last = grads
+            super().step(grads)
+
+    data = _mnist_like()
+    net = purenn.build(MLP.format("sgd lr=0.1"), rng=random.Random(1))
+    net.optimizer = Remembering(net.params, lr=0.1)
+    trainer = Trainer(net, data, None, batch_size=20, rng=random.Random(2), log=None)
+    trainer.step(list(range(20)))
+    first = net.optimizer.last
+    copy = {key: [row[:] for row in value] if isinstance(value[0], list) else value[:]
+            for key, value in first.items()}
+    trainer.step(list(range(20, 40)))
+    assert net.optimizer.last["dense1.W"] is not first["dense1.W"]
+    assert first == copy
+
+
+@pytest.mark.parametrize("kernel", ["reference", "loops"])   # the sets that refill
+def test_the_trainers_batch_refills_its_rows_with_the_samples_asked_for(kernel,
+                                                                        monkeypatch):
+    monkeypatch.setattr(linalg, "KERNEL", kernel)
+    monkeypatch.setattr(linalg, "_kernels", linalg.KERNELS[kernel])
+    data = _mnist_like()
+    trainer = Trainer(purenn.build(MLP.format("sgd"), rng=random.Random(1)), data, None,
+                      batch_size=4, log=None)
+    x, t = trainer.batch([3, 1, 4, 1])
+    rows = x[:]
+    assert (x, t) == data.batch([3, 1, 4, 1])
+    again, t = trainer.batch([5, 9, 2, 6])
+    assert again is x and all(a is b for a, b in zip(again, rows))
+    assert (again, t) == data.batch([5, 9, 2, 6])
+    last, _ = trainer.batch([7, 8])         # a smaller last batch: new rows
+    assert last is not x and last == data.batch([7, 8])[0]

@@ -54,8 +54,20 @@ class Dataset:
             return linalg.lookup(self.table, chunk)
         return chunk.tolist() if isinstance(chunk, array) else list(map(float, chunk))
 
-    def x(self, indices):
-        return [self.row(i) for i in indices]
+    def x(self, indices, into=None):
+        """The samples at ``indices`` as float rows: new ones, or ``into``'s rows refilled
+        when it is a list of exactly that many rows of ``features_per_sample`` floats and
+        the kernel set fills rows faster than it makes them (``linalg.refills()``)."""
+        d = self.features_per_sample
+        if into is None or not linalg.refills() or not _rows_of(into, len(indices), d):
+            return [self.row(i) for i in indices]
+        if self.table is not None:
+            for row, i in zip(into, indices):
+                linalg.lookup_into(self.table, self.features, i * d, row)
+        else:
+            for row, i in zip(into, indices):
+                row[:] = self.row(i)
+        return into
 
     def t(self, indices):
         labels = [self.labels[i] for i in indices]
@@ -63,8 +75,11 @@ class Dataset:
             return [[target] for target in labels]
         return to_one_hot(labels, self.num_classes) if self.one_hot else labels
 
-    def batch(self, indices):
-        return self.x(indices), self.t(indices)
+    def batch(self, indices, into=None):
+        """(x, t) of the samples at ``indices``. ``into``, a batch's x that nobody needs
+        any more (a trainer's last one), may be refilled and returned as x (see ``x``);
+        otherwise x is new rows."""
+        return self.x(indices, into), self.t(indices)
 
     def head(self, n):
         """The first n samples as a data set of their own (shares nothing mutable)."""
@@ -94,3 +109,13 @@ class Dataset:
         """Consecutive batches of at most ``size`` samples, in order (for evaluation)."""
         for start in range(0, len(self), size):
             yield self.batch(range(start, min(start + size, len(self))))
+
+
+def _rows_of(rows, count, width):
+    """Whether rows is a list of ``count`` lists of ``width`` entries each."""
+    if not isinstance(rows, list) or len(rows) != count:
+        return False
+    for row in rows:
+        if not isinstance(row, list) or len(row) != width:
+            return False
+    return True

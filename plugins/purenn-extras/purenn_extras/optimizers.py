@@ -22,6 +22,7 @@ class Lion(Optimizer):
     Adam's; λ is decoupled weight decay, as in AdamW.
     """
 
+    keeps_grads = False
     state_names = ("m",)
 
     def __init__(self, params, lr: float = 1e-4, beta1: float = 0.9, beta2: float = 0.99,
