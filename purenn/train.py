@@ -314,7 +314,7 @@ class Trainer:
         """(x, t) of the samples at ``indices``. x's rows are the trainer's own: where the
         kernel set refills rows (``linalg.refills()``), the next batch refills them (an
         update is done with its x when the next one is drawn)."""
-        if not isinstance(self.train_set, Dataset):
+        if not (linalg.refills() and isinstance(self.train_set, Dataset)):
             return self.train_set.batch(indices)
         x, t = self.train_set.batch(indices, into=self._rows)
         self._rows = x
@@ -403,7 +403,7 @@ class Trainer:
         loss, grads = self.compute_gradients(x, t)
         self.check_loss(loss)
         self.update(grads)
-        if not getattr(self.optimizer, "keeps_grads", True):
+        if linalg.refills() and not getattr(self.optimizer, "keeps_grads", True):
             self.net.recycle(grads)     # applied: the next backward pass refills them
         if self.loss_after_update:
             loss = self.net.loss(x, t)
