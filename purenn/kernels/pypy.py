@@ -164,9 +164,9 @@ def _zeroed(out, k, m):
     """out's rows set to 0.0, or k new rows of m zeros when out is None."""
     if out is None:
         return [[0.0] * m for _ in range(k)]
-    zero = [0.0] * m
-    for row in out:
-        row[:] = zero       # a copy in RPython, faster than a loop of stores here
+    for row in out:         # stores: row[:] = zeros would give the row new storage
+        for j in range(m):  # (young again, copied out of the nursery: what refilling saves)
+            row[j] = 0.0
     return out
 
 
