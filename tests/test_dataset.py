@@ -18,6 +18,11 @@ def by_floats():
     return Dataset(array("d", [v / 4 for v in range(24)]), bytes([0, 1, 2, 0]), (2, 3), 3)
 
 
+def by_raw_bytes():
+    """Bytes read as their values, without a table."""
+    return Dataset(bytes(range(24)), bytes([0, 1, 2, 0]), (6,), 3)
+
+
 @pytest.fixture(params=sorted(linalg.KERNELS))
 def kernel(request, monkeypatch):
     monkeypatch.setattr(linalg, "KERNEL", request.param)
@@ -25,7 +30,7 @@ def kernel(request, monkeypatch):
     return request.param
 
 
-@pytest.mark.parametrize("make", [by_bytes, by_floats])
+@pytest.mark.parametrize("make", [by_bytes, by_floats, by_raw_bytes])
 def test_a_batch_refills_the_rows_it_is_given_where_the_kernels_refill(make, kernel):
     """PyPy's loops (and the reference) refill; the C-level sets make new rows."""
     data = make()
@@ -34,13 +39,14 @@ def test_a_batch_refills_the_rows_it_is_given_where_the_kernels_refill(make, ker
     again, t = data.batch([3, 1], into=x)
     assert (again, t) == data.batch([3, 1])
     assert again[0] == [data.row(3)[j] for j in range(6)]
+    assert all(type(v) is float for row in again for v in row)
     if linalg.refills():
         assert again is x and all(a is b for a, b in zip(again, objects))
     else:
         assert again is not x and x == values
 
 
-@pytest.mark.parametrize("make", [by_bytes, by_floats])
+@pytest.mark.parametrize("make", [by_bytes, by_floats, by_raw_bytes])
 @pytest.mark.parametrize("into", [
     [[0.0] * 6],                          # fewer rows than samples
     [[0.0] * 6, [0.0] * 5],               # a row of another width

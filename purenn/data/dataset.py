@@ -66,7 +66,9 @@ class Dataset:
                 linalg.lookup_into(self.table, self.features, i * d, row)
         else:
             for row, i in zip(into, indices):
-                row[:] = self.row(i)
+                sample = self.features[i * d:(i + 1) * d]
+                for j in range(d):      # entry by entry, keeping the row's own storage
+                    row[j] = float(sample[j])
         return into
 
     def t(self, indices):

@@ -101,7 +101,8 @@ def into_rows(out, rows):
     if out is None:
         return rows
     for target, row in zip(out, rows):
-        target[:] = row
+        for j in range(len(row)):       # entry by entry: on PyPy a slice assignment gives
+            target[j] = row[j]          # the row new storage, young again
     return out
 
 
