@@ -6,8 +6,9 @@
 - ``pypy``: plain indexed loops over preallocated rows, for PyPy's JIT.
 
 Every set defines the same names (``NAMES``), and ``REFILLS``: whether callers should
-hand it rows to refill rather than have it make new ones. ``purenn.linalg`` picks one set at import
-(the fastest for the interpreter) and is what layers, losses and optimizers call.
+hand it rows to refill rather than have it make new ones. ``purenn.linalg`` picks one
+set at import (the fastest for the interpreter) and is what layers, losses and
+optimizers call.
 """
 
 NAMES = (

@@ -96,8 +96,8 @@ def matmul_tn(a, b, out=None):
 
 
 def into_rows(out, rows):
-    """rows written into out (out[i][:] = rows[i]) and out returned; rows when out is
-    None. out has the shape of rows."""
+    """rows written into out (out[i][j] = rows[i][j]) and out returned; rows when out
+    is None. out has the shape of rows."""
     if out is None:
         return rows
     for target, row in zip(out, rows):
