@@ -101,6 +101,8 @@ def matmul(a, b, transpose_a=False, transpose_b=False, nonzero_a=None, out=None)
         if transpose_b:
             b = _kernels.transpose(b)
         a = a if isinstance(a, list) else list(a)
+        if out is not None and (out is a or out is b):
+            raise ValueError("matmul cannot write aᵀ·b into a or b (out is one of them)")
         if out is not None and not (_kernels.REFILLS and _fits(
                 out, len(a[0]) if a else 0, len(b[0]) if b else 0)):
             out = None
@@ -122,13 +124,13 @@ def refills():
 
 
 def _fits(out, k, m):
-    """Whether out is a list of k lists of m numbers each."""
+    """Whether out is a list of k distinct lists of m numbers each."""
     if not isinstance(out, list) or len(out) != k:
         return False
     for row in out:
         if not isinstance(row, list) or len(row) != m:
             return False
-    return True
+    return len(set(map(id, out))) == k
 
 
 def matmul_nonzero(a, b):

@@ -343,8 +343,9 @@ class Network:
     def recycle(self, grads):
         """Hand back gradients as ``backward`` returned them, once they are applied and
         nobody keeps them: each layer may refill its own in the next backward pass
-        instead of making new lists (``Layer.spare_grads``). A trainer does this after
-        each update when its optimizer keeps no gradient (``Optimizer.keeps_grads``)."""
+        instead of making new lists (``Layer.spare_grads``); ``recycle({})`` takes them
+        back. A trainer lends the last update's gradients this way for its next backward
+        pass only, when its optimizer keeps no gradient (``Optimizer.keeps_grads``)."""
         for name, layer in self.layers:
             prefix = name + "."
             layer.spare_grads = {key[len(prefix):]: value for key, value in grads.items()

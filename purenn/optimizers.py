@@ -56,13 +56,18 @@ class Optimizer:
       of per-parameter nested lists; ``state_dict`` / ``load_state_dict`` copy them.
     - ``keeps_grads``: False when ``step`` keeps no reference to ``grads`` or its lists
       once it returns. A trainer then hands them back to the layers, which refill them in
-      the next backward pass (``Network.recycle``). True, the default, is always safe:
-      an optimizer that remembers a gradient as it was given (the sign of the last one,
-      say) must say True or copy it.
+      the next backward pass (``Network.recycle``). Each class says it for itself: one
+      that does not (a subclass of SGD that remembers the last gradient, say) is True,
+      which is always safe.
     """
 
     kind = None
     keeps_grads = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "keeps_grads" not in vars(cls):
+            cls.keeps_grads = True      # not inherited: a subclass may keep what its base did not
     state_names = ()
     nonnegative_state = ()  # state whose square root is taken: a file's must be ≥ 0
 
@@ -198,6 +203,8 @@ class Nesterov(Momentum):
     >>> opt.step({"W": [-1.0]}); [round(w, 10) for w in params["W"]]
     [1.0545]
     """
+
+    keeps_grads = False
 
     def step(self, grads):
         mu, lr = self.momentum, self.lr

@@ -215,6 +215,15 @@ def set_rng_state(rng, state):
         raise ValueError(f"not a random.Random state: {exc}") from None
 
 
+def _refillable(data):
+    """Whether data makes its batches as purenn's Dataset does, so that one may be refilled:
+    a subclass's own row() (augmentation, say) or a batch() replaced on the instance
+    makes new rows as it always did."""
+    kind = type(data)
+    return (isinstance(data, Dataset) and kind.batch is Dataset.batch and kind.x is Dataset.x
+            and kind.row is Dataset.row and not {"batch", "x", "row"} & vars(data).keys())
+
+
 def _check_batch_memory(net, batch_size):
     """TrainingError when one batch of ``batch_size`` samples would hold more numbers, in
     the input and the layers' outputs, than a spec may (``spec.parameter_limit()``): the
@@ -296,6 +305,7 @@ class Trainer:
         self.stop_requested = False
         self.rng_before = None
         self._rows = None           # the last batch's x, refilled by the next one
+        self._spent = None          # the last update's gradients, refilled by the next
         # where training stands (see state_dict)
         self.epoch = 0              # epochs done (epochs schedule) or recorded (book's)
         self.position = 0           # samples of this epoch's order already used
@@ -314,7 +324,7 @@ class Trainer:
         """(x, t) of the samples at ``indices``. x's rows are the trainer's own: where the
         kernel set refills rows (``linalg.refills()``), the next batch refills them (an
         update is done with its x when the next one is drawn)."""
-        if not (linalg.refills() and isinstance(self.train_set, Dataset)):
+        if not (linalg.refills() and _refillable(self.train_set)):
             return self.train_set.batch(indices)
         x, t = self.train_set.batch(indices, into=self._rows)
         self._rows = x
@@ -400,11 +410,20 @@ class Trainer:
 
     def _step(self, indices):
         x, t = self.batch(indices)
-        loss, grads = self.compute_gradients(x, t)
+        # the last update's gradients, applied, are lent to the layers for this backward
+        # pass only (refilled there): nothing is left for a gradient taken by hand
+        spent, self._spent = self._spent, None
+        if spent is not None:
+            self.net.recycle(spent)
+        try:
+            loss, grads = self.compute_gradients(x, t)
+        finally:
+            if spent is not None:
+                self.net.recycle({})
         self.check_loss(loss)
         self.update(grads)
         if linalg.refills() and not getattr(self.optimizer, "keeps_grads", True):
-            self.net.recycle(grads)     # applied: the next backward pass refills them
+            self._spent = grads
         if self.loss_after_update:
             loss = self.net.loss(x, t)
             if not math.isfinite(loss):

@@ -52,6 +52,7 @@ def test_a_batch_refills_the_rows_it_is_given_where_the_kernels_refill(make, ker
     [[0.0] * 6, [0.0] * 5],               # a row of another width
     [[0.0] * 6, (0.0,) * 6],              # not a list
     ([0.0] * 6, [0.0] * 6),               # a tuple of rows
+    [[0.0] * 6] * 2,                      # one row twice
 ])
 def test_rows_of_another_shape_are_left_alone(make, into, kernel):
     data = make()

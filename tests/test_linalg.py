@@ -268,6 +268,15 @@ def test_matmul_writes_a_transposed_product_into_out_rows_of_its_shape(kernel):
         assert got is not wrong and got == want and wrong == [[1.0] * 4] * 29
         narrow = [[1.0] * 3 for _ in range(30)]
         assert linalg.matmul(x, d, transpose_a=True, out=narrow) is not narrow
+        assert narrow == [[1.0] * 3] * 30
+        shared = [[1.0] * 4] * 30                       # one row thirty times
+        assert linalg.matmul(x, d, transpose_a=True, out=shared) == want
+        assert shared[0] == [1.0] * 4
+    square = matrix(6, 6, 0.5, rng)
+    with pytest.raises(ValueError, match="into a or b"):
+        linalg.matmul(square, d, transpose_a=True, out=square)
+    with pytest.raises(ValueError, match="into a or b"):
+        linalg.matmul(x, d, transpose_a=True, out=d)
     with pytest.raises(ValueError, match="only for aᵀ·b"):
         linalg.matmul(x, matrix(30, 4, 1.0, rng), out=[[0.0] * 4 for _ in range(6)])
 

@@ -409,9 +409,13 @@ def test_repr_shows_layers_shapes_and_parameter_counts():
         ")")
 
 
-def test_recycled_gradients_are_refilled_by_the_next_backward_pass():
+@pytest.mark.parametrize("kernel", sorted(linalg.KERNELS))
+def test_recycled_gradients_are_refilled_by_the_next_backward_pass(kernel, monkeypatch):
     """Handed back after an update, each layer's gradients come back as the same lists
-    with the next batch's values: dW refilled, the floats of fresh lists."""
+    with the next batch's values where the set refills (dW), the floats of fresh lists
+    on every set; recycle({}) takes them back."""
+    monkeypatch.setattr(linalg, "KERNEL", kernel)
+    monkeypatch.setattr(linalg, "_kernels", linalg.KERNELS[kernel])
     rng = random.Random(4)
     net = build(SMALL, rng=rng)
     fresh = build(SMALL, rng=random.Random(4))
@@ -426,3 +430,6 @@ def test_recycled_gradients_are_refilled_by_the_next_backward_pass():
     assert (again["dense2.W"] is grads["dense2.W"]) is refilled
     assert again == fresh.gradient(*second)
     assert "W" not in net.layers[0][1].spare_grads     # taken: used once
+    net.recycle(again)
+    net.recycle({})
+    assert net.gradient(*first)["dense1.W"] is not again["dense1.W"]

@@ -231,3 +231,13 @@ def test_every_builtin_optimizer_says_it_keeps_no_gradient():
     for name in ALL:
         kind = registry.load_entry("purenn.optimizers", name)
         assert kind.keeps_grads is False, name
+
+
+def test_keeps_grads_is_said_by_each_class_never_inherited():
+    class Remembering(optimizers.SGD):
+        pass
+
+    class Forgetting(optimizers.SGD):
+        keeps_grads = False
+
+    assert Remembering.keeps_grads is True and Forgetting.keeps_grads is False

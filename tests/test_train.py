@@ -51,9 +51,8 @@ def test_the_books_schedule_draws_with_replacement_and_evaluates_every_epoch():
     net, train, test, rng = _setup(points=100)  # 300 samples, batch 100: 3 updates/epoch
     drawn = []
     batch = train.batch
-    train.batch = lambda indices, **into: (isinstance(indices, list)
-                                          and drawn.append(indices)) or batch(indices, **into)
-    # the trainer's draws are lists (with the rows to refill); evaluation passes ranges
+    train.batch = lambda indices: (isinstance(indices, list) and drawn.append(indices)) \
+        or batch(indices)  # the trainer's draws are lists; evaluation passes ranges
     history = Trainer(net, train, test, batch_size=100, iterations=7, rng=rng,
                       log=None).fit()
     assert len(history.iteration_loss) == 7
@@ -370,14 +369,20 @@ def test_refilled_batches_and_gradients_train_to_the_floats_of_fresh_lists(kerne
         linalg.use_kernel(saved)
 
 
-def test_an_optimizer_that_keeps_gradients_gets_new_ones_every_step():
-    """keeps_grads True (the default of a plugin's optimizer): nothing handed back, so
-    what it kept of one step is as it was after the next."""
+@pytest.fixture(params=["reference", "loops"])        # the sets that refill
+def refilling(request, monkeypatch):
+    monkeypatch.setattr(linalg, "KERNEL", request.param)
+    monkeypatch.setattr(linalg, "_kernels", linalg.KERNELS[request.param])
+    return request.param
+
+
+def test_an_optimizer_that_keeps_gradients_gets_new_ones_every_step(refilling):
+    """A subclass of SGD that remembers the gradients and does not say keeps_grads is
+    True (it is not inherited): nothing handed back, so what it kept of one step is as
+    it was after the next."""
     from purenn.optimizers import SGD
 
     class Remembering(SGD):
-        keeps_grads = True
-
         def step(self, grads):
             self.last = grads
             super().step(grads)
@@ -395,11 +400,7 @@ def test_an_optimizer_that_keeps_gradients_gets_new_ones_every_step():
     assert first == copy
 
 
-@pytest.mark.parametrize("kernel", ["reference", "loops"])   # the sets that refill
-def test_the_trainers_batch_refills_its_rows_with_the_samples_asked_for(kernel,
-                                                                        monkeypatch):
-    monkeypatch.setattr(linalg, "KERNEL", kernel)
-    monkeypatch.setattr(linalg, "_kernels", linalg.KERNELS[kernel])
+def test_the_trainers_batch_refills_its_rows_with_the_samples_asked_for(refilling):
     data = _mnist_like()
     trainer = Trainer(purenn.build(MLP.format("sgd"), rng=random.Random(1)), data, None,
                       batch_size=4, log=None)
@@ -411,3 +412,38 @@ def test_the_trainers_batch_refills_its_rows_with_the_samples_asked_for(kernel,
     assert (again, t) == data.batch([5, 9, 2, 6])
     last, _ = trainer.batch([7, 8])         # a smaller last batch: new rows
     assert last is not x and last == data.batch([7, 8])[0]
+
+
+def test_a_data_set_that_makes_its_own_rows_is_never_refilled(refilling):
+    """A subclass's row() (augmentation) and a batch() replaced on the instance are
+    called for every batch, as without refilling."""
+    class Brighter(Dataset):
+        def row(self, i):
+            return [v + 1000.0 for v in super().row(i)]
+
+    plain = _mnist_like()
+    data = Brighter(plain.features, plain.labels, (784,), 10, table=plain.table)
+    trainer = Trainer(purenn.build(MLP.format("sgd"), rng=random.Random(1)), data, None,
+                      batch_size=2, log=None)
+    trainer.batch([0, 1])
+    x, _ = trainer.batch([2, 3])
+    assert x == data.batch([2, 3])[0] and x[0][0] >= 1000.0
+    plain.batch = lambda indices: Dataset.batch(plain, indices)    # one argument only
+    trainer = Trainer(purenn.build(MLP.format("sgd"), rng=random.Random(1)), plain, None,
+                      batch_size=2, log=None)
+    trainer.step([0, 1])
+    trainer.step([2, 3])
+
+
+def test_a_gradient_taken_by_hand_after_training_is_new_lists(refilling):
+    """The trainer lends the last update's gradients to its own next backward pass only:
+    after fit, net.gradient makes new lists and leaves the layers' last ones alone."""
+    data = _mnist_like()
+    net = purenn.build(MLP.format("sgd lr=0.1"), rng=random.Random(1))
+    Trainer(net, data, None, batch_size=10, epochs=1, rng=random.Random(2), log=None).fit()
+    last = net.layers[0][1].grads["W"]
+    kept = [row[:] for row in last]
+    x, t = data.batch(range(10))
+    grads = net.gradient(x, t)
+    assert grads["dense1.W"] is not last and last == kept
+    assert all(layer.spare_grads == {} for _, layer in net.layers)

@@ -114,10 +114,10 @@ class Dataset:
 
 
 def _rows_of(rows, count, width):
-    """Whether rows is a list of ``count`` lists of ``width`` entries each."""
+    """Whether rows is a list of ``count`` distinct lists of ``width`` entries each."""
     if not isinstance(rows, list) or len(rows) != count:
         return False
     for row in rows:
         if not isinstance(row, list) or len(row) != width:
             return False
-    return True
+    return len(set(map(id, rows))) == count

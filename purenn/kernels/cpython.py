@@ -203,7 +203,10 @@ class SumMap:
     @staticmethod
     def lookup_into(table, codes, start, out):
         """out[j] = table[codes[start + j]] for every j of out, in place, in C."""
-        out[:] = map(table.__getitem__, codes[start:start + len(out)])
+        codes = codes[start:start + len(out)]
+        if len(codes) != len(out):
+            raise IndexError("lookup_into: the codes end before out is filled")
+        out[:] = map(table.__getitem__, codes)
         return out
 
     fsum_or_sum = staticmethod(fsum_or_sum)
