@@ -295,6 +295,12 @@ class ParallelTrainer(Trainer):
             self._sync()
         super().check_stop()
 
+    def loss_after(self, x, t):
+        """The other parts' columns of the first layer are in the workers: they are copied
+        in first, so that the loss is that of the weights just updated."""
+        self._sync()
+        return super().loss_after(x, t)
+
     def batch(self, indices):
         """(x, t) of the samples at ``indices``, after asking every worker to compute its
         slice of the first layer's output for them (they work while this process does)."""

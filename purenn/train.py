@@ -341,6 +341,10 @@ class Trainer:
         """The optimizer's step on the network's parameters (``Network.update``)."""
         self.net.update(grads)
 
+    def loss_after(self, x, t):
+        """The batch's loss with the weights just updated (``loss_after_update``)."""
+        return self.net.loss(x, t)
+
     def _numerical_tick(self):
         """``each()`` for a numerical gradient: reports progress, honours a stop request
         between two numbers (the parameters are whole again at that point)."""
@@ -425,7 +429,7 @@ class Trainer:
         if linalg.refills() and not getattr(self.optimizer, "keeps_grads", True):
             self._spent = grads
         if self.loss_after_update:
-            loss = self.net.loss(x, t)
+            loss = self.loss_after(x, t)
             if not math.isfinite(loss):
                 self.check_loss(loss)
         self.history.iteration_loss.append(loss)

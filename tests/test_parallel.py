@@ -76,6 +76,15 @@ def test_adam_three_layers_on_the_book_schedule_bit_identical():
     assert one[0].optimizer.t == 12
 
 
+@pytest.mark.parametrize("workers", [2, 3])
+def test_the_loss_after_each_update_is_that_of_the_whole_updated_layer(small_mnist,
+                                                                       workers):
+    """loss_after_update (the book's loss, taken again after the step): the other parts'
+    columns are copied in first, so every recorded loss is the one-process one."""
+    one = train("two_layer", *small_mnist, 1, loss_after_update=True)
+    assert_same(one, train("two_layer", *small_mnist, workers, loss_after_update=True))
+
+
 def test_a_stop_request_syncs_the_weights_first(small_mnist):
     def stop_after_three(trainer, loss):
         if trainer.updates == 3:
