@@ -28,6 +28,7 @@ from .nested import (
     argmax,
     copy_nested,
     flatten,
+    is_rows,
     leaves,
     nested_from_flat,
     reshape,
@@ -42,7 +43,7 @@ __all__ = [
     "fsum_or_sum", "refills",
     "KERNEL", "KERNELS", "use_kernel", "default_kernel", "active",
     "zeros", "zeros_like", "shape_of", "leaves", "argmax", "flatten", "reshape",
-    "copy_nested", "nested_from_flat",
+    "copy_nested", "nested_from_flat", "is_rows",
 ]
 
 # name -> kernel set
@@ -103,7 +104,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, nonzero_a=None, out=None)
         a = a if isinstance(a, list) else list(a)
         if out is not None and (out is a or out is b):
             raise ValueError("matmul cannot write aᵀ·b into a or b (out is one of them)")
-        if out is not None and not (_kernels.REFILLS and _fits(
+        if out is not None and not (_kernels.REFILLS and is_rows(
                 out, len(a[0]) if a else 0, len(b[0]) if b else 0)):
             out = None
         if nonzero_a is not None:
@@ -121,16 +122,6 @@ def refills():
     yes, the C-level sets: no); where it does, a trainer's batch and a dense layer's dW
     are refilled step after step."""
     return _kernels.REFILLS
-
-
-def _fits(out, k, m):
-    """Whether out is a list of k distinct lists of m numbers each."""
-    if not isinstance(out, list) or len(out) != k:
-        return False
-    for row in out:
-        if not isinstance(row, list) or len(row) != m:
-            return False
-    return len(set(map(id, out))) == k
 
 
 def matmul_nonzero(a, b):

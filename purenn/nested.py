@@ -7,7 +7,7 @@ and build them and do no arithmetic (that is the kernels' job, ``purenn.linalg``
 import math
 
 __all__ = ["argmax", "zeros", "shape_of", "zeros_like", "leaves", "flatten",
-           "nested_from_flat", "reshape", "copy_nested"]
+           "nested_from_flat", "reshape", "copy_nested", "is_rows"]
 
 
 def argmax(row):
@@ -84,3 +84,18 @@ def copy_nested(value):
     if value and isinstance(value[0], list):
         return [copy_nested(item) for item in value]
     return list(value)
+
+
+def is_rows(rows, count, width):
+    """Whether rows is a list of ``count`` distinct lists of ``width`` entries each: rows
+    that may be refilled in place (a batch's x, a dW), one row repeated excluded.
+
+    >>> is_rows([[0.0, 0.0], [1.0, 1.0]], 2, 2), is_rows([[0.0, 0.0]] * 2, 2, 2)
+    (True, False)
+    """
+    if not isinstance(rows, list) or len(rows) != count:
+        return False
+    for row in rows:
+        if not isinstance(row, list) or len(row) != width:
+            return False
+    return len(set(map(id, rows))) == count

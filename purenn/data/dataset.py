@@ -59,7 +59,7 @@ class Dataset:
         when it is a list of exactly that many rows of ``features_per_sample`` floats and
         the kernel set fills rows faster than it makes them (``linalg.refills()``)."""
         d = self.features_per_sample
-        if into is None or not linalg.refills() or not _rows_of(into, len(indices), d):
+        if into is None or not linalg.refills() or not linalg.is_rows(into, len(indices), d):
             return [self.row(i) for i in indices]
         if self.table is not None:
             for row, i in zip(into, indices):
@@ -111,13 +111,3 @@ class Dataset:
         """Consecutive batches of at most ``size`` samples, in order (for evaluation)."""
         for start in range(0, len(self), size):
             yield self.batch(range(start, min(start + size, len(self))))
-
-
-def _rows_of(rows, count, width):
-    """Whether rows is a list of ``count`` distinct lists of ``width`` entries each."""
-    if not isinstance(rows, list) or len(rows) != count:
-        return False
-    for row in rows:
-        if not isinstance(row, list) or len(row) != width:
-            return False
-    return len(set(map(id, rows))) == count
