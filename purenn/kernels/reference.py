@@ -143,8 +143,9 @@ def matmul_tn_nonzero(a, nonzero, b, out=None):
     m = len(b[0]) if b else 0
     if out is None:
         out = [[0.0] * m for _ in range(k)]
-    for row in out:
-        row[:] = [0.0] * m
+    else:
+        for row in out:
+            row[:] = [0.0] * m
     for n, columns in enumerate(nonzero):
         for i in columns:
             for j in range(m):
