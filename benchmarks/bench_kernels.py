@@ -110,6 +110,7 @@ def main(argv=None):
 def loops_tn(x, dh, rng, repeats):
     """The loops set's xᵀ·dout both ways: which is faster where, against what it picks."""
     from purenn.kernels import pypy as loops
+    from purenn.sparse import SparseRows
 
     def random_rows(rows, cols, share):
         return [[rng.random() if rng.random() < share else 0.0 for _ in range(cols)]
@@ -123,17 +124,18 @@ def loops_tn(x, dh, rng, repeats):
                            random_rows(100, m, 1.0)))
     print(f"\nkernel loops, xᵀ·dout (ROWWISE_TN_MAX_OUT {loops.ROWWISE_TN_MAX_OUT}, "
           f"ROWWISE_TN_MAX_SHARE {loops.ROWWISE_TN_MAX_SHARE}); 'pattern' is from the "
-          f"nonzero columns a dense layer keeps from x·W, 'layer' what the layer does")
+          f"nonzero entries a dense layer keeps from x·W (SparseRows), 'layer' what the "
+          f"layer does")
     print(f"{'product':34s}{'row by row':>13s}{'transpose':>13s}{'pattern':>13s}   layer")
     for name, a, b in shapes:
         k, m = len(a[0]), len(b[0])
-        pattern = [[i for i in range(k) if row[i] != 0.0] for row in a]
+        sparse = SparseRows.from_rows(a)
         kept = loops.matmul_nonzero(a, [[0.0] * m for _ in range(k)])[1]
-        ways = [lambda a=a, b=b, k=k, m=m: loops._matmul_tn_rowwise(a, b, k, m),
+        ways = [lambda a=a, b=b, k=k, m=m: loops._matmul_tn_rowwise(a, b, k, m, None),
                 lambda a=a, b=b: loops.matmul(loops.transpose(a), b),
-                lambda a=a, b=b, pattern=pattern: loops.matmul_tn_nonzero(a, pattern, b),
+                lambda b=b, sparse=sparse: loops.matmul_tn_sparse(sparse, b),
                 lambda a=a, b=b, kept=kept: (loops.matmul_tn(a, b) if kept is None else
-                                             loops.matmul_tn_nonzero(a, kept, b))]
+                                             loops.matmul_tn_sparse(kept, b))]
         for way in ways * 10:      # PyPy's JIT compiles each way before it is timed
             way()
         times = [best(way, repeats) * 1e3 for way in ways]

@@ -32,12 +32,16 @@ class Layer:
     - ``spare_grads``: gradients of an earlier backward pass, by key, handed back after
       the optimizer applied them (``Network.recycle``); a layer may refill these lists
       in its next backward pass instead of making new ones (Dense refills dW).
+    - ``takes_sparse``: when True the layer's forward also takes x as
+      ``purenn.sparse.SparseRows`` (a batch kept by its nonzero entries), and a trainer
+      may hand it its batches so; otherwise the network gives it dense rows (Dense: True).
     - ``kind``: the name it is registered under, set by whoever made it from a name
       (``purenn.spec``); ``registry.kind_of`` finds it for a layer made otherwise.
     """
 
     decay = ()
     kind = None
+    takes_sparse = False
 
     def __init__(self):
         self.config = {}
@@ -84,6 +88,7 @@ class Dense(Layer):
     """
 
     decay = ("W",)
+    takes_sparse = True
 
     def __init__(self, units: int, init: str = "normal", std: float = 0.01):
         super().__init__()
@@ -109,14 +114,18 @@ class Dense(Layer):
 
     def forward(self, x, train=False):
         self.x = x
-        # x·W, and where x is nonzero (when the kernel set keeps it): the terms of xᵀ·dout
-        y, self.x_nonzero = linalg.matmul_nonzero(x, self.params["W"])
+        if train:   # x·W, and x by its nonzero entries (where the kernel set keeps them,
+            # or x came as SparseRows): the terms of xᵀ·dout
+            y, self.x_sparse = linalg.matmul_nonzero(x, self.params["W"])
+        else:       # nothing kept for a backward pass that inference does not take
+            y, self.x_sparse = linalg.matmul(x, self.params["W"]), None
         return linalg.add_row(y, self.params["b"])
 
     def backward(self, dout):
         W = self.params["W"]
-        dW = linalg.matmul(self.x, dout, transpose_a=True,      # xᵀ·dout
-                           nonzero_a=self.x_nonzero, out=self.spare_grads.pop("W", None))
+        x = self.x if self.x_sparse is None else self.x_sparse
+        dW = linalg.matmul(x, dout, transpose_a=True,           # xᵀ·dout
+                           out=self.spare_grads.pop("W", None))
         self.grads = {"W": dW, "b": linalg.col_sums(dout)}
         if not self.input_grad:
             return None

@@ -36,11 +36,12 @@ from .nested import (
     zeros,
     zeros_like,
 )
+from .sparse import SparseRows
 
 __all__ = [
     "dot", "matmul", "matmul_nonzero", "transpose", "rowwise", "add_row", "sub_row",
     "mul_row", "div_row", "col_sums", "hadamard", "scaled", "lookup", "lookup_into", "axpy_",
-    "fsum_or_sum", "refills",
+    "fsum_or_sum", "refills", "sparse_pays", "SparseRows",
     "KERNEL", "KERNELS", "use_kernel", "default_kernel", "active",
     "zeros", "zeros_like", "shape_of", "leaves", "argmax", "flatten", "reshape",
     "copy_nested", "nested_from_flat", "is_rows",
@@ -83,14 +84,14 @@ def dot(a, b):
     return _kernels.dot(a, b)
 
 
-def matmul(a, b, transpose_a=False, transpose_b=False, nonzero_a=None, out=None):
+def matmul(a, b, transpose_a=False, transpose_b=False, out=None):
     """a·b for a of shape (N, k) and b of shape (k, m): shape (N, m), with
     out[n][j] = Σ_i a[n][i]·b[i][j].
 
     ``transpose_a=True`` gives aᵀ·b (a of shape (k, N)), ``transpose_b=True`` a·bᵀ
     (b of shape (m, k)), each without forming the transpose where the set need not.
-    ``nonzero_a`` (with ``transpose_a``) is a's pattern as ``matmul_nonzero`` returned
-    it, so that the set need not search a's zeros again; None searches.
+    a may be ``SparseRows`` (as ``matmul_nonzero`` returns it, or as a trainer hands a
+    batch over): its kept nonzero entries are used, with no search for zeros.
 
     ``out`` (with ``transpose_a``) is a list of rows of the result's shape to write the
     result into, and is then what is returned: a dense layer refills its dW this way
@@ -98,20 +99,25 @@ def matmul(a, b, transpose_a=False, transpose_b=False, nonzero_a=None, out=None)
     (``refills()`` False), or out has another shape, out is left alone and new rows are
     returned.
     """
+    sparse = isinstance(a, SparseRows)
     if transpose_a:
         if transpose_b:
             b = _kernels.transpose(b)
-        a = a if isinstance(a, list) else list(a)
+        if not sparse:
+            a = a if isinstance(a, list) else list(a)
         if out is not None and (out is a or out is b):
             raise ValueError("matmul cannot write aᵀ·b into a or b (out is one of them)")
+        width = a.width if sparse else len(a[0]) if a else 0
         if out is not None and not (_kernels.REFILLS and is_rows(
-                out, len(a[0]) if a else 0, len(b[0]) if b else 0)):
+                out, width, len(b[0]) if b else 0)):
             out = None
-        if nonzero_a is not None:
-            return _kernels.matmul_tn_nonzero(a, nonzero_a, b, out)
+        if sparse:
+            return _kernels.matmul_tn_sparse(a, b, out)
         return _kernels.matmul_tn(a, b, out)
     if out is not None:
         raise ValueError("matmul writes into out only for aᵀ·b (transpose_a=True)")
+    if sparse:
+        return _kernels.matmul_sparse(a, _kernels.transpose(b) if transpose_b else b)
     if transpose_b:
         return _kernels.matmul_nt(a, b)
     return _kernels.matmul(a, b)
@@ -125,11 +131,19 @@ def refills():
 
 
 def matmul_nonzero(a, b):
-    """(a·b, nonzero): the product, and where each row of a is nonzero (for row n, the
-    columns i with a[n][i] ≠ 0, in order), or None when the active set keeps no pattern
-    (it has no use for it, or a is too dense to pay). A dense layer keeps it from x·W
-    to xᵀ·dout: ``matmul(x, dout, transpose_a=True, nonzero_a=nonzero)``."""
+    """(a·b, a by its nonzero entries): the product, and a as ``SparseRows`` (for row n,
+    the columns i with a[n][i] ≠ 0, in order, and the values there), or None when the
+    active set keeps no such copy (it has no use for it, or a is too dense to pay); a
+    itself when it is ``SparseRows``. A dense layer keeps it from x·W to xᵀ·dout:
+    ``matmul(kept, dout, transpose_a=True)``."""
     return _kernels.matmul_nonzero(a, b)
+
+
+def sparse_pays(share):
+    """Whether a trainer should hand a dense first layer batches as ``SparseRows``, for
+    samples that are ``share`` nonzero (0 to 1): on the active set, the kept entries
+    beat searching every batch for its zeros."""
+    return share < _kernels.SPARSE_MAX_SHARE
 
 
 def transpose(m):

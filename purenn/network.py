@@ -24,6 +24,7 @@ from .errors import PurennError
 from .functions import labels
 from .gradient import frozen, numerical_gradient
 from .optimizers import SGD
+from .sparse import SparseRows
 
 
 class LayerBuildError(PurennError):
@@ -232,11 +233,22 @@ class Network:
         (a plugin optimizer's failure names it)."""
         guard.step(self.optimizer, grads)
 
+    def takes_sparse_at(self, index=0):
+        """Whether layer ``index`` of the run takes its input as ``SparseRows``: a trainer
+        hands the first one its batches so where it does (and it pays)."""
+        layers = self._run[index:index + 1]
+        return bool(layers) and getattr(layers[0], "takes_sparse", False) is True
+
     # -- checks of what the book's methods are given ---------------------------------
     def check_batch(self, x):
         """PurennError unless x is a batch (N, features) this network takes."""
         n = self.input_size
         expected = f"(N, {n})"
+        if isinstance(x, SparseRows):
+            if x.width != n:
+                raise PurennError(f"x has shape (N, {x.width}) (SparseRows) but the network "
+                                  f"takes {expected}")
+            return
         if not isinstance(x, (list, tuple)):
             raise PurennError(f"x must be a batch of shape {expected}: a list of rows, "
                               f"got {type(x).__name__}")
@@ -277,7 +289,10 @@ class Network:
     # -- the book's methods -------------------------------------------------------------
     def forward(self, x, train=False, start=0):
         """The last layer's output for a batch x (N, features), from layer ``start`` on
-        (x then being the output of the layer before it)."""
+        (x then being the output of the layer before it). x may be ``SparseRows``: the
+        layer gets it so if it ``takes_sparse``, else as dense rows."""
+        if isinstance(x, SparseRows) and not self.takes_sparse_at(start):
+            x = x.dense()
         for layer in self._run[start:]:
             x = layer.forward(x, train)
         return x

@@ -148,14 +148,15 @@ def evaluate(net, dataset, batch_size=1000, check=None, on_batch=None):
     a regression set (``num_classes`` None) the mean loss of its loss layer instead.
 
     ``check`` (optional) is called before each batch; it may raise to abandon the pass.
-    ``on_batch(n)`` (optional) is called after each batch of ``n`` samples.
+    ``on_batch(n)`` (optional) is called after each batch of ``n`` samples. The batches
+    go as ``SparseRows`` where ``sparse_batches`` says so, as a trainer's do.
     """
     if dataset is None or len(dataset) == 0:
         return float("nan")
     if dataset.num_classes is None:
         return evaluate_loss(net, dataset, batch_size, check, on_batch)
     hits = 0
-    for x, t in dataset.batches(batch_size):
+    for x, t in _batches(net, dataset, batch_size):
         if check is not None:
             check()
         hits += round(net.accuracy(x, t) * len(x))
@@ -169,7 +170,7 @@ def evaluate_loss(net, dataset, batch_size=1000, check=None, on_batch=None):
     (``Network.loss``), L = (1/N) Σ_batches N_b·L_b, a batch at a time; ``check`` and
     ``on_batch`` as ``evaluate``."""
     losses = []
-    for x, t in dataset.batches(batch_size):
+    for x, t in _batches(net, dataset, batch_size):
         if check is not None:
             check()
         losses.append(net.loss(x, t) * len(x))
@@ -215,13 +216,32 @@ def set_rng_state(rng, state):
         raise ValueError(f"not a random.Random state: {exc}") from None
 
 
-def _refillable(data):
-    """Whether data makes its batches as purenn's Dataset does, so that one may be refilled:
-    a subclass's own row() (augmentation, say) or a batch() replaced on the instance
-    makes new rows as it always did."""
+def _plain(data):
+    """Whether data makes its batches as purenn's Dataset does, so that one may be refilled
+    or handed over as SparseRows: a subclass's own row() (augmentation, say) or a batch()
+    replaced on the instance makes new rows as it always did."""
     kind = type(data)
     return (isinstance(data, Dataset) and kind.batch is Dataset.batch and kind.x is Dataset.x
-            and kind.row is Dataset.row and not {"batch", "x", "row"} & vars(data).keys())
+            and kind.row is Dataset.row and kind.batches is Dataset.batches
+            and not {"batch", "x", "row", "batches"} & vars(data).keys())
+
+
+def _batches(net, dataset, size):
+    if sparse_batches(net, dataset):
+        return dataset.batches(size, sparse=True)
+    return dataset.batches(size)
+
+
+def sparse_batches(net, data):
+    """Whether batches of ``data`` go to ``net`` as ``SparseRows``: where the network's
+    first layer takes them, the data set makes its rows as ``Dataset`` does and its
+    samples are sparse enough for that to pay on the kernel set (``linalg.sparse_pays``:
+    on PyPy for MNIST, never on CPython). Training and evaluation decide alike, so the
+    first layer's search for zeros is never taken on such a set (on PyPy a search that
+    runs only in evaluations was also measured slower)."""
+    return (_plain(data) and net.takes_sparse_at(0)
+            and linalg.sparse_pays(0.0)         # at all: else no need to look at the data
+            and linalg.sparse_pays(data.nonzero_share()))
 
 
 def _check_batch_memory(net, batch_size):
@@ -305,6 +325,7 @@ class Trainer:
         self.stop_requested = False
         self.rng_before = None
         self._rows = None           # the last batch's x, refilled by the next one
+        self._sparse = None         # whether batches go as SparseRows (at the first batch)
         self._spent = None          # the last update's gradients, refilled by the next
         # where training stands (see state_dict)
         self.epoch = 0              # epochs done (epochs schedule) or recorded (book's)
@@ -321,10 +342,17 @@ class Trainer:
 
     # -- one update, one record -----------------------------------------------------------
     def batch(self, indices):
-        """(x, t) of the samples at ``indices``. x's rows are the trainer's own: where the
-        kernel set refills rows (``linalg.refills()``), the next batch refills them (an
-        update is done with its x when the next one is drawn)."""
-        if not (linalg.refills() and _refillable(self.train_set)):
+        """(x, t) of the samples at ``indices``. x is ``SparseRows`` where
+        ``sparse_batches`` says so (decided at the first batch). Otherwise x's rows are
+        the trainer's own: where the kernel set refills rows (``linalg.refills()``), the
+        next batch refills them (an update is done with its x when the next one is
+        drawn)."""
+        plain = _plain(self.train_set)
+        if self._sparse is None:
+            self._sparse = sparse_batches(self.net, self.train_set)
+        if self._sparse and plain:
+            return self.train_set.batch(indices, sparse=True)
+        if not (linalg.refills() and plain):
             return self.train_set.batch(indices)
         x, t = self.train_set.batch(indices, into=self._rows)
         self._rows = x

@@ -11,6 +11,7 @@ from purenn import build, init, spec
 from purenn.errors import SpecError
 from purenn.gradcheck import TOLERANCE, check_layer
 from purenn.layers import BatchNorm, Dense, Dropout, ReLU, Sigmoid, Softmax, Tanh, sigmoid, softmax
+from purenn.linalg import KERNELS
 
 
 @pytest.mark.parametrize("make", [ReLU, Sigmoid, Tanh, Softmax])
@@ -55,14 +56,47 @@ def test_dense_keeps_the_pattern_of_a_sparse_input_for_dw():
             layer = Dense(40)
             layer.build((120,), random.Random(0))
             layer.input_grad = True
-            y = layer.forward(x)
-            kept = layer.x_nonzero
+            assert layer.forward(x) and layer.x_sparse is None      # inference: no copy
+            y = layer.forward(x, train=True)
+            kept = layer.x_sparse
             dx = layer.backward(dout)
             results[name] = (y, layer.grads["W"], layer.grads["b"], dx, kept)
     finally:
         linalg.use_kernel(saved)
-    assert results["loops"][4] == [[i for i, v in enumerate(row) if v] for row in x]
+    kept = results["loops"][4]
+    assert kept.columns == [[i for i, v in enumerate(row) if v] for row in x]
+    assert kept.values == [[v for v in row if v] for row in x]
     assert results["loops"][:4] == results["reference"][:4]
+
+
+@pytest.mark.parametrize("kernel", sorted(KERNELS))
+def test_dense_takes_sparse_rows_with_the_floats_of_dense_ones(kernel):
+    """x as SparseRows gives the y, dW, db and dx of the same x as dense rows, bit for
+    bit, on every kernel set; the layer keeps the SparseRows for dW."""
+    from purenn import linalg
+    from purenn.sparse import SparseRows
+    rng = random.Random(5)
+    x = [[rng.uniform(-1, 1) if rng.random() < 0.3 else 0.0 for _ in range(90)]
+         for _ in range(7)]
+    x[2] = [0.0] * 90
+    x[4][5] = -0.0
+    dout = [[rng.uniform(-1, 1) for _ in range(12)] for _ in range(7)]
+    saved = linalg.KERNEL
+    results = []
+    try:
+        linalg.use_kernel(kernel)
+        for batch in (x, SparseRows.from_rows(x)):
+            layer = Dense(12)
+            layer.build((90,), random.Random(0))
+            layer.input_grad = True
+            y = layer.forward(batch, train=True)
+            if isinstance(batch, SparseRows):
+                assert layer.x_sparse is batch
+            dx = layer.backward(dout)
+            results.append((y, layer.grads["W"], layer.grads["b"], dx))
+    finally:
+        linalg.use_kernel(saved)
+    assert results[1] == results[0]
 
 
 def test_dense_computes_x_w_plus_b():

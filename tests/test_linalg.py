@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from purenn import kernels, linalg
 from purenn.kernels import reference
+from purenn.sparse import SparseRows
 
 KERNELS = sorted(linalg.KERNELS)
 
@@ -238,13 +239,39 @@ def test_the_nonzero_pattern_gives_the_floats_of_the_search(kernel, n, k, m, den
     x = matrix(n, k, density, rng, zero_rows={1})
     w = matrix(k, m, 1.0, rng)
     d = matrix(n, m, 0.6, rng)
-    product, nonzero = linalg.matmul_nonzero(x, w)
+    product, kept = linalg.matmul_nonzero(x, w)
     assert product == linalg.matmul(x, w)
-    assert nonzero is None or nonzero == pattern(x)
-    assert (linalg.matmul(x, d, transpose_a=True, nonzero_a=nonzero)
-            == linalg.matmul(x, d, transpose_a=True))
-    assert (linalg.matmul(x, d, transpose_a=True, nonzero_a=pattern(x))
-            == linalg.matmul(x, d, transpose_a=True))
+    assert kept is None or (kept.columns, kept.values) == entries(x)
+    want = linalg.matmul(x, d, transpose_a=True)
+    assert linalg.matmul(x if kept is None else kept, d, transpose_a=True) == want
+    sparse = SparseRows.from_rows(x)
+    assert linalg.matmul(sparse, d, transpose_a=True) == want
+    assert linalg.matmul_nonzero(sparse, w) == (product, sparse)
+    assert linalg.matmul(sparse, w) == product
+    y = matrix(m, k, 1.0, rng)
+    assert linalg.matmul(sparse, y, transpose_b=True) == linalg.matmul(x, y, transpose_b=True)
+    assert linalg.matmul(sparse, linalg.transpose(d), transpose_a=True, transpose_b=True) \
+        == want
+
+
+def test_sparse_rows_read_as_their_dense_rows():
+    x = [[0.0, 1.5, 0.0, -0.0], [math.nan, 0.0, 0.0, 2.0], [0.0] * 4]
+    sparse = SparseRows.from_rows(x)
+    assert sparse.columns == [[1], [0, 3], []] and sparse.width == 4 and len(sparse) == 3
+    assert sparse.nonzero_count() == 3
+    dense = sparse.dense()
+    assert dense[0] == [0.0, 1.5, 0.0, 0.0] and dense[2] == [0.0] * 4
+    assert math.isnan(dense[1][0]) and dense[1][1:] == [0.0, 0.0, 2.0]
+    assert sparse[0] == dense[0] and sparse[1:][1] == dense[2] and list(sparse)[2] == dense[2]
+    assert sparse.transpose().columns == [[1], [0], [], [1]]
+    sparse.check()
+    for columns, values, message in (([[1, 1]], [[1.0, 1.0]], "increase"),
+                                     ([[4]], [[1.0]], "within"), ([[-1]], [[1.0]], "within"),
+                                     ([[0]], [[1.0, 2.0]], "1 columns but 2 values"),
+                                     ([[True]], [[1.0]], "columns must"),
+                                     ([[0], [1]], [[1.0]], "2 rows of columns")):
+        with pytest.raises(ValueError, match=message):
+            SparseRows(columns, values, 4).check()
 
 
 def test_matmul_writes_a_transposed_product_into_out_rows_of_its_shape(kernel):
@@ -257,14 +284,14 @@ def test_matmul_writes_a_transposed_product_into_out_rows_of_its_shape(kernel):
     d = matrix(6, 4, 0.6, rng)
     want = linalg.matmul(x, d, transpose_a=True)
     assert linalg.refills() is (kernel in ("reference", "loops"))
-    for nonzero in (None, pattern(x)):
+    for a in (x, SparseRows.from_rows(x)):
         out = [[math.nan, math.inf, -0.0, 7.0] for _ in range(30)]
         rows = out[:]
-        got = linalg.matmul(x, d, transpose_a=True, nonzero_a=nonzero, out=out)
+        got = linalg.matmul(a, d, transpose_a=True, out=out)
         assert got == want and (got is out) is linalg.refills()
         assert all(row is same for row, same in zip(out, rows))
         wrong = [[1.0] * 4 for _ in range(29)]
-        got = linalg.matmul(x, d, transpose_a=True, nonzero_a=nonzero, out=wrong)
+        got = linalg.matmul(a, d, transpose_a=True, out=wrong)
         assert got is not wrong and got == want and wrong == [[1.0] * 4] * 29
         narrow = [[1.0] * 3 for _ in range(30)]
         assert linalg.matmul(x, d, transpose_a=True, out=narrow) is not narrow
@@ -295,7 +322,8 @@ def test_the_loops_set_keeps_the_pattern_of_a_sparse_batch_only():
     rng = random.Random(5)
     sparse, dense = matrix(4, 784, 0.2, rng), matrix(4, 784, 1.0, rng)
     w, small = matrix(784, 50, 1.0, rng), matrix(784, 2, 1.0, rng)
-    assert loops.matmul_nonzero(sparse, w)[1] == pattern(sparse)
+    assert (loops.matmul_nonzero(sparse, w)[1].columns,
+            loops.matmul_nonzero(sparse, w)[1].values) == entries(sparse)
     assert loops.matmul_nonzero(dense, w)[1] is None
     assert loops.matmul_nonzero(sparse, small)[1] is None
     assert loops.matmul_nonzero([], w) == ([], None)
@@ -318,12 +346,17 @@ def test_the_loops_set_from_the_pattern_is_the_reference_bit_for_bit(n, k, m, da
     b = data.draw(st.lists(st.lists(special_floats, min_size=m, max_size=m), min_size=n,
                            max_size=n))
     want = [[struct.pack("<d", v) for v in row] for row in reference.matmul_tn(a, b)]
-    got = loops.matmul_tn_nonzero(a, pattern(a), b)
+    got = loops.matmul_tn_sparse(SparseRows.from_rows(a), b)
     assert [[struct.pack("<d", v) for v in row] for row in got] == want
     out = data.draw(st.lists(st.lists(special_floats, min_size=m, max_size=m), min_size=k,
                              max_size=k))          # whatever last step's dW held
-    got = loops.matmul_tn_nonzero(a, pattern(a), b, out)
+    got = loops.matmul_tn_sparse(SparseRows.from_rows(a), b, out)
     assert got is out and [[struct.pack("<d", v) for v in row] for row in got] == want
+    w = data.draw(st.lists(st.lists(special_floats, min_size=m, max_size=m), min_size=k,
+                           max_size=k))
+    want = [[struct.pack("<d", v) for v in row] for row in reference.matmul(a, w)]
+    got = loops.matmul_sparse(SparseRows.from_rows(a), w)
+    assert [[struct.pack("<d", v) for v in row] for row in got] == want
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 12) and sys.implementation.name != "pypy",
@@ -508,7 +541,8 @@ def kernel_calls(rng, n, k, m, density):
         ("dots", (coeffs, matrix(3, k, 1.0, rng))),
         ("axpy_rows", (coeffs, w, m)),
         ("matmul", (x, w)), ("matmul_tn", (x, d)), ("matmul_nt", (x, dn)),
-        ("matmul_nonzero", (x, w)), ("matmul_tn_nonzero", (x, pattern(x), d)),
+        ("matmul_nonzero", (x, w)), ("matmul_sparse", (SparseRows.from_rows(x), w)),
+        ("matmul_tn_sparse", (SparseRows.from_rows(x), d)),
         ("transpose", (x,)), ("rowwise", (operator.sub, d, v)),
         ("add_row", (d, v)), ("sub_row", (d, v)), ("mul_row", (d, v)),
         ("div_row", (d, [c or 1.0 for c in v])), ("hadamard", (d, d)), ("scaled", (d, -3)),
@@ -520,11 +554,12 @@ def kernel_calls(rng, n, k, m, density):
                                                                 for _ in range(k + 3)),
                          2, [-1.0] * k)),
         ("matmul_tn", (x, d, matrix(k if n else 0, m, 1.0, rng))),     # into out
-        ("matmul_tn_nonzero", (x, pattern(x), d, matrix(k if n else 0, m, 1.0, rng))),
+        ("matmul_tn_sparse", (SparseRows.from_rows(x), d,
+                              matrix(k if n else 0, m, 1.0, rng))),
     ]
 
 
-OUT_AT = {"matmul_tn": 2, "matmul_tn_nonzero": 3}    # where the kernel takes out
+OUT_AT = {"matmul_tn": 2, "matmul_tn_sparse": 2}    # where the kernel takes out
 
 
 def pattern(a):
@@ -532,9 +567,14 @@ def pattern(a):
     return [[i for i in range(len(row)) if row[i] != 0.0] for row in a]
 
 
+def entries(a):
+    """(columns, values) of a's nonzero entries, by their definition."""
+    return pattern(a), [[v for v in row if v != 0.0] for row in a]
+
+
 def run(chosen, name, args):
     """The kernel's result, copying the in-place ones' target first; matmul_nonzero's
-    pattern is either the reference's or None (a set may keep none)."""
+    nonzero entries are either the reference's or None (a set may keep none)."""
     if name == "axpy_":
         y = [row[:] for row in args[0]]
         getattr(chosen, name)(y, *args[1:])
@@ -543,7 +583,7 @@ def run(chosen, name, args):
         out = args[3][:]
         assert getattr(chosen, name)(*args[:3], out) is out, name
         return out
-    if name in ("matmul_tn", "matmul_tn_nonzero") and len(args) == OUT_AT[name] + 1:
+    if name in ("matmul_tn", "matmul_tn_sparse") and len(args) == OUT_AT[name] + 1:
         out = [row[:] for row in args[-1]]
         rows = out[:]
         assert getattr(chosen, name)(*args[:-1], out) is out, name
@@ -551,8 +591,8 @@ def run(chosen, name, args):
         return out
     result = getattr(chosen, name)(*args)
     if name == "matmul_nonzero":
-        product, nonzero = result
-        assert nonzero is None or nonzero == pattern(args[0]), name
+        product, kept = result
+        assert kept is None or (kept.columns, kept.values) == entries(args[0]), name
         return product
     return result
 
@@ -571,7 +611,8 @@ def test_every_kernel_of_every_set_against_the_reference(name, n, k, m, density)
         if same_as_reference(name) or kernel_name not in ("dot", "dots", "axpy_rows",
                                                           "matmul", "matmul_tn",
                                                           "matmul_nt", "matmul_nonzero",
-                                                          "matmul_tn_nonzero"):
+                                                          "matmul_sparse",
+                                                          "matmul_tn_sparse"):
             assert got == want, (name, kernel_name)
         else:
             assert close(got, want), (name, kernel_name)
@@ -583,6 +624,7 @@ def test_every_set_defines_every_kernel():
                                                                              None))]
         assert not missing, (name, missing)
         assert chosen.REFILLS in (True, False), name
+        assert chosen.SPARSE_MAX_SHARE >= 0.0, name
 
 
 def test_an_unknown_kernel_set_is_refused_by_name():

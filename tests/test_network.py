@@ -10,6 +10,7 @@ import purenn
 from purenn import build, linalg, spec
 from purenn.gradcheck import TOLERANCE, check_network, relative_error
 from purenn.optimizers import SGD
+from purenn.sparse import SparseRows
 
 SMALL = """\
 # a small net with every built-in layer
@@ -377,6 +378,27 @@ def test_a_batch_of_the_wrong_width_is_refused(call):
     args = ([[0.0] * 4],) if call in ("predict", "probabilities") else ([[0.0] * 4], [0])
     with pytest.raises(purenn.PurennError, match=r"\(N, 4\)"):      # never cut to 3
         getattr(net, call)(*args)
+
+
+@pytest.mark.parametrize("first", ["dense 4 init=he", "sigmoid\ndense 4 init=he"])
+def test_a_batch_as_sparse_rows_gives_the_numbers_of_its_dense_rows(first):
+    """Every method takes x as SparseRows: a first layer that takes it gets it (Dense), any
+    other its dense rows; the same floats as the dense batch. A width that is not the
+    network's is refused, named as SparseRows."""
+    text = (f"input 3\n{first}\nrelu\ndense 2\nloss softmax_cross_entropy\n"
+            f"optimizer momentum lr=0.5")
+    net = purenn.build(text, rng=random.Random(0))
+    x = [[1.0, 0.0, -1.0], [0.0, 0.0, 0.0], [-0.3, 0.8, 0.0]]
+    sparse = SparseRows.from_rows(x)
+    assert net.takes_sparse_at(0) is first.startswith("dense")
+    assert net.predict(sparse) == net.predict(x)
+    assert net.probabilities(sparse) == net.probabilities(x)
+    assert net.loss(sparse, T3) == net.loss(x, T3)
+    assert net.accuracy(sparse, T3) == net.accuracy(x, T3)
+    assert net.gradient(sparse, T3) == net.gradient(x, T3)
+    with pytest.raises(purenn.PurennError, match=r"x has shape \(N, 4\) \(SparseRows\) but "
+                                                 r"the network takes \(N, 3\)"):
+        net.predict(SparseRows([[3]], [[1.0]], 4))
 
 
 def test_one_sample_without_its_batch_is_explained():

@@ -11,8 +11,9 @@ from purenn import linalg
 from purenn.data import Dataset
 from purenn.data.spiral import make_spiral
 from purenn.errors import TrainingError
+from purenn.sparse import SparseRows
 from purenn.spec import make_optimizer
-from purenn.train import Trainer, evaluate
+from purenn.train import Trainer, evaluate, evaluate_loss, sparse_batches
 
 TINY = "input 2\ndense 8 init=he\nrelu\ndense 3\nloss softmax_cross_entropy\n" \
        "optimizer sgd lr=0.5\n"
@@ -348,10 +349,12 @@ def test_refilled_batches_and_gradients_train_to_the_floats_of_fresh_lists(kerne
     linalg.use_kernel(kernel)
     try:
         runs = []
-        for recycle in (True, False):
+        for way in ("sparse", "refilled", "new"):
             net = purenn.build(MLP.format(optimizer), rng=random.Random(1))
             trainer = Trainer(net, data, None, batch_size=20, rng=random.Random(2), log=None)
-            if not recycle:
+            if way != "sparse":
+                trainer._sparse = False                     # dense rows, refilled
+            if way == "new":
                 net.optimizer.keeps_grads = True            # no gradient handed back
                 trainer.batch = data.batch                  # new rows every batch
             rng, kept = random.Random(5), []
@@ -359,14 +362,92 @@ def test_refilled_batches_and_gradients_train_to_the_floats_of_fresh_lists(kerne
                 x, _ = trainer.batch([rng.randrange(len(data)) for _ in range(20)])
                 kept.append((x, net.layers[0][1].grads.get("W")))
                 trainer.step([rng.randrange(len(data)) for _ in range(20)])
+            assert isinstance(x, SparseRows) is (way == "sparse" and kernel in SPARSE_SETS)
             rows = {id(x) for x, _ in kept}
             dWs = {id(dW) for _, dW in kept[1:]}
-            assert (len(rows), len(dWs)) == ((1, 1) if recycle and linalg.refills()
-                                             else (4, 3))
+            assert len(rows) == (1 if way == "refilled" and linalg.refills() else 4)
+            assert len(dWs) == (1 if way != "new" and linalg.refills() else 3)
             runs.append((trainer.history.iteration_loss, net.params))
-        assert runs[0] == runs[1]
+        assert runs[0] == runs[1] == runs[2]
     finally:
         linalg.use_kernel(saved)
+
+
+SPARSE_SETS = ("reference", "loops")    # the sets a trainer hands MNIST's batches sparse
+
+
+def test_the_trainer_hands_sparse_batches_where_they_pay_only(kernel):
+    """An MNIST-like set through a dense first layer goes as SparseRows on the sets that
+    keep sparse entries (each sample's columns found once); a dense set on loops, a
+    first layer that takes no SparseRows, or a data set that makes its own rows gets
+    dense rows, as does every C-level set."""
+    data = _mnist_like()
+    trainer = Trainer(purenn.build(MLP.format("sgd"), rng=random.Random(1)), data, None,
+                      batch_size=4, log=None)
+    x, t = trainer.batch([3, 1, 4, 1])
+    assert (x.dense() if isinstance(x, SparseRows) else x, t) == data.batch([3, 1, 4, 1])
+    assert isinstance(x, SparseRows) is (kernel in SPARSE_SETS)
+    assert sparse_batches(trainer.net, data) is (kernel in SPARSE_SETS)
+    rng = random.Random(4)
+    dense = Dataset(bytes(rng.randrange(1, 256) for _ in range(20 * 784)), bytes(20),
+                    (784,), 10, table=data.table)
+    trainer = Trainer(purenn.build(MLP.format("sgd"), rng=random.Random(1)), dense, None,
+                      batch_size=4, log=None)
+    assert isinstance(trainer.batch([0, 1])[0], SparseRows) is (kernel == "reference")
+    dropout_first = "input 784\ndropout ratio=0.5\ndense 10\nloss softmax_cross_entropy\n"
+    trainer = Trainer(purenn.build(dropout_first, rng=random.Random(1)), data, None,
+                      batch_size=4, log=None)
+    assert not isinstance(trainer.batch([0, 1])[0], SparseRows)
+
+    class Brighter(Dataset):
+        def row(self, i):
+            return [v + 1000.0 for v in super().row(i)]
+
+    brighter = Brighter(data.features, data.labels, (784,), 10, table=data.table)
+    trainer = Trainer(purenn.build(MLP.format("sgd"), rng=random.Random(1)), brighter, None,
+                      batch_size=4, log=None)
+    x, _ = trainer.batch([0, 1])
+    assert not isinstance(x, SparseRows) and x[0][0] >= 1000.0
+
+
+def test_evaluation_takes_sparse_batches_where_training_does(kernel, monkeypatch):
+    """The same accuracy and loss from SparseRows as from dense rows, and any object
+    with batches(size) is evaluated as before."""
+    data = _mnist_like()
+    net = purenn.build(MLP.format("sgd"), rng=random.Random(1))
+    sparse = evaluate(net, data, batch_size=16), evaluate_loss(net, data, batch_size=16)
+    seen = []
+    original = Dataset.batches
+
+    def batches(self, size, sparse=False):
+        seen.append(sparse)
+        return original(self, size)
+
+    monkeypatch.setattr(Dataset, "batches", batches)
+    assert (evaluate(net, data, batch_size=16), evaluate_loss(net, data, batch_size=16)) \
+        == sparse
+    assert seen == [kernel in SPARSE_SETS] * 2
+    monkeypatch.setattr(Dataset, "batches", original)
+    data.batches = lambda size: original(data, size)    # replaced: never asked sparse
+    assert evaluate(net, data, batch_size=16) == sparse[0]
+
+    class Batches:
+        num_classes = 10
+
+        def __len__(self):
+            return len(data)
+
+        def batches(self, size):
+            return original(data, size)
+
+    assert evaluate(net, Batches(), batch_size=16) == sparse[0]
+
+
+@pytest.fixture(params=sorted(linalg.KERNELS))
+def kernel(request, monkeypatch):
+    monkeypatch.setattr(linalg, "KERNEL", request.param)
+    monkeypatch.setattr(linalg, "_kernels", linalg.KERNELS[request.param])
+    return request.param
 
 
 @pytest.fixture(params=["reference", "loops"])        # the sets that refill
@@ -404,6 +485,7 @@ def test_the_trainers_batch_refills_its_rows_with_the_samples_asked_for(refillin
     data = _mnist_like()
     trainer = Trainer(purenn.build(MLP.format("sgd"), rng=random.Random(1)), data, None,
                       batch_size=4, log=None)
+    trainer._sparse = False                 # dense rows (sparse ones: the test above)
     x, t = trainer.batch([3, 1, 4, 1])
     rows = x[:]
     assert (x, t) == data.batch([3, 1, 4, 1])

@@ -14,6 +14,12 @@ from array import array
 
 from .. import linalg
 from ..functions import one_hot as to_one_hot
+from ..sparse import SparseRows
+
+# samples whose nonzero columns are found together and kept in two arrays (x(sparse=True)):
+# a few objects for the garbage collector to trace, not one a sample (on PyPy 60,000
+# kept arrays made every major collection, and so each evaluation, measurably slower)
+KEPT_BLOCK = 1024
 
 
 class Dataset:
@@ -34,6 +40,8 @@ class Dataset:
         self.table = table
         self.one_hot = one_hot
         self.name = name
+        self._columns = None    # per block of samples, their nonzero columns once found
+        self._share = None      # nonzero_share() of the first 100 samples, once found
 
     @property
     def task(self):
@@ -54,10 +62,18 @@ class Dataset:
             return linalg.lookup(self.table, chunk)
         return chunk.tolist() if isinstance(chunk, array) else list(map(float, chunk))
 
-    def x(self, indices, into=None):
+    def x(self, indices, into=None, sparse=False):
         """The samples at ``indices`` as float rows: new ones, or ``into``'s rows refilled
         when it is a list of exactly that many rows of ``features_per_sample`` floats and
-        the kernel set fills rows faster than it makes them (``linalg.refills()``)."""
+        the kernel set fills rows faster than it makes them (``linalg.refills()``).
+
+        ``sparse=True``: as ``SparseRows`` instead (``purenn.sparse``), each row kept by
+        its nonzero entries. A sample's nonzero columns are found the first time it or
+        one of its ``KEPT_BLOCK`` neighbours is drawn, and kept for every later batch
+        (2 bytes a column where a sample has at most 65,536 numbers).
+        """
+        if sparse:
+            return self._sparse_rows(indices)
         d = self.features_per_sample
         if into is None or not linalg.refills() or not linalg.is_rows(into, len(indices), d):
             return [self.row(i) for i in indices]
@@ -71,17 +87,71 @@ class Dataset:
                     row[j] = float(sample[j])
         return into
 
+    def _sparse_rows(self, indices):
+        d = self.features_per_sample
+        features, table = self.features, self.table
+        if self._columns is None:
+            self._columns = [None] * -(-len(self) // KEPT_BLOCK)
+        kept = self._columns
+        columns, values = [], []
+        for i in indices:
+            block, j = divmod(i, KEPT_BLOCK)
+            if kept[block] is None:
+                kept[block] = self._nonzero_block(block)
+            flat, starts = kept[block]
+            found = flat[starts[j]:starts[j + 1]]
+            columns.append(found)
+            start = i * d
+            if table is None:
+                values.append([float(features[start + c]) for c in found])
+            else:
+                values.append([table[features[start + c]] for c in found])
+        return SparseRows(columns, values, d)
+
+    def _nonzero_block(self, block):
+        """(flat, starts): the nonzero columns of the samples of ``block`` one after
+        another in one array, sample j's from starts[j] to starts[j + 1]."""
+        flat = array("H" if self.features_per_sample <= 0x10000 else "q")
+        starts = array("q", [0])
+        for i in range(block * KEPT_BLOCK, min(len(self), (block + 1) * KEPT_BLOCK)):
+            flat.extend(self._nonzero_columns(i))
+            starts.append(len(flat))
+        return flat, starts
+
+    def _nonzero_columns(self, i):
+        """The columns where sample i is nonzero (a NaN is not zero), in order."""
+        d = self.features_per_sample
+        sample = self.features[i * d:(i + 1) * d]
+        if self.table is None:
+            return [j for j in range(d) if sample[j] != 0]
+        table = self.table
+        return [j for j in range(d) if table[sample[j]] != 0.0]
+
+    def nonzero_share(self, samples=100):
+        """The share of nonzero numbers in the first ``samples`` samples (0.0 to 1.0; 0.0
+        when there are none): whether ``x(sparse=True)`` pays (``linalg.sparse_pays``)."""
+        if samples == 100 and self._share is not None:
+            return self._share
+        count = min(samples, len(self))
+        if count == 0 or self.features_per_sample == 0:
+            return 0.0
+        nonzero = sum(len(self._nonzero_columns(i)) for i in range(count))
+        share = nonzero / (count * self.features_per_sample)
+        if samples == 100:
+            self._share = share
+        return share
+
     def t(self, indices):
         labels = [self.labels[i] for i in indices]
         if self.num_classes is None:
             return [[target] for target in labels]
         return to_one_hot(labels, self.num_classes) if self.one_hot else labels
 
-    def batch(self, indices, into=None):
+    def batch(self, indices, into=None, sparse=False):
         """(x, t) of the samples at ``indices``. ``into``, a batch's x that nobody needs
         any more (a trainer's last one), may be refilled and returned as x (see ``x``);
-        otherwise x is new rows."""
-        return self.x(indices, into), self.t(indices)
+        otherwise x is new rows, or ``SparseRows`` with ``sparse=True``."""
+        return self.x(indices, into, sparse), self.t(indices)
 
     def head(self, n):
         """The first n samples as a data set of their own (shares nothing mutable)."""
@@ -107,7 +177,9 @@ class Dataset:
         return Dataset(picked, chosen, self.sample_shape, self.num_classes,
                        table=self.table, one_hot=self.one_hot, name=self.name)
 
-    def batches(self, size):
-        """Consecutive batches of at most ``size`` samples, in order (for evaluation)."""
+    def batches(self, size, sparse=False):
+        """Consecutive batches of at most ``size`` samples, in order (for evaluation); x
+        as ``SparseRows`` with ``sparse=True``."""
         for start in range(0, len(self), size):
-            yield self.batch(range(start, min(start + size, len(self))))
+            indices = range(start, min(start + size, len(self)))
+            yield self.batch(indices, sparse=True) if sparse else self.batch(indices)

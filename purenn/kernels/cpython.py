@@ -29,6 +29,7 @@ import operator
 from itertools import compress, repeat
 
 from ..nested import leaves
+from ..sparse import SparseRows
 from .reference import fsum_or_sum, into_rows
 
 __all__ = ["SumMap", "Sumprod"]
@@ -49,6 +50,9 @@ class SumMap:
     # new rows from C-level maps cost less than filling old ones (a batch refilled with
     # a slice assignment, dW copied in: a 3.13 step measured 1-2 % slower with them)
     REFILLS = False
+    # batches as SparseRows never: finding the zeros in C costs these sets less than
+    # gathering the kept entries with Python-level loops
+    SPARSE_MAX_SHARE = 0.0
 
     @staticmethod
     def dot(a, b):
@@ -130,12 +134,30 @@ class SumMap:
 
     def matmul_nonzero(self, x, w):
         """(x·W, None): these sets search x's zeros in C wherever they need them, so
-        they keep no pattern (see ``reference.matmul_nonzero``)."""
+        they keep no pattern (see ``reference.matmul_nonzero``); x as it came when it
+        is ``SparseRows``."""
+        if isinstance(x, SparseRows):
+            return self.matmul_sparse(x, w), x
         return self.matmul(x, w), None
 
-    def matmul_tn_nonzero(self, a, nonzero, b, out=None):
-        """aᵀ·b, the pattern unused: matmul_tn(a, b, out)."""
-        return self.matmul_tn(a, b, out)
+    def matmul_sparse(self, x, w):
+        """x·W for x a ``SparseRows``: each row as matmul makes a sparse one, from the
+        kept entries and the W rows their columns select."""
+        m = len(w[0]) if w else 0
+        small, axpy_rows, dots = self.AXPY_MAX, self.axpy_rows, self.dots
+        out = []
+        for columns, values in zip(x.columns, x.values):
+            selected = list(map(w.__getitem__, columns))
+            if len(values) <= small:
+                out.append(axpy_rows(values, selected, m))
+            else:
+                out.append(dots(values, zip(*selected)))
+        return out
+
+    def matmul_tn_sparse(self, x, b, out=None):
+        """xᵀ·b for x a ``SparseRows``: matmul_sparse of xᵀ (each of x's columns, its
+        terms in the order of n), written into ``out``'s rows when it is given."""
+        return into_rows(out, self.matmul_sparse(x.transpose(), b))
 
     @staticmethod
     def transpose(m):

@@ -11,6 +11,7 @@ the reference agree bit for bit. Every product is formed as axpy rows: a result 
 import math
 
 from ..nested import leaves
+from ..sparse import SparseRows
 
 # the plain loops are already what the JIT wants for these: the reference's own
 from .reference import dot, dots, into_rows, lookup, lookup_into
@@ -19,11 +20,15 @@ from .reference import fsum_or_sum as _fsum_or_sum
 # refilling a step's batch and dW rows in place keeps them out of the young generation
 # (fewer copies to the old one, fewer major collections): see docs/speed.md
 REFILLS = True
+# batches as SparseRows below this share of nonzero pixels: each sample's nonzero
+# columns are found once and kept, so no step searches its batch for zeros (see
+# docs/speed.md); the kept columns take up to as much memory as the samples' bytes
+SPARSE_MAX_SHARE = 0.5
 
 __all__ = [
     "dot", "dots", "axpy_rows", "matmul", "matmul_tn", "matmul_nt", "matmul_nonzero",
-    "matmul_tn_nonzero", "transpose", "rowwise", "add_row", "sub_row", "mul_row",
-    "div_row", "hadamard", "scaled", "col_sums", "axpy_", "lookup", "lookup_into",
+    "matmul_sparse", "matmul_tn_sparse", "transpose", "rowwise", "add_row", "sub_row",
+    "mul_row", "div_row", "hadamard", "scaled", "col_sums", "axpy_", "lookup", "lookup_into",
     "fsum_or_sum",
 ]
 
@@ -76,10 +81,12 @@ def matmul(x, w):
 
 
 def matmul_nonzero(x, w):
-    """(x·W, nonzero) as the reference defines it while x is sparser than
+    """(x·W, x as SparseRows) as the reference defines it while x is sparser than
     ``PATTERN_MAX_SHARE`` (its first row judged) and W has ``PATTERN_MIN_OUT`` numbers or
-    more, else (x·W, None). The pattern costs little: matmul finds the nonzero x[n][i]
-    anyway."""
+    more, else (x·W, None); x itself when it is ``SparseRows``. Keeping x's nonzero
+    entries costs little: matmul finds them anyway."""
+    if isinstance(x, SparseRows):
+        return matmul_sparse(x, w), x
     keep = (bool(x) and bool(w) and len(w) * len(w[0]) >= PATTERN_MIN_OUT
             and _nonzero_share(x[0]) < PATTERN_MAX_SHARE)
     return _products(x, w, keep)
@@ -87,11 +94,11 @@ def matmul_nonzero(x, w):
 
 def _products(x, w, keep):
     # each row's nonzero terms gathered into lists made once, not appended to for
-    # every row, with their columns when the pattern is kept
+    # every row, with their columns when x's nonzero entries are kept
     k = len(w)
     m = len(w[0]) if w else 0
     coeffs, rows, columns = [0.0] * k, [None] * k, [0] * k
-    out, nonzero = [], []
+    out, nonzero, values = [], [], []
     for row in x:
         count = 0
         for i in range(len(row)):
@@ -104,7 +111,24 @@ def _products(x, w, keep):
         out.append(add_terms([0.0] * m, coeffs, rows, count))
         if keep:
             nonzero.append(columns[:count])
-    return out, (nonzero if keep else None)
+            values.append(coeffs[:count])
+    return out, (SparseRows(nonzero, values, k) if keep else None)
+
+
+def matmul_sparse(x, w):
+    """x·W for x a ``SparseRows``: row n adds the W rows its columns select, scaled by
+    its values (``add_terms``), with no search for zeros."""
+    k = len(w)
+    m = len(w[0]) if w else 0
+    rows = [None] * k
+    out = []
+    for n in range(len(x.columns)):
+        columns, values = x.columns[n], x.values[n]
+        count = len(columns)
+        for p in range(count):
+            rows[p] = w[columns[p]]
+        out.append(add_terms([0.0] * m, values, rows, count))
+    return out
 
 
 def matmul_nt(a, b):
@@ -170,15 +194,15 @@ def _zeroed(out, k, m):
     return out
 
 
-def matmul_tn_nonzero(a, nonzero, b, out=None):
-    """aᵀ·b from a's pattern (nonzero[n]: the columns where a[n] is nonzero, in order).
-    The terms of each result row i are gathered by column, counted and then placed in
-    the order of n (a sparse matrix by columns), and added four a pass as matmul adds
-    them: the same terms in the same order as matmul_tn, with no search for a's zeros
-    and a pass over a result row for every four terms (row by row takes one or two).
-    ``out``: rows to fill, as the reference's."""
-    k = len(a[0]) if a else 0
+def matmul_tn_sparse(x, b, out=None):
+    """xᵀ·b for x a ``SparseRows``. The terms of each result row i are gathered by
+    column, counted and then placed in the order of n (x by columns), and added four a
+    pass as matmul adds them: the same terms in the same order as matmul_tn of x's
+    dense rows, with no search for zeros and a pass over a result row for every four
+    terms (row by row takes one or two). ``out``: rows to fill, as the reference's."""
+    k = x.width
     m = len(b[0]) if b else 0
+    nonzero = x.columns
     starts = [0] * (k + 1)          # terms of result row i: starts[i] to starts[i + 1]
     for columns in nonzero:
         for p in range(len(columns)):
@@ -190,11 +214,11 @@ def matmul_tn_nonzero(a, nonzero, b, out=None):
     coeffs, rows = [0.0] * total, [None] * total
     place = starts[:]
     for n in range(len(nonzero)):
-        an, bn, columns = a[n], b[n], nonzero[n]
+        values, bn, columns = x.values[n], b[n], nonzero[n]
         for p in range(len(columns)):
             i = columns[p]
             q = place[i]
-            coeffs[q] = an[i]
+            coeffs[q] = values[p]
             rows[q] = bn
             place[i] = q + 1
     out = _zeroed(out, k, m)

@@ -16,16 +16,21 @@ Shapes are given as (rows, columns).
 import math
 
 from ..nested import leaves
+from ..sparse import SparseRows
 
 # whether the set's kernels fill given rows (``out=``, ``lookup_into``) faster than new
 # ones: callers that could reuse rows (a trainer's batch, a dense layer's dW) do so only
 # where this is True (here, so that the tests see the filling defined)
 REFILLS = True
+# a trainer hands a dense first layer its batches as SparseRows (each sample's nonzero
+# columns found once, kept by the data set) when the samples are less than this share
+# nonzero (here always, so that the tests see it)
+SPARSE_MAX_SHARE = math.inf
 
 __all__ = [
     "dot", "dots", "axpy_rows", "matmul", "matmul_tn", "matmul_nt", "matmul_nonzero",
-    "matmul_tn_nonzero", "transpose", "rowwise", "add_row", "sub_row", "mul_row",
-    "div_row", "hadamard", "scaled", "col_sums", "axpy_", "lookup", "lookup_into",
+    "matmul_sparse", "matmul_tn_sparse", "transpose", "rowwise", "add_row", "sub_row",
+    "mul_row", "div_row", "hadamard", "scaled", "col_sums", "axpy_", "lookup", "lookup_into",
     "fsum_or_sum",
 ]
 
@@ -115,41 +120,59 @@ def matmul_nt(a, b):
 
 
 def matmul_nonzero(a, b):
-    """(a·b, nonzero): the product, and for each row n of a the columns where a[n] is
-    nonzero (a NaN is not zero), in increasing order: the terms a's zeros leave out.
+    """(a·b, a by its nonzero entries): the product, and a as ``SparseRows`` (for row n,
+    the columns where a[n] is nonzero, in increasing order, and the values there; a NaN
+    is not zero): the terms a's zeros leave out. a may itself be ``SparseRows``, and is
+    then what is returned with a·b.
 
-    A dense layer keeps the pattern from forward (x·W) to backward, where xᵀ·dout sums
-    over the same nonzero x[n][i] (``matmul_tn_nonzero``). A set that has no use for
-    the pattern may return None for it.
+    A dense layer keeps the second from forward (x·W) to backward, where xᵀ·dout sums
+    over the same nonzero x[n][i] (``matmul_tn_sparse``). A set that has no use for it
+    may return None in its place (for a dense a).
 
-    >>> matmul_nonzero([[0.0, 2.0], [3.0, 0.0]], [[1.0], [10.0]])
-    ([[20.0], [3.0]], [[1], [0]])
+    >>> product, sparse = matmul_nonzero([[0.0, 2.0], [3.0, 0.0]], [[1.0], [10.0]])
+    >>> product, sparse.columns, sparse.values
+    ([[20.0], [3.0]], [[1], [0]], [[2.0], [3.0]])
     """
-    nonzero = [[i for i in range(len(row)) if row[i] != 0.0] for row in a]
-    return matmul(a, b), nonzero
+    if isinstance(a, SparseRows):
+        return matmul_sparse(a, b), a
+    return matmul(a, b), SparseRows.from_rows(a)
 
 
-def matmul_tn_nonzero(a, nonzero, b, out=None):
-    """aᵀ·b, given nonzero[n]: the columns where row n of a is nonzero, in increasing
-    order, as ``matmul_nonzero`` found them. The same floats as matmul_tn(a, b): entry
-    (i, j) sums a[n][i]·b[n][j] from 0.0 in the order of n, over the n where a[n][i] is
-    nonzero. ``out`` as for matmul_tn.
+def matmul_sparse(x, b):
+    """x·b for x a ``SparseRows`` of shape (N, k) and b of shape (k, m): row n is
+    Σ_p values[n][p]·b[columns[n][p]], the terms in the order of the columns: the same
+    floats as matmul of x's dense rows (whose zeros add nothing).
 
-    >>> a = [[1.0, 0.0], [2.0, 3.0]]
-    >>> matmul_tn_nonzero(a, [[0], [0, 1]], [[1.0, 1.0, 1.0], [0.5, 0.0, -1.0]])
+    >>> x = SparseRows([[1], [0]], [[2.0], [3.0]], 2)
+    >>> matmul_sparse(x, [[1.0], [10.0]])
+    [[20.0], [3.0]]
+    """
+    m = len(b[0]) if b else 0
+    return [axpy_rows(values, [b[i] for i in columns], m)
+            for columns, values in zip(x.columns, x.values)]
+
+
+def matmul_tn_sparse(x, b, out=None):
+    """xᵀ·b for x a ``SparseRows`` of shape (N, k) and b of shape (N, m): shape (k, m).
+    The same floats as matmul_tn of x's dense rows: entry (i, j) sums x[n][i]·b[n][j]
+    from 0.0 in the order of n, over the n where x[n][i] is nonzero. ``out`` as for
+    matmul_tn.
+
+    >>> x = SparseRows([[0], [0, 1]], [[1.0], [2.0, 3.0]], 2)
+    >>> matmul_tn_sparse(x, [[1.0, 1.0, 1.0], [0.5, 0.0, -1.0]])
     [[2.0, 1.0, -1.0], [1.5, 0.0, -3.0]]
     """
-    k = len(a[0]) if a else 0
+    k = x.width
     m = len(b[0]) if b else 0
     if out is None:
         out = [[0.0] * m for _ in range(k)]
     else:
         for row in out:
             row[:] = [0.0] * m
-    for n, columns in enumerate(nonzero):
-        for i in columns:
+    for n in range(len(x)):
+        for i, c in zip(x.columns[n], x.values[n]):
             for j in range(m):
-                out[i][j] += a[n][i] * b[n][j]
+                out[i][j] += c * b[n][j]
     return out
 
 
