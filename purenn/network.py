@@ -245,6 +245,11 @@ class Network:
         n = self.input_size
         expected = f"(N, {n})"
         if isinstance(x, SparseRows):
+            if not x.checked:
+                try:
+                    x.check()
+                except ValueError as exc:
+                    raise PurennError(f"x is not a batch: {exc}") from None
             if x.width != n:
                 raise PurennError(f"x has shape (N, {x.width}) (SparseRows) but the network "
                                   f"takes {expected}")

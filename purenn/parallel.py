@@ -39,7 +39,7 @@ from itertools import chain
 from . import capabilities, optimizers
 from .errors import PurennError
 from .layers import Dense
-from .train import Trainer
+from .train import Trainer, sparse_batches, sparse_input_pays
 
 ELEMENTWISE_OPTIMIZERS = tuple(
     getattr(optimizers, name) for name in
@@ -104,6 +104,7 @@ def _worker(conn, part, dataset, h_view, d_view, s_view):
     """The loop of a worker process: F(orward), B(ackward and update), S(ync), Q(uit)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the main process decides on a stop
     w = part.width
+    sparse = getattr(part.layer, "takes_sparse", False) is True and sparse_input_pays(dataset)
     try:
         while True:
             message = conn.recv_bytes()
@@ -112,7 +113,8 @@ def _worker(conn, part, dataset, h_view, d_view, s_view):
                 if op == b"F":
                     indices = array("q")
                     indices.frombytes(message[1:])
-                    h = part.forward(dataset.x(indices))
+                    h = part.forward(dataset.x(indices, sparse=True) if sparse
+                                     else dataset.x(indices))
                     h_view[:len(indices) * w] = array("d", chain.from_iterable(h))
                     conn.send_bytes(b"ok")
                 elif op == b"B":
@@ -303,11 +305,15 @@ class ParallelTrainer(Trainer):
 
     def batch(self, indices):
         """(x, t) of the samples at ``indices``, after asking every worker to compute its
-        slice of the first layer's output for them (they work while this process does)."""
+        slice of the first layer's output for them (they work while this process does);
+        x as ``SparseRows`` where ``sparse_batches`` says so, as every worker's."""
         message = b"F" + array("q", indices).tobytes()
         for k in range(len(self._conns)):
             self._ask(k, message)
-        return self.train_set.batch(indices)
+        if self._sparse is None:
+            self._sparse = sparse_batches(self.net, self.train_set)
+        return self.train_set.batch(indices, sparse=True) if self._sparse else \
+            self.train_set.batch(indices)
 
     def compute_gradients(self, x, t):
         """``Trainer.compute_gradients`` with the first layer split: the workers' slices

@@ -28,15 +28,18 @@ class SparseRows:
     [[0.0, 0.5, 0.0], [1.0, 0.0, 0.25]]
     """
 
-    __slots__ = ("columns", "values", "width")
+    __slots__ = ("columns", "values", "width", "checked")
 
-    def __init__(self, columns, values, width):
+    def __init__(self, columns, values, width, checked=False):
         """``columns[n]``, a sequence of ints (a list, an ``array``), and ``values[n]``, a
-        list of floats of the same length, for each row n. They are taken as they are
-        (a data set makes them right); ``check()`` tells whether they are."""
+        list of floats of the same length, for each row n. They are taken as they are;
+        ``check()`` tells whether they are right, and a network checks them once before
+        it uses them. ``checked=True`` (what purenn's data sets and kernels say of what
+        they make) spares that check."""
         self.columns = columns
         self.values = values
         self.width = width
+        self.checked = checked
 
     @classmethod
     def from_rows(cls, rows):
@@ -45,17 +48,21 @@ class SparseRows:
         width = len(rows[0]) if rows else 0
         columns = [[i for i in range(len(row)) if row[i] != 0.0] for row in rows]
         values = [[row[i] for i in cols] for row, cols in zip(rows, columns)]
-        return cls(columns, values, width)
+        return cls(columns, values, width, checked=True)
 
     def check(self):
         """ValueError naming the first row whose columns are not increasing in
-        [0, width), or whose values are not as many: what the kernels rely on.
+        [0, width), or whose values are not as many: what the kernels rely on. Sets
+        ``checked`` when all is well.
 
         >>> SparseRows([[2, 1]], [[1.0, 1.0]], 3).check()
         Traceback (most recent call last):
         ...
         ValueError: SparseRows row 0: columns must increase within [0, 3), got [2, 1]
         """
+        if isinstance(self.width, bool) or not isinstance(self.width, int) or self.width < 0:
+            raise ValueError(f"SparseRows width must be a whole number ≥ 0, got "
+                             f"{self.width!r}")
         if len(self.columns) != len(self.values):
             raise ValueError(f"SparseRows has {len(self.columns)} rows of columns but "
                              f"{len(self.values)} of values")
@@ -69,6 +76,7 @@ class SparseRows:
                     raise ValueError(f"SparseRows row {n}: columns must increase within "
                                      f"[0, {self.width}), got {list(cols)!r}")
                 last = i
+        self.checked = True
 
     def __len__(self):
         return len(self.columns)
@@ -86,7 +94,7 @@ class SparseRows:
             for i, value in zip(self.columns[n], self.values[n]):
                 columns[i].append(n)
                 values[i].append(value)
-        return SparseRows(columns, values, len(self.columns))
+        return SparseRows(columns, values, len(self.columns), checked=self.checked)
 
     def __getitem__(self, n):
         if isinstance(n, slice):

@@ -234,12 +234,17 @@ def _batches(net, dataset, size):
 
 def sparse_batches(net, data):
     """Whether batches of ``data`` go to ``net`` as ``SparseRows``: where the network's
-    first layer takes them, the data set makes its rows as ``Dataset`` does and its
-    samples are sparse enough for that to pay on the kernel set (``linalg.sparse_pays``:
-    on PyPy for MNIST, never on CPython). Training and evaluation decide alike, so the
-    first layer's search for zeros is never taken on such a set (on PyPy a search that
-    runs only in evaluations was also measured slower)."""
-    return (_plain(data) and net.takes_sparse_at(0)
+    first layer takes them and ``sparse_input_pays(data)``. Training and evaluation
+    decide alike, so the first layer's search for zeros is never taken on such a set (on
+    PyPy a search that runs only in evaluations was also measured slower)."""
+    return net.takes_sparse_at(0) and sparse_input_pays(data)
+
+
+def sparse_input_pays(data):
+    """Whether ``data`` makes its rows as ``Dataset`` does and its samples are sparse
+    enough for ``SparseRows`` to pay on the kernel set (``linalg.sparse_pays``: on PyPy
+    for MNIST, never on CPython)."""
+    return (_plain(data)
             and linalg.sparse_pays(0.0)         # at all: else no need to look at the data
             and linalg.sparse_pays(data.nonzero_share()))
 

@@ -98,7 +98,7 @@ def test_each_samples_nonzero_columns_are_found_once_a_block_at_a_time(monkeypat
     found = []
     original = Dataset._nonzero_columns
     monkeypatch.setattr(Dataset, "_nonzero_columns",
-                        lambda self, i: found.append(i) or original(self, i))
+                        lambda self, i, *rest: found.append(i) or original(self, i, *rest))
     x = data.x([1], sparse=True)
     assert found == [0, 1] and x.columns == [array("H")]          # sample 1: all zeros
     x = data.x([0, 1, 0, 2], sparse=True)

@@ -399,6 +399,15 @@ def test_a_batch_as_sparse_rows_gives_the_numbers_of_its_dense_rows(first):
     with pytest.raises(purenn.PurennError, match=r"x has shape \(N, 4\) \(SparseRows\) but "
                                                  r"the network takes \(N, 3\)"):
         net.predict(SparseRows([[3]], [[1.0]], 4))
+    for bad, message in ((SparseRows([[1, 0]], [[1.0, 2.0]], 3), r"row 0: columns must "
+                          r"increase within \[0, 3\), got \[1, 0\]"),
+                         (SparseRows([[0], [5]], [[1.0], [1.0]], 3), r"row 1: columns"),
+                         (SparseRows([[0]], [[1.0, 2.0]], 3), r"row 0: 1 columns but 2"),
+                         (SparseRows([[0]], [[1.0]], "3"), r"width must be a whole")):
+        with pytest.raises(purenn.PurennError, match=r"x is not a batch: SparseRows " + message):
+            net.predict(bad)
+    made = SparseRows([[0, 2]], [[1.0, 2.0]], 3)
+    assert not made.checked and net.predict(made) and made.checked       # checked once
 
 
 def test_one_sample_without_its_batch_is_explained():

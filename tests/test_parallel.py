@@ -6,7 +6,7 @@ import random
 import pytest
 
 import purenn
-from purenn import capabilities
+from purenn import capabilities, linalg
 from purenn.cli import main
 from purenn.data import mnist
 from purenn.data.spiral import make_spiral
@@ -65,6 +65,19 @@ def test_mnist_sgd_bit_identical(small_mnist, workers):
     one = train("two_layer", *small_mnist, 1)
     assert_same(one, train("two_layer", *small_mnist, workers))
     assert one[1].history.train_acc[-1] > 0.1
+
+
+@pytest.mark.parametrize("kernel", ["reference", "loops"])
+def test_sparse_batches_through_the_split_layer_bit_identical(small_mnist, kernel,
+                                                              monkeypatch):
+    """Where batches go as SparseRows (the main process's and every worker's), the
+    result is one process's, bit for bit."""
+    monkeypatch.setattr(linalg, "KERNEL", kernel)
+    monkeypatch.setattr(linalg, "_kernels", linalg.KERNELS[kernel])
+    one = train("two_layer", *small_mnist, 1)
+    many = train("two_layer", *small_mnist, 2)
+    assert one[1]._sparse is many[1]._sparse is True
+    assert_same(one, many)
 
 
 def test_adam_three_layers_on_the_book_schedule_bit_identical():

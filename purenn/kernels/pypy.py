@@ -112,7 +112,7 @@ def _products(x, w, keep):
         if keep:
             nonzero.append(columns[:count])
             values.append(coeffs[:count])
-    return out, (SparseRows(nonzero, values, k) if keep else None)
+    return out, (SparseRows(nonzero, values, k, checked=True) if keep else None)
 
 
 def matmul_sparse(x, w):
