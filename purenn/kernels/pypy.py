@@ -197,8 +197,8 @@ def _zeroed(out, k, m):
 def matmul_tn_sparse(x, b, out=None):
     """xᵀ·b for x a ``SparseRows``. The terms of each result row i are gathered by
     column, counted and then placed in the order of n (x by columns), and added four a
-    pass as matmul adds them: the same terms in the same order as matmul_tn of x's
-    dense rows, with no search for zeros and a pass over a result row for every four
+    pass as ``add_terms`` adds them: the same terms in the same order as matmul_tn of
+    x's dense rows, with no search for zeros and a pass over a result row for every four
     terms (row by row takes one or two). ``out``: rows to fill, as the reference's."""
     k = x.width
     m = len(b[0]) if b else 0
@@ -211,20 +211,42 @@ def matmul_tn_sparse(x, b, out=None):
     for i in range(k + 1):
         total += starts[i]
         starts[i] = total
-    coeffs, rows = [0.0] * total, [None] * total
+    # each term's sample n, not its row b[n]: no pointers in a list of ~15,000 (too
+    # large for PyPy's nursery, so old at once, and traced at every minor collection)
+    coeffs, who = [0.0] * total, [0] * total
     place = starts[:]
     for n in range(len(nonzero)):
-        values, bn, columns = x.values[n], b[n], nonzero[n]
+        values, columns = x.values[n], nonzero[n]
         for p in range(len(columns)):
             i = columns[p]
             q = place[i]
             coeffs[q] = values[p]
-            rows[q] = bn
+            who[q] = n
             place[i] = q + 1
     out = _zeroed(out, k, m)
+    # add_terms written out here, not called once a row: on PyPy each call of a function
+    # with loops allocates ~1 KB (its frame), ~500 KB a step for MNIST's 784 rows
+    even = m - m % 2
     for i in range(k):
-        if starts[i + 1] > starts[i]:
-            add_terms(out[i], coeffs, rows, starts[i + 1], starts[i])
+        p, stop = starts[i], starts[i + 1]
+        acc = out[i]
+        while p + 4 <= stop:
+            c0, c1, c2, c3 = coeffs[p], coeffs[p + 1], coeffs[p + 2], coeffs[p + 3]
+            r0, r1, r2, r3 = b[who[p]], b[who[p + 1]], b[who[p + 2]], b[who[p + 3]]
+            j = 0
+            while j < even:
+                h = j + 1
+                acc[j] = (((acc[j] + c0 * r0[j]) + c1 * r1[j]) + c2 * r2[j]) + c3 * r3[j]
+                acc[h] = (((acc[h] + c0 * r0[h]) + c1 * r1[h]) + c2 * r2[h]) + c3 * r3[h]
+                j += 2
+            if j < m:
+                acc[j] = (((acc[j] + c0 * r0[j]) + c1 * r1[j]) + c2 * r2[j]) + c3 * r3[j]
+            p += 4
+        while p < stop:
+            c, r = coeffs[p], b[who[p]]
+            for j in range(m):
+                acc[j] += c * r[j]
+            p += 1
     return out
 
 
