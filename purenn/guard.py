@@ -83,6 +83,11 @@ class GuardedLayer:
         self.input_width = math.prod(input_shape)
         self.output_width = math.prod(output_shape)
 
+    @property
+    def takes_sparse(self):
+        """What the layer says (``Layer.takes_sparse``): whether it gets SparseRows."""
+        return getattr(self.layer, "takes_sparse", False) is True
+
     def forward(self, x, train=False):
         y = call(self.layer, LAYERS, self.name, "forward", x, train)
         return check_rows(y, len(x), self.output_width, self.name, self.layer, "forward")

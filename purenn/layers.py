@@ -35,6 +35,7 @@ class Layer:
     - ``takes_sparse``: when True the layer's forward also takes x as
       ``purenn.sparse.SparseRows`` (a batch kept by its nonzero entries), and a trainer
       may hand it its batches so; otherwise the network gives it dense rows (Dense: True).
+      Never inherited: each class says it for itself.
     - ``kind``: the name it is registered under, set by whoever made it from a name
       (``purenn.spec``); ``registry.kind_of`` finds it for a layer made otherwise.
     """
@@ -42,6 +43,11 @@ class Layer:
     decay = ()
     kind = None
     takes_sparse = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "takes_sparse" not in vars(cls):
+            cls.takes_sparse = False    # not inherited: a subclass may read x as rows
 
     def __init__(self):
         self.config = {}

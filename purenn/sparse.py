@@ -6,8 +6,13 @@ entries spares the layer the search for them; a data set can find each sample's 
 columns once and keep them (``purenn.data.dataset.Dataset.x(sparse=True)``).
 
 Each row is stored as what CSR (compressed sparse row) format stores of it: its nonzero
-columns in increasing order and the values found there. A NaN is not zero: it is kept.
+columns in increasing order and the values found there. A NaN is not zero: it is kept;
+a zero of either sign is not stored (``check`` refuses one: the kernels add every
+stored value, and 0·inf would be NaN where the dense row's zero adds nothing), and
+reads back as 0.0.
 """
+
+from array import array
 
 __all__ = ["SparseRows"]
 
@@ -42,18 +47,20 @@ class SparseRows:
         self.checked = checked
 
     @classmethod
-    def from_rows(cls, rows):
-        """The nonzero entries of dense rows (lists of floats of one length)."""
+    def from_rows(cls, rows, width=None):
+        """The nonzero entries of dense rows (lists of floats of one length); ``width``
+        for no rows (else the rows' length)."""
         rows = list(rows)
-        width = len(rows[0]) if rows else 0
+        if rows or width is None:
+            width = len(rows[0]) if rows else 0
         columns = [[i for i in range(len(row)) if row[i] != 0.0] for row in rows]
         values = [[row[i] for i in cols] for row, cols in zip(rows, columns)]
         return cls(columns, values, width, checked=True)
 
     def check(self):
         """ValueError naming the first row whose columns are not increasing in
-        [0, width), or whose values are not as many: what the kernels rely on. Sets
-        ``checked`` when all is well.
+        [0, width), or whose values are not as many or hold a zero: what the kernels
+        rely on. Sets ``checked`` when all is well.
 
         >>> SparseRows([[2, 1]], [[1.0, 1.0]], 3).check()
         Traceback (most recent call last):
@@ -63,10 +70,18 @@ class SparseRows:
         if isinstance(self.width, bool) or not isinstance(self.width, int) or self.width < 0:
             raise ValueError(f"SparseRows width must be a whole number ≥ 0, got "
                              f"{self.width!r}")
+        for name, rows in (("columns", self.columns), ("values", self.values)):
+            if not isinstance(rows, (list, tuple)):
+                raise ValueError(f"SparseRows {name} must be a list of rows, got "
+                                 f"{type(rows).__name__}")
         if len(self.columns) != len(self.values):
             raise ValueError(f"SparseRows has {len(self.columns)} rows of columns but "
                              f"{len(self.values)} of values")
         for n, (cols, vals) in enumerate(zip(self.columns, self.values)):
+            for name, row in (("columns", cols), ("values", vals)):
+                if not isinstance(row, (list, tuple, array)):
+                    raise ValueError(f"SparseRows row {n}: its {name} must be a list, got "
+                                     f"{type(row).__name__}")
             if len(cols) != len(vals):
                 raise ValueError(f"SparseRows row {n}: {len(cols)} columns but "
                                  f"{len(vals)} values")
@@ -76,6 +91,13 @@ class SparseRows:
                     raise ValueError(f"SparseRows row {n}: columns must increase within "
                                      f"[0, {self.width}), got {list(cols)!r}")
                 last = i
+            for i, value in zip(cols, vals):
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ValueError(f"SparseRows row {n}: the value at column {i} is "
+                                     f"{value!r}, not a number")
+                if value == 0:
+                    raise ValueError(f"SparseRows row {n}: the value at column {i} is "
+                                     f"{value!r}; only nonzero entries are stored")
         self.checked = True
 
     def __len__(self):

@@ -146,3 +146,34 @@ def test_any_bytes_and_table_give_a_sparse_batch_of_the_same_entries(width, code
         assert [pack(v) for v in values] == [pack(row[j]) for j in columns]
     assert [[pack(v) for v in row] for row in sparse.dense()] == \
         [[pack(0.0 if v == 0.0 else v) for v in row] for row in dense]
+
+
+def test_what_was_found_is_forgotten_when_the_features_or_table_change():
+    """Replacing features or table forgets the kept columns; a change made inside them
+    needs forget()."""
+    data = Dataset(array("d", [0.0, 1.0, 0.0, 2.0]), bytes([0, 1]), (2,), 2)
+    assert data.x([0, 1], sparse=True).columns == [array("H", [1]), array("H", [1])]
+    assert data.nonzero_share() == 0.5
+    data.features = array("d", [3.0, 1.0, 0.0, 2.0])
+    assert data.x([0], sparse=True).dense() == [[3.0, 1.0]] and data.nonzero_share() == 0.75
+    data.features[2] = 4.0                      # in place: not seen until forget()
+    assert data.x([1], sparse=True).dense() == [[0.0, 2.0]]
+    data.forget()
+    assert data.x([1], sparse=True).dense() == [[4.0, 2.0]] == data.x([1])
+    coded = by_mostly_zero_bytes()
+    coded.x([0], sparse=True)
+    coded.table = [0.5] + TABLE[1:]             # byte 0 now stands for 0.5
+    assert coded.x([0], sparse=True).dense() == coded.x([0])
+
+
+def test_a_subclass_that_sets_its_own_fields_still_takes_sparse_batches():
+    """A subclass whose __init__ does not call Dataset's (it sets the fields itself)."""
+    class Own(Dataset):
+        def __init__(self):
+            self.features, self.labels = bytes([0, 5, 0, 0, 9, 9]), bytes([0, 1, 0])
+            self.sample_shape, self.features_per_sample = (2,), 2
+            self.num_classes, self.table, self.one_hot, self.name = 2, TABLE, False, "own"
+
+    data = Own()
+    assert data.nonzero_share() == 0.5
+    assert data.x([2, 0], sparse=True).dense() == data.x([2, 0])

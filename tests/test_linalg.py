@@ -264,6 +264,7 @@ def test_sparse_rows_read_as_their_dense_rows():
     assert math.isnan(dense[1][0]) and dense[1][1:] == [0.0, 0.0, 2.0]
     assert sparse[0] == dense[0] and sparse[1:][1] == dense[2] and list(sparse)[2] == dense[2]
     assert sparse.transpose().columns == [[1], [0], [], [1]]
+    assert SparseRows.from_rows([], width=5).width == 5
     sparse.check()
     for columns, values, message in (([[1, 1]], [[1.0, 1.0]], "increase"),
                                      ([[4]], [[1.0]], "within"), ([[-1]], [[1.0]], "within"),

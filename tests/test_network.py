@@ -410,6 +410,64 @@ def test_a_batch_as_sparse_rows_gives_the_numbers_of_its_dense_rows(first):
     assert not made.checked and net.predict(made) and made.checked       # checked once
 
 
+@pytest.mark.parametrize("bad, message", [
+    (SparseRows([[0, 1]], [[0.0, 1.0]], 3), r"row 0: the value at column 0 is 0.0; only "
+                                            r"nonzero entries are stored"),
+    (SparseRows([[2]], [[-0.0]], 3), r"row 0: the value at column 2 is -0.0"),
+    (SparseRows([[2]], [["1"]], 3), r"row 0: the value at column 2 is .1., not a number"),
+    (SparseRows(None, None, 3), r"columns must be a list of rows, got NoneType"),
+    (SparseRows([[0]], None, 3), r"values must be a list of rows, got NoneType"),
+    (SparseRows([1], [[1.0]], 3), r"row 0: its columns must be a list, got int"),
+    (SparseRows((c for c in [[0]]), [[1.0]], 3), r"columns must be a list of rows, got "
+                                                 r"generator"),
+])
+def test_a_malformed_sparse_batch_is_one_clear_error(bad, message):
+    """A stored zero would make 0·inf NaN where the dense row adds nothing: refused,
+    as is anything that is not rows of columns and numbers."""
+    with pytest.raises(purenn.PurennError, match=r"x is not a batch: SparseRows " + message):
+        _tiny().predict(bad)
+
+
+@pytest.mark.parametrize("takes", [True, False])
+def test_a_plugin_layer_gets_sparse_rows_when_it_says_it_takes_them(takes, monkeypatch):
+    """A layer that is not purenn's own is guarded; the guard passes on what the layer
+    says of SparseRows."""
+    from purenn import registry
+    from purenn.layers import Dense
+
+    seen = []
+
+    class Recording(Dense):
+        takes_sparse = takes
+
+        def forward(self, x, train=False):
+            seen.append(type(x).__name__)
+            return super().forward(x, train)
+
+    monkeypatch.setattr(registry, "load_entry",
+                        lambda group, name, real=registry.load_entry:
+                        Recording if name == "dense" and group == "purenn.layers"
+                        else real(group, name))
+    net = purenn.build("input 3\ndense 2\nloss softmax_cross_entropy\n",
+                       rng=random.Random(0))
+    x = [[1.0, 0.0, -1.0], [0.0, 0.0, 0.5]]
+    assert net.takes_sparse_at(0) is takes
+    assert net.predict(SparseRows.from_rows(x)) == net.predict(x)
+    assert seen == ["SparseRows" if takes else "list", "list"]
+
+
+def test_takes_sparse_is_never_inherited():
+    from purenn.layers import Dense
+
+    class Subclass(Dense):
+        pass
+
+    class Saying(Dense):
+        takes_sparse = True
+
+    assert Dense.takes_sparse and Saying.takes_sparse and not Subclass.takes_sparse
+
+
 def test_one_sample_without_its_batch_is_explained():
     with pytest.raises(purenn.PurennError, match=r"flat list of 3 numbers \(one sample\? "
                                                  r"pass \[x\]\)"):

@@ -40,8 +40,7 @@ class Dataset:
         self.table = table
         self.one_hot = one_hot
         self.name = name
-        self._columns = None    # per block of samples, their nonzero columns once found
-        self._share = None      # nonzero_share() of the first 100 samples, once found
+        self.forget()           # nothing found and kept yet (x(sparse=True))
 
     @property
     def task(self):
@@ -70,7 +69,8 @@ class Dataset:
         ``sparse=True``: as ``SparseRows`` instead (``purenn.sparse``), each row kept by
         its nonzero entries. A sample's nonzero columns are found the first time it or
         one of its ``KEPT_BLOCK`` neighbours is drawn, and kept for every later batch
-        (2 bytes a column where a sample has at most 65,536 numbers).
+        (2 bytes a column where a sample has at most 65,536 numbers); ``forget()`` after
+        changing ``features`` or ``table`` in place.
         """
         if sparse:
             return self._sparse_rows(indices)
@@ -90,9 +90,9 @@ class Dataset:
     def _sparse_rows(self, indices):
         d = self.features_per_sample
         features, table = self.features, self.table
-        if self._columns is None:
-            self._columns = [None] * -(-len(self) // KEPT_BLOCK)
-        kept = self._columns
+        kept = self._kept("_columns")
+        if kept is None:
+            kept = self._columns = [None] * -(-len(self) // KEPT_BLOCK)
         columns, values = [], []
         for i in indices:
             block, j = divmod(i, KEPT_BLOCK)
@@ -107,6 +107,22 @@ class Dataset:
             else:
                 values.append([table[features[start + c]] for c in found])
         return SparseRows(columns, values, d, checked=True)
+
+    def _kept(self, name):
+        """What was found and kept under ``name`` (None if nothing yet), forgotten when
+        ``features`` or ``table`` has been replaced since (by an assignment; a change
+        made inside them is not seen: ``forget()`` after one)."""
+        found = getattr(self, "_found_in", None)
+        if found is None or found[0] is not self.features or found[1] is not self.table:
+            self._found_in = (self.features, self.table)
+            self._columns = self._share = None
+        return getattr(self, name)
+
+    def forget(self):
+        """Forget the nonzero columns and share found so far (``x(sparse=True)``,
+        ``nonzero_share``): for a data set whose features or table were changed in
+        place."""
+        self._found_in = self._columns = self._share = None
 
     def _nonzero_block(self, block):
         """(flat, starts): the nonzero columns of the samples of ``block`` one after
@@ -141,7 +157,7 @@ class Dataset:
     def nonzero_share(self, samples=100):
         """The share of nonzero numbers in the first ``samples`` samples (0.0 to 1.0; 0.0
         when there are none): whether ``x(sparse=True)`` pays (``linalg.sparse_pays``)."""
-        if samples == 100 and self._share is not None:
+        if samples == 100 and self._kept("_share") is not None:
             return self._share
         count = min(samples, len(self))
         if count == 0 or self.features_per_sample == 0:
