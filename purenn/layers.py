@@ -120,10 +120,12 @@ class Dense(Layer):
 
     def forward(self, x, train=False):
         self.x = x
-        if train:   # x·W, and x by its nonzero entries (where the kernel set keeps them,
-            # or x came as SparseRows): the terms of xᵀ·dout
+        if train:
+            # x·W, and x by its nonzero entries where the kernel set keeps them (or x came
+            # as SparseRows): the terms of xᵀ·dout
             y, self.x_sparse = linalg.matmul_nonzero(x, self.params["W"])
-        else:       # nothing kept for a backward pass that inference does not take
+        else:
+            # inference takes no backward pass: nothing kept for one
             y, self.x_sparse = linalg.matmul(x, self.params["W"]), None
         return linalg.add_row(y, self.params["b"])
 

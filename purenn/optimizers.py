@@ -63,13 +63,13 @@ class Optimizer:
 
     kind = None
     keeps_grads = True
+    state_names = ()
+    nonnegative_state = ()  # state whose square root is taken: a file's must be ≥ 0
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "keeps_grads" not in vars(cls):
             cls.keeps_grads = True      # not inherited: a subclass may keep what its base did not
-    state_names = ()
-    nonnegative_state = ()  # state whose square root is taken: a file's must be ≥ 0
 
     def __init__(self, params, lr):
         if not lr > 0:

@@ -39,7 +39,7 @@ from itertools import chain
 from . import capabilities, optimizers
 from .errors import PurennError
 from .layers import Dense
-from .train import Trainer, sparse_batches, sparse_input_pays
+from .train import Trainer, sparse_input_pays
 
 ELEMENTWISE_OPTIMIZERS = tuple(
     getattr(optimizers, name) for name in
@@ -310,9 +310,7 @@ class ParallelTrainer(Trainer):
         message = b"F" + array("q", indices).tobytes()
         for k in range(len(self._conns)):
             self._ask(k, message)
-        if self._sparse is None:
-            self._sparse = sparse_batches(self.net, self.train_set)
-        return self.train_set.batch(indices, sparse=True) if self._sparse else \
+        return self.train_set.batch(indices, sparse=True) if self._sparse_batches() else \
             self.train_set.batch(indices)
 
     def compute_gradients(self, x, t):

@@ -353,15 +353,19 @@ class Trainer:
         next batch refills them (an update is done with its x when the next one is
         drawn)."""
         plain = _plain(self.train_set)
-        if self._sparse is None:
-            self._sparse = sparse_batches(self.net, self.train_set)
-        if self._sparse and plain:
+        if self._sparse_batches() and plain:
             return self.train_set.batch(indices, sparse=True)
         if not (linalg.refills() and plain):
             return self.train_set.batch(indices)
         x, t = self.train_set.batch(indices, into=self._rows)
         self._rows = x
         return x, t
+
+    def _sparse_batches(self):
+        """``sparse_batches`` for this trainer's network and training set, decided once."""
+        if self._sparse is None:
+            self._sparse = sparse_batches(self.net, self.train_set)
+        return self._sparse
 
     def compute_gradients(self, x, t):
         """(loss, grads) of the batch: by backprop, or numerically when asked."""

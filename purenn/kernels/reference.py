@@ -162,18 +162,7 @@ def matmul_tn_sparse(x, b, out=None):
     >>> matmul_tn_sparse(x, [[1.0, 1.0, 1.0], [0.5, 0.0, -1.0]])
     [[2.0, 1.0, -1.0], [1.5, 0.0, -3.0]]
     """
-    k = x.width
-    m = len(b[0]) if b else 0
-    if out is None:
-        out = [[0.0] * m for _ in range(k)]
-    else:
-        for row in out:
-            row[:] = [0.0] * m
-    for n in range(len(x)):
-        for i, c in zip(x.columns[n], x.values[n]):
-            for j in range(m):
-                out[i][j] += c * b[n][j]
-    return out
+    return into_rows(out, matmul_sparse(x.transpose(), b))
 
 
 def transpose(m):
